@@ -1,0 +1,3 @@
+from chatkit_tui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The typed async ChatKit client. Never imports Textual."""
