@@ -1,0 +1,99 @@
+"""Command line: arguments -> the app, the local server, or a subcommand.
+
+Heavy imports (Textual, uvicorn) happen inside the branch that needs them, so
+``chatkit-tui --help`` and the script subcommands start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from chatkit_tui import __version__
+
+DEFAULT_PORT = 8787
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chatkit-tui",
+        description="Browse and manage OpenAI ChatKit threads and sessions from the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"chatkit-tui {__version__}")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the local ChatKit server with seeded demo data and open the app on it",
+    )
+    parser.add_argument("--base-url", help="API base URL (default: $OPENAI_BASE_URL or OpenAI's)")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="remove every destructive key binding (delete, cancel)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the local ChatKit API server",
+        description="Run the local ChatKit API server (SQLite-backed) on loopback.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--port", type=_positive_int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+    )
+    serve.add_argument(
+        "--db",
+        default=None,
+        help="SQLite database path, or :memory: (default: a file in the user data directory)",
+    )
+    serve.add_argument(
+        "--seed",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="seed N demo threads deterministically if the database has no threads",
+    )
+    serve.add_argument(
+        "--api-key", default=None, help="require this bearer key (default: accept any request)"
+    )
+    serve.add_argument(
+        "--latency", default=None, metavar="MS[:JITTER]", help="add latency to every response"
+    )
+    serve.add_argument(
+        "--error-rate", default=None, metavar="P", help="answer this fraction of requests with 500"
+    )
+    serve.add_argument(
+        "--rate-limit",
+        default=None,
+        metavar="N/min",
+        help="answer 429 with Retry-After past N requests a minute",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        from chatkit_tui.server.run import serve_command
+
+        return serve_command(args)
+    from chatkit_tui.tui.run import run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
