@@ -1,0 +1,359 @@
+"""The config loader: good files, each kind of bad file, and flag > env > file precedence."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from chatkit_tui.config import (
+    Config,
+    ConfigError,
+    default_config_path,
+    load_config,
+    parse_config_text,
+)
+from chatkit_tui.config_lines import find_line
+
+GOOD = textwrap.dedent(
+    """\
+    # chatkit-tui configuration
+    default_profile = "staging"
+    theme = "nord"
+
+    [keys]
+    delete = "ctrl+d"
+    "thread.copy_id" = "c"
+
+    [profiles.staging]
+    base_url = "http://127.0.0.1:8787/v1"
+    api_key_env = "STAGING_KEY"
+
+    [profiles.prod]
+    base_url = "https://api.openai.com/v1"
+    organization = "org-123"
+    project = "proj_456"
+    api_key_command = "{python} -c 'print(\\"sk-from-command\\")'"
+    """
+).replace("{python}", sys.executable)
+
+
+def write(path: Path, text: str, mode: int = 0o600) -> Path:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(mode)
+    return path
+
+
+def args(**kw: object) -> argparse.Namespace:
+    base: dict[str, object] = {"config": None, "profile": None, "base_url": None, "demo": False}
+    base.update(kw)
+    return argparse.Namespace(**base)
+
+
+def error_of(
+    text: str,
+    tmp_path: Path,
+    mode: int = 0o600,
+    env: dict[str, str] | None = None,
+    **kw: object,
+) -> ConfigError:
+    path = write(tmp_path / "config.toml", text, mode)
+    with pytest.raises(ConfigError) as info:
+        load_config(args(config=str(path), **kw), env=env or {})
+    return info.value
+
+
+# --- good files -------------------------------------------------------------------------------
+
+
+def test_good_file_default_profile_from_env_variable(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD)
+    config = load_config(args(config=str(path)), env={"STAGING_KEY": "sk-staging"})
+    assert config.profile == "staging"
+    assert config.api_key == "sk-staging"
+    assert config.api_key_source == "$STAGING_KEY (profile 'staging')"
+    assert config.base_url == "http://127.0.0.1:8787/v1"
+    assert config.theme == "nord"
+    assert config.keys == {"delete": "ctrl+d", "thread.copy_id": "c"}
+    assert config.config_path == str(path)
+
+
+def test_profile_flag_runs_key_command_without_shell(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD)
+    config = load_config(args(config=str(path), profile="prod"), env={})
+    assert config.api_key == "sk-from-command"
+    assert config.organization == "org-123"
+    assert config.project == "proj_456"
+    assert config.api_key_source == "api_key_command (profile 'prod')"
+
+
+def test_repr_and_str_never_show_the_key(tmp_path: Path) -> None:
+    config = Config(api_key="sk-secret-value", base_url="http://x")
+    assert "sk-secret-value" not in repr(config)
+    assert "sk-secret-value" not in str(config)
+    assert "'***'" in repr(config)
+
+
+def test_config_is_frozen() -> None:
+    config = Config(api_key="k")
+    with pytest.raises(AttributeError):
+        config.api_key = "other"  # type: ignore[misc]
+
+
+def test_missing_default_file_is_an_empty_config() -> None:
+    assert not default_config_path().exists()
+    config = load_config(args(), env={})
+    assert config == Config(config_path=None)
+
+
+def test_default_path_is_in_the_user_config_dir() -> None:
+    # the autouse fixture points XDG_CONFIG_HOME at a temporary directory
+    assert default_config_path().parent.name == "chatkit-tui"
+    assert default_config_path().name == "config.toml"
+    assert str(default_config_path()).startswith(os.environ["XDG_CONFIG_HOME"])
+
+
+def test_default_file_is_read_when_present() -> None:
+    path = default_config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write(path, 'theme = "gruvbox"\n')
+    assert load_config(args(), env={}).theme == "gruvbox"
+
+
+def test_env_variable_names_the_config_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "elsewhere.toml", 'theme = "dracula"\n')
+    assert load_config(args(), env={"CHATKIT_TUI_CONFIG": str(path)}).theme == "dracula"
+
+
+def test_private_file_may_hold_the_key(tmp_path: Path) -> None:
+    text = '[profiles.p]\napi_key = "sk-in-file"\n'
+    path = write(tmp_path / "config.toml", text, 0o600)
+    config = load_config(args(config=str(path), profile="p"), env={})
+    assert config.api_key == "sk-in-file"
+
+
+def test_demo_does_not_run_the_key_command(tmp_path: Path) -> None:
+    text = '[profiles.p]\napi_key_command = "/nonexistent/key-tool"\n'
+    path = write(tmp_path / "config.toml", text)
+    config = load_config(args(config=str(path), profile="p", demo=True), env={})
+    assert config.api_key is None
+    assert config.profile == "p"
+
+
+# --- bad files: each names the line -----------------------------------------------------------
+
+
+def test_syntax_error_names_the_line(tmp_path: Path) -> None:
+    err = error_of('theme = "nord"\n\n[profiles.a]\nbase_url = \n', tmp_path)
+    assert err.line == 4
+    assert "not valid TOML" in str(err)
+    assert str(err).startswith(f"{tmp_path / 'config.toml'}, line 4: ")
+
+
+def test_unknown_top_level_key_names_the_line(tmp_path: Path) -> None:
+    err = error_of('theme = "nord"\ncolour = "red"\n', tmp_path)
+    assert err.line == 2
+    assert "unknown key 'colour'" in str(err)
+
+
+def test_unknown_profile_key_names_the_line(tmp_path: Path) -> None:
+    text = GOOD.replace('organization = "org-123"', 'organisation = "org-123"')
+    err = error_of(text, tmp_path, env={"STAGING_KEY": "x"})
+    assert err.line == GOOD.splitlines().index('organization = "org-123"') + 1
+    assert "profile 'prod': unknown key 'organisation'" in str(err)
+
+
+def test_unknown_key_in_inline_table_names_the_line(tmp_path: Path) -> None:
+    err = error_of('\n[profiles]\nx = { base_url = "http://a", bas_url = "b" }\n', tmp_path)
+    assert err.line == 3
+    assert "unknown key 'bas_url'" in str(err)
+
+
+def test_wrong_type_names_the_line(tmp_path: Path) -> None:
+    err = error_of('[profiles."my dev"]\n\nbase_url = 8787\n', tmp_path)
+    assert err.line == 3
+    assert "profile 'my dev': base_url: expected a string, got an integer" in str(err)
+
+
+def test_wrong_type_top_level(tmp_path: Path) -> None:
+    err = error_of("# x\ntheme = true\n", tmp_path)
+    assert err.line == 2
+    assert "theme: expected a string, got true or false" in str(err)
+
+
+def test_wrong_type_in_keys_table(tmp_path: Path) -> None:
+    err = error_of("[keys]\nquit = 'q'\ndelete = 4\n", tmp_path)
+    assert err.line == 3
+    assert "keys.delete" in str(err)
+
+
+def test_two_key_sources_is_an_error(tmp_path: Path) -> None:
+    err = error_of('[profiles.a]\napi_key_env = "A"\napi_key_command = "x"\n', tmp_path)
+    assert err.line == 3
+    assert "choose one source for the key" in str(err)
+
+
+def test_bad_base_url_in_file(tmp_path: Path) -> None:
+    err = error_of('[profiles.a]\nbase_url = "api.openai.com"\n', tmp_path)
+    assert err.line == 2
+    assert "http:// or https://" in str(err)
+
+
+def test_unknown_profile_from_flag(tmp_path: Path) -> None:
+    err = error_of(GOOD, tmp_path, profile="qa")
+    assert "unknown profile 'qa' (from --profile)" in str(err)
+    assert "known: prod, staging" in str(err)
+
+
+def test_unknown_profile_from_env(tmp_path: Path) -> None:
+    err = error_of(GOOD, tmp_path, env={"CHATKIT_TUI_PROFILE": "qa"})
+    assert "unknown profile 'qa' (from $CHATKIT_TUI_PROFILE)" in str(err)
+
+
+def test_default_profile_must_exist(tmp_path: Path) -> None:
+    err = error_of('default_profile = "nope"\n[profiles.a]\n', tmp_path)
+    assert err.line == 1
+    assert "default_profile 'nope'" in str(err)
+
+
+def test_explicit_config_file_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(args(config=str(tmp_path / "missing.toml")), env={})
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+@pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
+def test_key_in_file_readable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
+    err = error_of('[profiles.p]\napi_key = "sk-in-file"\n', tmp_path, mode, profile="p")
+    assert "readable by others" in str(err)
+    assert "chmod 600" in str(err)
+    assert "sk-in-file" not in str(err)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_world_readable_file_without_key_is_fine(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD, 0o644)
+    assert load_config(args(config=str(path)), env={"STAGING_KEY": "k"}).api_key == "k"
+
+
+def test_failing_key_command_never_shows_the_key(tmp_path: Path) -> None:
+    script = tmp_path / "leaky.py"
+    script.write_text(
+        "import sys\nprint('sk-leaked-secret')\nprint('vault is locked', file=sys.stderr)\n"
+        "sys.exit(3)\n"
+    )
+    text = f"[profiles.p]\napi_key_command = '{sys.executable} {script}'\n"
+    err = error_of(text, tmp_path, profile="p")
+    assert "failed with exit status 3: vault is locked" in str(err)
+    assert "sk-leaked-secret" not in str(err)
+
+
+def test_missing_key_command(tmp_path: Path) -> None:
+    err = error_of("[profiles.p]\napi_key_command = '/no/such/tool show'\n", tmp_path, profile="p")
+    assert "'/no/such/tool' was not found" in str(err)
+
+
+def test_key_command_printing_nothing(tmp_path: Path) -> None:
+    text = f"[profiles.p]\napi_key_command = \"{sys.executable} -c 'pass'\"\n"
+    err = error_of(text, tmp_path, profile="p")
+    assert "printed nothing" in str(err)
+
+
+def test_key_env_not_set(tmp_path: Path) -> None:
+    err = error_of(GOOD, tmp_path)
+    assert "$STAGING_KEY, which is not set" in str(err)
+
+
+def test_unbalanced_quotes_in_key_command(tmp_path: Path) -> None:
+    err = error_of("[profiles.p]\n\napi_key_command = 'pass \"show'\n", tmp_path)
+    assert err.line == 3
+    assert "cannot be split" in str(err)
+
+
+# --- precedence: flag > env > file ------------------------------------------------------------
+
+
+def test_env_overrides_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD)
+    env = {
+        "OPENAI_API_KEY": "sk-env",
+        "OPENAI_BASE_URL": "http://env.example/v1",
+        "OPENAI_ORG_ID": "org-env",
+        "OPENAI_PROJECT_ID": "proj-env",
+    }
+    config = load_config(args(config=str(path), profile="prod"), env=env)
+    assert config.api_key == "sk-env"
+    assert config.api_key_source == "$OPENAI_API_KEY"
+    assert config.base_url == "http://env.example/v1"
+    assert config.organization == "org-env"
+    assert config.project == "proj-env"
+
+
+def test_flag_overrides_env_and_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD)
+    env = {"OPENAI_BASE_URL": "http://env.example/v1", "STAGING_KEY": "k"}
+    config = load_config(args(config=str(path), base_url="http://flag.example/v1/"), env=env)
+    assert config.base_url == "http://flag.example/v1"
+
+
+def test_profile_flag_overrides_env_profile_and_default(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD)
+    env = {"CHATKIT_TUI_PROFILE": "staging", "STAGING_KEY": "k"}
+    assert load_config(args(config=str(path), profile="prod"), env=env).profile == "prod"
+    assert load_config(args(config=str(path)), env=env).profile == "staging"
+
+
+def test_env_profile_overrides_default_profile(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD)
+    config = load_config(args(config=str(path)), env={"CHATKIT_TUI_PROFILE": "prod"})
+    assert config.profile == "prod"
+    assert config.base_url == "https://api.openai.com/v1"
+
+
+def test_config_flag_overrides_env_config(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.toml", 'theme = "a"\n')
+    b = write(tmp_path / "b.toml", 'theme = "b"\n')
+    config = load_config(args(config=str(b)), env={"CHATKIT_TUI_CONFIG": str(a)})
+    assert config.theme == "b"
+
+
+def test_env_key_skips_the_profile_key_command(tmp_path: Path) -> None:
+    text = "[profiles.p]\napi_key_command = '/no/such/tool'\n"
+    path = write(tmp_path / "config.toml", text)
+    config = load_config(args(config=str(path), profile="p"), env={"OPENAI_API_KEY": "sk-env"})
+    assert config.api_key == "sk-env"
+
+
+def test_bad_base_url_flag() -> None:
+    with pytest.raises(ConfigError, match="--base-url must start with"):
+        load_config(args(base_url="localhost:8787"), env={})
+
+
+# --- the line locator -------------------------------------------------------------------------
+
+
+def test_find_line_skips_multiline_strings_and_handles_quoted_keys() -> None:
+    text = textwrap.dedent(
+        '''\
+        a = """
+        b = 1
+        """
+        [t."x.y"]
+        b = 2
+        c.d = 3
+        '''
+    )
+    assert find_line(text, ["b"]) is None
+    assert find_line(text, ["t", "x.y", "b"]) == 5
+    assert find_line(text, ["t", "x.y", "c", "d"]) == 6
+    assert find_line(text, ["t", "x.y", "missing"]) == 4
+
+
+def test_parse_config_text_directly() -> None:
+    parsed = parse_config_text(GOOD, Path("c.toml"))
+    assert sorted(parsed.profiles) == ["prod", "staging"]
+    assert parsed.default_profile == "staging"
