@@ -1,0 +1,96 @@
+"""ChatKitApp: the screens, global bindings and the error wording. Kept small on purpose."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from chatkit_tui.tui.commands import ThreadCommands
+from chatkit_tui.tui.render import one_line
+from chatkit_tui.tui.screens.help import HelpScreen
+from chatkit_tui.tui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from chatkit_tui.client import AsyncChatKit
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a notification: the client's message (status, request id), plus a hint."""
+    from chatkit_tui.client.errors import AuthenticationError, ChatKitError
+
+    if isinstance(exc, AuthenticationError):
+        return (
+            f"{one_line(str(exc))} — set OPENAI_API_KEY to a valid API key "
+            "(or a profile's key in the config file), or try chatkit-tui --demo"
+        )
+    if isinstance(exc, ChatKitError):
+        return one_line(str(exc))
+    if isinstance(exc, OSError):
+        return one_line(f"{type(exc).__name__}: {exc}")
+    return one_line(f"unexpected {type(exc).__name__}: {exc}")
+
+
+class ChatKitApp(App[None]):
+    """The operator's view of a ChatKit deployment."""
+
+    TITLE = "chatkit-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar = App.COMMANDS | {ThreadCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette"),
+    ]
+
+    def __init__(
+        self,
+        client: AsyncChatKit,
+        *,
+        endpoint_label: str = "",
+        read_only: bool = False,
+        now: Callable[[], float] = time.time,
+        archive_dir: Path | None = None,
+        keymap: Mapping[str, str] | None = None,
+        theme: str | None = None,
+        ansi_color: bool | None = None,
+    ) -> None:
+        super().__init__(ansi_color=ansi_color)
+        self.client = client
+        self.endpoint_label = endpoint_label or client.base_url
+        self.read_only = read_only
+        self.now = now
+        self.archive_dir = archive_dir
+        self.keymap_overrides: dict[str, str] = dict(keymap or {})
+        self._theme_name = theme
+
+    def on_mount(self) -> None:
+        if self._theme_name:
+            if self._theme_name in self.available_themes:
+                self.theme = self._theme_name
+            else:
+                self.notify(
+                    f"unknown theme {self._theme_name!r}; using {self.theme!r}",
+                    severity="warning",
+                    markup=False,
+                )
+        if self.keymap_overrides:
+            self.set_keymap(self.keymap_overrides)
+        self.push_screen(MainScreen())
+
+    @property
+    def main_screen(self) -> MainScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not open")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())

@@ -1,0 +1,67 @@
+"""Command palette provider: jump to a thread by id, user filter, order, refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+
+if TYPE_CHECKING:
+    from chatkit_tui.tui.screens.main import MainScreen
+
+
+class ThreadCommands(Provider):
+    """Commands built from the main screen's current state."""
+
+    def _main(self) -> MainScreen | None:
+        from chatkit_tui.tui.app import ChatKitApp
+
+        app = self.app
+        if not isinstance(app, ChatKitApp):
+            return None
+        try:
+            return app.main_screen
+        except LookupError:
+            return None
+
+    def _commands(self, main: MainScreen) -> list[tuple[str, Callable[[], object], str]]:
+        order = "oldest first" if main.order == "desc" else "newest first"
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            ("Set user filter…", main.action_user_filter, "only threads of one user (u)"),
+            (f"Flip order (show {order})", main.action_flip_order, "o"),
+            ("Refresh threads", main.action_refresh, "reload from the first page (r)"),
+            ("Filter loaded threads…", main.action_find, "by title, user or id (/)"),
+        ]
+        if main.user is not None:
+            commands.insert(1, ("Clear user filter", partial(main.set_user, None), "every user"))
+        return commands
+
+    async def discover(self) -> Hits:
+        main = self._main()
+        if main is None:
+            return
+        for name, callback, help_text in self._commands(main):
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        main = self._main()
+        if main is None:
+            return
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands(main):
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+        ident = query.strip()
+        if ident and " " not in ident:
+            name = f"Jump to thread {ident}"
+            yield Hit(
+                0.9,
+                Content(name),
+                partial(main.jump_to, ident),
+                text=name,
+                help="open this thread id (loaded or not)",
+            )

@@ -1,0 +1,61 @@
+"""Messages posted by the workers (past tense: what happened), handled by the screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.message import Message
+
+from chatkit_tui.client.models import ItemPage, Thread, ThreadPage
+
+
+@dataclass
+class ThreadsLoaded(Message):
+    """A page of threads arrived for list generation ``generation`` (after cursor ``after``)."""
+
+    generation: int
+    after: str | None
+    page: ThreadPage
+
+
+@dataclass
+class ItemsLoaded(Message):
+    """A page of items arrived for ``thread_id`` (after cursor ``after``)."""
+
+    thread_id: str
+    after: str | None
+    page: ItemPage
+
+
+@dataclass
+class ThreadFetched(Message):
+    """One thread retrieved by id (the palette's "jump to thread")."""
+
+    thread: Thread
+
+
+@dataclass
+class ThreadArchived(Message):
+    """The thread was saved locally; its row goes and the DELETE is under way."""
+
+    thread: Thread
+    path: Path
+
+
+@dataclass
+class ThreadDeleted(Message):
+    """The server deleted the thread (or it was already gone: ``already_gone``)."""
+
+    thread: Thread
+    path: Path
+    already_gone: bool = False
+
+
+@dataclass
+class DeleteFailed(Message):
+    """The DELETE failed (the row comes back) or archiving failed (nothing was deleted)."""
+
+    thread: Thread
+    reason: str
+    archived: bool

@@ -1,0 +1,102 @@
+"""``chatkit-tui`` with no subcommand: resolve the endpoint and key, then run the app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chatkit_tui.config import Config
+
+DEMO_THREADS = 300
+
+
+def _config(args: argparse.Namespace) -> Config | None:
+    config: Any = getattr(args, "config_resolved", None)
+    return config
+
+
+def run_app(args: argparse.Namespace) -> int:
+    """Run the app; return the process exit code (2: cannot start, e.g. no API key)."""
+    config = _config(args)
+    read_only = bool(getattr(args, "read_only", False))
+    keymap = dict(config.keys) if config is not None else {}
+    theme = config.theme if config is not None else None
+    server = None
+    if getattr(args, "demo", False):
+        from chatkit_tui.server.run import BackgroundServer
+
+        try:
+            server = BackgroundServer(db=":memory:", seed=DEMO_THREADS).start()
+        except (OSError, RuntimeError) as exc:
+            print(f"chatkit-tui: error: the demo server did not start: {exc}", file=sys.stderr)
+            return 2
+        base_url: str | None = server.base_url
+        api_key: str | None = "demo"
+        organization = project = None
+        label = f"demo · local server {server.url} · {DEMO_THREADS} seeded threads"
+    else:
+        api_key = config.api_key if config is not None else os.environ.get("OPENAI_API_KEY")
+        if not api_key:
+            print(
+                "chatkit-tui: error: no API key: set OPENAI_API_KEY (or a config profile's "
+                "api_key_env / api_key_command), or run chatkit-tui --demo",
+                file=sys.stderr,
+            )
+            return 2
+        base_url = (config.base_url if config is not None else None) or getattr(
+            args, "base_url", None
+        )
+        organization = config.organization if config is not None else None
+        project = config.project if config is not None else None
+        label = ""
+    try:
+        return asyncio.run(
+            _run(
+                api_key=api_key,
+                base_url=base_url,
+                organization=organization,
+                project=project,
+                label=label,
+                read_only=read_only,
+                keymap=keymap,
+                theme=theme,
+            )
+        )
+    finally:
+        if server is not None:
+            server.stop()
+
+
+async def _run(
+    *,
+    api_key: str | None,
+    base_url: str | None,
+    organization: str | None,
+    project: str | None,
+    label: str,
+    read_only: bool,
+    keymap: dict[str, str],
+    theme: str | None,
+) -> int:
+    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.tui.app import ChatKitApp
+
+    no_color = "NO_COLOR" in os.environ
+    async with AsyncChatKit(
+        api_key=api_key, base_url=base_url, organization=organization, project=project
+    ) as client:
+        app = ChatKitApp(
+            client,
+            endpoint_label=label,
+            read_only=read_only,
+            keymap=keymap,
+            theme=theme,
+            # NO_COLOR: ANSI mode + Textual's NoColor filter sends no colour at all
+            ansi_color=True if no_color else None,
+        )
+        await app.run_async()
+        return app.return_code or 0

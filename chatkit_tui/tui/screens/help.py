@@ -1,0 +1,102 @@
+"""The help screen: every key binding, as currently mapped (keymap overrides applied)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+_KEY_NAMES = {
+    "question_mark": "?",
+    "slash": "/",
+    "escape": "esc",
+    "pagedown": "PgDn",
+    "pageup": "PgUp",
+    "delete": "Del",
+}
+
+DESTRUCTIVE = {"main.delete", "confirm.delete"}
+
+
+def key_label(keys: str) -> str:
+    parts = [k.strip() for k in keys.split(",") if k.strip()]
+    return " ".join(_KEY_NAMES.get(k, k) for k in parts)
+
+
+def binding_rows(
+    bindings: Iterable[BindingType], keymap: Mapping[str, str], *, read_only: bool
+) -> list[tuple[str, str, str]]:
+    """(keys, what it does, binding id) for each binding with an id."""
+    rows: list[tuple[str, str, str]] = []
+    for binding in bindings:
+        if not isinstance(binding, Binding) or binding.id is None:
+            continue
+        if read_only and binding.id in DESTRUCTIVE:
+            continue
+        keys = keymap.get(binding.id, binding.key)
+        rows.append((key_label(keys), binding.description, binding.id))
+    return rows
+
+
+def help_sections(
+    keymap: Mapping[str, str], *, read_only: bool
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    from chatkit_tui.tui.app import ChatKitApp
+    from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
+    from chatkit_tui.tui.screens.main import MainScreen
+    from chatkit_tui.tui.widgets.thread_list import ThreadList
+    from chatkit_tui.tui.widgets.thread_view import ThreadView
+
+    sections = [
+        ("Everywhere", ChatKitApp.BINDINGS),
+        ("Main screen", MainScreen.BINDINGS),
+        ("Thread list", ThreadList.BINDINGS),
+        ("Thread view (also arrows, PgUp/PgDn, Home/End)", ThreadView.BINDINGS),
+    ]
+    if not read_only:
+        sections.append(("Delete dialog", ConfirmDeleteScreen.BINDINGS))
+    return [(title, binding_rows(b, keymap, read_only=read_only)) for title, b in sections]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "close", "Close", id="help.close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        from chatkit_tui.tui.app import ChatKitApp
+
+        app: object = self.app  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+        keymap = app.keymap_overrides if isinstance(app, ChatKitApp) else {}
+        read_only = app.read_only if isinstance(app, ChatKitApp) else False
+        table = Table.grid(padding=(0, 2))
+        table.add_column(justify="right", style="bold", no_wrap=True)
+        table.add_column()
+        table.add_column(style="dim", no_wrap=True)
+        for title, rows in help_sections(keymap, read_only=read_only):
+            table.add_row(Text(""), Text(title, style="bold underline"), Text(""))
+            for keys, description, binding_id in rows:
+                table.add_row(Text(keys), Text(description), Text(binding_id))
+        notes = Text(
+            "\nBinding ids can be remapped in the config file's [keys] table.\n"
+            "ctrl+p: jump to a thread by id, set the user filter, flip the order, "
+            "refresh, change theme.\n"
+            "y copies with OSC 52 (inside tmux: set -s set-clipboard on).",
+            style="dim",
+        )
+        if read_only:
+            notes.append("\nRead-only mode: destructive bindings are removed.", style="bold")
+        with VerticalScroll(id="help-dialog"):
+            yield Static(Text("Keys", style="bold"), id="help-title")
+            yield Static(table)
+            yield Static(notes)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,417 @@
+"""The main screen: thread list + thread view, their workers and the delete flow.
+
+Data flows one way: the client (in workers) -> messages (ThreadsLoaded, ItemsLoaded,
+ThreadDeleted, ...) -> the widgets. Widgets never do I/O.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
+
+from chatkit_tui.archive import archive_thread
+from chatkit_tui.client.models import Thread
+from chatkit_tui.tui.messages import (
+    DeleteFailed,
+    ItemsLoaded,
+    ThreadArchived,
+    ThreadDeleted,
+    ThreadFetched,
+    ThreadsLoaded,
+)
+from chatkit_tui.tui.render import header_cells, one_line, thread_title
+from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
+from chatkit_tui.tui.screens.user_filter import UserFilterScreen
+from chatkit_tui.tui.widgets.thread_list import ThreadList
+from chatkit_tui.tui.widgets.thread_view import ThreadView
+
+if TYPE_CHECKING:
+    from chatkit_tui.tui.app import ChatKitApp
+
+THREAD_PAGE = 100
+ITEM_PAGE = 50
+DEBOUNCE = 0.15
+
+
+class MainScreen(Screen[None]):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="main.back"),
+        Binding("d,delete", "delete", "Delete", id="main.delete"),
+        Binding("u", "user_filter", "User", id="main.user_filter"),
+        Binding("o", "flip_order", "Order", id="main.flip_order"),
+        Binding("slash", "find", "Find", id="main.find"),
+        Binding("r", "refresh", "Refresh", id="main.refresh"),
+        Binding("y", "copy_id", "Copy id", id="main.copy_id"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.user: str | None = None
+        self.order: Literal["asc", "desc"] = "desc"
+        self.generation = 0
+        self.next_after: str | None = None
+        self.seen: set[str] = set()
+        self.restore: tuple[str, int] | None = None  # (thread id, rows to search) after refresh
+        self._debounce: Timer | None = None
+        self._removed: dict[str, int] = {}
+
+    @property
+    def chatkit(self) -> ChatKitApp:
+        from chatkit_tui.tui.app import ChatKitApp
+
+        app: object = self.app  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+        assert isinstance(app, ChatKitApp)
+        return app
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        app = self.chatkit
+        yield Static(self._top_text(), id="topbar")
+        with Horizontal(id="panes"):
+            with Vertical(id="list-pane"):
+                yield Static("", id="list-header")
+                yield ThreadList(now=app.now, id="threads")
+                yield Input(placeholder="filter loaded threads: title, user or id", id="find")
+                yield Static("", id="list-status")
+            yield ThreadView(now=app.now, id="view")
+        yield Footer()
+
+    def _top_text(self) -> Text:
+        app = self.chatkit
+        text = Text(" chatkit-tui ", style="bold reverse", end="")
+        text.append(f"  {one_line(app.endpoint_label)}")
+        if app.read_only:
+            text.append("  ")
+            text.append(" READ-ONLY ", style="bold reverse")
+        return text
+
+    @property
+    def thread_list(self) -> ThreadList:
+        return self.query_one("#threads", ThreadList)
+
+    @property
+    def view(self) -> ThreadView:
+        return self.query_one("#view", ThreadView)
+
+    def on_mount(self) -> None:
+        self.thread_list.focus()
+        self.reload()
+
+    @on(ThreadList.ColumnsChanged, "#threads")
+    def columns_changed(self, message: ThreadList.ColumnsChanged) -> None:
+        cells = header_cells(message.columns)
+        self.query_one("#list-header", Static).update(Text("  " + "".join(cells), end=""))
+
+    def _update_status(self) -> None:
+        tl = self.thread_list
+        count = len(tl.threads)
+        text = Text(f" {count:,} thread{'' if count == 1 else 's'}", end="")
+        if tl.loading:
+            text.append(" · loading…")
+        elif tl.stopped:
+            text.append(" · stopped", style="bold")
+        elif tl.has_more:
+            text.append(" · more")
+        text.append(f" · {'newest' if self.order == 'desc' else 'oldest'} first", style="dim")
+        if self.user is not None:
+            text.append(" · user ", style="dim")
+            text.append(one_line(self.user), style="bold")
+        if tl.filter_text:
+            text.append(f" · /{one_line(tl.filter_text)}: {tl.row_count:,} shown", style="bold")
+        self.query_one("#list-status", Static).update(text)
+
+    # --- thread pages ------------------------------------------------------------------------
+
+    def reload(self, *, keep: str | None = None) -> None:
+        """Start the list over from the first page; ``keep`` re-selects that thread if found."""
+        tl = self.thread_list
+        self.restore = (keep, max(tl.cursor + THREAD_PAGE, THREAD_PAGE)) if keep else None
+        self.generation += 1
+        self.next_after = None
+        self.seen = set()
+        tl.clear()
+        tl.set_paging(has_more=True, loading=True)
+        self._update_status()
+        self.load_threads(self.generation, None)
+
+    @work(exclusive=True, group="threads", exit_on_error=False)
+    async def load_threads(self, generation: int, after: str | None) -> None:
+        page = await self.chatkit.client.threads.list(
+            limit=THREAD_PAGE, order=self.order, after=after, user=self.user
+        )
+        self.post_message(ThreadsLoaded(generation, after, page))
+
+    @on(ThreadList.NearEnd)
+    def more_threads(self) -> None:
+        tl = self.thread_list
+        if tl.loading or not tl.has_more or tl.stopped:
+            return
+        tl.set_paging(has_more=True, loading=True)
+        self._update_status()
+        self.load_threads(self.generation, self.next_after)
+
+    def on_threads_loaded(self, message: ThreadsLoaded) -> None:
+        if message.generation != self.generation:
+            return  # a page for a list that has since been reset
+        tl = self.thread_list
+        page = message.page
+        fresh = [t for t in page.data if t.id not in self.seen]
+        self.seen.update(t.id for t in fresh)
+        stopped: str | None = None
+        if page.has_more and (not page.last_id or page.last_id == message.after or not fresh):
+            stopped = (
+                "the server repeated a page (its cursor did not advance); "
+                "stopped loading — press r to retry"
+            )
+            self.chatkit.notify(stopped, title="Paging stopped", severity="warning", markup=False)
+        self.next_after = page.last_id
+        tl.add_threads(fresh)
+        if self.restore is not None:
+            self._try_restore(page.has_more and stopped is None)
+        tl.set_paging(has_more=page.has_more, loading=False, stopped=stopped)
+        self._update_status()
+
+    def _try_restore(self, more: bool) -> None:
+        assert self.restore is not None
+        thread_id, budget = self.restore
+        if self.thread_list.select_thread(thread_id):
+            self.restore = None
+        elif not more or len(self.thread_list.threads) >= budget:
+            self.restore = None
+
+    # --- thread view -------------------------------------------------------------------------
+
+    @on(ThreadList.Highlighted, "#threads")
+    def highlighted(self, message: ThreadList.Highlighted) -> None:
+        self.workers.cancel_group(self, "items")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+        if self._debounce is not None:
+            self._debounce.stop()
+        thread = message.thread
+        self._debounce = self.set_timer(DEBOUNCE, lambda: self.open_in_view(thread))
+
+    def open_in_view(self, thread: Thread | None) -> None:
+        self.workers.cancel_group(self, "items")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+        self.view.show_thread(thread)
+        if thread is not None:
+            self.load_items(thread.id, None)
+
+    @work(exclusive=True, group="items", exit_on_error=False)
+    async def load_items(self, thread_id: str, after: str | None) -> None:
+        page = await self.chatkit.client.threads.list_items(
+            thread_id, limit=ITEM_PAGE, order="asc", after=after
+        )
+        self.post_message(ItemsLoaded(thread_id, after, page))
+
+    @on(ThreadView.NeedMore)
+    def more_items(self, message: ThreadView.NeedMore) -> None:
+        self.load_items(message.thread_id, message.after)
+
+    def on_items_loaded(self, message: ItemsLoaded) -> None:
+        view = self.view
+        if message.thread_id != view.thread_id:
+            return
+        page = message.page
+        repeated = page.has_more and (not page.last_id or page.last_id == message.after)
+        view.add_items(page.data, has_more=page.has_more and not repeated, last_id=page.last_id)
+        if repeated:
+            view.stop("the server repeated a page of items (its cursor did not advance)")
+
+    @on(ThreadList.Opened, "#threads")
+    def opened(self, message: ThreadList.Opened) -> None:
+        if self.view.thread_id != message.thread.id:
+            if self._debounce is not None:
+                self._debounce.stop()
+            self.open_in_view(message.thread)
+        self.add_class("-viewing")
+        self.view.focus()
+
+    def action_back(self) -> None:
+        if self.query_one("#find", Input).has_focus:
+            self._close_find(clear=True)
+            return
+        self.remove_class("-viewing")
+        self.thread_list.focus()
+
+    def jump_to(self, thread_id: str) -> None:
+        """Select ``thread_id`` if loaded, else fetch it and show it in the view."""
+        if self.thread_list.select_thread(thread_id):
+            self.thread_list.action_open()
+            return
+        self.fetch_thread(thread_id)
+
+    @work(exclusive=True, group="fetch", exit_on_error=False)
+    async def fetch_thread(self, thread_id: str) -> None:
+        thread = await self.chatkit.client.threads.retrieve(thread_id)
+        self.post_message(ThreadFetched(thread))
+
+    def on_thread_fetched(self, message: ThreadFetched) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self.open_in_view(message.thread)
+        self.add_class("-viewing")
+        self.view.focus()
+
+    # --- filters -----------------------------------------------------------------------------
+
+    def action_user_filter(self) -> None:
+        def apply(user: str | None) -> None:
+            if user is None:
+                return
+            self.set_user(user or None)
+
+        self.chatkit.push_screen(UserFilterScreen(self.user), apply)
+
+    def set_user(self, user: str | None) -> None:
+        self.user = user
+        self.reload()
+
+    def action_flip_order(self) -> None:
+        self.order = "asc" if self.order == "desc" else "desc"
+        self.reload()
+
+    def action_refresh(self) -> None:
+        current = self.thread_list.current
+        self.reload(keep=current.id if current else None)
+
+    def action_find(self) -> None:
+        find = self.query_one("#find", Input)
+        find.add_class("-active")
+        find.focus()
+
+    @on(Input.Changed, "#find")
+    def find_changed(self, event: Input.Changed) -> None:
+        self.thread_list.set_filter(event.value)
+        self._update_status()
+
+    @on(Input.Submitted, "#find")
+    def find_submitted(self) -> None:
+        self._close_find(clear=False)
+
+    def _close_find(self, *, clear: bool) -> None:
+        find = self.query_one("#find", Input)
+        if clear:
+            find.value = ""
+            self.thread_list.set_filter("")
+        if not find.value:
+            find.remove_class("-active")
+        self.thread_list.focus()
+        self._update_status()
+
+    def action_copy_id(self) -> None:
+        thread = self.view.thread if self.view.has_focus else self.thread_list.current
+        if thread is None:
+            return
+        self.chatkit.copy_to_clipboard(thread.id)
+        self.chatkit.notify(f"Copied {one_line(thread.id)}", title="Thread id", markup=False)
+
+    # --- delete ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "delete" and self.chatkit.read_only:
+            return False
+        return True
+
+    def action_delete(self) -> None:
+        if self.chatkit.read_only:
+            return
+        thread = self.thread_list.current
+        if thread is None:
+            return
+
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                self.delete_thread(thread)
+
+        self.chatkit.push_screen(ConfirmDeleteScreen(thread), decided)
+
+    @work(group="delete", exit_on_error=False)
+    async def delete_thread(self, thread: Thread) -> None:
+        from chatkit_tui.client.errors import NotFoundError
+        from chatkit_tui.tui.app import describe_error
+
+        client = self.chatkit.client
+        try:
+            path = await archive_thread(client, thread.id, directory=self.chatkit.archive_dir)
+        except Exception as exc:
+            self.post_message(DeleteFailed(thread, describe_error(exc), archived=False))
+            return
+        self.post_message(ThreadArchived(thread, path))
+        try:
+            await client.threads.delete(thread.id)
+        except NotFoundError:
+            self.post_message(ThreadDeleted(thread, path, already_gone=True))
+        except Exception as exc:
+            self.post_message(DeleteFailed(thread, describe_error(exc), archived=True))
+        else:
+            self.post_message(ThreadDeleted(thread, path))
+
+    def on_thread_archived(self, message: ThreadArchived) -> None:
+        index = self.thread_list.remove_thread(message.thread.id)
+        if index is not None:
+            self._removed[message.thread.id] = index
+        self._update_status()
+
+    def on_thread_deleted(self, message: ThreadDeleted) -> None:
+        self._removed.pop(message.thread.id, None)
+        self.seen.discard(message.thread.id)
+        title = thread_title(message.thread)
+        if message.already_gone:
+            text = f"“{title}” ({one_line(message.thread.id)}) was already gone from the server."
+        else:
+            text = f"Deleted “{title}” ({one_line(message.thread.id)})."
+        self.chatkit.notify(
+            f"{text}\nArchived to {message.path}", title="Thread deleted", markup=False
+        )
+
+    def on_delete_failed(self, message: DeleteFailed) -> None:
+        thread = message.thread
+        index = self._removed.pop(thread.id, None)
+        if index is not None:
+            self.thread_list.insert_thread(index, thread)
+            self._update_status()
+        what = (
+            "Delete failed; the thread is back in the list"
+            if message.archived
+            else ("Not deleted: the thread could not be archived first")
+        )
+        self.chatkit.notify(
+            f"{what}: {message.reason}", title="Delete failed", severity="error", markup=False
+        )
+
+    # --- failures ----------------------------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker: Worker[object] = event.worker  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+        if event.state != WorkerState.ERROR or worker.error is None:
+            return
+        from chatkit_tui.tui.app import describe_error
+
+        reason = describe_error(worker.error)
+        if worker.group == "threads":
+            self.thread_list.set_paging(
+                has_more=self.thread_list.has_more,
+                loading=False,
+                stopped=f"{reason} — press r to retry",
+            )
+            self._update_status()
+            title = "Could not load threads"
+        elif worker.group == "items":
+            self.view.stop(f"{reason}")
+            title = "Could not load items"
+        elif worker.group == "fetch":
+            title = "Could not open thread"
+        else:
+            title = "Error"
+        self.chatkit.notify(reason, title=title, severity="error", markup=False, timeout=10)
