@@ -119,7 +119,7 @@ class OutputText(_Model, kw_only=True, tag_field="type", tag="output_text"):
     """ResponseOutputText."""
 
     text: str
-    annotations: list[Annotation] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list[Annotation])
 
 
 class Attachment(_Model):
@@ -150,13 +150,13 @@ class _Item(_Model, kw_only=True, tag_field="type"):
 
 
 class UserMessageItem(_Item, kw_only=True, tag="chatkit.user_message"):
-    content: list[UserContent] = field(default_factory=list)
-    attachments: list[Attachment] = field(default_factory=list)
+    content: list[UserContent] = field(default_factory=list[UserContent])
+    attachments: list[Attachment] = field(default_factory=list[Attachment])
     inference_options: InferenceOptions | None = None
 
 
 class AssistantMessageItem(_Item, kw_only=True, tag="chatkit.assistant_message"):
-    content: list[OutputText] = field(default_factory=list)
+    content: list[OutputText] = field(default_factory=list[OutputText])
 
 
 class WidgetItem(_Item, kw_only=True, tag="chatkit.widget"):
@@ -186,7 +186,7 @@ class TaskGroupTask(_Model):
 
 
 class TaskGroupItem(_Item, kw_only=True, tag="chatkit.task_group"):
-    tasks: list[TaskGroupTask] = field(default_factory=list)
+    tasks: list[TaskGroupTask] = field(default_factory=list[TaskGroupTask])
 
 
 KnownItem: TypeAlias = (
@@ -207,7 +207,7 @@ class UnknownItem:
     Deliberately not a Struct: :func:`encode` writes it back as its raw JSON.
     """
 
-    __slots__ = ("raw", "error", "type", "id", "thread_id", "created_at")
+    __slots__ = ("created_at", "error", "id", "raw", "thread_id", "type")
 
     def __init__(
         self,

@@ -1,0 +1,245 @@
+"""Exceptions raised by the ChatKit client.
+
+Every ``str(error)`` is one line a person can read: what failed, the HTTP status
+and the ``x-request-id`` when known. No message, repr or attribute ever holds the
+API key: the client redacts it from anything the server sends back before it is
+stored here (see :func:`redact`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import msgspec
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ChatKitError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnprocessableEntityError",
+    "make_status_error",
+    "redact",
+]
+
+_MAX_MESSAGE = 500
+REDACTED = "***"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``***``."""
+    if secret and secret in text:
+        return text.replace(secret, REDACTED)
+    return text
+
+
+def _one_line(text: str, limit: int = _MAX_MESSAGE) -> str:
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1] + "…"
+    return flat
+
+
+class ChatKitError(Exception):
+    """Base of every exception raised by the client."""
+
+
+class APIError(ChatKitError):
+    """A request failed: an error status, no connection, or a response we cannot use."""
+
+    message: str
+    request_id: str | None
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class APIConnectionError(APIError):
+    """The server could not be reached, or the connection broke before an answer."""
+
+    def __init__(self, message: str = "Connection error.") -> None:
+        super().__init__(message)
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write or pool)."""
+
+    def __init__(self, message: str = "Request timed out.") -> None:
+        super().__init__(message)
+
+
+class APIResponseValidationError(APIError):
+    """A successful status came with a body that is not what the contract says."""
+
+    status_code: int
+
+    def __init__(self, message: str, *, status_code: int, request_id: str | None) -> None:
+        super().__init__(message, request_id=request_id)
+        self.status_code = status_code
+
+
+class APIStatusError(APIError):
+    """The server answered with an error status (4xx / 5xx).
+
+    ``message``, ``type``, ``code`` and ``param`` come from the
+    ``{"error": {...}}`` object when the body has one; ``body`` is the decoded
+    JSON body, or its text when it is not JSON (``None`` when empty).
+    """
+
+    title = "API error"
+    status_code: int
+    type: str | None
+    code: str | None
+    param: str | None
+    body: object
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        request_id: str | None = None,
+        type: str | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        body: object = None,
+    ) -> None:
+        super().__init__(message, request_id=request_id)
+        self.status_code = status_code
+        self.type = type
+        self.code = code
+        self.param = param
+        self.body = body
+
+    def __str__(self) -> str:
+        parts = [f"{self.status_code} {self.title}: {self.message}"]
+        details = [f"{k} {v}" for k, v in (("type", self.type), ("code", self.code)) if v]
+        if self.param:
+            details.append(f"param {self.param}")
+        if self.request_id:
+            details.append(f"request id {self.request_id}")
+        if details:
+            parts.append(f"({', '.join(details)})")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status_code={self.status_code!r}, "
+            f"request_id={self.request_id!r}, message={self.message!r})"
+        )
+
+
+class BadRequestError(APIStatusError):
+    title = "Bad request"
+
+
+class AuthenticationError(APIStatusError):
+    title = "Authentication failed"
+
+
+class PermissionDeniedError(APIStatusError):
+    title = "Permission denied"
+
+
+class NotFoundError(APIStatusError):
+    title = "Not found"
+
+
+class ConflictError(APIStatusError):
+    title = "Conflict"
+
+
+class UnprocessableEntityError(APIStatusError):
+    title = "Unprocessable entity"
+
+
+class RateLimitError(APIStatusError):
+    title = "Rate limited"
+
+
+class InternalServerError(APIStatusError):
+    title = "Server error"
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def make_status_error(
+    status_code: int,
+    content: bytes,
+    *,
+    request_id: str | None,
+    reason: str = "",
+    secret: str | None = None,
+) -> APIStatusError:
+    """The exception for an error response; ``secret`` is redacted from everything kept."""
+    text = redact(content.decode("utf-8", errors="replace"), secret)
+    body: object = None
+    message = ""
+    type_ = code = param = None
+    if text.strip():
+        try:
+            body = cast(object, msgspec.json.decode(text))
+        except msgspec.DecodeError:
+            body = text
+            message = _one_line(text)
+    if isinstance(body, dict):
+        fields = cast(dict[str, Any], body)
+        error = fields.get("error")
+        if isinstance(error, dict):
+            err = cast(dict[str, Any], error)
+            message = _str_or_none(err.get("message")) or ""
+            type_ = _str_or_none(err.get("type"))
+            code = _str_or_none(err.get("code"))
+            param = _str_or_none(err.get("param"))
+        elif isinstance(error, str):
+            message = error
+        else:  # e.g. application/problem+json: {"title": ..., "detail": ...}
+            found: list[Any] = [fields.get(k) for k in ("message", "title", "detail")]
+            message = ": ".join(v for v in found if isinstance(v, str) and v)
+        message = _one_line(message) if message else _one_line(text)
+    if not message:
+        message = reason or "no details in the response"
+    cls = _BY_STATUS.get(status_code)
+    if cls is None:
+        cls = InternalServerError if status_code >= 500 else APIStatusError
+    return cls(
+        message,
+        status_code=status_code,
+        request_id=request_id,
+        type=type_,
+        code=code,
+        param=param,
+        body=cast(object, body),
+    )

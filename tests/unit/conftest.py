@@ -1,0 +1,5 @@
+"""Fixtures for the unit tests of the client."""
+
+from tests.fixtures.scripted import scripted_server
+
+__all__ = ["scripted_server"]

@@ -1,0 +1,64 @@
+"""client/ and server/ never import Textual: proven in a fresh interpreter.
+
+Every module under ``chatkit_tui.client`` and ``chatkit_tui.server`` is found
+with pkgutil, so the check grows with the packages.
+"""
+
+from __future__ import annotations
+
+import json
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import chatkit_tui.client
+import chatkit_tui.server
+
+REPO = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import importlib, json, sys
+names = json.loads(sys.argv[1])
+for name in names:
+    importlib.import_module(name)
+print(json.dumps({
+    "imported": [n for n in names if n in sys.modules],
+    "textual": sorted(m for m in sys.modules if m == "textual" or m.startswith("textual.")),
+}))
+"""
+
+
+def _modules(package: object) -> list[str]:
+    path: list[str] = list(package.__path__)  # type: ignore[attr-defined]
+    prefix = package.__name__ + "."  # type: ignore[attr-defined]
+    return [info.name for info in pkgutil.walk_packages(path, prefix)]
+
+
+def test_client_and_server_never_import_textual() -> None:
+    names = ["chatkit_tui.client", "chatkit_tui.server"]
+    names += _modules(chatkit_tui.client) + _modules(chatkit_tui.server)
+    assert "chatkit_tui.client.client" in names  # the walk really finds modules
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(names)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["imported"] == names
+    assert report["textual"] == [], f"Textual was imported: {report['textual'][:5]}"
+
+
+def test_the_probe_can_fail() -> None:
+    """The same probe does see Textual when something imports it."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(["textual.app"])],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
+    assert "textual.app" in json.loads(result.stdout)["textual"]
