@@ -26,9 +26,13 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from chatkit_tui.scripting.common import EXIT_CODES_EPILOG, HelpFormatter
+
     parser = argparse.ArgumentParser(
         prog="chatkit-tui",
         description="Browse and manage OpenAI ChatKit threads and sessions from the terminal.",
+        epilog=EXIT_CODES_EPILOG,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"chatkit-tui {__version__}")
     parser.add_argument(
@@ -37,6 +41,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="start the local ChatKit server with seeded demo data and open the app on it",
     )
     parser.add_argument("--base-url", help="API base URL (default: $OPENAI_BASE_URL or OpenAI's)")
+    parser.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="config file profile to use (default: $CHATKIT_TUI_PROFILE, then default_profile)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $CHATKIT_TUI_CONFIG, then the user config directory's)",
+    )
     parser.add_argument(
         "--read-only",
         action="store_true",
@@ -80,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N/min",
         help="answer 429 with Retry-After past N requests a minute",
     )
+    from chatkit_tui.scripting import add_script_commands
+
+    add_script_commands(sub)
     return parser
 
 
@@ -90,6 +107,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from chatkit_tui.server.run import serve_command
 
         return serve_command(args)
+    if args.command in ("threads", "sessions"):
+        from chatkit_tui.scripting import run_script
+
+        return run_script(args)
+    from chatkit_tui.config import ConfigError, load_config
+
+    try:
+        args.config_resolved = load_config(args)
+    except ConfigError as exc:
+        print(f"chatkit-tui: error: config: {exc}", file=sys.stderr)
+        return 2
     from chatkit_tui.tui.run import run_app
 
     return run_app(args)

@@ -1,0 +1,187 @@
+"""``chatkit-tui sessions create|cancel``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from chatkit_tui.client.models import ChatSession, encode
+from chatkit_tui.scripting.common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    HelpFormatter,
+    ScriptError,
+    out,
+    safe,
+    timestamp,
+)
+from chatkit_tui.session_params import (
+    SessionFields,
+    SessionParamsError,
+    build_session_body,
+    create_kwargs,
+)
+
+if TYPE_CHECKING:
+    from chatkit_tui.client import AsyncChatKit
+
+_FLAG = {
+    "user": "--user",
+    "workflow": "--workflow",
+    "state": "--state",
+    "expires_after": "--expires-after",
+    "rpm": "--rpm",
+    "max_files": "--max-files",
+    "max_file_size": "--max-file-size",
+    "recent_threads": "--recent-threads",
+    "file_upload": "--no-file-upload",
+    "history": "--no-history",
+}
+
+
+def fields_from_args(args: argparse.Namespace) -> SessionFields:
+    def text(value: object) -> str:
+        return "" if value is None else str(value)
+
+    return SessionFields(
+        user=args.user,
+        workflow=args.workflow,
+        version=text(args.version),
+        state=list(args.state or []),
+        tracing=args.tracing,
+        expires_after=text(args.expires_after),
+        rpm=text(args.rpm),
+        titling=args.titling,
+        file_upload=args.file_upload,
+        max_files=text(args.max_files),
+        max_file_size=text(args.max_file_size),
+        history=args.history,
+        recent_threads=text(args.recent_threads),
+    )
+
+
+def mask(secret: str) -> str:
+    return secret[:6] + "…" + f" ({len(secret)} characters; --show-secret or --json to see it)"
+
+
+def print_session(session: ChatSession, *, show_secret: bool) -> None:
+    workflow = session.workflow
+    config = session.chatkit_configuration
+    rows: list[tuple[str, str]] = [
+        ("id", session.id),
+        ("status", session.status),
+        ("user", session.user),
+        ("expires", f"{timestamp(session.expires_at)} UTC ({session.expires_at})"),
+        ("secret", session.client_secret if show_secret else mask(session.client_secret)),
+        ("workflow", workflow.id + (f" (version {workflow.version})" if workflow.version else "")),
+        ("tracing", "on" if workflow.tracing.enabled else "off"),
+        ("rpm", str(session.rate_limits.max_requests_per_1_minute)),
+        ("titling", "on" if config.automatic_thread_titling.enabled else "off"),
+    ]
+    upload = config.file_upload
+    rows.append(
+        (
+            "uploads",
+            "off"
+            if not upload.enabled
+            else f"on (max files {upload.max_files}, max size {upload.max_file_size} MB)",
+        )
+    )
+    history = config.history
+    rows.append(
+        (
+            "history",
+            "off"
+            if not history.enabled
+            else f"on (recent threads {history.recent_threads or 'unlimited'})",
+        )
+    )
+    for key, value in sorted((workflow.state_variables or {}).items()):
+        rows.append((f"state.{key}", repr(value) if not isinstance(value, str) else value))
+    width = max(len(name) for name, _ in rows) + 2
+    for name, value in rows:
+        out(f"{name + ':':<{width}}{safe(value)}")
+
+
+async def create_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
+    try:
+        body = build_session_body(fields_from_args(args))
+    except SessionParamsError as exc:
+        problems = "; ".join(f"{_FLAG.get(k, k)} {v}" for k, v in exc.errors.items())
+        raise ScriptError(problems, EXIT_USAGE) from None
+    session = await client.sessions.create(**create_kwargs(body))
+    if args.json:
+        out(encode(session).decode("utf-8"))
+    else:
+        print_session(session, show_secret=args.show_secret)
+    return EXIT_OK
+
+
+async def cancel_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
+    session = await client.sessions.cancel(args.session_id)
+    if args.json:
+        out(encode(session).decode("utf-8"))
+    else:
+        out(f"{safe(session.id)}: {safe(session.status)}")
+    return EXIT_OK
+
+
+def add_sessions_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -> None:
+    kw: dict[str, Any] = {
+        "epilog": epilog,
+        "formatter_class": HelpFormatter,
+        "parents": [common],
+    }
+    sessions = sub.add_parser("sessions", help="create or cancel ChatKit sessions", **kw)
+    actions = sessions.add_subparsers(dest="action", metavar="ACTION")
+
+    p = actions.add_parser(
+        "create",
+        help="create a session for a user and workflow",
+        description=(
+            "Create a ChatKit session. Every value is checked before the request. "
+            "--state takes key=value (true/false and numbers are typed; quote to keep a "
+            "string: flag='\"true\"'). The client secret is masked unless --show-secret or --json."
+        ),
+        **kw,
+    )
+    p.add_argument("--user", required=True, help="the end user the session is for")
+    p.add_argument("--workflow", required=True, metavar="ID", help="workflow id (wf_...)")
+    p.add_argument("--version", help="workflow version (default: latest deployed)")
+    p.add_argument(
+        "--state", action="append", metavar="KEY=VALUE", help="a state variable (repeatable)"
+    )
+    p.add_argument(
+        "--tracing",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="workflow tracing (default: the server's, on)",
+    )
+    p.add_argument("--expires-after", metavar="SECONDS", help="1-600 (default 600)")
+    p.add_argument("--rpm", metavar="N", help="max requests per minute (default 10)")
+    p.add_argument(
+        "--titling",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="automatic thread titling",
+    )
+    p.add_argument(
+        "--file-upload", action=argparse.BooleanOptionalAction, default=None, help="file uploads"
+    )
+    p.add_argument("--max-files", metavar="N", help="max files per session (>= 1)")
+    p.add_argument("--max-file-size", metavar="MB", help="max file size in MB (1-512)")
+    p.add_argument(
+        "--history", action=argparse.BooleanOptionalAction, default=None, help="chat history"
+    )
+    p.add_argument("--recent-threads", metavar="N", help="recent threads in history (>= 1)")
+    p.add_argument("--show-secret", action="store_true", help="print the client secret")
+    p.add_argument("--json", action="store_true", help="the session as JSON (with the secret)")
+    p.set_defaults(handler=create_session)
+
+    p = actions.add_parser(
+        "cancel", help="cancel a session", description="Cancel a session by id.", **kw
+    )
+    p.add_argument("session_id", metavar="ID")
+    p.add_argument("--json", action="store_true", help="the session as JSON")
+    p.set_defaults(handler=cancel_session)
+    sessions.set_defaults(handler=None, subparser=sessions)

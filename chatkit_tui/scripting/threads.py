@@ -1,0 +1,342 @@
+"""``chatkit-tui threads list|show|items|delete|export``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chatkit_tui.client.models import (
+    AssistantMessageItem,
+    ClientToolCallItem,
+    TaskGroupItem,
+    TaskItem,
+    Thread,
+    ThreadItem,
+    UnknownItem,
+    UserMessageItem,
+    WidgetItem,
+    encode,
+)
+from chatkit_tui.scripting.common import (
+    EXIT_API_ERROR,
+    EXIT_DECLINED,
+    EXIT_OK,
+    EXIT_USAGE,
+    HelpFormatter,
+    ScriptError,
+    describe_error,
+    err,
+    format_row,
+    out,
+    safe,
+    timestamp,
+)
+
+if TYPE_CHECKING:
+    from chatkit_tui.client import AsyncChatKit
+
+PAGE_SIZE = 100
+USER_WIDTH = 24
+STATUS_WIDTH = 8
+
+
+def _json_line(obj: object) -> str:
+    return encode(obj).decode("utf-8")
+
+
+def _status(thread: Thread) -> str:
+    return thread.status.type
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+
+async def list_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
+    """Stream threads across pages; ``--limit`` is the total to print."""
+    remaining: int | None = args.limit
+    if remaining == 0:
+        return EXIT_OK
+    page_size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
+    widths: list[int] | None = None
+    printed = 0
+    pager = client.threads.list(user=args.user, limit=page_size, order=args.order)
+    async for page in pager.pages():
+        rows: list[Thread] = list(page.data)
+        if remaining is not None:
+            rows = rows[: remaining - printed]
+        if args.json:
+            for thread in rows:
+                out(_json_line(thread))
+        else:
+            cells = [
+                [safe(t.id), timestamp(t.created_at), safe(t.user), _status(t), safe(t.title or "")]
+                for t in rows
+            ]
+            if widths is None:
+                # widths are fixed by the first page so the table streams
+                widths = [
+                    max([len("ID"), *(len(c[0]) for c in cells)]),
+                    len("2026-01-01 00:00"),
+                    min(USER_WIDTH, max([len("USER"), *(len(c[2]) for c in cells)])),
+                    STATUS_WIDTH,
+                ]
+                out(format_row(["ID", "CREATED", "USER", "STATUS", "TITLE"], widths))
+            for row in cells:
+                out(format_row(row, widths))
+        sys.stdout.flush()
+        printed += len(rows)
+        if remaining is not None and printed >= remaining:
+            break
+    if not args.json and widths is None:
+        err("no threads")
+    return EXIT_OK
+
+
+# --- show ---------------------------------------------------------------------------------------
+
+
+async def show_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
+    thread = await client.threads.retrieve(args.thread_id)
+    if args.json:
+        out(_json_line(thread))
+        return EXIT_OK
+    rows = [
+        ("id", thread.id),
+        ("title", thread.title or "(untitled)"),
+        ("user", thread.user),
+        ("status", _status(thread)),
+    ]
+    if thread.status.reason:
+        rows.append(("reason", thread.status.reason))
+    rows.append(("created", f"{timestamp(thread.created_at)} UTC ({thread.created_at})"))
+    for name, value in rows:
+        out(f"{name + ':':<9}{safe(value)}")
+    return EXIT_OK
+
+
+# --- items --------------------------------------------------------------------------------------
+
+
+def item_summary(item: ThreadItem) -> str:
+    """One line saying what an item holds (untrusted text, escaped by the caller)."""
+    if isinstance(item, UserMessageItem):
+        text = " ".join(c.text for c in item.content)
+        if item.attachments:
+            text += f" [+{len(item.attachments)} attachment(s)]"
+        return text
+    if isinstance(item, AssistantMessageItem):
+        return " ".join(c.text for c in item.content)
+    if isinstance(item, WidgetItem):
+        return item.widget
+    if isinstance(item, ClientToolCallItem):
+        return f"{item.name}({item.arguments}) {item.status}"
+    if isinstance(item, TaskItem):
+        return f"{item.task_type}: {item.heading or ''} {item.summary or ''}".strip()
+    if isinstance(item, TaskGroupItem):
+        return f"{len(item.tasks)} task(s): " + "; ".join(t.heading or t.type for t in item.tasks)
+    return f"(unknown item type {item.type!r}, shown raw with --json)"
+
+
+def _item_type(item: ThreadItem) -> str:
+    if isinstance(item, UnknownItem):
+        return item.type or "?"
+    return type(item).__struct_config__.tag  # type: ignore[attr-defined,no-any-return]
+
+
+async def list_items(args: argparse.Namespace, client: AsyncChatKit) -> int:
+    pager = client.threads.list_items(args.thread_id, limit=PAGE_SIZE, order="asc")
+    header_done = False
+    async for page in pager.pages():
+        for item in page.data:
+            if args.json:
+                out(_json_line(item))
+                continue
+            if not header_done:
+                out(format_row(["ID", "CREATED", "TYPE", "CONTENT"], [28, 16, 26]))
+                header_done = True
+            row = [
+                safe(item.id or "-"),
+                timestamp(item.created_at),
+                safe(_item_type(item).removeprefix("chatkit.")),
+                safe(item_summary(item))[:200],
+            ]
+            out(format_row(row, [28, 16, 26]))
+        sys.stdout.flush()
+    if not args.json and not header_done:
+        err("the thread has no items")
+    return EXIT_OK
+
+
+# --- delete ---------------------------------------------------------------------------------------
+
+
+def confirm(count: int) -> bool:
+    """Ask on the terminal; refuse (exit 2) when nobody can answer."""
+    if not sys.stdin.isatty():
+        raise ScriptError(
+            "refusing to delete without confirmation: stdin is not a terminal; "
+            "pass --yes to delete from a script",
+            EXIT_USAGE,
+        )
+    noun = "thread" if count == 1 else "threads"
+    print(f"Delete {count} {noun}? [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+async def delete_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
+    from chatkit_tui.archive import archive_thread
+
+    ids: list[str] = list(dict.fromkeys(args.thread_ids))  # once each, in order
+    if not args.yes and not confirm(len(ids)):
+        err("nothing deleted")
+        return EXIT_DECLINED
+    codes: list[int] = []
+    for thread_id in ids:
+        try:
+            archived: Path = await archive_thread(client, thread_id, directory=args.archive_dir)
+        except Exception as exc:
+            code = _report_failure(args, thread_id, exc, "not deleted: could not archive")
+            codes.append(code)
+            continue
+        try:
+            await client.threads.delete(thread_id)
+        except Exception as exc:
+            codes.append(_report_failure(args, thread_id, exc, "archived but not deleted"))
+            continue
+        if args.json:
+            out(_json_line({"id": thread_id, "deleted": True, "archive": str(archived)}))
+        else:
+            out(f"deleted {safe(thread_id)} (archived to {archived})")
+    if not codes:
+        return EXIT_OK
+    if len(ids) > 1:
+        err(f"{len(codes)} of {len(ids)} threads not deleted")
+    return codes[0] if len(set(codes)) == 1 else EXIT_API_ERROR
+
+
+def _report_failure(args: argparse.Namespace, thread_id: str, exc: Exception, what: str) -> int:
+    from chatkit_tui.client.errors import ChatKitError
+
+    if not isinstance(exc, ChatKitError | OSError):
+        raise exc
+    message, code = describe_error(exc)
+    if args.json:
+        out(_json_line({"id": thread_id, "deleted": False, "error": message}))
+    err(f"error: {safe(thread_id)}: {what}: {message}")
+    return code
+
+
+# --- export ---------------------------------------------------------------------------------------
+
+
+async def export_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
+    from chatkit_tui.export import export_thread_by_id
+
+    paths = await export_thread_by_id(client, args.thread_id, args.dir)
+    if args.json:
+        out(_json_line({"json": str(paths.json), "markdown": str(paths.markdown)}))
+    else:
+        out(str(paths.json))
+        out(str(paths.markdown))
+    return EXIT_OK
+
+
+# --- parser ---------------------------------------------------------------------------------------
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def _user(text: str) -> str:
+    if not 1 <= len(text) <= 512:
+        raise argparse.ArgumentTypeError("a user is 1 to 512 characters")
+    return text
+
+
+def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -> None:
+    kw: dict[str, Any] = {
+        "epilog": epilog,
+        "formatter_class": HelpFormatter,
+        "parents": [common],
+    }
+    threads = sub.add_parser("threads", help="list, show, read, delete or export threads", **kw)
+    actions = threads.add_subparsers(dest="action", metavar="ACTION")
+
+    p = actions.add_parser(
+        "list",
+        help="list threads, newest first (streams across pages)",
+        description="List threads. Streams across pages; --json prints one thread per line.",
+        **kw,
+    )
+    p.add_argument("--user", type=_user, help="only threads of this user")
+    p.add_argument(
+        "--limit", type=_limit, default=None, metavar="N", help="print at most N (default: all)"
+    )
+    p.add_argument("--order", choices=("asc", "desc"), default="desc", help="by creation time")
+    p.add_argument("--json", action="store_true", help="JSON lines, one thread per line")
+    p.set_defaults(handler=list_threads)
+
+    p = actions.add_parser("show", help="show one thread", description="Show one thread.", **kw)
+    p.add_argument("thread_id", metavar="ID")
+    p.add_argument("--json", action="store_true", help="the thread as JSON")
+    p.set_defaults(handler=show_thread)
+
+    p = actions.add_parser(
+        "items",
+        help="list a thread's items in reading order",
+        description="List every item of a thread, oldest first (all pages).",
+        **kw,
+    )
+    p.add_argument("thread_id", metavar="ID")
+    p.add_argument("--json", action="store_true", help="JSON lines, one item per line, as sent")
+    p.set_defaults(handler=list_items)
+
+    p = actions.add_parser(
+        "delete",
+        help="delete threads (each archived first)",
+        description=(
+            "Delete threads. Each thread and all its items are first saved as JSON in the "
+            "archive directory; a thread that cannot be archived is not deleted. Asks for "
+            "confirmation unless --yes; without a terminal and without --yes it refuses."
+        ),
+        **kw,
+    )
+    p.add_argument("thread_ids", metavar="ID", nargs="+")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--archive-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="where archives go (default: the user data directory's archive/)",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON line per thread")
+    p.set_defaults(handler=delete_threads)
+
+    p = actions.add_parser(
+        "export",
+        help="write a thread as JSON and as a Markdown transcript",
+        description="Write <ID>.json and <ID>.md and print their paths.",
+        **kw,
+    )
+    p.add_argument("thread_id", metavar="ID")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output directory (default: the user data directory's exports/)",
+    )
+    p.add_argument("--json", action="store_true", help="print the paths as JSON")
+    p.set_defaults(handler=export_thread)
+    threads.set_defaults(handler=None, subparser=threads)

@@ -1,0 +1,467 @@
+"""Every script command against the local server over real HTTP, in-process via main([...]).
+
+Expected data is read from the server with plain httpx (not through our client), so a
+bug in the client or the CLI cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from chatkit_tui.cli import main
+from chatkit_tui.server.run import BackgroundServer
+
+HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "chatkit_beta=v1"}
+
+
+@pytest.fixture(autouse=True)
+def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+
+def api(server: BackgroundServer, method: str, path: str, **kw: Any) -> httpx.Response:
+    return httpx.request(method, server.base_url + path, headers=HEADERS, timeout=10, **kw)
+
+
+def all_threads(server: BackgroundServer, **params: str) -> list[dict[str, Any]]:
+    """Every thread, following cursors, straight from the server."""
+    out: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        query = {"limit": "100", **params, **({"after": after} if after else {})}
+        page = api(server, "GET", "/chatkit/threads", params=query).json()
+        out.extend(page["data"])
+        if not page["has_more"] or not page["last_id"]:
+            return out
+        after = page["last_id"]
+
+
+def all_items(server: BackgroundServer, thread_id: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        query = {"limit": "100", "order": "asc", **({"after": after} if after else {})}
+        page = api(server, "GET", f"/chatkit/threads/{thread_id}/items", params=query).json()
+        out.extend(page["data"])
+        if not page["has_more"] or not page["last_id"]:
+            return out
+        after = page["last_id"]
+
+
+def run(server: BackgroundServer, *argv: str) -> int:
+    return main(["--base-url", server.base_url, *argv])
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+class FakeTerminal(io.StringIO):
+    """A stdin that says it is a terminal and holds the user's answer."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- threads list ---------------------------------------------------------------------------
+
+
+def test_threads_list_json_streams_every_page(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = all_threads(local_server)
+    assert len(expected) > 1
+    assert run(local_server, "threads", "list", "--json") == 0
+    printed = json_lines(capsys.readouterr().out)
+    assert [t["id"] for t in printed] == [t["id"] for t in expected]
+    assert printed[0]["user"] == expected[0]["user"]
+
+
+def test_threads_list_limit_crosses_pages(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = all_threads(local_server, order="asc")
+    limit = min(len(expected), 3)
+    assert (
+        run(local_server, "threads", "list", "--json", "--order", "asc", "--limit", str(limit)) == 0
+    )
+    assert [t["id"] for t in json_lines(capsys.readouterr().out)] == [
+        t["id"] for t in expected[:limit]
+    ]
+
+
+def test_threads_list_user_filter(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    user = all_threads(local_server)[0]["user"]
+    expected = all_threads(local_server, user=user)
+    assert run(local_server, "threads", "list", "--user", user, "--json") == 0
+    printed = json_lines(capsys.readouterr().out)
+    assert [t["id"] for t in printed] == [t["id"] for t in expected]
+    assert {t["user"] for t in printed} == {user}
+
+
+def test_threads_list_table(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    expected = all_threads(local_server)
+    assert run(local_server, "threads", "list") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "CREATED", "USER", "STATUS", "TITLE"]
+    assert len(lines) == len(expected) + 1
+    # columns are aligned: every row's created time starts where the header's does
+    column = lines[0].index("CREATED")
+    for line, thread in zip(lines[1:], expected, strict=True):
+        assert line.startswith(thread["id"])
+        assert line[column : column + 4].isdigit()
+
+
+# --- threads show / items -------------------------------------------------------------------------
+
+
+def test_threads_show(local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]) -> None:
+    thread = all_threads(local_server)[0]
+    assert run(local_server, "threads", "show", thread["id"], "--json") == 0
+    assert (
+        json.loads(capsys.readouterr().out)
+        == api(local_server, "GET", f"/chatkit/threads/{thread['id']}").json()
+    )
+    assert run(local_server, "threads", "show", thread["id"]) == 0
+    text = capsys.readouterr().out
+    assert f"id:      {thread['id']}" in text
+    assert f"user:    {thread['user']}" in text
+
+
+def test_threads_items_all_pages_in_reading_order(
+    seeded_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the seed's sixth-newest thread has 1,100 items: eleven pages of 100
+    thread_id = all_threads(seeded_server)[5]["id"]
+    expected = all_items(seeded_server, thread_id)
+    assert len(expected) > 1000
+    assert run(seeded_server, "threads", "items", thread_id, "--json") == 0
+    printed = json_lines(capsys.readouterr().out)
+    assert [i["id"] for i in printed] == [i["id"] for i in expected]
+    assert [i["type"] for i in printed] == [i["type"] for i in expected]
+    assert run(seeded_server, "threads", "items", thread_id) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "CREATED", "TYPE", "CONTENT"]
+    assert len(lines) == len(expected) + 1
+
+
+def test_items_of_every_type_print_safely(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the newest seeded thread shows every item type, unknown ones and escape-laden text
+    thread_id = all_threads(local_server)[0]["id"]
+    expected = all_items(local_server, thread_id)
+    assert run(local_server, "threads", "items", thread_id) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) == len(expected) + 1
+    assert not any(ch in out for ch in "\x1b\x07\x9b\r")
+    types = {i["type"] for i in expected}
+    for kind in ("user_message", "assistant_message", "widget", "client_tool_call"):
+        assert f"chatkit.{kind}" in types and f"  {kind}  " in out
+    assert run(local_server, "threads", "items", thread_id, "--json") == 0
+    assert json_lines(capsys.readouterr().out) == expected
+
+
+def test_table_output_escapes_terminal_controls(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    threads = all_threads(local_server)
+    hostile = [t for t in threads if "\x1b" in (t["title"] or "") + t["user"]]
+    assert hostile, "the seed has titles with terminal escapes"
+    assert run(local_server, "threads", "list") == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "\\x1b" in out
+    assert run(local_server, "threads", "show", hostile[0]["id"]) == 0
+    assert "\x1b" not in capsys.readouterr().out
+
+
+def test_not_found_exits_3_with_request_id(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(local_server, "threads", "show", "cthr_missing") == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("chatkit-tui: error: ")
+    assert "404" in captured.err
+    assert "req" in captured.err.lower()
+
+
+# --- threads delete ---------------------------------------------------------------------------
+
+
+def test_delete_with_yes_archives_then_deletes(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    thread = all_threads(local_server)[0]
+    items = all_items(local_server, thread["id"])
+    archive_dir = tmp_path / "archive"
+    code = run(
+        local_server, "threads", "delete", thread["id"], "--yes", "--archive-dir", str(archive_dir)
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"deleted {thread['id']} (archived to {archive_dir}")
+    archived = Path(out.split("archived to ", 1)[1].rstrip(")\n"))
+    saved = json.loads(archived.read_text())
+    assert saved["thread"]["id"] == thread["id"]
+    assert [i["id"] for i in saved["items"]] == [i["id"] for i in items]
+    assert api(local_server, "GET", f"/chatkit/threads/{thread['id']}").status_code == 404
+
+
+def test_delete_asks_and_declines(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ids = [t["id"] for t in all_threads(local_server)[:2]]
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
+    assert run(local_server, "threads", "delete", *ids) == 7
+    err = capsys.readouterr().err
+    assert "Delete 2 threads? [y/N] " in err
+    assert "nothing deleted" in err
+    for thread_id in ids:
+        assert api(local_server, "GET", f"/chatkit/threads/{thread_id}").status_code == 200
+
+
+def test_delete_asks_and_confirms(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    thread_id = all_threads(local_server)[0]["id"]
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("y\n"))
+    assert run(local_server, "threads", "delete", thread_id, "--json") == 0
+    captured = capsys.readouterr()
+    assert "Delete 1 thread? [y/N] " in captured.err
+    line = json.loads(captured.out)
+    assert line["id"] == thread_id and line["deleted"] is True
+    assert Path(line["archive"]).is_file()
+    assert str(line["archive"]).startswith(os.environ["XDG_DATA_HOME"])
+    assert api(local_server, "GET", f"/chatkit/threads/{thread_id}").status_code == 404
+
+
+def test_delete_without_terminal_or_yes_refuses(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    thread_id = all_threads(local_server)[0]["id"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    assert run(local_server, "threads", "delete", thread_id) == 2
+    assert "stdin is not a terminal; pass --yes" in capsys.readouterr().err
+    assert api(local_server, "GET", f"/chatkit/threads/{thread_id}").status_code == 200
+
+
+def test_delete_some_missing_reports_each(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    thread_id = all_threads(local_server)[0]["id"]
+    assert run(local_server, "threads", "delete", "--yes", "cthr_gone", thread_id) == 3
+    captured = capsys.readouterr()
+    assert f"deleted {thread_id}" in captured.out
+    assert "cthr_gone: not deleted: could not archive" in captured.err
+    assert "1 of 2 threads not deleted" in captured.err
+
+
+# --- threads export ------------------------------------------------------------------------------
+
+
+def test_threads_export(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    thread = all_threads(local_server)[0]
+    assert run(local_server, "threads", "export", thread["id"], "--dir", str(tmp_path)) == 0
+    json_path, md_path = (Path(p) for p in capsys.readouterr().out.splitlines())
+    assert json_path.parent == tmp_path and md_path.suffix == ".md"
+    saved = json.loads(json_path.read_text())
+    assert saved["thread"]["id"] == thread["id"]
+    assert len(saved["items"]) == len(all_items(local_server, thread["id"]))
+    assert md_path.read_text().startswith("# ")
+
+
+# --- sessions ------------------------------------------------------------------------------------
+
+
+def test_sessions_create_and_cancel(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [
+        "sessions", "create", "--user", "alice", "--workflow", "wf_demo", "--version", "2",
+        "--state", "plan=pro", "--state", "seats=5", "--state", "beta=true",
+        "--no-tracing", "--expires-after", "120", "--rpm", "30", "--json",
+    ]  # fmt: skip
+    assert run(local_server, *argv) == 0
+    session = json.loads(capsys.readouterr().out)
+    assert session["user"] == "alice"
+    assert session["workflow"]["id"] == "wf_demo"
+    assert session["workflow"]["version"] == "2"
+    assert session["workflow"]["state_variables"] == {"plan": "pro", "seats": 5, "beta": True}
+    assert session["workflow"]["tracing"] == {"enabled": False}
+    assert session["rate_limits"]["max_requests_per_1_minute"] == 30
+    assert session["status"] == "active"
+    assert session["client_secret"]
+
+    assert run(local_server, "sessions", "cancel", session["id"]) == 0
+    assert capsys.readouterr().out == f"{session['id']}: cancelled\n"
+
+
+def test_sessions_create_masks_the_secret(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(local_server, "sessions", "create", "--user", "bob", "--workflow", "wf_1") == 0
+    text = capsys.readouterr().out
+    lines = dict(line.split(":", 1) for line in text.splitlines())
+    assert lines["user"].strip() == "bob"
+    assert "--show-secret" in lines["secret"]
+    assert (
+        run(
+            local_server,
+            "sessions",
+            "create",
+            "--user",
+            "bob",
+            "--workflow",
+            "wf_1",
+            "--show-secret",
+        )
+        == 0
+    )
+    secret_line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("secret:"))
+    assert "--show-secret" not in secret_line
+
+
+def test_sessions_create_invalid_fields_send_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    # the base URL points at a closed port: a request would be exit 5, validation is exit 2
+    base = f"http://127.0.0.1:{closed_port()}/v1"
+    argv = ["--base-url", base, "sessions", "create", "--user", "u", "--workflow", "w"]
+    assert main([*argv, "--expires-after", "900", "--rpm", "0", "--state", "x"]) == 2
+    err = capsys.readouterr().err
+    assert "--expires-after must be between 1 and 600, got 900" in err
+    assert "--rpm must be at least 1, got 0" in err
+    assert "--state line 1: expected key = value" in err
+
+
+def test_sessions_cancel_unknown_exits_3(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(local_server, "sessions", "cancel", "cksess_missing") == 3
+    assert "404" in capsys.readouterr().err
+
+
+# --- failures -------------------------------------------------------------------------------------
+
+
+def test_network_error_exits_5(capsys: pytest.CaptureFixture[str]) -> None:
+    base = f"http://127.0.0.1:{closed_port()}/v1"
+    assert main(["--base-url", base, "threads", "list"]) == 5
+    err = capsys.readouterr().err
+    assert err.startswith("chatkit-tui: error: ")
+    assert "sk-test" not in err
+
+
+def test_wrong_key_exits_4_without_showing_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key-123")
+    with BackgroundServer(seed=2, api_key="sk-right") as server:
+        assert main(["--base-url", server.base_url, "threads", "list"]) == 4
+    err = capsys.readouterr().err
+    assert "401" in err
+    assert "OPENAI_API_KEY" in err
+    assert "sk-wrong-key-123" not in err
+
+
+def test_no_key_anywhere_exits_4(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    assert main(["threads", "list"]) == 4
+    assert "no API key" in capsys.readouterr().err
+
+
+def test_profile_from_config_file(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.setenv("LOCAL_KEY", "sk-from-profile")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[profiles.local]\nbase_url = "{local_server.base_url}"\napi_key_env = "LOCAL_KEY"\n'
+    )
+    assert main(["--config", str(config), "--profile", "local", "threads", "list", "--json"]) == 0
+    assert len(json_lines(capsys.readouterr().out)) == len(all_threads(local_server))
+
+
+# --- a real process ------------------------------------------------------------------------------
+
+
+def test_subprocess_threads_list_json(local_server: BackgroundServer) -> None:
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": local_server.base_url,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "chatkit_tui", "threads", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(x)["id"] for x in done.stdout.splitlines()] == [
+        t["id"] for t in all_threads(local_server)
+    ]
+    assert done.stderr == ""
+
+
+def test_subprocess_broken_pipe_is_quiet(make_server: Any) -> None:
+    # 2,000 threads are far more than a pipe buffer holds, so closing the reader early
+    # makes the writer hit EPIPE mid-stream, as with `| head -1`
+    server: BackgroundServer = make_server(seed=2000)
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-test",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    cmd = [sys.executable, "-m", "chatkit_tui", "--base-url", server.base_url]
+    proc = subprocess.Popen(
+        [*cmd, "threads", "list", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0
+    assert json.loads(first)["id"]
+    assert stderr == ""
