@@ -60,6 +60,8 @@ class ChatKitApp(App[None]):
         keymap: Mapping[str, str] | None = None,
         theme: str | None = None,
         ansi_color: bool | None = None,
+        thread_page_size: int = 100,
+        item_page_size: int = 50,
     ) -> None:
         super().__init__(ansi_color=ansi_color)
         self.client = client
@@ -69,6 +71,8 @@ class ChatKitApp(App[None]):
         self.archive_dir = archive_dir
         self.keymap_overrides: dict[str, str] = dict(keymap or {})
         self._theme_name = theme
+        self.thread_page_size = thread_page_size
+        self.item_page_size = item_page_size
 
     def on_mount(self) -> None:
         if self._theme_name:

@@ -40,7 +40,7 @@ class ThreadArchived(Message):
     """The thread was saved locally; its row goes and the DELETE is under way."""
 
     thread: Thread
-    path: Path
+    path: Path | None
 
 
 @dataclass
@@ -48,7 +48,7 @@ class ThreadDeleted(Message):
     """The server deleted the thread (or it was already gone: ``already_gone``)."""
 
     thread: Thread
-    path: Path
+    path: Path | None
     already_gone: bool = False
 
 

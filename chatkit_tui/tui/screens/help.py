@@ -91,10 +91,11 @@ class HelpScreen(ModalScreen[None]):
             "y copies with OSC 52 (inside tmux: set -s set-clipboard on).",
             style="dim",
         )
-        if read_only:
-            notes.append("\nRead-only mode: destructive bindings are removed.", style="bold")
         with VerticalScroll(id="help-dialog"):
-            yield Static(Text("Keys", style="bold"), id="help-title")
+            title = Text("Keys", style="bold")
+            if read_only:
+                title.append("  · Read-only mode: destructive bindings are removed")
+            yield Static(title, id="help-title")
             yield Static(table)
             yield Static(notes)
 

@@ -37,8 +37,6 @@ from chatkit_tui.tui.widgets.thread_view import ThreadView
 if TYPE_CHECKING:
     from chatkit_tui.tui.app import ChatKitApp
 
-THREAD_PAGE = 100
-ITEM_PAGE = 50
 DEBOUNCE = 0.15
 
 
@@ -137,7 +135,7 @@ class MainScreen(Screen[None]):
     def reload(self, *, keep: str | None = None) -> None:
         """Start the list over from the first page; ``keep`` re-selects that thread if found."""
         tl = self.thread_list
-        self.restore = (keep, max(tl.cursor + THREAD_PAGE, THREAD_PAGE)) if keep else None
+        self.restore = (keep, tl.cursor + 2 * self.chatkit.thread_page_size) if keep else None
         self.generation += 1
         self.next_after = None
         self.seen = set()
@@ -149,7 +147,7 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="threads", exit_on_error=False)
     async def load_threads(self, generation: int, after: str | None) -> None:
         page = await self.chatkit.client.threads.list(
-            limit=THREAD_PAGE, order=self.order, after=after, user=self.user
+            limit=self.chatkit.thread_page_size, order=self.order, after=after, user=self.user
         )
         self.post_message(ThreadsLoaded(generation, after, page))
 
@@ -210,7 +208,7 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="items", exit_on_error=False)
     async def load_items(self, thread_id: str, after: str | None) -> None:
         page = await self.chatkit.client.threads.list_items(
-            thread_id, limit=ITEM_PAGE, order="asc", after=after
+            thread_id, limit=self.chatkit.item_page_size, order="asc", after=after
         )
         self.post_message(ItemsLoaded(thread_id, after, page))
 
@@ -235,14 +233,14 @@ class MainScreen(Screen[None]):
                 self._debounce.stop()
             self.open_in_view(message.thread)
         self.add_class("-viewing")
-        self.view.focus()
+        self.call_after_refresh(self.view.focus)
 
     def action_back(self) -> None:
         if self.query_one("#find", Input).has_focus:
             self._close_find(clear=True)
             return
         self.remove_class("-viewing")
-        self.thread_list.focus()
+        self.call_after_refresh(self.thread_list.focus)
 
     def jump_to(self, thread_id: str) -> None:
         """Select ``thread_id`` if loaded, else fetch it and show it in the view."""
@@ -261,7 +259,7 @@ class MainScreen(Screen[None]):
             self._debounce.stop()
         self.open_in_view(message.thread)
         self.add_class("-viewing")
-        self.view.focus()
+        self.call_after_refresh(self.view.focus)
 
     # --- filters -----------------------------------------------------------------------------
 
@@ -344,6 +342,10 @@ class MainScreen(Screen[None]):
         client = self.chatkit.client
         try:
             path = await archive_thread(client, thread.id, directory=self.chatkit.archive_dir)
+        except NotFoundError:
+            self.post_message(ThreadArchived(thread, None))
+            self.post_message(ThreadDeleted(thread, None, already_gone=True))
+            return
         except Exception as exc:
             self.post_message(DeleteFailed(thread, describe_error(exc), archived=False))
             return
@@ -371,9 +373,8 @@ class MainScreen(Screen[None]):
             text = f"“{title}” ({one_line(message.thread.id)}) was already gone from the server."
         else:
             text = f"Deleted “{title}” ({one_line(message.thread.id)})."
-        self.chatkit.notify(
-            f"{text}\nArchived to {message.path}", title="Thread deleted", markup=False
-        )
+        where = f"Archived to {message.path}" if message.path else "Nothing to archive."
+        self.chatkit.notify(f"{text}\n{where}", title="Thread deleted", markup=False)
 
     def on_delete_failed(self, message: DeleteFailed) -> None:
         thread = message.thread

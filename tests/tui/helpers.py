@@ -1,0 +1,133 @@
+"""Helpers for the app's Pilot tests: an app on a real local server, waiting, screen text."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+from textual.pilot import Pilot
+
+from chatkit_tui.client import AsyncChatKit
+from chatkit_tui.server.run import BackgroundServer
+from chatkit_tui.tui.app import ChatKitApp
+from chatkit_tui.tui.screens.main import MainScreen
+from chatkit_tui.tui.widgets.thread_list import ThreadList
+from chatkit_tui.tui.widgets.thread_view import ThreadView
+
+# the seed's threads are created around 2025-11-01; "now" is fixed 30 days later
+FIXED_NOW = 1_762_000_000 + 30 * 86400
+
+
+def fixed_now() -> float:
+    return FIXED_NOW
+
+
+def make_app(
+    server: BackgroundServer,
+    *,
+    archive_dir: Path | None = None,
+    read_only: bool = False,
+    api_key: str = "test-key",
+    max_retries: int = 0,
+    thread_page_size: int = 100,
+    item_page_size: int = 50,
+    keymap: dict[str, str] | None = None,
+    ansi_color: bool | None = None,
+) -> ChatKitApp:
+    client = AsyncChatKit(api_key=api_key, base_url=server.base_url, max_retries=max_retries)
+    return ChatKitApp(
+        client,
+        endpoint_label="local test server",
+        read_only=read_only,
+        now=fixed_now,
+        archive_dir=archive_dir,
+        thread_page_size=thread_page_size,
+        item_page_size=item_page_size,
+        keymap=keymap,
+        ansi_color=ansi_color,
+    )
+
+
+async def wait_for(
+    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 5.0, what: str = ""
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await pilot.pause(0.02)
+
+
+def main_screen(app: ChatKitApp) -> MainScreen:
+    return app.main_screen
+
+
+def thread_list(app: ChatKitApp) -> ThreadList:
+    return app.main_screen.query_one("#threads", ThreadList)
+
+
+def thread_view(app: ChatKitApp) -> ThreadView:
+    return app.main_screen.query_one("#view", ThreadView)
+
+
+async def loaded(pilot: Pilot[None], app: ChatKitApp) -> ThreadList:
+    """Wait for the first page (and the end of loading)."""
+    tl = thread_list(app)
+    await wait_for(pilot, lambda: len(tl.threads) > 0 and not tl.loading, what="first page")
+    return tl
+
+
+async def view_done(pilot: Pilot[None], app: ChatKitApp, thread_id: str) -> ThreadView:
+    view = thread_view(app)
+    await wait_for(
+        pilot,
+        lambda: view.thread_id == thread_id and not view.loading and not view.has_more,
+        what=f"items of {thread_id}",
+    )
+    await pilot.pause()
+    return view
+
+
+_TAG = re.compile(r"<[^>]+>")
+
+
+def screen_text(app: ChatKitApp) -> str:
+    """What the terminal shows, as plain text (from the SVG screenshot)."""
+    svg = app.export_screenshot()
+    lines: list[str] = []
+    for match in re.finditer(r"<text [^>]*>(.*?)</text>", svg, re.S):
+        lines.append(html.unescape(_TAG.sub("", match.group(1))))
+    return "".join(lines).replace("\u00a0", " ")
+
+
+def notifications(app: ChatKitApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+def insert_thread(
+    server: BackgroundServer,
+    thread_id: str,
+    *,
+    title: str | None,
+    user: str = "user_test",
+    created_at: int = 1_762_000_000,
+    status: str = "active",
+    reason: str | None = None,
+) -> None:
+    server.store.insert_thread_rows([(thread_id, created_at, user, title, status, reason)])
+
+
+def insert_raw_items(
+    server: BackgroundServer, thread_id: str, items: list[dict[str, object]]
+) -> None:
+    rows: list[tuple[str, str, int, str, bytes]] = []
+    for i, item in enumerate(items):
+        item = {"object": "chatkit.thread_item", "thread_id": thread_id, **item}
+        created = int(item.get("created_at", 1_762_000_100 + i))  # type: ignore[arg-type]
+        item["created_at"] = created
+        rows.append((str(item["id"]), thread_id, created, "raw", msgspec.json.encode(item)))
+    server.store.insert_item_rows(rows)

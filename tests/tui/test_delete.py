@@ -1,0 +1,159 @@
+"""Deletes: confirm dialog, archive first, row back on failure, 404 as already gone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import Button
+
+from chatkit_tui.server.run import BackgroundServer
+from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
+from tests.tui.helpers import loaded, make_app, notifications, screen_text, wait_for
+
+
+def archived(tmp_path: Path) -> list[Path]:
+    folder = tmp_path / "archive"
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+async def _open_dialog(pilot, app) -> ConfirmDeleteScreen:  # type: ignore[no-untyped-def]
+    await pilot.press("d")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen), what="dialog")
+    return app.screen
+
+
+async def test_delete_cancelled_by_escape_or_n(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    app = make_app(local_server, archive_dir=tmp_path / "archive")
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        thread = tl.current
+        assert thread is not None
+        dialog = await _open_dialog(pilot, app)
+        text = screen_text(app)
+        assert thread.id in text and thread.user in text and "Delete this thread?" in text
+        assert dialog.focused is not None and dialog.focused.id == "cancel"
+        await pilot.press("escape")
+        await pilot.pause()
+        await _open_dialog(pilot, app)
+        await pilot.press("n")
+        await pilot.pause()
+        await _open_dialog(pilot, app)
+        await pilot.press("enter")  # enter presses the focused button: Cancel
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDeleteScreen)
+        assert local_server.store.thread_exists(thread.id)
+        assert len(tl.threads) == 30 and archived(tmp_path) == []
+
+
+async def test_delete_confirmed_archives_every_item_then_deletes(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    store = local_server.store
+    thread_id, count = store.thread_ids_by_item_count(1)[0]
+    app = make_app(local_server, archive_dir=tmp_path / "archive", item_page_size=5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        assert tl.select_thread(thread_id)
+        await _open_dialog(pilot, app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not store.thread_exists(thread_id), what="server delete")
+        await wait_for(pilot, lambda: any("Deleted" in m for m in notifications(app)))
+        assert thread_id not in {t.id for t in tl.threads}
+        files = archived(tmp_path)
+        assert len(files) == 1
+        archive = json.loads(files[0].read_text())
+        assert archive["thread"]["id"] == thread_id
+        assert len(archive["items"]) == count > 5  # every page, not just the first
+        assert [i["created_at"] for i in archive["items"]] == sorted(
+            i["created_at"] for i in archive["items"]
+        )
+        assert str(files[0]) in " ".join(notifications(app))
+
+
+async def test_delete_button_confirms(local_server: BackgroundServer, tmp_path: Path) -> None:
+    app = make_app(local_server, archive_dir=tmp_path / "archive")
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        thread = tl.current
+        assert thread is not None
+        dialog = await _open_dialog(pilot, app)
+        dialog.query_one("#delete", Button).press()
+        await wait_for(pilot, lambda: not local_server.store.thread_exists(thread.id))
+
+
+async def test_delete_failing_puts_the_row_back_with_an_error(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    store = local_server.store
+
+    def broken(thread_id: str) -> bool:
+        raise RuntimeError("disk on fire")
+
+    store.delete_thread = broken  # type: ignore[method-assign]  (the server answers 500)
+    app = make_app(local_server, archive_dir=tmp_path / "archive")
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        for _ in range(3):
+            await pilot.press("j")
+        thread = tl.current
+        assert thread is not None
+        await _open_dialog(pilot, app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("Delete failed" in m for m in notifications(app)))
+        message = next(m for m in notifications(app) if "Delete failed" in m)
+        assert "500" in message and "request id req_" in message
+        assert [t.id for t in tl.threads].index(thread.id) == 3  # back where it was
+        assert store.thread_exists(thread.id)
+        assert len(archived(tmp_path)) == 1  # the archive was still written
+
+
+async def test_archive_failure_means_no_delete(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    app = make_app(local_server, archive_dir=not_a_dir)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        thread = tl.current
+        assert thread is not None
+        await _open_dialog(pilot, app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("could not be archived" in m for m in notifications(app)))
+        assert local_server.store.thread_exists(thread.id)
+        assert thread.id in {t.id for t in tl.threads}
+
+
+async def test_already_deleted_thread_is_said_to_be_gone(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    app = make_app(local_server, archive_dir=tmp_path / "archive")
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        thread = tl.current
+        assert thread is not None
+        local_server.store.delete_thread(thread.id)  # someone else deleted it
+        await _open_dialog(pilot, app)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("already gone" in m for m in notifications(app)))
+        assert thread.id not in {t.id for t in tl.threads}
+
+
+async def test_read_only_removes_delete(local_server: BackgroundServer, tmp_path: Path) -> None:
+    app = make_app(local_server, archive_dir=tmp_path / "archive", read_only=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        text = screen_text(app)
+        assert "READ-ONLY" in text and "Delete" not in text
+        await pilot.press("d", "delete")
+        await pilot.pause(0.1)
+        assert not isinstance(app.screen, ConfirmDeleteScreen)
+        assert len(tl.threads) == 30
+        await pilot.press("question_mark")
+        await pilot.pause()
+        help_text = screen_text(app)
+        assert "Read-only mode" in help_text and "main.refresh" in help_text
+        assert "main.delete" not in help_text

@@ -1,0 +1,149 @@
+"""Pilot tests of the thread list against the local server over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chatkit_tui.server.run import BackgroundServer
+from tests.tui.helpers import loaded, make_app, screen_text, thread_list, wait_for
+
+
+async def test_first_page_then_pages_until_has_more_is_false(
+    make_server: Callable[..., BackgroundServer],
+) -> None:
+    server = make_server(seed=95)
+    app = make_app(server, thread_page_size=20)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        first = len(tl.threads)
+        assert first >= 20  # the first page at once (more may follow to fill the look-ahead)
+        assert "threads" in screen_text(app)
+        await pilot.press("G")
+        await wait_for(pilot, lambda: not tl.has_more and not tl.loading, what="last page")
+        ids = [t.id for t in tl.threads]
+        assert len(ids) == len(set(ids)) == server.store.count_threads()
+        assert "95 threads" in screen_text(app)
+        assert " · more" not in screen_text(app)
+
+
+async def test_next_page_is_fetched_before_the_cursor_reaches_the_end(
+    make_server: Callable[..., BackgroundServer],
+) -> None:
+    server = make_server(seed=120)
+    app = make_app(server, thread_page_size=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        # the look-ahead (3 screens or 50 rows) is already satisfied without moving
+        assert len(tl.threads) - tl.cursor > 50
+        count = len(tl.threads)
+        for _ in range(25):
+            await pilot.press("j")
+        await wait_for(pilot, lambda: not tl.loading)
+        assert len(tl.threads) > count
+        # the cursor never reached the last loaded row while pages came in
+        assert tl.cursor < len(tl.threads) - 1
+
+
+async def test_pagedown_and_mouse_wheel_scroll_also_load_more(
+    make_server: Callable[..., BackgroundServer],
+) -> None:
+    server = make_server(seed=200)
+    app = make_app(server, thread_page_size=60)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        before = len(tl.threads)
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await wait_for(pilot, lambda: len(tl.threads) > before and not tl.loading)
+        # the wheel scrolls without moving the cursor: scroll_y alone must trigger
+        before = len(tl.threads)
+        cursor = tl.cursor
+        tl.scroll_to(y=tl.max_scroll_y, animate=False, immediate=True)
+        await wait_for(pilot, lambda: len(tl.threads) > before and not tl.loading)
+        assert tl.cursor == cursor
+
+
+async def test_user_filter_is_server_side(local_server: BackgroundServer) -> None:
+    app = make_app(local_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        user = tl.threads[0].user
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("ctrl+a", "ctrl+k", *user, "enter")
+        await wait_for(pilot, lambda: not tl.loading and all(t.user == user for t in tl.threads))
+        assert len(tl.threads) == local_server.store.count_threads(user=user)
+        assert f"user {user}" in screen_text(app)
+        # an empty user clears the filter
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.press("ctrl+a", "ctrl+k", "enter")
+        await wait_for(pilot, lambda: not tl.loading and len(tl.threads) == 30)
+
+
+async def test_o_flips_the_order(local_server: BackgroundServer) -> None:
+    app = make_app(local_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        newest_first = [t.created_at for t in tl.threads]
+        assert newest_first == sorted(newest_first, reverse=True)
+        await pilot.press("o")
+        await wait_for(pilot, lambda: not tl.loading and len(tl.threads) == 30)
+        oldest_first = [t.created_at for t in tl.threads]
+        assert oldest_first == sorted(oldest_first)
+        assert "oldest first" in screen_text(app)
+
+
+async def test_slash_filters_loaded_rows_as_you_type(local_server: BackgroundServer) -> None:
+    app = make_app(local_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        target = tl.threads[7]
+        needle = target.id[-6:]
+        await pilot.press("slash", *needle[:3])
+        partial = tl.row_count
+        await pilot.press(*needle[3:])
+        assert tl.row_count <= partial
+        assert tl.row_count == 1 and tl.current is not None and tl.current.id == target.id
+        await pilot.press("enter")
+        assert tl.has_focus and tl.row_count == 1
+        await pilot.press("slash", "escape")  # escape in the box clears the filter
+        assert tl.row_count == 30
+
+
+async def test_r_refreshes_and_keeps_the_selection(local_server: BackgroundServer) -> None:
+    app = make_app(local_server, thread_page_size=10)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        await wait_for(pilot, lambda: not tl.has_more)
+        for _ in range(17):
+            await pilot.press("j")
+        selected = tl.current
+        assert selected is not None
+        newest = tl.threads[0]
+        local_server.store.delete_thread(newest.id)  # the world changed meanwhile
+        await pilot.press("r")
+        await wait_for(pilot, lambda: not tl.loading and tl.current is not None)
+        await wait_for(pilot, lambda: tl.current is not None and tl.current.id == selected.id)
+        assert newest.id not in {t.id for t in tl.threads}
+
+
+async def test_a_server_repeating_its_page_stops_paging_with_a_warning(
+    local_server: BackgroundServer,
+) -> None:
+    store = local_server.store
+    real = store.list_threads
+
+    def ignore_cursor(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        kwargs.pop("after", None)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    store.list_threads = ignore_cursor  # type: ignore[method-assign]
+    app = make_app(local_server, thread_page_size=10)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = thread_list(app)
+        await wait_for(pilot, lambda: tl.stopped is not None, what="paging to stop")
+        assert len(tl.threads) == 10  # the repeated page added nothing
+        await pilot.press("G")
+        await pilot.pause(0.2)
+        assert len(tl.threads) == 10 and not tl.loading
+        assert "repeated a page" in screen_text(app)
