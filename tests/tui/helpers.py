@@ -53,9 +53,9 @@ def make_app(
 
 
 async def wait_for(
-    pilot: Pilot[None], predicate: Callable[[], bool], timeout: float = 5.0, what: str = ""
+    pilot: Pilot[None], predicate: Callable[[], bool], limit: float = 5.0, what: str = ""
 ) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + limit
     while not predicate():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
