@@ -35,9 +35,12 @@ _MAX_MESSAGE = 500
 REDACTED = "***"
 
 
+_MIN_SECRET = 8  # shorter "keys" (tests, local servers) would mangle ordinary words
+
+
 def redact(text: str, secret: str | None) -> str:
     """``text`` with every occurrence of ``secret`` replaced by ``***``."""
-    if secret and secret in text:
+    if secret and len(secret) >= _MIN_SECRET and secret in text:
         return text.replace(secret, REDACTED)
     return text
 
@@ -195,6 +198,16 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
+def _validation_details(validation: Any) -> str:
+    """Prism-style ``validation: [{"message": ...}]`` as `` (a; b)``."""
+    if not isinstance(validation, list):
+        return ""
+    entries = cast(list[Any], validation)
+    found = [cast(dict[str, Any], v).get("message") for v in entries if isinstance(v, dict)]
+    messages = [m for m in found if isinstance(m, str)]
+    return f" ({'; '.join(messages)})" if messages else ""
+
+
 def make_status_error(
     status_code: int,
     content: bytes,
@@ -228,6 +241,7 @@ def make_status_error(
         else:  # e.g. application/problem+json: {"title": ..., "detail": ...}
             found: list[Any] = [fields.get(k) for k in ("message", "title", "detail")]
             message = ": ".join(v for v in found if isinstance(v, str) and v)
+            message += _validation_details(fields.get("validation"))
         message = _one_line(message) if message else _one_line(text)
     if not message:
         message = reason or "no details in the response"

@@ -296,3 +296,15 @@ async def test_http_client_errors_do_not_leak_the_key() -> None:
             await client.threads.list()
     assert KEY not in str(caught.value)
     assert isinstance(caught.value.__cause__, httpx.UnsupportedProtocol)
+
+
+def test_redaction_of_short_keys_leaves_text_alone() -> None:
+    assert e.redact("workflow", "k") == "workflow"
+    assert e.redact(f"key {KEY}!", KEY) == "key ***!"
+    assert e.redact("x", None) == "x"
+
+
+def test_prism_validation_details_are_in_the_message() -> None:
+    body = b'{"title": "Invalid request", "validation": [{"message": "limit must be <= 100"}]}'
+    err = e.make_status_error(422, body, request_id=None)
+    assert str(err) == "422 Unprocessable entity: Invalid request (limit must be <= 100)"
