@@ -9,9 +9,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ import httpx
 import pytest
 
 from chatkit_tui.cli import main
+from chatkit_tui.client import errors
+from chatkit_tui.scripting.common import describe_error
+from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
 
 HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "chatkit_beta=v1"}
@@ -465,3 +470,57 @@ def test_subprocess_broken_pipe_is_quiet(make_server: Any) -> None:
     assert proc.wait(timeout=60) == 0
     assert json.loads(first)["id"]
     assert stderr == ""
+
+
+def test_server_error_exits_1_with_status(
+    make_server: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server: BackgroundServer = make_server(seed=3, faults=Faults(error_rate=1.0))
+    assert main(["--base-url", server.base_url, "threads", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("chatkit-tui: error: 500")
+    assert err.count("\n") == 1
+
+
+def test_ctrl_c_exits_130(make_server: Any) -> None:
+    server: BackgroundServer = make_server(seed=3, faults=Faults(latency_ms=3000))
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-test",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatkit_tui", "--base-url", server.base_url, "threads", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    time.sleep(1.0)  # started and waiting on the slow server
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert stderr.decode() == "chatkit-tui: interrupted\n"
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (errors.NotFoundError("gone", status_code=404, request_id="req_1"), 3),
+        (errors.AuthenticationError("bad key", status_code=401), 4),
+        (errors.PermissionDeniedError("no", status_code=403), 4),
+        (errors.RateLimitError("slow down", status_code=429), 6),
+        (errors.InternalServerError("boom", status_code=500), 1),
+        (errors.ConflictError("conflict", status_code=409), 1),
+        (errors.APIConnectionError(), 5),
+        (errors.APITimeoutError(), 5),
+        (errors.APIResponseValidationError("bad body", status_code=200, request_id="r"), 1),
+    ],
+)
+def test_every_error_class_has_its_exit_code(error: Exception, code: int) -> None:
+    assert describe_error(error)[1] == code
+
+
+def test_error_message_keeps_the_request_id_and_escapes_controls() -> None:
+    error = errors.APIResponseValidationError("bad\x1b[2J body", status_code=200, request_id="r9")
+    message, _ = describe_error(error)
+    assert message == "bad\\x1b[2J body (request id r9)"
