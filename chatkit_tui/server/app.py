@@ -29,27 +29,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import msgspec
-from msgspec import UNSET
 
-from chatkit_tui.client.models import (
-    ChatkitWorkflow,
-    ChatkitWorkflowTracing,
-    ChatSession,
-    ChatSessionAutomaticThreadTitling,
-    ChatSessionChatkitConfiguration,
-    ChatSessionFileUpload,
-    ChatSessionHistory,
-    ChatSessionRateLimits,
-    ThreadDeleted,
-    ThreadPage,
-)
+from chatkit_tui.client.models import ThreadDeleted, ThreadPage
 from chatkit_tui.server.faults import FaultInjector, Faults
-from chatkit_tui.server.params import (
-    CreateSessionIn,
-    RequestError,
-    decode_session_body,
-    parse_list_params,
-)
+from chatkit_tui.server.params import RequestError, decode_session_body, parse_list_params
+from chatkit_tui.server.sessions import resolve_session
 from chatkit_tui.server.store import CursorNotFoundError, Store
 
 Scope = MutableMapping[str, Any]
@@ -62,10 +46,6 @@ log = logging.getLogger("chatkit_tui.server")
 API_PREFIX = "/v1"
 BETA_HEADER = "chatkit_beta=v1"
 MAX_BODY_BYTES = 16 * 1024 * 1024
-DEFAULT_EXPIRES_AFTER_S = 600
-DEFAULT_RATE_LIMIT = 10
-DEFAULT_MAX_FILE_SIZE_MB = 512
-DEFAULT_MAX_FILES = 10
 
 _error_encoder = msgspec.json.Encoder()
 
@@ -318,64 +298,6 @@ def create_app(
     """The ASGI app serving ``store``; ``api_key`` None accepts any (or no) key."""
     return ChatKitServerApp(
         store, api_key=api_key, faults=faults, require_beta_header=require_beta_header
-    )
-
-
-def resolve_session(request: CreateSessionIn, now: int) -> ChatSession:
-    """The session resource with every default filled in and a fresh client secret."""
-    wf = request.workflow
-    expires_after = request.expires_after
-    seconds = DEFAULT_EXPIRES_AFTER_S if expires_after is UNSET else expires_after.seconds
-    limits = request.rate_limits
-    per_minute = DEFAULT_RATE_LIMIT
-    if limits is not UNSET and limits.max_requests_per_1_minute is not UNSET:
-        per_minute = limits.max_requests_per_1_minute
-    config = request.chatkit_configuration
-    titling = upload = history = None
-    if config is not UNSET:
-        titling = (
-            None if config.automatic_thread_titling is UNSET else config.automatic_thread_titling
-        )
-        upload = None if config.file_upload is UNSET else config.file_upload
-        history = None if config.history is UNSET else config.history
-
-    def pick(value: Any, default: Any) -> Any:
-        return default if value is UNSET else value
-
-    return ChatSession(
-        id=f"cksess_{secrets.token_hex(16)}",
-        expires_at=now + seconds,
-        client_secret=f"ek_{secrets.token_urlsafe(32)}",
-        workflow=ChatkitWorkflow(
-            id=wf.id,
-            version=None if wf.version is UNSET else wf.version,
-            state_variables=None if wf.state_variables is UNSET else wf.state_variables,
-            tracing=ChatkitWorkflowTracing(
-                enabled=True if wf.tracing is UNSET else pick(wf.tracing.enabled, True)
-            ),
-        ),
-        user=request.user,
-        rate_limits=ChatSessionRateLimits(max_requests_per_1_minute=per_minute),
-        max_requests_per_1_minute=per_minute,
-        status="active",
-        chatkit_configuration=ChatSessionChatkitConfiguration(
-            automatic_thread_titling=ChatSessionAutomaticThreadTitling(
-                enabled=True if titling is None else pick(titling.enabled, True)
-            ),
-            file_upload=ChatSessionFileUpload(
-                enabled=False if upload is None else pick(upload.enabled, False),
-                max_file_size=DEFAULT_MAX_FILE_SIZE_MB
-                if upload is None
-                else pick(upload.max_file_size, DEFAULT_MAX_FILE_SIZE_MB),
-                max_files=DEFAULT_MAX_FILES
-                if upload is None
-                else pick(upload.max_files, DEFAULT_MAX_FILES),
-            ),
-            history=ChatSessionHistory(
-                enabled=True if history is None else pick(history.enabled, True),
-                recent_threads=None if history is None else pick(history.recent_threads, None),
-            ),
-        ),
     )
 
 

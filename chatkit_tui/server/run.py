@@ -69,6 +69,30 @@ class _Server(uvicorn.Server):
             ticks = (ticks + 1) % 864_000
             should_exit = await self.on_tick(ticks)
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's graceful shutdown, polling every 5 ms instead of pausing 100 ms.
+
+        Close the listeners, ask each connection to finish its response, wait for
+        connections and tasks (up to ``timeout_graceful_shutdown``), cancel the rest.
+        Lifespan is off for background servers, so there is no lifespan to stop.
+        """
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        state = self.server_state
+        for connection in list(state.connections):
+            connection.shutdown()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (self.config.timeout_graceful_shutdown or 5)
+        while (state.connections or state.tasks) and loop.time() < deadline:  # noqa: ASYNC110
+            # (uvicorn offers no event for "all connections closed": poll, briefly)
+            await asyncio.sleep(0.005)
+        for task in list(state.tasks):
+            task.cancel()
+        for server in self.servers:
+            await server.wait_closed()
+
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host

@@ -17,9 +17,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, Literal, TypeVar
 
 import msgspec
 
@@ -33,9 +31,7 @@ from chatkit_tui.client.models import (
     ThreadStatus,
     UserMessageItem,
 )
-
-T = TypeVar("T")
-Order = Literal["asc", "desc"]
+from chatkit_tui.server.keyset import Order, Page, keyset_page
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -88,14 +84,6 @@ class CursorNotFoundError(LookupError):
         super().__init__(f"{param}={value!r}")
         self.param = param
         self.value = value
-
-
-@dataclass(slots=True)
-class Page(Generic[T]):
-    data: list[T]
-    first_id: str | None
-    last_id: str | None
-    has_more: bool
 
 
 def _status_of(kind: str, reason: str | None) -> ThreadStatus:
@@ -260,7 +248,8 @@ class Store:
                 if value is not None
             }
             scope = ("user = ?", (user,)) if user is not None else None
-            rows = self._page(
+            rows = keyset_page(
+                self._db,
                 "threads",
                 "id, created_at, user, title, status, status_reason",
                 scope,
@@ -296,7 +285,8 @@ class Store:
                 if row is None:
                     raise CursorNotFoundError(name, value)
                 keys[name] = (int(row[0]), str(row[1]))
-            rows = self._page(
+            rows = keyset_page(
+                self._db,
                 "items",
                 "id, body",
                 ("thread_id = ?", (thread_id,)),
@@ -322,59 +312,6 @@ class Store:
             if row is not None:
                 return int(row[0]), str(row[1])
         raise CursorNotFoundError(name, thread_id)
-
-    def _page(
-        self,
-        table: str,
-        columns: str,
-        scope: tuple[str, tuple[str, ...]] | None,
-        limit: int,
-        order: Order,
-        after: tuple[int, str] | None,
-        before: tuple[int, str] | None,
-    ) -> Page[tuple[object, ...]]:
-        """Keyset page. ``after``/``before`` are positions in the list's own order.
-
-        With ``before`` alone the page is the ``limit`` rows just before it (read
-        backwards, returned in list order) and ``has_more`` says whether rows
-        precede them; otherwise ``has_more`` says whether rows follow the page.
-        """
-        desc = order == "desc"
-        # In list order "after X" means "further than X": smaller keys when desc.
-        forward_op, backward_op = ("<", ">") if desc else (">", "<")
-        where: list[str] = []
-        params: list[object] = []
-        if scope is not None:
-            where.append(scope[0])
-            params.extend(scope[1])
-        if after is not None:
-            where.append(f"(created_at, id) {forward_op} (?, ?)")
-            params.extend(after)
-        if before is not None:
-            where.append(f"(created_at, id) {backward_op} (?, ?)")
-            params.extend(before)
-        backwards = before is not None and after is None
-        descending = desc != backwards
-        direction = "DESC" if descending else "ASC"
-        sql_where = f"WHERE {' AND '.join(where)}" if where else ""
-        if limit == 0:
-            exists = self._db.execute(
-                f"SELECT 1 FROM {table} {sql_where} LIMIT 1",  # noqa: S608
-                params,
-            ).fetchone()
-            return Page([], None, None, exists is not None)
-        rows: list[tuple[object, ...]] = self._db.execute(
-            f"SELECT {columns} FROM {table} {sql_where}"  # noqa: S608
-            f" ORDER BY created_at {direction}, id {direction} LIMIT ?",
-            [*params, limit + 1],
-        ).fetchall()
-        has_more = len(rows) > limit
-        rows = rows[:limit]
-        if backwards:
-            rows.reverse()
-        if not rows:
-            return Page([], None, None, False)
-        return Page(rows, str(rows[0][0]), str(rows[-1][0]), has_more)
 
     # -- sessions ------------------------------------------------------------------
 

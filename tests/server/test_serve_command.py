@@ -1,0 +1,107 @@
+"""``chatkit-tui serve``: flags, the default database, clear errors, a real process."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from chatkit_tui.cli import main
+from tests.fixtures.server import BETA_HEADERS
+
+
+def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatkit_tui", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        match = re.search(r"ChatKit API on (http://\S+/v1)", line)
+        if match:
+            return process, match.group(1)
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"serve did not start: {process.communicate()}")
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    try:
+        _, err = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert process.returncode == 0, err
+    return err
+
+
+def test_serve_runs_with_key_seed_and_file_db(tmp_path: Path):
+    db = tmp_path / "served.sqlite3"
+    process, base_url = _start("--db", str(db), "--seed", "12", "--api-key", "sk-serve")
+    try:
+        headers = {**BETA_HEADERS, "Authorization": "Bearer sk-serve"}
+        response = httpx.get(f"{base_url}/chatkit/threads", params={"limit": 100}, headers=headers)
+        assert response.status_code == 200 and len(response.json()["data"]) == 12
+        assert httpx.get(f"{base_url}/chatkit/threads", headers=BETA_HEADERS).status_code == 401
+    finally:
+        err = _stop(process)
+    assert "sk-serve" not in err
+    assert db.exists()
+
+
+def test_serve_defaults_to_the_user_data_directory(tmp_path: Path):
+    data = Path(os.environ["XDG_DATA_HOME"])
+    process, base_url = _start("--seed", "3", "--latency", "1:1", "--rate-limit", "1000/min")
+    try:
+        response = httpx.get(f"{base_url}/chatkit/threads", headers=BETA_HEADERS)
+        assert response.status_code == 200 and len(response.json()["data"]) == 3
+    finally:
+        _stop(process)
+    assert (data / "chatkit-tui" / "server.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--latency", "soon"], "--latency expects MS or MS:JITTER"),
+        (["--error-rate", "2"], "--error-rate expects a fraction"),
+        (["--rate-limit", "0/min"], "--rate-limit expects N/min"),
+        (["--port", "70000"], "--port must be between 0 and 65535"),
+    ],
+)
+def test_bad_flags_are_clear_errors(
+    flags: list[str], message: str, capsys: pytest.CaptureFixture[str]
+):
+    assert main(["serve", "--db", ":memory:", *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("chatkit-tui serve: error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_unusable_database_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["serve", "--db", str(tmp_path)]) == 2  # a directory
+    assert "cannot open the database" in capsys.readouterr().err
+
+
+def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--db", ":memory:", "--port", str(port)]) == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
