@@ -45,4 +45,4 @@ def run_script(args: argparse.Namespace) -> int:
         parser: argparse.ArgumentParser = args.subparser
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    return run_command(args, handler)
+    return run_command(args, handler, getattr(args, "before", None))

@@ -174,13 +174,24 @@ def make_client(config: Config) -> AsyncChatKit:
     )
 
 
-def run_command(args: Any, command: Callable[[Any, AsyncChatKit], Awaitable[int]]) -> int:
-    """Resolve the config, open a client, run ``command``; map every failure to an exit code."""
+def run_command(
+    args: Any,
+    command: Callable[[Any, AsyncChatKit], Awaitable[int]],
+    before: Callable[[Any], int | None] | None = None,
+) -> int:
+    """Resolve the config, run ``before`` (e.g. a confirmation prompt: it runs outside the
+    event loop so one Ctrl-C stops it; a code it returns ends the command), open a client,
+    run ``command``; map every failure to an exit code."""
     try:
         config = resolve_config(args)
+        if before is not None and (code := before(args)) is not None:
+            return code
     except ScriptError as exc:
         err(f"error: {exc}")
         return exc.code
+    except KeyboardInterrupt:
+        err("interrupted")
+        return EXIT_INTERRUPTED
 
     from chatkit_tui.client.errors import ChatKitError
 

@@ -186,13 +186,19 @@ def confirm(count: int) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
+def confirm_delete(args: argparse.Namespace) -> int | None:
+    """Runs before the client starts: None to go on, or the exit code to stop with."""
+    args.thread_ids = list(dict.fromkeys(args.thread_ids))  # once each, in order
+    if args.yes or confirm(len(args.thread_ids)):
+        return None
+    err("nothing deleted")
+    return EXIT_DECLINED
+
+
 async def delete_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
     from chatkit_tui.archive import archive_thread
 
-    ids: list[str] = list(dict.fromkeys(args.thread_ids))  # once each, in order
-    if not args.yes and not confirm(len(ids)):
-        err("nothing deleted")
-        return EXIT_DECLINED
+    ids: list[str] = args.thread_ids
     codes: list[int] = []
     for thread_id in ids:
         try:
@@ -321,7 +327,7 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
         help="where archives go (default: the user data directory's archive/)",
     )
     p.add_argument("--json", action="store_true", help="one JSON line per thread")
-    p.set_defaults(handler=delete_threads)
+    p.set_defaults(handler=delete_threads, before=confirm_delete)
 
     p = actions.add_parser(
         "export",

@@ -524,3 +524,42 @@ def test_error_message_keeps_the_request_id_and_escapes_controls() -> None:
     error = errors.APIResponseValidationError("bad\x1b[2J body", status_code=200, request_id="r9")
     message, _ = describe_error(error)
     assert message == "bad\\x1b[2J body (request id r9)"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize(("answer", "code"), [(b"y\n", 0), (b"\n", 7)])
+def test_subprocess_prompt_on_a_real_terminal(
+    local_server: BackgroundServer, answer: bytes, code: int
+) -> None:
+    import pty
+
+    thread_id = all_threads(local_server)[0]["id"]
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-test",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    cmd = [sys.executable, "-m", "chatkit_tui", "--base-url", local_server.base_url]
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [*cmd, "threads", "delete", thread_id],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        os.write(master, answer)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == code, err
+    assert err.decode().startswith("Delete 1 thread? [y/N] ")
+    status = api(local_server, "GET", f"/chatkit/threads/{thread_id}").status_code
+    if code == 0:
+        assert out.decode().startswith(f"deleted {thread_id} (archived to ")
+        assert status == 404
+    else:
+        assert out == b""
+        assert status == 200
