@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
+import shutil
 import sys
 import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
@@ -102,9 +103,16 @@ def fit(text: str, width: int) -> str:
 
 
 def format_row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    """Cells padded to ``widths``; the last cell is never cut."""
+    """Cells padded to ``widths``. The last cell is cut to the terminal's width when
+    stdout is a terminal, and never cut when it is a pipe or a file."""
     parts = [fit(cell, width) for cell, width in zip(cells[:-1], widths, strict=False)]
-    return "  ".join([*parts, cells[-1]]).rstrip()
+    last = cells[-1]
+    if sys.stdout.isatty():
+        used = sum(widths[: len(parts)]) + 2 * len(parts)
+        room = shutil.get_terminal_size().columns - used
+        if room > 1 and cell_width(last) > room:
+            last = fit(last, room)
+    return "  ".join([*parts, last]).rstrip()
 
 
 def timestamp(value: int | None) -> str:

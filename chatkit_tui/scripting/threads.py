@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100
 USER_WIDTH = 24
 STATUS_WIDTH = 8
+MAX_CONTENT = 500
 
 
 def _json_line(obj: object) -> str:
@@ -147,24 +148,34 @@ def _item_type(item: ThreadItem) -> str:
 
 async def list_items(args: argparse.Namespace, client: AsyncChatKit) -> int:
     pager = client.threads.list_items(args.thread_id, limit=PAGE_SIZE, order="asc")
-    header_done = False
+    widths: list[int] | None = None
     async for page in pager.pages():
-        for item in page.data:
-            if args.json:
+        if args.json:
+            for item in page.data:
                 out(_json_line(item))
-                continue
-            if not header_done:
-                out(format_row(["ID", "CREATED", "TYPE", "CONTENT"], [28, 16, 26]))
-                header_done = True
-            row = [
+            sys.stdout.flush()
+            continue
+        rows = [
+            [
                 safe(item.id or "-"),
                 timestamp(item.created_at),
                 safe(_item_type(item).removeprefix("chatkit.")),
-                safe(item_summary(item))[:200],
+                safe(item_summary(item))[:MAX_CONTENT],
             ]
-            out(format_row(row, [28, 16, 26]))
+            for item in page.data
+        ]
+        if widths is None and rows:
+            # widths are fixed by the first page so the table streams
+            widths = [
+                max([len("ID"), *(len(r[0]) for r in rows)]),
+                len("2026-01-01 00:00"),
+                max([len("TYPE"), *(len(r[2]) for r in rows)]),
+            ]
+            out(format_row(["ID", "CREATED", "TYPE", "CONTENT"], widths))
+        for row in rows:
+            out(format_row(row, widths or []))
         sys.stdout.flush()
-    if not args.json and not header_done:
+    if not args.json and widths is None:
         err("the thread has no items")
     return EXIT_OK
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,18 @@ def test_cell_width_and_fit() -> None:
 
 def test_format_row_never_cuts_the_last_cell() -> None:
     assert format_row(["a", "b", "long last cell"], [3, 2]) == "a    b   long last cell"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_last_cell_fits_the_terminal_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "20")
+    long = "x" * 50
+    assert format_row(["abc", long], [5]) == "abc    " + long  # not a terminal: whole
+    monkeypatch.setattr(sys, "stdout", _Terminal())
+    row = format_row(["abc", long], [5])
+    assert row == "abc    " + "x" * 12 + "…"
+    assert cell_width(row) == 20
