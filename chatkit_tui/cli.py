@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N/min",
         help="answer 429 with Retry-After past N requests a minute",
     )
+    serve.add_argument(
+        "--quiet", action="store_true", help="do not log a line per request (access log)"
+    )
     from chatkit_tui.scripting import add_script_commands
 
     add_script_commands(sub)

@@ -260,7 +260,13 @@ def serve_command(args: argparse.Namespace) -> int:
         if faults.active:
             print(f"Faults: {faults}", file=sys.stderr)
         print(f"Try: OPENAI_BASE_URL={base} chatkit-tui", flush=True)
-        config = uvicorn.Config(app, lifespan="off", log_level="info", timeout_graceful_shutdown=3)
+        config = uvicorn.Config(
+            app,
+            lifespan="off",
+            log_level="info",
+            access_log=not getattr(args, "quiet", False),
+            timeout_graceful_shutdown=3,
+        )
         server = uvicorn.Server(config)
         try:
             server.run(sockets=[sock])
