@@ -483,7 +483,7 @@ def test_server_error_exits_1_with_status(
 
 
 def test_ctrl_c_exits_130(make_server: Any) -> None:
-    server: BackgroundServer = make_server(seed=3, faults=Faults(latency_ms=3000))
+    server: BackgroundServer = make_server(seed=3, faults=Faults(latency_ms=2000))
     env = {
         **os.environ,
         "OPENAI_API_KEY": "sk-test",
