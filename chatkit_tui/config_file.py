@@ -143,10 +143,12 @@ def parse_config_text(text: str, path: Path) -> ConfigFile:
 
     keys: dict[str, str] = {}
     for binding, value in top.keys.items():
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str) or not all(
+            part.strip() and " " not in part.strip() for part in value.split(",")
+        ):
             raise reader.fail(
-                f'keys.{binding} must be a non-empty string of keys, e.g. "ctrl+d", '
-                f"got {type(value).__name__}",
+                f'keys.{binding} must be keys separated by commas, e.g. "ctrl+d,delete", '
+                f"got {value!r}",
                 ["keys", binding],
             )
         keys[binding] = value

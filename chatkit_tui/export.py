@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
@@ -35,6 +35,9 @@ from chatkit_tui.client.models import (
     WidgetItem,
     to_builtins,
 )
+
+if TYPE_CHECKING:
+    from chatkit_tui.client import AsyncChatKit
 
 APP_NAME = "chatkit-tui"
 
@@ -372,9 +375,9 @@ def export_thread(
     return paths
 
 
-async def fetch_thread(client: Any, thread_id: str) -> tuple[Thread, list[ThreadItem]]:
+async def fetch_thread(client: AsyncChatKit, thread_id: str) -> tuple[Thread, list[ThreadItem]]:
     """The thread and all its items in reading order, through an AsyncChatKit client."""
-    thread: Thread = await client.threads.retrieve(thread_id)
+    thread = await client.threads.retrieve(thread_id)
     items: list[ThreadItem] = [
         item async for item in client.threads.list_items(thread_id, limit=100, order="asc")
     ]
@@ -382,7 +385,7 @@ async def fetch_thread(client: Any, thread_id: str) -> tuple[Thread, list[Thread
 
 
 async def export_thread_by_id(
-    client: Any, thread_id: str, directory: Path | None = None
+    client: AsyncChatKit, thread_id: str, directory: Path | None = None
 ) -> ExportPaths:
     thread, items = await fetch_thread(client, thread_id)
     return export_thread(thread, items, directory)

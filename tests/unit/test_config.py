@@ -357,3 +357,15 @@ def test_parse_config_text_directly() -> None:
     parsed = parse_config_text(GOOD, Path("c.toml"))
     assert sorted(parsed.profiles) == ["prod", "staging"]
     assert parsed.default_profile == "staging"
+
+
+@pytest.mark.parametrize("value", ["''", "'ctrl+d,'", "'ctrl d'", "4", "['d']"])
+def test_bad_key_binding_values(tmp_path: Path, value: str) -> None:
+    err = error_of(f"[keys]\n\ndelete = {value}\n", tmp_path)
+    assert err.line == 3
+    assert "keys.delete must be keys separated by commas" in str(err)
+
+
+def test_several_keys_for_one_binding(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", "[keys]\ndelete = 'ctrl+d,delete'\n")
+    assert load_config(args(config=str(path)), env={}).keys == {"delete": "ctrl+d,delete"}
