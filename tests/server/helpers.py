@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import ssl
+from types import EllipsisType
 from typing import Any
 
 import httpx
@@ -36,8 +37,8 @@ def assert_error(
     response: httpx.Response,
     status: int,
     *,
-    param: str | type[Ellipsis] | None = ...,
-    code: str | type[Ellipsis] | None = ...,
+    param: str | EllipsisType | None = ...,
+    code: str | EllipsisType | None = ...,
 ) -> dict[str, Any]:
     """The response is an OpenAI-shaped error with a request id; returns the error object."""
     assert response.status_code == status, response.text

@@ -91,7 +91,7 @@ def test_rate_limit_window_slides():
     now[0] = 30.0
     assert injector.decide().status is None
     decision = injector.decide()
-    assert decision.status == 429 and decision.retry_after_s == pytest.approx(30.0)
+    assert decision.status == 429 and decision.retry_after_s == pytest.approx(30.0)  # pyright: ignore[reportUnknownMemberType]
     now[0] = 60.0  # the first request left the window
     assert injector.decide().status is None
     assert injector.decide().status == 429
@@ -115,7 +115,7 @@ def test_parse_latency_rejects(text: str):
 
 def test_parse_error_rate_and_rate_limit():
     assert parse_error_rate("0.25") == 0.25
-    assert parse_error_rate("10%") == pytest.approx(0.1)
+    assert parse_error_rate("10%") == pytest.approx(0.1)  # pyright: ignore[reportUnknownMemberType]
     assert parse_error_rate("1") == 1.0
     for bad in ("1.5", "-0.1", "x", "nan", "200%", ""):
         with pytest.raises(FaultSpecError, match="--error-rate"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -78,7 +79,7 @@ def test_items_of_unknown_thread_is_404(seeded_server: BackgroundServer):
 
 
 def test_seeded_items_cover_every_type_and_variant(seeded_server: BackgroundServer):
-    seen: dict[str, list[dict[str, object]]] = {t: [] for t in ITEM_TYPES}
+    seen: dict[str, list[dict[str, Any]]] = {t: [] for t in ITEM_TYPES}
     with api(seeded_server) as client:
         threads = client.get("/chatkit/threads", params={"limit": 30}).json()["data"]
         for thread in threads:
@@ -92,9 +93,9 @@ def test_seeded_items_cover_every_type_and_variant(seeded_server: BackgroundServ
     assert any(u["inference_options"] for u in users)
     assert any(u["inference_options"] is None for u in users)
     answers = seen["chatkit.assistant_message"]
-    texts = [c for a in answers for c in a["content"]]  # type: ignore[union-attr]
+    texts: list[dict[str, Any]] = [c for a in answers for c in a["content"]]
     assert any("```" in c["text"] for c in texts)
-    notes = {n["type"] for c in texts for n in c["annotations"]}
+    notes: set[str] = {n["type"] for c in texts for n in c["annotations"]}
     assert notes == {"file", "url"}
     calls = seen["chatkit.client_tool_call"]
     assert {c["status"] for c in calls} == {"in_progress", "completed"}

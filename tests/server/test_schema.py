@@ -37,7 +37,10 @@ def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
 
 def validate(instance: Any, schema_name: str) -> None:
     validator = _validator(schema_name)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    found: list[jsonschema.ValidationError] = list(
+        validator.iter_errors(instance)  # pyright: ignore[reportUnknownMemberType]
+    )
+    errors = sorted(found, key=lambda e: list(e.absolute_path))
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
 
 

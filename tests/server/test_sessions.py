@@ -69,7 +69,7 @@ def test_create_with_every_override(local_server: BackgroundServer):
 
 
 def test_partial_configuration_keeps_other_defaults(local_server: BackgroundServer):
-    body = {
+    body: dict[str, Any] = {
         **MINIMAL,
         "workflow": {"id": "wf", "state_variables": {}, "tracing": {}},
         "rate_limits": {},

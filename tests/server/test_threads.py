@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from chatkit_tui.client.models import (
+    ActiveStatus,
     AssistantMessageItem,
     Attachment,
     ClosedStatus,
@@ -15,6 +16,7 @@ from chatkit_tui.client.models import (
     LockedStatus,
     OutputText,
     Thread,
+    ThreadStatus,
     UserMessageItem,
 )
 from chatkit_tui.server.run import BackgroundServer
@@ -28,14 +30,16 @@ def _threads(n: int, *, seed: int = 1) -> list[Thread]:
     rng = random.Random(seed)
     threads: list[Thread] = []
     for i in range(n):
-        status = [None, LockedStatus(reason="spam"), ClosedStatus(reason=None)][i % 3]
+        statuses: list[ThreadStatus] = [
+            ActiveStatus(), LockedStatus(reason="spam"), ClosedStatus(reason=None),
+        ]  # fmt: skip
         threads.append(
             Thread(
                 id=f"cthr_{rng.getrandbits(40):010x}",
                 created_at=1_700_000_000 + rng.randrange(0, n // 3 + 1),
                 user=f"user_{i % 3}",
                 title=None if i % 7 == 0 else f"Thread {i}",
-                **({"status": status} if status else {}),
+                status=statuses[i % 3],
             )
         )
     return threads
@@ -80,7 +84,7 @@ def test_thread_fields_round_trip(crafted: tuple[BackgroundServer, list[Thread]]
         assert item["created_at"] == thread.created_at
         assert item["user"] == thread.user
         assert item["title"] == thread.title
-        expected = {"type": thread.status.type}
+        expected: dict[str, str | None] = {"type": thread.status.type}
         if thread.status.type != "active":
             expected["reason"] = thread.status.reason
         assert item["status"] == expected
