@@ -104,9 +104,9 @@ class Store:
     """The server's data: threads, their items and attachments, sessions."""
 
     def __init__(self, path: str | Path = ":memory:", *, clock: Callable[[], float] | None = None):
-        self.path = str(path)
+        self.path = str(path) if str(path) == ":memory:" else str(Path(path).expanduser())
         if self.path != ":memory:":
-            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.clock: Callable[[], float] = clock or time.time
         self._lock = threading.RLock()
         self._db = sqlite3.connect(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -98,3 +99,10 @@ def test_items_only_for_the_newest_threads_when_huge(monkeypatch: pytest.MonkeyP
         threads = store.list_threads(limit=100).data
         with_items = [i for i, t in enumerate(threads) if store.count_items(t.id)]
     assert with_items and max(with_items) < 30
+
+
+def test_store_expands_the_home_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with Store("~/nested/dir/db.sqlite3") as store:
+        seed(store, 2)
+    assert (tmp_path / "nested" / "dir" / "db.sqlite3").exists()
