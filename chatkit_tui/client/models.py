@@ -12,10 +12,23 @@ from __future__ import annotations
 from typing import Any, Literal, TypeAlias
 
 import msgspec
-from msgspec import UNSET, Raw, Struct, UnsetType, field
+from msgspec import Raw, Struct, field
+
+from chatkit_tui.client import params as _params
+
+# Request bodies live in params.py; re-exported here, where they were first defined.
+StateValue = _params.StateValue
+AutomaticThreadTitlingParam = _params.AutomaticThreadTitlingParam
+ChatkitConfigurationParam = _params.ChatkitConfigurationParam
+CreateSessionBody = _params.CreateSessionBody
+ExpiresAfterParam = _params.ExpiresAfterParam
+FileUploadParam = _params.FileUploadParam
+HistoryParam = _params.HistoryParam
+RateLimitsParam = _params.RateLimitsParam
+WorkflowParam = _params.WorkflowParam
+WorkflowTracingParam = _params.WorkflowTracingParam
 
 Order: TypeAlias = Literal["asc", "desc"]
-StateValue: TypeAlias = str | int | float | bool
 
 
 class _Model(Struct, kw_only=True, gc=False):
@@ -322,66 +335,6 @@ class ChatSession(_Model):
             f"ChatSession(id={self.id!r}, user={self.user!r}, status={self.status!r}, "
             f"expires_at={self.expires_at!r}, client_secret='***')"
         )
-
-
-# --- request bodies ------------------------------------------------------------
-
-
-class _Param(Struct, kw_only=True, omit_defaults=True):
-    """Base of request bodies: fields left UNSET are not sent."""
-
-
-class WorkflowTracingParam(_Param):
-    enabled: bool | UnsetType = UNSET
-
-
-class WorkflowParam(_Param):
-    id: str
-    version: str | UnsetType = UNSET
-    state_variables: dict[str, StateValue] | UnsetType = UNSET
-    tracing: WorkflowTracingParam | UnsetType = UNSET
-
-
-class ExpiresAfterParam(Struct, kw_only=True):
-    """Always sent whole: the spec requires ``anchor`` as well as ``seconds``."""
-
-    seconds: int
-    anchor: Literal["created_at"] = "created_at"
-
-
-class RateLimitsParam(_Param):
-    max_requests_per_1_minute: int | UnsetType = UNSET
-
-
-class AutomaticThreadTitlingParam(_Param):
-    enabled: bool | UnsetType = UNSET
-
-
-class FileUploadParam(_Param):
-    enabled: bool | UnsetType = UNSET
-    max_file_size: int | UnsetType = UNSET
-    max_files: int | UnsetType = UNSET
-
-
-class HistoryParam(_Param):
-    enabled: bool | UnsetType = UNSET
-    recent_threads: int | UnsetType = UNSET
-
-
-class ChatkitConfigurationParam(_Param):
-    automatic_thread_titling: AutomaticThreadTitlingParam | UnsetType = UNSET
-    file_upload: FileUploadParam | UnsetType = UNSET
-    history: HistoryParam | UnsetType = UNSET
-
-
-class CreateSessionBody(_Param):
-    """CreateChatSessionBody."""
-
-    workflow: WorkflowParam
-    user: str
-    expires_after: ExpiresAfterParam | UnsetType = UNSET
-    rate_limits: RateLimitsParam | UnsetType = UNSET
-    chatkit_configuration: ChatkitConfigurationParam | UnsetType = UNSET
 
 
 # --- decoding --------------------------------------------------------------------
