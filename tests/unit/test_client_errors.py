@@ -220,12 +220,12 @@ async def test_nothing_listening_is_a_connection_error() -> None:
 
 async def test_timeouts_are_retried_then_raised(scripted_server: ScriptedServer) -> None:
     sleeps = Sleeps()
-    scripted_server.add(Reply(delay=0.5, body=samples.thread(1)), Reply(body=samples.thread(1)))
-    async with make_client(scripted_server, sleeps, timeout=0.1) as client:
+    scripted_server.add(Reply(delay=1.0, body=samples.thread(1)), Reply(body=samples.thread(1)))
+    async with make_client(scripted_server, sleeps, timeout=0.25) as client:
         assert (await client.threads.retrieve("a")).id == "cthr_0001"
     assert sleeps.delays == [0.5]
-    scripted_server.add(Reply(delay=0.5), Reply(delay=0.5))
-    async with make_client(scripted_server, sleeps, timeout=0.1, max_retries=1) as client:
+    scripted_server.add(Reply(delay=1.0), Reply(delay=1.0))
+    async with make_client(scripted_server, sleeps, timeout=0.25, max_retries=1) as client:
         with pytest.raises(e.APITimeoutError) as caught:
             await client.threads.list()
     assert isinstance(caught.value, e.APIConnectionError)
