@@ -77,7 +77,7 @@ def thread_view(app: ChatKitApp) -> ThreadView:
 async def loaded(pilot: Pilot[None], app: ChatKitApp) -> ThreadList:
     """Wait for the first page (and the end of loading)."""
     tl = thread_list(app)
-    await wait_for(pilot, lambda: len(tl.threads) > 0 and not tl.loading, what="first page")
+    await wait_for(pilot, lambda: len(tl.threads) > 0 and not tl.fetching, what="first page")
     return tl
 
 
@@ -85,7 +85,7 @@ async def view_done(pilot: Pilot[None], app: ChatKitApp, thread_id: str) -> Thre
     view = thread_view(app)
     await wait_for(
         pilot,
-        lambda: view.thread_id == thread_id and not view.loading and not view.has_more,
+        lambda: view.thread_id == thread_id and not view.fetching and not view.has_more,
         what=f"items of {thread_id}",
     )
     await pilot.pause()

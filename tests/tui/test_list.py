@@ -19,7 +19,7 @@ async def test_first_page_then_pages_until_has_more_is_false(
         assert first >= 20  # the first page at once (more may follow to fill the look-ahead)
         assert "threads" in screen_text(app)
         await pilot.press("G")
-        await wait_for(pilot, lambda: not tl.has_more and not tl.loading, what="last page")
+        await wait_for(pilot, lambda: not tl.has_more and not tl.fetching, what="last page")
         ids = [t.id for t in tl.threads]
         assert len(ids) == len(set(ids)) == server.store.count_threads()
         assert "95 threads" in screen_text(app)
@@ -29,16 +29,18 @@ async def test_first_page_then_pages_until_has_more_is_false(
 async def test_next_page_is_fetched_before_the_cursor_reaches_the_end(
     make_server: Callable[..., BackgroundServer],
 ) -> None:
-    server = make_server(seed=120)
+    server = make_server(seed=300)
     app = make_app(server, thread_page_size=30)
     async with app.run_test(size=(100, 30)) as pilot:
         tl = await loaded(pilot, app)
         # the look-ahead (3 screens or 50 rows) is already satisfied without moving
         assert len(tl.threads) - tl.cursor > 50
+        await wait_for(pilot, lambda: not tl.fetching)
         count = len(tl.threads)
-        for _ in range(25):
+        assert count < 300
+        for _ in range(60):
             await pilot.press("j")
-        await wait_for(pilot, lambda: not tl.loading)
+        await wait_for(pilot, lambda: not tl.fetching)
         assert len(tl.threads) > count
         # the cursor never reached the last loaded row while pages came in
         assert tl.cursor < len(tl.threads) - 1
@@ -53,12 +55,12 @@ async def test_pagedown_and_mouse_wheel_scroll_also_load_more(
         tl = await loaded(pilot, app)
         before = len(tl.threads)
         await pilot.press("pagedown", "pagedown", "pagedown")
-        await wait_for(pilot, lambda: len(tl.threads) > before and not tl.loading)
+        await wait_for(pilot, lambda: len(tl.threads) > before and not tl.fetching)
         # the wheel scrolls without moving the cursor: scroll_y alone must trigger
         before = len(tl.threads)
         cursor = tl.cursor
         tl.scroll_to(y=tl.max_scroll_y, animate=False, immediate=True)
-        await wait_for(pilot, lambda: len(tl.threads) > before and not tl.loading)
+        await wait_for(pilot, lambda: len(tl.threads) > before and not tl.fetching)
         assert tl.cursor == cursor
 
 
@@ -70,14 +72,14 @@ async def test_user_filter_is_server_side(local_server: BackgroundServer) -> Non
         await pilot.press("u")
         await pilot.pause()
         await pilot.press("ctrl+a", "ctrl+k", *user, "enter")
-        await wait_for(pilot, lambda: not tl.loading and all(t.user == user for t in tl.threads))
+        await wait_for(pilot, lambda: not tl.fetching and all(t.user == user for t in tl.threads))
         assert len(tl.threads) == local_server.store.count_threads(user=user)
         assert f"user {user}" in screen_text(app)
         # an empty user clears the filter
         await pilot.press("u")
         await pilot.pause()
         await pilot.press("ctrl+a", "ctrl+k", "enter")
-        await wait_for(pilot, lambda: not tl.loading and len(tl.threads) == 30)
+        await wait_for(pilot, lambda: not tl.fetching and len(tl.threads) == 30)
 
 
 async def test_o_flips_the_order(local_server: BackgroundServer) -> None:
@@ -87,7 +89,7 @@ async def test_o_flips_the_order(local_server: BackgroundServer) -> None:
         newest_first = [t.created_at for t in tl.threads]
         assert newest_first == sorted(newest_first, reverse=True)
         await pilot.press("o")
-        await wait_for(pilot, lambda: not tl.loading and len(tl.threads) == 30)
+        await wait_for(pilot, lambda: not tl.fetching and len(tl.threads) == 30)
         oldest_first = [t.created_at for t in tl.threads]
         assert oldest_first == sorted(oldest_first)
         assert "oldest first" in screen_text(app)
@@ -122,7 +124,7 @@ async def test_r_refreshes_and_keeps_the_selection(local_server: BackgroundServe
         newest = tl.threads[0]
         local_server.store.delete_thread(newest.id)  # the world changed meanwhile
         await pilot.press("r")
-        await wait_for(pilot, lambda: not tl.loading and tl.current is not None)
+        await wait_for(pilot, lambda: not tl.fetching and tl.current is not None)
         await wait_for(pilot, lambda: tl.current is not None and tl.current.id == selected.id)
         assert newest.id not in {t.id for t in tl.threads}
 
@@ -145,5 +147,5 @@ async def test_a_server_repeating_its_page_stops_paging_with_a_warning(
         assert len(tl.threads) == 10  # the repeated page added nothing
         await pilot.press("G")
         await pilot.pause(0.2)
-        assert len(tl.threads) == 10 and not tl.loading
+        assert len(tl.threads) == 10 and not tl.fetching
         assert "repeated a page" in screen_text(app)

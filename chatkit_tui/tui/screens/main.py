@@ -45,6 +45,7 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="main.back"),
+        Binding("tab,shift+tab", "switch_pane", "Switch pane", show=False, id="main.switch_pane"),
         Binding("d,delete", "delete", "Delete", id="main.delete"),
         Binding("u", "user_filter", "User", id="main.user_filter"),
         Binding("o", "flip_order", "Order", id="main.flip_order"),
@@ -116,7 +117,7 @@ class MainScreen(Screen[None]):
         tl = self.thread_list
         count = len(tl.threads)
         text = Text(f" {count:,} thread{'' if count == 1 else 's'}", end="")
-        if tl.loading:
+        if tl.fetching:
             text.append(" · loading…")
         elif tl.stopped:
             text.append(" · stopped", style="bold")
@@ -140,7 +141,7 @@ class MainScreen(Screen[None]):
         self.next_after = None
         self.seen = set()
         tl.clear()
-        tl.set_paging(has_more=True, loading=True)
+        tl.set_paging(has_more=True, fetching=True)
         self._update_status()
         self.load_threads(self.generation, None)
 
@@ -154,9 +155,9 @@ class MainScreen(Screen[None]):
     @on(ThreadList.NearEnd)
     def more_threads(self) -> None:
         tl = self.thread_list
-        if tl.loading or not tl.has_more or tl.stopped:
+        if tl.fetching or not tl.has_more or tl.stopped:
             return
-        tl.set_paging(has_more=True, loading=True)
+        tl.set_paging(has_more=True, fetching=True)
         self._update_status()
         self.load_threads(self.generation, self.next_after)
 
@@ -178,7 +179,7 @@ class MainScreen(Screen[None]):
         tl.add_threads(fresh)
         if self.restore is not None:
             self._try_restore(page.has_more and stopped is None)
-        tl.set_paging(has_more=page.has_more, loading=False, stopped=stopped)
+        tl.set_paging(has_more=page.has_more, fetching=False, stopped=stopped)
         self._update_status()
 
     def _try_restore(self, more: bool) -> None:
@@ -232,15 +233,26 @@ class MainScreen(Screen[None]):
             if self._debounce is not None:
                 self._debounce.stop()
             self.open_in_view(message.thread)
-        self.add_class("-viewing")
-        self.call_after_refresh(self.view.focus)
+        self._focus(self.view)
+
+    def action_switch_pane(self) -> None:
+        """tab: from the list into the thread view (opening the thread), and back."""
+        if self.view.has_focus:
+            self.action_back()
+        else:
+            self.thread_list.action_open()
 
     def action_back(self) -> None:
         if self.query_one("#find", Input).has_focus:
             self._close_find(clear=True)
             return
-        self.remove_class("-viewing")
-        self.call_after_refresh(self.thread_list.focus)
+        self._focus(self.thread_list)
+
+    def _focus(self, widget: ThreadList | ThreadView) -> None:
+        """Show the pane of ``widget`` (narrow layout: one pane at a time) and focus it."""
+        self.set_class(widget is self.view, "-viewing")
+        self.app.refresh_css(animate=False)  # pyright: ignore[reportUnknownMemberType]
+        widget.focus()
 
     def jump_to(self, thread_id: str) -> None:
         """Select ``thread_id`` if loaded, else fetch it and show it in the view."""
@@ -258,8 +270,7 @@ class MainScreen(Screen[None]):
         if self._debounce is not None:
             self._debounce.stop()
         self.open_in_view(message.thread)
-        self.add_class("-viewing")
-        self.call_after_refresh(self.view.focus)
+        self._focus(self.view)
 
     # --- filters -----------------------------------------------------------------------------
 
@@ -403,7 +414,7 @@ class MainScreen(Screen[None]):
         if worker.group == "threads":
             self.thread_list.set_paging(
                 has_more=self.thread_list.has_more,
-                loading=False,
+                fetching=False,
                 stopped=f"{reason} — press r to retry",
             )
             self._update_status()

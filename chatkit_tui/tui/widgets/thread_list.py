@@ -38,7 +38,7 @@ class ThreadList(ScrollView, can_focus=True):
         Binding("G,end", "last", "Last", show=False, id="threads.last"),
         Binding("pagedown", "page_down", "Page down", show=False, id="threads.page_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="threads.page_up"),
-        Binding("enter,tab", "open", "Open", id="threads.open"),
+        Binding("enter", "open", "Open", id="threads.open"),
     ]
 
     COMPONENT_CLASSES = {
@@ -60,7 +60,7 @@ class ThreadList(ScrollView, can_focus=True):
             return self.thread_list
 
     class Opened(Message):
-        """enter/tab/click on ``thread``: show it in the thread view."""
+        """enter (or a double click) on ``thread``: show it in the thread view."""
 
         def __init__(self, thread_list: ThreadList, thread: Thread) -> None:
             self.thread_list = thread_list
@@ -110,7 +110,7 @@ class ThreadList(ScrollView, can_focus=True):
         self._cursor = 0
         self._asked_for_more = False
         self.has_more = False
-        self.loading = False
+        self.fetching = False
         self.stopped: str | None = None  # why paging stopped early (error, repeated cursor)
         self.marked: set[str] = set()
         self._columns: Columns = columns_for(0)
@@ -157,10 +157,10 @@ class ThreadList(ScrollView, can_focus=True):
                     return None
         return None
 
-    def set_paging(self, *, has_more: bool, loading: bool, stopped: str | None = None) -> None:
-        changed = (has_more, loading, stopped) != (self.has_more, self.loading, self.stopped)
-        self.has_more, self.loading, self.stopped = has_more, loading, stopped
-        if not loading:
+    def set_paging(self, *, has_more: bool, fetching: bool, stopped: str | None = None) -> None:
+        changed = (has_more, fetching, stopped) != (self.has_more, self.fetching, self.stopped)
+        self.has_more, self.fetching, self.stopped = has_more, fetching, stopped
+        if not fetching:
             self._asked_for_more = False
         if changed:
             self._update_size()
@@ -312,7 +312,7 @@ class ThreadList(ScrollView, can_focus=True):
         return max(3 * (self.scrollable_content_region.height or 1), 50)
 
     def _check_near_end(self) -> None:
-        if not self.has_more or self.loading or self._asked_for_more or self.stopped:
+        if not self.has_more or self.fetching or self._asked_for_more or self.stopped:
             return
         threshold = self._threshold()
         near_by_cursor = self.row_count - 1 - self._cursor <= threshold
@@ -328,7 +328,7 @@ class ThreadList(ScrollView, can_focus=True):
     # --- rendering ---------------------------------------------------------------------------
 
     def _extra_rows(self) -> int:
-        return 1 if (self.has_more or self.loading or self.stopped) else 0
+        return 1 if (self.has_more or self.fetching or self.stopped) else 0
 
     def _update_size(self) -> None:
         width = self.scrollable_content_region.width or self.size.width
@@ -364,7 +364,7 @@ class ThreadList(ScrollView, can_focus=True):
         elif row == self.row_count and self._extra_rows():
             if self.stopped:
                 text = f"  ⚠ {self.stopped}"
-            elif self.loading or self.has_more:
+            elif self.fetching or self.has_more:
                 text = "  ⋯ loading more threads…"
             else:
                 text = ""

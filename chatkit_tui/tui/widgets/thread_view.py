@@ -58,7 +58,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.item_count = 0
         self.last_id: str | None = None
         self.has_more = False
-        self.loading = False
+        self.fetching = False
         self.stopped: str | None = None
 
     def compose(self):  # type: ignore[override]
@@ -76,7 +76,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.item_count = 0
         self.last_id = None
         self.has_more = thread is not None
-        self.loading = thread is not None
+        self.fetching = thread is not None
         self.stopped = None
         self.query(ItemView).remove()
         header = self.query_one("#view-header", Static)
@@ -109,7 +109,7 @@ class ThreadView(VerticalScroll, can_focus=True):
             self.item_ids.add(key)
             fresh.append(ItemView(item))
         self.item_count += len(fresh)
-        self.loading = False
+        self.fetching = False
         self.has_more = has_more
         self.last_id = last_id or self.last_id
         if fresh:
@@ -117,13 +117,13 @@ class ThreadView(VerticalScroll, can_focus=True):
         self._update_status()
         self.call_after_refresh(self.check_near_end)
 
-    def set_loading(self, loading: bool) -> None:
-        self.loading = loading
+    def set_fetching(self, fetching: bool) -> None:
+        self.fetching = fetching
         self._update_status()
 
     def stop(self, reason: str) -> None:
         """Paging stopped (an error, or a server repeating its page)."""
-        self.loading = False
+        self.fetching = False
         self.stopped = reason
         self._update_status()
 
@@ -133,7 +133,7 @@ class ThreadView(VerticalScroll, can_focus=True):
             status.update("")
         elif self.stopped:
             status.update(Text(f"⚠ {one_line(self.stopped)}", style="bold"))
-        elif self.loading:
+        elif self.fetching:
             status.update(Text("⋯ loading items…", style="dim"))
         elif self.has_more:
             status.update(Text("⋯ more items below", style="dim"))
@@ -144,10 +144,10 @@ class ThreadView(VerticalScroll, can_focus=True):
             status.update(Text(f"— end of thread · {self.item_count} {noun} —", style="dim"))
 
     def check_near_end(self) -> None:
-        if self.thread is None or not self.has_more or self.loading or self.stopped:
+        if self.thread is None or not self.has_more or self.fetching or self.stopped:
             return
         if self.max_scroll_y - self.scroll_y <= max(self.size.height, 10):
-            self.loading = True
+            self.fetching = True
             self._update_status()
             self.post_message(self.NeedMore(self, self.thread.id, self.last_id))
 
