@@ -303,17 +303,19 @@ def render_user_message(item: UserMessageItem) -> RenderableType:
         else:
             parts.append(literal(content.text))
     for attachment in item.attachments:
-        line = Text("📎 ")
+        line = Text()
+        line.append("attachment ", style="dim")
         line.append(one_line(attachment.name), style="bold")
         line.append(f"  {one_line(attachment.mime_type)} · {one_line(attachment.type)}", "dim")
         line.append(f"  {one_line(attachment.id)}", style="dim")
         if attachment.preview_url:
-            line.append("\n   preview: ", style="dim")
+            line.append("\n  preview ", style="dim")
             line.append(one_line(attachment.preview_url), style="underline")
         parts.append(line)
     options = item.inference_options
     if options is not None and (options.model or options.tool_choice):
-        line = Text("⚙ ", style="dim")
+        line = Text()
+        line.append("options ", style="dim")
         if options.model:
             line.append(f"model {one_line(options.model)}", style="dim")
         if options.tool_choice:
@@ -330,7 +332,8 @@ def render_assistant_message(item: AssistantMessageItem) -> RenderableType:
         parts.append(LiteralMarkdown(clean(content.text)))
         for annotation in content.annotations:
             number = len(references) + 1
-            ref = Text(f"[{number}] ", style="bold")
+            ref = Text()
+            ref.append(f"[{number}] ", style="bold")
             if isinstance(annotation, FileAnnotation):
                 ref.append("file ", style="dim")
                 ref.append(one_line(annotation.source.filename))
@@ -350,7 +353,8 @@ def render_widget(item: WidgetItem) -> RenderableType:
 
 def render_tool_call(item: ClientToolCallItem) -> RenderableType:
     heading = item_heading("TOOL CALL", item, [item.name, item.status])
-    call = Text("call id ", style="dim")
+    call = Text()
+    call.append("call id ", style="dim")
     call.append(one_line(item.call_id))
     parts: list[RenderableType] = [heading, call, json_block(item.arguments, label="arguments")]
     if item.output is None:

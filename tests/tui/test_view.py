@@ -5,6 +5,8 @@ from __future__ import annotations
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.widgets.thread_view import ItemView
 from tests.tui.helpers import (
+    HOSTILE_TITLE,
+    every_item_type,
     insert_raw_items,
     insert_thread,
     loaded,
@@ -16,69 +18,6 @@ from tests.tui.helpers import (
     view_done,
     wait_for,
 )
-
-HOSTILE_TITLE = "[@click=app.quit]Click[/] \x1b[31mred\x1b[0m [bold]x[/bold]"
-
-
-def every_item_type(thread_id: str) -> list[dict[str, object]]:
-    return [
-        {
-            "id": "cthi_user",
-            "type": "chatkit.user_message",
-            "content": [
-                {"type": "quoted_text", "text": "the quoted part"},
-                {"type": "input_text", "text": "[bold]not bold[/] \x1b[2J\x07 $(rm -rf)"},
-            ],
-            "attachments": [
-                {
-                    "id": "cfile_1",
-                    "name": "report.pdf",
-                    "mime_type": "application/pdf",
-                    "type": "file",
-                    "preview_url": "https://files.example/report.png",
-                }
-            ],
-            "inference_options": {"model": "gpt-4.1", "tool_choice": {"id": "lookup"}},
-        },
-        {
-            "id": "cthi_assistant",
-            "type": "chatkit.assistant_message",
-            "content": [
-                {
-                    "type": "output_text",
-                    "text": "**Answer** with [a link](https://example.com) and <b>html</b> "
-                    "[red]markup[/red]",
-                    "annotations": [
-                        {"type": "file", "source": {"type": "file", "filename": "notes.txt"}},
-                        {"type": "url", "source": {"type": "url", "url": "https://ref.example"}},
-                    ],
-                }
-            ],
-        },
-        {"id": "cthi_widget", "type": "chatkit.widget", "widget": '{"type":"Card","n":1}'},
-        {
-            "id": "cthi_tool",
-            "type": "chatkit.client_tool_call",
-            "status": "completed",
-            "call_id": "call_42",
-            "name": "get_weather",
-            "arguments": '{"city":"Paris"}',
-            "output": "not json at all",
-        },
-        {
-            "id": "cthi_task",
-            "type": "chatkit.task",
-            "task_type": "thought",
-            "heading": "Thinking",
-            "summary": "about it",
-        },
-        {
-            "id": "cthi_group",
-            "type": "chatkit.task_group",
-            "tasks": [{"type": "custom", "heading": "Step one", "summary": "done"}],
-        },
-        {"id": "cthi_new", "type": "chatkit.hologram", "beam": {"color": "[blue]"}},
-    ]
 
 
 async def test_every_item_type_and_hostile_text_shown_literally(

@@ -58,7 +58,7 @@ def help_sections(
         ("Everywhere", ChatKitApp.BINDINGS),
         ("Main screen", MainScreen.BINDINGS),
         ("Thread list", ThreadList.BINDINGS),
-        ("Thread view (also arrows, PgUp/PgDn, Home/End)", ThreadView.BINDINGS),
+        ("Thread view (arrows, PgUp, PgDn too)", ThreadView.BINDINGS),
     ]
     if not read_only:
         sections.append(("Delete dialog", ConfirmDeleteScreen.BINDINGS))
@@ -76,14 +76,18 @@ class HelpScreen(ModalScreen[None]):
         app: object = self.app  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
         keymap = app.keymap_overrides if isinstance(app, ChatKitApp) else {}
         read_only = app.read_only if isinstance(app, ChatKitApp) else False
-        table = Table.grid(padding=(0, 2))
-        table.add_column(justify="right", style="bold", no_wrap=True)
-        table.add_column()
-        table.add_column(style="dim", no_wrap=True)
+        tables: list[Table] = []
         for title, rows in help_sections(keymap, read_only=read_only):
-            table.add_row(Text(""), Text(title, style="bold underline"), Text(""))
+            table = Table.grid(padding=(0, 2))
+            table.title = title
+            table.title_style = "bold underline"
+            table.title_justify = "left"
+            table.add_column(justify="right", style="bold", no_wrap=True, width=14)
+            table.add_column(width=14)
+            table.add_column(style="dim", no_wrap=True)
             for keys, description, binding_id in rows:
                 table.add_row(Text(keys), Text(description), Text(binding_id))
+            tables.append(table)
         notes = Text(
             "\nBinding ids can be remapped in the config file's [keys] table.\n"
             "ctrl+p: jump to a thread by id, set the user filter, flip the order, "
@@ -93,10 +97,12 @@ class HelpScreen(ModalScreen[None]):
         )
         with VerticalScroll(id="help-dialog"):
             title = Text("Keys", style="bold")
+            title.append("  (escape closes)", style="dim")
             if read_only:
                 title.append("  · Read-only mode: destructive bindings are removed")
             yield Static(title, id="help-title")
-            yield Static(table)
+            for table in tables:
+                yield Static(table, classes="help-section")
             yield Static(notes)
 
     def action_close(self) -> None:

@@ -89,7 +89,8 @@ class MainScreen(Screen[None]):
 
     def _top_text(self) -> Text:
         app = self.chatkit
-        text = Text(" chatkit-tui ", style="bold reverse", end="")
+        text = Text(end="")
+        text.append(" chatkit-tui ", style="bold reverse")
         text.append(f"  {one_line(app.endpoint_label)}")
         if app.read_only:
             text.append("  ")
