@@ -1,0 +1,115 @@
+"""Make the README screenshots: ``python screenshots/make.py`` (from the repository root).
+
+Runs the app headless on the local server (seeded demo data, a fixed clock), saves each
+view as SVG, then converts it to PNG with ``rsvg-convert`` (Debian: librsvg2-bin, and
+fonts-firacode so the columns stay aligned). Without rsvg-convert only SVGs are written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from textual.pilot import Pilot  # noqa: E402
+
+from chatkit_tui.client import AsyncChatKit  # noqa: E402
+from chatkit_tui.server.run import BackgroundServer  # noqa: E402
+from chatkit_tui.tui.app import ChatKitApp  # noqa: E402
+from chatkit_tui.tui.widgets.thread_list import ThreadList  # noqa: E402
+from chatkit_tui.tui.widgets.thread_view import ThreadView  # noqa: E402
+
+OUT = ROOT / "screenshots"
+NOW = 1_762_000_000 + 30 * 86400  # the seed's threads are about a month old
+
+SERVER: list[BackgroundServer] = []
+
+Script = Callable[[Pilot[None], ChatKitApp], Awaitable[None]]
+
+
+async def wait(pilot: Pilot[None], ready: Callable[[], bool], limit: float = 10) -> None:
+    deadline = time.monotonic() + limit
+    while not ready():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app did not get there in time")
+        await pilot.pause(0.02)
+
+
+async def settled(pilot: Pilot[None], app: ChatKitApp) -> None:
+    tl = app.main_screen.query_one("#threads", ThreadList)
+    view = app.main_screen.query_one("#view", ThreadView)
+    await wait(pilot, lambda: bool(tl.threads) and not tl.fetching)
+    await wait(pilot, lambda: view.thread_id is not None and not view.fetching)
+    await pilot.pause(0.1)
+
+
+async def open_rich_thread(pilot: Pilot[None], app: ChatKitApp) -> None:
+    await settled(pilot, app)
+    tl = app.main_screen.query_one("#threads", ThreadList)
+    view = app.main_screen.query_one("#view", ThreadView)
+    store = SERVER[0].store
+    richest = next(t for t in tl.threads if 5 <= store.count_items(t.id) <= 12)
+    tl.select_thread(richest.id)
+    await pilot.press("enter")
+    await wait(pilot, lambda: view.thread_id == richest.id and not view.fetching)
+    await pilot.pause(0.2)
+
+
+async def press(pilot: Pilot[None], app: ChatKitApp, *keys: str) -> None:
+    await settled(pilot, app)
+    await pilot.press(*keys)
+    await pilot.pause(0.3)
+
+
+VIEWS: list[tuple[str, tuple[int, int], Script]] = [
+    ("main-120x40", (120, 40), settled),
+    ("main-80x24", (80, 24), settled),
+    ("thread-view-100x40", (100, 40), open_rich_thread),
+    ("delete-dialog-80x24", (80, 24), lambda p, a: press(p, a, "d")),
+    ("help-100x44", (100, 44), lambda p, a: press(p, a, "question_mark")),
+]
+
+
+async def shoot(server: BackgroundServer, name: str, size: tuple[int, int], script: Script) -> Path:
+    async with AsyncChatKit(api_key="demo", base_url=server.base_url) as client:
+        app = ChatKitApp(client, endpoint_label="demo · local server", now=lambda: NOW)
+        async with app.run_test(size=size) as pilot:
+            await script(pilot, app)
+            svg = app.export_screenshot(title="chatkit-tui")
+    path = OUT / f"{name}.svg"
+    path.write_text(svg, encoding="utf-8")
+    return path
+
+
+def to_png(svg: Path) -> Path | None:
+    tool = shutil.which("rsvg-convert")
+    if tool is None:
+        return None
+    # rsvg-convert drops leading no-break spaces of <text> runs unless told to keep them
+    fixed = svg.read_text(encoding="utf-8").replace(
+        '<svg class="rich-terminal"', '<svg xml:space="preserve" class="rich-terminal"', 1
+    )
+    png = svg.with_suffix(".png")
+    subprocess.run([tool, "-f", "png", "-o", str(png)], input=fixed.encode(), check=True)  # noqa: S603
+    return png
+
+
+def main() -> int:
+    with BackgroundServer(db=":memory:", seed=300) as server:
+        SERVER.append(server)
+        for name, size, script in VIEWS:
+            svg = asyncio.run(shoot(server, name, size, script))
+            png = to_png(svg)
+            print(svg.relative_to(ROOT), png.relative_to(ROOT) if png else "(no rsvg-convert)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
