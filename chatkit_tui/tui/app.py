@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,6 +18,7 @@ from chatkit_tui.tui.screens.main import MainScreen
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.models import ThreadPage
 
 
 def describe_error(exc: BaseException) -> str:
@@ -62,6 +64,7 @@ class ChatKitApp(App[None]):
         ansi_color: bool | None = None,
         thread_page_size: int = 100,
         item_page_size: int = 50,
+        first_page: asyncio.Future[ThreadPage] | None = None,
     ) -> None:
         super().__init__(ansi_color=ansi_color)
         self.client = client
@@ -73,6 +76,8 @@ class ChatKitApp(App[None]):
         self._theme_name = theme
         self.thread_page_size = thread_page_size
         self.item_page_size = item_page_size
+        # the first page, requested before the app started (see run.py): saves a round trip
+        self.first_page = first_page
 
     def on_mount(self) -> None:
         if self._theme_name:

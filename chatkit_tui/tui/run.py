@@ -9,9 +9,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.models import ThreadPage
     from chatkit_tui.config import Config
 
 DEMO_THREADS = 300
+THREAD_PAGE = 100
 
 
 def _config(args: argparse.Namespace) -> Config | None:
@@ -89,8 +92,11 @@ async def _run(
     async with AsyncChatKit(
         api_key=api_key, base_url=base_url, organization=organization, project=project
     ) as client:
+        # ask for the first page now: the request overlaps Textual's start-up
+        first_page = asyncio.ensure_future(_first_page(client))
         app = ChatKitApp(
             client,
+            first_page=first_page,
             endpoint_label=label,
             read_only=read_only,
             keymap=keymap,
@@ -98,5 +104,15 @@ async def _run(
             # NO_COLOR: ANSI mode + Textual's NoColor filter sends no colour at all
             ansi_color=True if no_color else None,
         )
-        await app.run_async()
+        try:
+            await app.run_async()
+        finally:
+            if not first_page.done():
+                first_page.cancel()
+            elif not first_page.cancelled():
+                first_page.exception()  # retrieved: an error was already shown by the app
         return app.return_code or 0
+
+
+async def _first_page(client: AsyncChatKit) -> ThreadPage:
+    return await client.threads.list(limit=THREAD_PAGE, order="desc")

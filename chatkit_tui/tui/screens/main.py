@@ -148,6 +148,12 @@ class MainScreen(Screen[None]):
 
     @work(exclusive=True, group="threads", exit_on_error=False)
     async def load_threads(self, generation: int, after: str | None) -> None:
+        app = self.chatkit
+        prefetched, app.first_page = app.first_page, None
+        if prefetched is not None and after is None and self.user is None and self.order == "desc":
+            page = await prefetched
+            self.post_message(ThreadsLoaded(generation, after, page))
+            return
         page = await self.chatkit.client.threads.list(
             limit=self.chatkit.thread_page_size, order=self.order, after=after, user=self.user
         )
