@@ -8,8 +8,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.widgets import Input
 
 from chatkit_tui.tui.commands import ThreadCommands
 from chatkit_tui.tui.render import one_line
@@ -99,6 +101,18 @@ class ChatKitApp(App[None]):
             if isinstance(screen, MainScreen):
                 return screen
         raise LookupError("the main screen is not open")
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that reached the app unused while a text box has the focus.
+
+        Keys are delivered to the widget focused when the app *read* them; in a burst
+        (a paste, a fast typist over SSH) ``/refund`` gives ``/`` to the list, which
+        focuses the filter box, and ``refund`` to the list too, where nothing uses them.
+        They were meant for the box: send them on.
+        """
+        focused = self.focused
+        if isinstance(focused, Input) and event.is_printable and event.character:
+            focused.post_message(events.Key(event.key, event.character))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

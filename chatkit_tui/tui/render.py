@@ -38,7 +38,7 @@ from chatkit_tui.client.models import (
 Clock = Callable[[], float]
 
 # C0 (except tab and newline), DEL and C1: never sent to the terminal as they are
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _JSON = JSONHighlighter()
 
 
@@ -50,11 +50,16 @@ def _picture(match: re.Match[str]) -> str:
         return chr(0x2400 + code)  # U+2400 "control pictures": ESC -> "␛"
     if code == 0x7F:
         return "\u2421"  # ␡
+    if code > 0xFF:  # bidi controls: they reorder what follows (spoofing), so name them
+        return f"<U+{code:04X}>"
     return f"\\x{code:02x}"  # C1 has no pictures
 
 
 def clean(text: str) -> str:
-    """``text`` with every terminal control character (not tab or newline) made visible."""
+    """``text`` with every terminal control character (not tab or newline) made visible.
+
+    Bidirectional controls (U+202E etc.) are shown as ``<U+202E>`` too.
+    """
     return _CONTROL.sub(_picture, text.replace("\r\n", "\n"))
 
 

@@ -149,3 +149,20 @@ async def test_a_server_repeating_its_page_stops_paging_with_a_warning(
         await pilot.pause(0.2)
         assert len(tl.threads) == 10 and not tl.fetching
         assert "repeated a page" in screen_text(app)
+
+
+async def test_keys_typed_ahead_of_the_filter_box_land_in_it(
+    local_server: BackgroundServer,
+) -> None:
+    """A burst ("/refund" pasted or sent by tmux) must not lose keys or run bindings."""
+    from textual import events
+    from textual.widgets import Input
+
+    app = make_app(local_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        needle = tl.threads[5].id[-8:]
+        for char in "/" + needle:
+            app.post_message(events.Key("slash" if char == "/" else char, char))
+        await wait_for(pilot, lambda: app.main_screen.query_one("#find", Input).value == needle)
+        assert tl.row_count == 1 and not tl.fetching

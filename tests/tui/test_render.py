@@ -35,6 +35,7 @@ def plain(renderable: RenderableType, width: int = 100) -> str:
         ("cr\rx", "cr␍x"),
         ("crlf\r\nx", "crlf\nx"),
         ("tab\tand\nnewline", "tab\tand\nnewline"),
+        ("rtl \u202eolleh\u202c", "rtl <U+202E>olleh<U+202C>"),
     ],
 )
 def test_clean_makes_control_characters_visible(raw: str, shown: str) -> None:

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -258,8 +259,16 @@ class MainScreen(Screen[None]):
     def _focus(self, widget: ThreadList | ThreadView) -> None:
         """Show the pane of ``widget`` (narrow layout: one pane at a time) and focus it."""
         self.set_class(widget is self.view, "-viewing")
-        self.app.refresh_css(animate=False)  # pyright: ignore[reportUnknownMemberType]
-        widget.focus()
+        self._focus_now(widget)
+
+    def _focus_now(self, widget: Widget) -> None:
+        """Focus at once (not after queued keys): apply the CSS so ``widget`` is shown first.
+
+        ``Widget.focus()`` waits for the message queue, so keys typed right after ``/`` or
+        enter (a paste, a fast typist, tmux send-keys) would still go to the old widget.
+        """
+        self.chatkit.refresh_css(animate=False)
+        self.set_focus(widget)
 
     def jump_to(self, thread_id: str) -> None:
         """Select ``thread_id`` if loaded, else fetch it and show it in the view."""
@@ -304,7 +313,7 @@ class MainScreen(Screen[None]):
     def action_find(self) -> None:
         find = self.query_one("#find", Input)
         find.add_class("-active")
-        find.focus()
+        self._focus_now(find)
 
     @on(Input.Changed, "#find")
     def find_changed(self, event: Input.Changed) -> None:
@@ -322,7 +331,7 @@ class MainScreen(Screen[None]):
             self.thread_list.set_filter("")
         if not find.value:
             find.remove_class("-active")
-        self.thread_list.focus()
+        self._focus_now(self.thread_list)
         self._update_status()
 
     def action_copy_id(self) -> None:
