@@ -166,3 +166,21 @@ async def test_keys_typed_ahead_of_the_filter_box_land_in_it(
             app.post_message(events.Key("slash" if char == "/" else char, char))
         await wait_for(pilot, lambda: app.main_screen.query_one("#find", Input).value == needle)
         assert tl.row_count == 1 and not tl.fetching
+
+
+async def test_the_slash_filter_does_not_page_through_the_server(
+    make_server: Callable[..., BackgroundServer],
+) -> None:
+    server = make_server(seed=300)
+    app = make_app(server, thread_page_size=30)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        await wait_for(pilot, lambda: not tl.fetching)
+        count = len(tl.threads)
+        await pilot.press("slash", *"zzz-no-match")
+        await pilot.pause(0.4)
+        assert tl.row_count == 0 and len(tl.threads) == count and tl.has_more
+        assert "the / filter searches loaded ones" in screen_text(app)
+        await pilot.press("escape")  # clear: paging resumes as the cursor needs it
+        await pilot.press("G")
+        await wait_for(pilot, lambda: len(tl.threads) > count)

@@ -236,6 +236,7 @@ class ThreadList(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh()
         self.post_message(self.Highlighted(self, self.current))
+        self._check_near_end()
 
     def _reindex(self) -> None:
         if not self._needle:
@@ -314,6 +315,8 @@ class ThreadList(ScrollView, can_focus=True):
     def _check_near_end(self) -> None:
         if not self.has_more or self.fetching or self._asked_for_more or self.stopped:
             return
+        if self._rows is not None:
+            return  # the / filter searches loaded rows: it does not page through the server
         threshold = self._threshold()
         near_by_cursor = self.row_count - 1 - self._cursor <= threshold
         near_by_scroll = self.max_scroll_y - self.scroll_y <= threshold
@@ -364,7 +367,11 @@ class ThreadList(ScrollView, can_focus=True):
         elif row == self.row_count and self._extra_rows():
             if self.stopped:
                 text = f"  ⚠ {self.stopped}"
-            elif self.fetching or self.has_more:
+            elif self.fetching:
+                text = "  ⋯ loading more threads…"
+            elif self.has_more and self._rows is not None:
+                text = "  ⋯ more threads on the server: the / filter searches loaded ones"
+            elif self.has_more:
                 text = "  ⋯ loading more threads…"
             else:
                 text = ""
