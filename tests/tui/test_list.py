@@ -184,3 +184,22 @@ async def test_the_slash_filter_does_not_page_through_the_server(
         await pilot.press("escape")  # clear: paging resumes as the cursor needs it
         await pilot.press("G")
         await wait_for(pilot, lambda: len(tl.threads) > count)
+
+
+async def test_paging_down_at_100ms_latency_never_waits_at_the_end(
+    make_server: Callable[..., BackgroundServer],
+) -> None:
+    from chatkit_tui.server.faults import Faults
+
+    server = make_server(seed=600, faults=Faults(latency_ms=100))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        waits = 0
+        for _ in range(20):  # PageDown held: ~25 rows every 100 ms
+            await pilot.press("pagedown")
+            await pilot.pause(0.1)
+            if tl.has_more and tl.cursor >= len(tl.threads) - 1:
+                waits += 1
+        assert tl.cursor > 400  # it went far
+        assert waits == 0  # and never sat on the last loaded row waiting for a page
