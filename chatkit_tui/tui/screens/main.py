@@ -49,10 +49,10 @@ class MainScreen(Screen[None]):
         Binding("tab,shift+tab", "switch_pane", "Switch pane", show=False, id="main.switch_pane"),
         Binding("d,delete", "delete", "Delete", id="main.delete"),
         Binding("u", "user_filter", "User", id="main.user_filter"),
-        Binding("o", "flip_order", "Order", id="main.flip_order"),
+        Binding("o", "flip_order", "Order", show=False, id="main.flip_order"),
         Binding("slash", "find", "Find", id="main.find"),
         Binding("r", "refresh", "Refresh", id="main.refresh"),
-        Binding("y", "copy_id", "Copy id", id="main.copy_id"),
+        Binding("y", "copy_id", "Copy id", show=False, id="main.copy_id"),
     ]
 
     def __init__(self) -> None:
@@ -86,7 +86,7 @@ class MainScreen(Screen[None]):
                 yield Input(placeholder="filter loaded threads: title, user or id", id="find")
                 yield Static("", id="list-status")
             yield ThreadView(now=app.now, id="view")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _top_text(self) -> Text:
         app = self.chatkit
