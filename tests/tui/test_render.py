@@ -13,7 +13,7 @@ from chatkit_tui.client.models import (
     UnknownItem,
     decode_item,
 )
-from chatkit_tui.tui import render
+from chatkit_tui.tui import render, render_items
 
 
 def plain(renderable: RenderableType, width: int = 100) -> str:
@@ -107,7 +107,7 @@ def test_markdown_shows_html_and_link_targets_literally() -> None:
         b'"content":[{"type":"output_text","text":"<script>x</script> [a](https://e.x) '
         b'[red]r[/red]","annotations":[]}]}'
     )
-    text = plain(render.render_item(item))
+    text = plain(render_items.render_item(item))
     assert "<script>x</script>" in text and "a (https://e.x)" in text and "[red]r[/red]" in text
 
 
@@ -116,7 +116,7 @@ def test_tool_call_raw_when_not_json() -> None:
         b'{"type":"chatkit.client_tool_call","id":"i","thread_id":"t","created_at":0,'
         b'"status":"in_progress","call_id":"c","name":"n","arguments":"{bad","output":null}'
     )
-    text = plain(render.render_item(item))
+    text = plain(render_items.render_item(item))
     assert "arguments:  (not valid JSON, shown raw)" in text and "{bad" in text
     assert "output: (none yet)" in text
 
@@ -126,7 +126,7 @@ def test_unknown_item_keeps_raw_json_and_says_so() -> None:
         b'{"type":"x.new","id":"i","thread_id":"t","created_at":0,"k":"\\u001b\\u009b"}'
     )
     assert isinstance(item, UnknownItem)
-    text = plain(render.render_item(item))
+    text = plain(render_items.render_item(item))
     assert "UNKNOWN" in text and "x.new" in text and "raw JSON" in text
     # json.dumps escapes C0 itself; C1 (kept raw by ensure_ascii=False) is made visible
     assert '"k": "\\u001b\\x9b"' in text
@@ -142,7 +142,7 @@ def test_every_kind_has_a_distinct_heading() -> None:
     for raw in every_item_type("t"):
         raw = {"thread_id": "t", "created_at": 0, "object": "chatkit.thread_item", **raw}
         item = decode_item(msgspec.json.encode(raw))
-        first_line = plain(render.render_item(item)).splitlines()[0]
+        first_line = plain(render_items.render_item(item)).splitlines()[0]
         headings.add(first_line.split("  ")[0].strip())
-        assert render.item_kind(item)
+        assert render_items.item_kind(item)
     assert len(headings) == 7

@@ -13,35 +13,30 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from chatkit_tui.archive import archive_thread
 from chatkit_tui.client.models import Thread
 from chatkit_tui.tui.messages import (
-    DeleteFailed,
     ItemsLoaded,
-    ThreadArchived,
-    ThreadDeleted,
     ThreadFetched,
     ThreadsLoaded,
 )
-from chatkit_tui.tui.render import header_cells, one_line, thread_title
-from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
+from chatkit_tui.tui.render import header_cells, one_line
+from chatkit_tui.tui.screens.deletes import DeleteFlow
 from chatkit_tui.tui.screens.user_filter import UserFilterScreen
 from chatkit_tui.tui.widgets.thread_list import ThreadList
 from chatkit_tui.tui.widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
-    from chatkit_tui.tui.app import ChatKitApp
+    pass
 
 DEBOUNCE = 0.15
 
 
-class MainScreen(Screen[None]):
+class MainScreen(DeleteFlow):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -66,14 +61,6 @@ class MainScreen(Screen[None]):
         self._debounce: Timer | None = None
         self._removed: dict[str, int] = {}
 
-    @property
-    def chatkit(self) -> ChatKitApp:
-        from chatkit_tui.tui.app import ChatKitApp
-
-        app: object = self.app  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
-        assert isinstance(app, ChatKitApp)
-        return app
-
     # --- layout ------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -97,10 +84,6 @@ class MainScreen(Screen[None]):
             text.append("  ")
             text.append(" READ-ONLY ", style="bold reverse")
         return text
-
-    @property
-    def thread_list(self) -> ThreadList:
-        return self.query_one("#threads", ThreadList)
 
     @property
     def view(self) -> ThreadView:
@@ -340,83 +323,6 @@ class MainScreen(Screen[None]):
             return
         self.chatkit.copy_to_clipboard(thread.id)
         self.chatkit.notify(f"Copied {one_line(thread.id)}", title="Thread id", markup=False)
-
-    # --- delete ------------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "delete" and self.chatkit.read_only:
-            return False
-        return True
-
-    def action_delete(self) -> None:
-        if self.chatkit.read_only:
-            return
-        thread = self.thread_list.current
-        if thread is None:
-            return
-
-        def decided(confirmed: bool | None) -> None:
-            if confirmed:
-                self.delete_thread(thread)
-
-        self.chatkit.push_screen(ConfirmDeleteScreen(thread), decided)
-
-    @work(group="delete", exit_on_error=False)
-    async def delete_thread(self, thread: Thread) -> None:
-        from chatkit_tui.client.errors import NotFoundError
-        from chatkit_tui.tui.app import describe_error
-
-        client = self.chatkit.client
-        try:
-            path = await archive_thread(client, thread.id, directory=self.chatkit.archive_dir)
-        except NotFoundError:
-            self.post_message(ThreadArchived(thread, None))
-            self.post_message(ThreadDeleted(thread, None, already_gone=True))
-            return
-        except Exception as exc:
-            self.post_message(DeleteFailed(thread, describe_error(exc), archived=False))
-            return
-        self.post_message(ThreadArchived(thread, path))
-        try:
-            await client.threads.delete(thread.id)
-        except NotFoundError:
-            self.post_message(ThreadDeleted(thread, path, already_gone=True))
-        except Exception as exc:
-            self.post_message(DeleteFailed(thread, describe_error(exc), archived=True))
-        else:
-            self.post_message(ThreadDeleted(thread, path))
-
-    def on_thread_archived(self, message: ThreadArchived) -> None:
-        index = self.thread_list.remove_thread(message.thread.id)
-        if index is not None:
-            self._removed[message.thread.id] = index
-        self._update_status()
-
-    def on_thread_deleted(self, message: ThreadDeleted) -> None:
-        self._removed.pop(message.thread.id, None)
-        self.seen.discard(message.thread.id)
-        title = thread_title(message.thread)
-        if message.already_gone:
-            text = f"“{title}” ({one_line(message.thread.id)}) was already gone from the server."
-        else:
-            text = f"Deleted “{title}” ({one_line(message.thread.id)})."
-        where = f"Archived to {message.path}" if message.path else "Nothing to archive."
-        self.chatkit.notify(f"{text}\n{where}", title="Thread deleted", markup=False)
-
-    def on_delete_failed(self, message: DeleteFailed) -> None:
-        thread = message.thread
-        index = self._removed.pop(thread.id, None)
-        if index is not None:
-            self.thread_list.insert_thread(index, thread)
-            self._update_status()
-        what = (
-            "Delete failed; the thread is back in the list"
-            if message.archived
-            else ("Not deleted: the thread could not be archived first")
-        )
-        self.chatkit.notify(
-            f"{what}: {message.reason}", title="Delete failed", severity="error", markup=False
-        )
 
     # --- failures ----------------------------------------------------------------------------
 

@@ -18,7 +18,8 @@ from textual.message import Message
 from textual.widgets import Static
 
 from chatkit_tui.client.models import Thread, ThreadItem
-from chatkit_tui.tui.render import item_kind, one_line, render_item, thread_header
+from chatkit_tui.tui.render import one_line, thread_header
+from chatkit_tui.tui.render_items import item_kind, render_item
 
 
 class ItemView(Static):
