@@ -207,9 +207,7 @@ asyncio.run(main())
 
 def peak_rss_mb(count: int) -> float:
     code = MEMORY_CHILD.format(root=str(ROOT), count=count)
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(done.stdout.strip().splitlines()[-1]) / 1024
 
 
