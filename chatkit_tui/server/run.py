@@ -22,6 +22,7 @@ import uvicorn
 
 from chatkit_tui.server.app import create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
+from chatkit_tui.server.seed import BASE_TIME
 from chatkit_tui.server.seed import seed as seed_store
 from chatkit_tui.server.store import Store
 
@@ -103,7 +104,8 @@ class BackgroundServer:
 
     Use as a context manager (or ``start()`` / ``stop()``). ``store`` is the live
     Store, for tests to inspect or insert into. ``seed`` threads are generated
-    when the database has no threads yet.
+    when the database has no threads yet, the newest at ``seed_time`` (default: the
+    seed's fixed instant, so runs are reproducible).
     """
 
     def __init__(
@@ -116,6 +118,7 @@ class BackgroundServer:
         port: int = 0,
         *,
         rng_seed: int = 0,
+        seed_time: int | None = None,
         require_beta_header: bool = True,
         store: Store | None = None,
     ) -> None:
@@ -126,6 +129,7 @@ class BackgroundServer:
         self.host = host
         self.port = port
         self.rng_seed = rng_seed
+        self.seed_time = seed_time
         self.require_beta_header = require_beta_header
         self._store = store
         self._owns_store = store is None
@@ -158,7 +162,12 @@ class BackgroundServer:
         if self._store is None:
             self._store = Store(self.db)
         if self.seed and self._store.count_threads() == 0:
-            seed_store(self._store, self.seed, rng_seed=self.rng_seed)
+            seed_store(
+                self._store,
+                self.seed,
+                rng_seed=self.rng_seed,
+                base_time=self.seed_time if self.seed_time is not None else BASE_TIME,
+            )
         app = create_app(
             self._store,
             api_key=self.api_key,
@@ -236,7 +245,7 @@ def serve_command(args: argparse.Namespace) -> int:
     with store:
         if args.seed and store.count_threads() == 0:
             started = time.perf_counter()
-            seed_store(store, args.seed)
+            seed_store(store, args.seed, base_time=int(time.time()))
             print(
                 f"Seeded {args.seed} threads in {time.perf_counter() - started:.1f}s",
                 file=sys.stderr,

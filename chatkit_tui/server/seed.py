@@ -1,8 +1,9 @@
 """Deterministic demo data: ``seed(store, n_threads, rng_seed=0)``.
 
 Everything comes from one ``random.Random(rng_seed)``, so the same arguments
-give the same ids, users, titles and items. Timestamps count back from a fixed
-instant (not "now") for the same reason.
+give the same ids, users, titles and items. Timestamps count back from
+``base_time``: a fixed instant by default (tests and screenshots stay the same),
+"now" for the demo and ``serve`` so the data looks recent.
 
 Shape of the data:
 - users: ``max(8, n // 20)`` of them (capped at 5,000), emails and opaque ids,
@@ -91,7 +92,7 @@ def _fill(rng: random.Random, template: str, **extra: str) -> str:
     return template.format(**values)
 
 
-def seed(store: Store, n_threads: int, *, rng_seed: int = 0) -> None:
+def seed(store: Store, n_threads: int, *, rng_seed: int = 0, base_time: int = BASE_TIME) -> None:
     """Insert ``n_threads`` demo threads (and their items) into ``store``."""
     if n_threads <= 0:
         return
@@ -101,7 +102,7 @@ def seed(store: Store, n_threads: int, *, rng_seed: int = 0) -> None:
     owners = rng.choices(users, weights=weights, k=n_threads)
     gap = max(1, min(6 * 3600, 365 * 86400 // n_threads))
     rows: list[tuple[str, int, str, str | None, str, str | None]] = []
-    created = BASE_TIME
+    created = base_time
     for i in range(n_threads):
         if i % 10 != 9:  # every tenth thread shares its second with the previous one
             created -= rng.randrange(1, 2 * gap + 1) if i else 0

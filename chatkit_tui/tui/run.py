@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,7 +34,10 @@ def run_app(args: argparse.Namespace) -> int:
         from chatkit_tui.server.run import BackgroundServer
 
         try:
-            server = BackgroundServer(db=":memory:", seed=DEMO_THREADS).start()
+            # seeded up to now, so the demo's threads look recent
+            server = BackgroundServer(
+                db=":memory:", seed=DEMO_THREADS, seed_time=int(time.time())
+            ).start()
         except (OSError, RuntimeError) as exc:
             print(f"chatkit-tui: error: the demo server did not start: {exc}", file=sys.stderr)
             return 2

@@ -106,3 +106,25 @@ def test_store_expands_the_home_directory(tmp_path: Path, monkeypatch: pytest.Mo
     with Store("~/nested/dir/db.sqlite3") as store:
         seed(store, 2)
     assert (tmp_path / "nested" / "dir" / "db.sqlite3").exists()
+
+
+def test_base_time_moves_the_timestamps_and_nothing_else():
+    with Store() as fixed, Store() as recent:
+        seed(fixed, 40)
+        seed(recent, 40, base_time=seed_module.BASE_TIME + 86_400)
+        a, a_items = _everything(fixed)
+        b, b_items = _everything(recent)
+    assert [t.id for t in a] == [t.id for t in b]
+    assert [t.title for t in a] == [t.title for t in b]
+    assert max(t.created_at for t in a) == seed_module.BASE_TIME
+    assert max(t.created_at for t in b) == seed_module.BASE_TIME + 86_400
+    assert [t.created_at + 86_400 for t in a] == [t.created_at for t in b]
+    assert len(a_items) == len(b_items)
+
+
+def test_background_server_seeds_up_to_seed_time():
+    from chatkit_tui.server.run import BackgroundServer
+
+    with BackgroundServer(seed=5, seed_time=2_000_000_000) as server:
+        newest = server.store.list_threads(limit=1, order="desc").data[0]
+    assert newest.created_at == 2_000_000_000
