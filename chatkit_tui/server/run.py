@@ -245,7 +245,8 @@ def serve_command(args: argparse.Namespace) -> int:
     with store:
         if args.seed and store.count_threads() == 0:
             started = time.perf_counter()
-            seed_store(store, args.seed, base_time=int(time.time()))
+            # a day ago: items follow their thread by up to hours, never in the future
+            seed_store(store, args.seed, base_time=int(time.time()) - 86_400)
             print(
                 f"Seeded {args.seed} threads in {time.perf_counter() - started:.1f}s",
                 file=sys.stderr,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 DEMO_THREADS = 300
 THREAD_PAGE = 100
+SEED_AGE = 86_400
 
 
 def _config(args: argparse.Namespace) -> Config | None:
@@ -34,9 +35,10 @@ def run_app(args: argparse.Namespace) -> int:
         from chatkit_tui.server.run import BackgroundServer
 
         try:
-            # seeded up to now, so the demo's threads look recent
+            # seeded up to a day ago, so the threads look recent and their items
+            # (which follow their thread by seconds to hours) are not in the future
             server = BackgroundServer(
-                db=":memory:", seed=DEMO_THREADS, seed_time=int(time.time())
+                db=":memory:", seed=DEMO_THREADS, seed_time=int(time.time()) - SEED_AGE
             ).start()
         except (OSError, RuntimeError) as exc:
             print(f"chatkit-tui: error: the demo server did not start: {exc}", file=sys.stderr)
