@@ -80,7 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed N demo threads deterministically if the database has no threads",
     )
     serve.add_argument(
-        "--api-key", default=None, help="require this bearer key (default: accept any request)"
+        "--api-key",
+        default=None,
+        help="require this bearer key (default: $CHATKIT_SERVE_API_KEY, which keeps the key "
+        "out of the process list; if neither, accept any request)",
     )
     serve.add_argument(
         "--latency", default=None, metavar="MS[:JITTER]", help="add latency to every response"

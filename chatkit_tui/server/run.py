@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import os
 import socket
 import sys
 import threading
@@ -27,6 +28,7 @@ from chatkit_tui.server.seed import seed as seed_store
 from chatkit_tui.server.store import Store
 
 APP_NAME = "chatkit-tui"
+ENV_SERVE_API_KEY = "CHATKIT_SERVE_API_KEY"
 
 
 def default_db_path() -> Path:
@@ -256,11 +258,13 @@ def serve_command(args: argparse.Namespace) -> int:
         except OSError as exc:
             return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
         port = int(sock.getsockname()[1])
-        app = create_app(store, api_key=args.api_key, faults=faults if faults.active else None)
+        api_key = args.api_key or os.environ.get(ENV_SERVE_API_KEY) or None
+        app = create_app(store, api_key=api_key, faults=faults if faults.active else None)
         base = f"http://{_url_host(args.host)}:{port}/v1"
         print(f"ChatKit API on {base}  (database: {db}, {store.count_threads()} threads)")
-        if args.api_key:
-            print("Requests must carry 'Authorization: Bearer <the --api-key value>'.")
+        if api_key:
+            source = "--api-key" if args.api_key else f"${ENV_SERVE_API_KEY}"
+            print(f"Requests must carry 'Authorization: Bearer <the {source} value>'.")
         elif not _is_loopback(args.host):
             print(
                 f"warning: listening on {args.host} without --api-key: anyone who can reach"

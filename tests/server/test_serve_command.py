@@ -64,6 +64,20 @@ def test_serve_runs_with_key_seed_and_file_db(tmp_path: Path):
     assert db.exists()
 
 
+def test_serve_takes_the_key_from_the_environment(tmp_path: Path):
+    process, base_url = _start(
+        "--db", ":memory:", "--seed", "2", env={"CHATKIT_SERVE_API_KEY": "sk-from-env"}
+    )
+    try:
+        url = f"{base_url}/chatkit/threads"
+        assert httpx.get(url, headers=BETA_HEADERS).status_code == 401
+        headers = {**BETA_HEADERS, "Authorization": "Bearer sk-from-env"}
+        assert httpx.get(url, headers=headers).status_code == 200
+    finally:
+        err = _stop(process)
+    assert "sk-from-env" not in err
+
+
 def test_serve_defaults_to_the_user_data_directory(tmp_path: Path):
     data = Path(os.environ["XDG_DATA_HOME"])
     process, base_url = _start("--seed", "3", "--latency", "1:1", "--rate-limit", "1000/min")
