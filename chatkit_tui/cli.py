@@ -15,18 +15,8 @@ from chatkit_tui import __version__
 DEFAULT_PORT = 8787
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from chatkit_tui.scripting.common import EXIT_CODES_EPILOG, HelpFormatter
+    from chatkit_tui.scripting.common import EXIT_CODES_EPILOG, HelpFormatter, whole_number
 
     parser = argparse.ArgumentParser(
         prog="chatkit-tui",
@@ -65,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument(
-        "--port", type=_positive_int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--port", type=whole_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
     )
     serve.add_argument(
         "--db",
@@ -74,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--seed",
-        type=_positive_int,
+        type=whole_number,
         default=None,
         metavar="N",
         help="seed N demo threads deterministically if the database has no threads",

@@ -28,6 +28,18 @@ EXIT_RATE_LIMITED = 6
 EXIT_DECLINED = 7
 EXIT_INTERRUPTED = 130
 
+
+def whole_number(text: str) -> int:
+    """argparse type: a whole number >= 0, with a message that names what was given."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
 EXIT_CODES_EPILOG = """\
 exit codes:
   0    success

@@ -32,6 +32,7 @@ from chatkit_tui.scripting.common import (
     out,
     safe,
     timestamp,
+    whole_number,
 )
 
 if TYPE_CHECKING:
@@ -264,16 +265,6 @@ async def export_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
 # --- parser ---------------------------------------------------------------------------------------
 
 
-def _limit(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
-
-
 def _user(text: str) -> str:
     if not 1 <= len(text) <= 512:
         raise argparse.ArgumentTypeError("a user is 1 to 512 characters")
@@ -297,7 +288,11 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
     )
     p.add_argument("--user", type=_user, help="only threads of this user")
     p.add_argument(
-        "--limit", type=_limit, default=None, metavar="N", help="print at most N (default: all)"
+        "--limit",
+        type=whole_number,
+        default=None,
+        metavar="N",
+        help="print at most N (default: all)",
     )
     p.add_argument("--order", choices=("asc", "desc"), default="desc", help="by creation time")
     p.add_argument("--json", action="store_true", help="JSON lines, one thread per line")
