@@ -198,10 +198,13 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
                 style="dim",
             )
         self.query_one("#bulk-status", Static).update(status)
-        self.query_one("#bulk-summary-text", Static).update(summary_text(summary, self.threads))
-        self.query_one("#bulk-hint", Static).update(
-            Text("escape or enter closes · failed threads stay marked", end="")
-        )
+        details = summary_text(summary, self.threads)
+        self.query_one("#bulk-summary-text", Static).update(details)
+        self.query_one("#bulk-summary").set_class(bool(details), "-done")
+        hint = "escape or enter closes"
+        if summary.failed or summary.not_attempted:
+            hint += " · the threads not deleted stay marked"
+        self.query_one("#bulk-hint", Static).update(Text(hint, end=""))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker: Worker[object] = event.worker  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]

@@ -99,10 +99,11 @@ class BulkFlow(DeleteFlow):
             tl.remove_thread(thread_id)  # also unmarks it
             self.seen.discard(thread_id)
         self._update_status()
-        trouble = bool(summary.failed or summary.not_attempted)
+        left = len(summary.failed) + len(summary.not_attempted)
+        trouble = left > 0
         what = summary.line()
         if trouble:
-            what += ". Failed and not attempted threads stay marked: D tries them again."
+            what += f". The {plural(left)} not deleted stay marked: D tries them again."
         self.chatkit.notify(
             what,
             title="Bulk delete stopped" if summary.stopped else "Bulk delete",
