@@ -188,6 +188,8 @@ async def test_escape_stops_launching_new_deletes(make_server: MakeServer, tmp_p
         await wait_for(pilot, lambda: isinstance(app.screen, BulkDeleteScreen))
         screen = app.screen
         assert isinstance(screen, BulkDeleteScreen)
+        await pilot.press("q")  # does not quit in the middle
+        assert app.is_running and any("bulk delete is running" in m for m in notifications(app))
         await pilot.press("escape")
         await wait_for(pilot, lambda: screen.summary is not None, limit=15, what="summary")
         summary = screen.summary
@@ -233,5 +235,6 @@ async def test_help_lists_the_new_bindings(local_server: BackgroundServer) -> No
             "bulk_confirm.cancel",
             "bulk.stop",
             "bulk.close",
+            "bulk.quit_guard",
         ):
             assert binding_id in text, binding_id

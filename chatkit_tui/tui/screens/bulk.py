@@ -122,6 +122,7 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop_or_close", "Stop / close", id="bulk.stop"),
         Binding("enter", "close", "Close", show=False, id="bulk.close"),
+        Binding("q", "quit_guard", "Close (not quit)", show=False, id="bulk.quit_guard"),
     ]
 
     def __init__(
@@ -229,6 +230,18 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
     def action_close(self) -> None:
         if self.summary is not None:
             self.dismiss(self.summary)
+
+    def action_quit_guard(self) -> None:
+        """q would quit the app and cut requests in flight: close when done, else say how."""
+        if self.summary is not None:
+            self.dismiss(self.summary)
+            return
+        self.notify(
+            "A bulk delete is running: escape stops it (requests in flight finish), then q quits.",
+            title="Bulk delete",
+            severity="warning",
+            markup=False,
+        )
 
     def action_stop_or_close(self) -> None:
         if self.summary is not None:
