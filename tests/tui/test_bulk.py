@@ -238,3 +238,22 @@ async def test_help_lists_the_new_bindings(local_server: BackgroundServer) -> No
             "bulk.quit_guard",
         ):
             assert binding_id in text, binding_id
+
+
+async def test_palette_offers_delete_marked_and_unmark_all(local_server: BackgroundServer) -> None:
+    app = make_app(local_server)
+    async with app.run_test(size=(120, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        await mark(pilot, tl, 2)
+        await pilot.press("ctrl+p", *"marked")
+        await wait_for(pilot, lambda: "2 marked thread(s)" in screen_text(app), what="palette")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmBulkDeleteScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        await pilot.press("ctrl+p", *"unmark all")
+        await wait_for(
+            pilot, lambda: "threads" in screen_text(app) and "Unmark" in screen_text(app)
+        )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not tl.marked, what="unmarked")

@@ -265,8 +265,8 @@ def summary_text(summary: BulkSummary, threads: list[Thread]) -> Text:
         text.append(f"{heading}: {len(results)}\n", style=style)
         for result in results:
             text.append("  • ")
-            text.append(titles.get(result.thread_id, ""), style="bold")
-            text.append(f"  {one_line(result.thread_id)}\n", style="dim")
+            text.append(one_line(result.thread_id), style="dim")
+            text.append(f"  {titles.get(result.thread_id, '')}\n", style="bold")
             if result.reason and result.outcome.value == "failed":
                 text.append(f"    {one_line(result.reason)}\n")
     if summary.deleted:
