@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.client.errors import RateLimitError
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.run import BackgroundServer
+from tests.unit.test_import_hygiene import PROBE, REPO
 
 MakeServer = Callable[..., BackgroundServer]
 
@@ -174,3 +177,18 @@ async def test_a_429_carries_the_servers_retry_after(make_server: MakeServer) ->
 def test_rate_window_must_be_positive() -> None:
     with pytest.raises(FaultSpecError, match="rate window"):
         Faults(rate_limit=5, rate_window_s=0)
+
+
+def test_the_runner_never_imports_textual() -> None:
+    """bulk.py (with archive and export) runs in the benchmark and scripts without Textual."""
+    names = ["chatkit_tui.bulk", "chatkit_tui.archive", "chatkit_tui.export"]
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(names)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["imported"] == names and report["textual"] == []
