@@ -10,6 +10,7 @@ delete the thread.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import tempfile
@@ -51,7 +52,8 @@ async def archive_thread(
         **thread_document(thread, items),
     }
     target_dir = Path(directory) if directory is not None else default_archive_dir()
-    return write_archive(target_dir, thread.id, document)
+    # JSON encoding and fsync off the event loop: a bulk delete writes many of these
+    return await asyncio.to_thread(write_archive, target_dir, thread.id, document)
 
 
 def write_archive(directory: Path, thread_id: str, document: dict[str, Any]) -> Path:

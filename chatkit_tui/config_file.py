@@ -10,10 +10,10 @@ import re
 import shlex
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
@@ -119,6 +119,15 @@ class _Reader:
         return ConfigError(message, path=self.path, line=find_line(self.text, key_path))
 
 
+def _flat_keys(table: dict[str, Any], prefix: list[str]) -> Iterator[tuple[list[str], object]]:
+    """``main.delete = "x"`` (a dotted key, a nested table to TOML) is the id ``main.delete``."""
+    for name, value in table.items():
+        if isinstance(value, dict):
+            yield from _flat_keys(cast(dict[str, Any], value), [*prefix, name])
+        else:
+            yield [*prefix, name], value
+
+
 def parse_config_text(text: str, path: Path) -> ConfigFile:
     """Validate a config file's text; errors name the line."""
     reader = _Reader(path, text)
@@ -142,14 +151,15 @@ def parse_config_text(text: str, path: Path) -> ConfigFile:
         raise reader.fail(message, parts) from None
 
     keys: dict[str, str] = {}
-    for binding, value in top.keys.items():
+    for parts, value in _flat_keys(top.keys, []):
+        binding = ".".join(parts)
         if not isinstance(value, str) or not all(
             part.strip() and " " not in part.strip() for part in value.split(",")
         ):
             raise reader.fail(
                 f'keys.{binding} must be keys separated by commas, e.g. "ctrl+d,delete", '
                 f"got {value!r}",
-                ["keys", binding],
+                ["keys", *parts],
             )
         keys[binding] = value
 

@@ -68,12 +68,25 @@ async def press(pilot: Pilot[None], app: ChatKitApp, *keys: str) -> None:
     await pilot.pause(0.3)
 
 
+async def bulk_dialog(pilot: Pilot[None], app: ChatKitApp) -> None:
+    from textual.widgets import Input
+
+    await settled(pilot, app)
+    await pilot.press("space", "j", "space", "space", "space", "space", "space", "space")
+    await pilot.press("D")
+    await pilot.pause(0.3)
+    app.screen.query_one(Input).cursor_blink = False
+    await pilot.press("7")
+    await pilot.pause(0.2)
+
+
 VIEWS: list[tuple[str, tuple[int, int], Script]] = [
     ("main-120x40", (120, 40), settled),
     ("main-80x24", (80, 24), settled),
     ("thread-view-100x40", (100, 40), open_rich_thread),
     ("delete-dialog-80x24", (80, 24), lambda p, a: press(p, a, "d")),
     ("help-100x44", (100, 44), lambda p, a: press(p, a, "question_mark")),
+    ("bulk-delete-dialog-80x24", (80, 24), bulk_dialog),
 ]
 
 

@@ -28,7 +28,12 @@ from chatkit_tui.client.errors import (
     redact,
 )
 from chatkit_tui.client.resources import Sessions, Threads
-from chatkit_tui.client.retries import RetryPolicy, retry_delay, should_retry_status
+from chatkit_tui.client.retries import (
+    RetryPolicy,
+    parse_retry_after,
+    retry_delay,
+    should_retry_status,
+)
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "AsyncChatKit"]
 
@@ -208,6 +213,7 @@ class AsyncChatKit:
                     reason=response.reason_phrase,
                     secret=self._api_key,
                 )
+                failure.retry_after = parse_retry_after(response.headers)
                 if not should_retry_status(response.status_code, response.headers):
                     raise failure
             if retries_done >= self.max_retries:

@@ -104,9 +104,11 @@ class APIStatusError(APIError):
     ``message``, ``type``, ``code`` and ``param`` come from the
     ``{"error": {...}}`` object when the body has one; ``body`` is the decoded
     JSON body, or its text when it is not JSON (``None`` when empty).
+    ``retry_after`` is the wait in seconds the server asked for (``Retry-After``), if any.
     """
 
     title = "API error"
+    retry_after: float | None = None
     status_code: int
     type: str | None
     code: str | None

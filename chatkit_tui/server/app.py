@@ -125,10 +125,12 @@ class ChatKitServerApp:
                 await asyncio.sleep(decision.delay_s)
             if decision.status == 429:
                 wait = decision.retry_after_s
+                f = self.faults.faults
+                per = "min" if f.rate_window_s == 60 else f"{f.rate_window_s:g}s"
                 raise RequestError(
                     429,
                     "Rate limit reached for requests (local server --rate-limit"
-                    f" {self.faults.faults.rate_limit}/min). Please try again in {wait:.3f}s.",
+                    f" {f.rate_limit}/{per}). Please try again in {wait:.3f}s.",
                     type="requests",
                     code="rate_limit_exceeded",
                     headers={

@@ -34,6 +34,8 @@ class Faults:
     """Requests allowed in any sliding 60-second window; past it, 429."""
     rng_seed: int | None = None
     """Seed for the error-rate and jitter dice (None: unpredictable)."""
+    rate_window_s: float = 60.0
+    """The sliding window of ``rate_limit`` (tests shorten it to see recovery quickly)."""
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.latency_ms) and self.latency_ms >= 0):
@@ -42,6 +44,8 @@ class Faults:
             raise FaultSpecError(f"jitter must be >= 0 ms, got {self.jitter_ms}")
         if not (0.0 <= self.error_rate <= 1.0):
             raise FaultSpecError(f"error rate must be between 0 and 1, got {self.error_rate}")
+        if not (math.isfinite(self.rate_window_s) and self.rate_window_s > 0):
+            raise FaultSpecError(f"rate window must be > 0 s, got {self.rate_window_s}")
         if self.rate_limit is not None and self.rate_limit < 1:
             raise FaultSpecError(f"rate limit must be at least 1/min, got {self.rate_limit}")
 
@@ -113,8 +117,6 @@ class Decision:
 class FaultInjector:
     """Runtime state of the faults; thread-safe."""
 
-    WINDOW_S = 60.0
-
     def __init__(self, faults: Faults, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.faults = faults
         self._rng = random.Random(faults.rng_seed)
@@ -128,10 +130,10 @@ class FaultInjector:
             delay = (f.latency_ms + self._rng.uniform(0, f.jitter_ms)) / 1000.0
             if f.rate_limit is not None:
                 now = self._clock()
-                while self._recent and now - self._recent[0] >= self.WINDOW_S:
+                while self._recent and now - self._recent[0] >= f.rate_window_s:
                     self._recent.popleft()
                 if len(self._recent) >= f.rate_limit:
-                    wait = self.WINDOW_S - (now - self._recent[0])
+                    wait = f.rate_window_s - (now - self._recent[0])
                     return Decision(delay, 429, max(wait, 0.001))
                 self._recent.append(now)
             if f.error_rate and self._rng.random() < f.error_rate:

@@ -61,6 +61,7 @@ class ChatKitApp(App[None]):
         read_only: bool = False,
         now: Callable[[], float] = time.time,
         archive_dir: Path | None = None,
+        export_dir: Path | None = None,
         keymap: Mapping[str, str] | None = None,
         theme: str | None = None,
         ansi_color: bool | None = None,
@@ -74,6 +75,7 @@ class ChatKitApp(App[None]):
         self.read_only = read_only
         self.now = now
         self.archive_dir = archive_dir
+        self.export_dir = export_dir
         self.keymap_overrides: dict[str, str] = dict(keymap or {})
         self._theme_name = theme
         self.thread_page_size = thread_page_size
@@ -92,6 +94,19 @@ class ChatKitApp(App[None]):
                     markup=False,
                 )
         if self.keymap_overrides:
+            from chatkit_tui.tui.screens.help import all_binding_ids
+
+            unknown = sorted(set(self.keymap_overrides) - all_binding_ids())
+            if unknown:
+                names = ", ".join(repr(name) for name in unknown)
+                self.notify(
+                    f"config [keys]: no binding has the id {names}; ignored. "
+                    "The help screen (?) lists every binding id.",
+                    title="Unknown key binding",
+                    severity="warning",
+                    markup=False,
+                    timeout=10,
+                )
             self.set_keymap(self.keymap_overrides)
         self.push_screen(MainScreen())
 

@@ -37,6 +37,27 @@ class ThreadCommands(Provider):
         ]
         if main.user is not None:
             commands.insert(1, ("Clear user filter", partial(main.set_user, None), "every user"))
+        commands.extend(self._bulk_commands(main))
+        return commands
+
+    def _bulk_commands(self, main: MainScreen) -> list[tuple[str, Callable[[], object], str]]:
+        """Export (allowed read-only) and the marks."""
+        commands: list[tuple[str, Callable[[], object], str]] = []
+        if main.thread_list.current is not None:
+            commands.append(
+                (
+                    "Export thread as JSON and Markdown",
+                    main.action_export,
+                    "the selected thread, every item, to the export folder (e)",
+                )
+            )
+        marked = len(main.thread_list.marked)
+        if marked:
+            if not main.chatkit.read_only:
+                commands.append(
+                    (f"Delete {marked} marked thread(s)…", main.action_bulk_delete, "D")
+                )
+            commands.append(("Unmark all threads", main.clear_marks, "esc in the list"))
         return commands
 
     async def discover(self) -> Hits:

@@ -91,3 +91,20 @@ def test_help_screen(local_server: BackgroundServer, snap_compare: SnapCompare) 
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(local_server), terminal_size=(100, 50), run_before=open_help)
+
+
+def test_bulk_delete_dialog(local_server: BackgroundServer, snap_compare: SnapCompare) -> None:
+    async def open_bulk_dialog(pilot: Pilot[Any]) -> None:
+        from textual.widgets import Input
+
+        from chatkit_tui.tui.screens.bulk import ConfirmBulkDeleteScreen
+
+        await settle(pilot)
+        await pilot.press("space", "j", "space", "space", "space", "space", "space", "space")
+        await pilot.press("D")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ConfirmBulkDeleteScreen))
+        pilot.app.screen.query_one(Input).cursor_blink = False
+        await pilot.press("5", "enter")  # 7 are marked: the dialog says so and stays
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(local_server), terminal_size=(80, 24), run_before=open_bulk_dialog)

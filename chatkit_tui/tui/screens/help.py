@@ -22,7 +22,7 @@ _KEY_NAMES = {
     "delete": "Del",
 }
 
-DESTRUCTIVE = {"main.delete", "confirm.delete"}
+DESTRUCTIVE = {"main.delete", "confirm.delete", "main.bulk_delete"}
 
 
 def key_label(keys: str) -> str:
@@ -62,7 +62,25 @@ def help_sections(
     ]
     if not read_only:
         sections.append(("Delete dialog", ConfirmDeleteScreen.BINDINGS))
+        sections.extend(_bulk_sections())
     return [(title, binding_rows(b, keymap, read_only=read_only)) for title, b in sections]
+
+
+def _bulk_sections() -> list[tuple[str, list[BindingType]]]:
+    from chatkit_tui.tui.screens.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
+
+    return [
+        ("Delete marked: confirmation", ConfirmBulkDeleteScreen.BINDINGS),
+        ("Delete marked: progress", BulkDeleteScreen.BINDINGS),
+    ]
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id a keymap may name (read-only mode or not)."""
+    ids = {b.id for b in HelpScreen.BINDINGS if isinstance(b, Binding) and b.id}
+    for _, rows in help_sections({}, read_only=False):
+        ids.update(binding_id for _, _, binding_id in rows)
+    return ids
 
 
 class HelpScreen(ModalScreen[None]):
@@ -91,8 +109,9 @@ class HelpScreen(ModalScreen[None]):
         notes = Text(
             "\nBinding ids can be remapped in the config file's [keys] table.\n"
             "ctrl+p: jump to a thread by id, set the user filter, flip the order, "
-            "refresh, change theme.\n"
-            "y copies with OSC 52 (inside tmux: set -s set-clipboard on).",
+            "refresh, export, change theme.\n"
+            "y copies with OSC 52 (inside tmux: set -s set-clipboard on).\n"
+            "space marks threads, D deletes the marked ones, esc in the list unmarks them.",
             style="dim",
         )
         with VerticalScroll(id="help-dialog"):

@@ -25,7 +25,7 @@ from chatkit_tui.tui.messages import (
     ThreadsLoaded,
 )
 from chatkit_tui.tui.render import header_cells, one_line
-from chatkit_tui.tui.screens.deletes import DeleteFlow
+from chatkit_tui.tui.screens.bulk_flow import BulkFlow
 from chatkit_tui.tui.screens.user_filter import UserFilterScreen
 from chatkit_tui.tui.widgets.thread_list import ThreadList
 from chatkit_tui.tui.widgets.thread_view import ThreadView
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 DEBOUNCE = 0.15
 
 
-class MainScreen(DeleteFlow):
+class MainScreen(BulkFlow):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -48,6 +48,8 @@ class MainScreen(DeleteFlow):
         Binding("slash", "find", "Find", id="main.find"),
         Binding("r", "refresh", "Refresh", id="main.refresh"),
         Binding("y", "copy_id", "Copy id", show=False, id="main.copy_id"),
+        Binding("D", "bulk_delete", "Delete marked", show=False, id="main.bulk_delete"),
+        Binding("e", "export", "Export", show=False, id="main.export"),
     ]
 
     def __init__(self) -> None:
@@ -93,6 +95,10 @@ class MainScreen(DeleteFlow):
         self.thread_list.focus()
         self.reload()
 
+    @on(ThreadList.MarksChanged, "#threads")
+    def marks_changed(self) -> None:
+        self._update_status()
+
     @on(ThreadList.ColumnsChanged, "#threads")
     def columns_changed(self, message: ThreadList.ColumnsChanged) -> None:
         cells = header_cells(message.columns)
@@ -114,6 +120,10 @@ class MainScreen(DeleteFlow):
             text.append(one_line(self.user), style="bold")
         if tl.filter_text:
             text.append(f" · /{one_line(tl.filter_text)}: {tl.row_count:,} shown", style="bold")
+        if tl.marked:
+            text.append(f" · {len(tl.marked):,} marked", style="bold")
+            if not self.chatkit.read_only:
+                text.append(" (D deletes, esc unmarks)", style="dim")
         self.query_one("#list-status", Static).update(text)
 
     # --- thread pages ------------------------------------------------------------------------
@@ -236,6 +246,8 @@ class MainScreen(DeleteFlow):
     def action_back(self) -> None:
         if self.query_one("#find", Input).has_focus:
             self._close_find(clear=True)
+            return
+        if self.thread_list.has_focus and self.clear_marks():
             return
         self._focus(self.thread_list)
 

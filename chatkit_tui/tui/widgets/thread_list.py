@@ -18,12 +18,12 @@ from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from chatkit_tui.client.models import Thread
 from chatkit_tui.tui.render import Columns, columns_for, fit, thread_cells, thread_matches
+from chatkit_tui.tui.widgets import thread_list_messages as messages
 
 _ROLES = ("title", "untitled", "user", "locked", "closed", "active", "age", "id")
 
@@ -39,6 +39,7 @@ class ThreadList(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, id="threads.page_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="threads.page_up"),
         Binding("enter", "open", "Open", id="threads.open"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="threads.mark"),
     ]
 
     COMPONENT_CLASSES = {
@@ -47,52 +48,11 @@ class ThreadList(ScrollView, can_focus=True):
         *(f"thread-list--{role}" for role in _ROLES),
     }
 
-    class Highlighted(Message):
-        """The cursor moved to ``thread`` (None when the list is empty)."""
-
-        def __init__(self, thread_list: ThreadList, thread: Thread | None) -> None:
-            self.thread_list = thread_list
-            self.thread = thread
-            super().__init__()
-
-        @property
-        def control(self) -> ThreadList:
-            return self.thread_list
-
-    class Opened(Message):
-        """enter (or a double click) on ``thread``: show it in the thread view."""
-
-        def __init__(self, thread_list: ThreadList, thread: Thread) -> None:
-            self.thread_list = thread_list
-            self.thread = thread
-            super().__init__()
-
-        @property
-        def control(self) -> ThreadList:
-            return self.thread_list
-
-    class NearEnd(Message):
-        """The cursor or the scroll position is close to the end: time for the next page."""
-
-        def __init__(self, thread_list: ThreadList) -> None:
-            self.thread_list = thread_list
-            super().__init__()
-
-        @property
-        def control(self) -> ThreadList:
-            return self.thread_list
-
-    class ColumnsChanged(Message):
-        """The column widths changed (a resize): the header above should follow."""
-
-        def __init__(self, thread_list: ThreadList, columns: Columns) -> None:
-            self.thread_list = thread_list
-            self.columns = columns
-            super().__init__()
-
-        @property
-        def control(self) -> ThreadList:
-            return self.thread_list
+    Highlighted = messages.Highlighted
+    Opened = messages.Opened
+    NearEnd = messages.NearEnd
+    MarksChanged = messages.MarksChanged
+    ColumnsChanged = messages.ColumnsChanged
 
     def __init__(
         self,
@@ -168,6 +128,8 @@ class ThreadList(ScrollView, can_focus=True):
         self._check_near_end()
 
     def clear(self) -> None:
+        if self.marked:
+            self.unmark_all()  # a reloaded list is another list: marks do not carry over
         self._threads = []
         self._rows = [] if self._needle else None
         self._cursor = 0
@@ -201,6 +163,9 @@ class ThreadList(ScrollView, can_focus=True):
             return None
         current = self.current
         del self._threads[index]
+        if thread_id in self.marked:
+            self.marked.discard(thread_id)
+            self.post_message(self.MarksChanged(self, len(self.marked)))
         self._reindex()
         if current is not None and current.id == thread_id:
             self._cursor = min(self._cursor, max(self.row_count - 1, 0))
@@ -220,6 +185,36 @@ class ThreadList(ScrollView, can_focus=True):
             self._cursor = self.row_of(current.id) or 0
         self._update_size()
         self.refresh()
+
+    # --- marks (bulk work) ------------------------------------------------------------------
+
+    @property
+    def marked_threads(self) -> list[Thread]:
+        """The marked threads, in list order (hidden by the / filter or not)."""
+        return [t for t in self._threads if t.id in self.marked]
+
+    def action_toggle_mark(self) -> None:
+        """space: mark or unmark the thread under the cursor, then move down (as mc does)."""
+        thread = self.current
+        if thread is None:
+            return
+        if thread.id in self.marked:
+            self.marked.discard(thread.id)
+        else:
+            self.marked.add(thread.id)
+        self.refresh_lines(self._cursor, 1)
+        self.post_message(self.MarksChanged(self, len(self.marked)))
+        self.move_cursor(self._cursor + 1)
+
+    def unmark(self, thread_ids: Iterable[str]) -> None:
+        before = len(self.marked)
+        self.marked.difference_update(thread_ids)
+        if len(self.marked) != before:
+            self.refresh()
+            self.post_message(self.MarksChanged(self, len(self.marked)))
+
+    def unmark_all(self) -> None:
+        self.unmark(list(self.marked))
 
     def set_filter(self, text: str) -> None:
         """Show only loaded threads whose title, user or id contains ``text`` (any case)."""

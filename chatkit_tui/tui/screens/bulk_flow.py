@@ -1,0 +1,154 @@
+"""Bulk work of the main screen: marks, delete the marked threads, export a thread.
+
+A base class of :class:`~chatkit_tui.tui.screens.main.MainScreen` (the bindings live
+there), split out to keep each file readable. Marking is the list's (``space``); this
+class turns marks into a confirmed bulk delete (:mod:`chatkit_tui.tui.screens.bulk`) and
+writes exports in a worker that posts :class:`ThreadExported`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import work
+from textual.message import Message
+
+from chatkit_tui.bulk import DEFAULT_CONCURRENCY, BulkSummary
+from chatkit_tui.client.models import Thread
+from chatkit_tui.export import ExportPaths
+from chatkit_tui.tui.render import one_line, thread_title
+from chatkit_tui.tui.screens.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen, plural
+from chatkit_tui.tui.screens.deletes import DeleteFlow
+
+BULK_CONCURRENCY = DEFAULT_CONCURRENCY
+
+
+@dataclass
+class ThreadExported(Message):
+    thread: Thread
+    paths: ExportPaths
+
+
+@dataclass
+class ExportFailed(Message):
+    thread: Thread
+    reason: str
+
+
+class BulkFlow(DeleteFlow):
+    """Marks, bulk delete and export for a screen with a ``#threads`` list."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "bulk_delete" and self.chatkit.read_only:
+            return False
+        return super().check_action(action, parameters)
+
+    # --- marks ---------------------------------------------------------------------------
+
+    def clear_marks(self) -> bool:
+        """Unmark every thread; False when nothing was marked."""
+        tl = self.thread_list
+        if not tl.marked:
+            return False
+        count = len(tl.marked)
+        tl.unmark_all()
+        self.chatkit.notify(f"Unmarked {plural(count)}.", title="Marks", markup=False)
+        return True
+
+    # --- bulk delete ---------------------------------------------------------------------
+
+    def action_bulk_delete(self) -> None:
+        if self.chatkit.read_only:
+            return
+        tl = self.thread_list
+        threads = tl.marked_threads
+        if not threads:
+            self.chatkit.notify(
+                "No threads are marked: mark them with space, then press D.",
+                title="Delete marked",
+                severity="warning",
+                markup=False,
+            )
+            return
+        visible = {id(tl.thread_at(row)) for row in range(tl.row_count)}
+        hidden = sum(1 for t in threads if id(t) not in visible)
+
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                self._start_bulk(threads)
+            else:
+                self.chatkit.notify(
+                    "Nothing was deleted.", title="Delete marked", markup=False, timeout=3
+                )
+
+        self.chatkit.push_screen(ConfirmBulkDeleteScreen(threads, hidden=hidden), decided)
+
+    def _start_bulk(self, threads: list[Thread]) -> None:
+        app = self.chatkit
+        screen = BulkDeleteScreen(
+            app.client, threads, archive_dir=app.archive_dir, concurrency=BULK_CONCURRENCY
+        )
+        app.push_screen(screen, self._bulk_done)
+
+    def _bulk_done(self, summary: BulkSummary | None) -> None:
+        if summary is None:
+            return
+        tl = self.thread_list
+        gone = [r.thread_id for r in (*summary.deleted, *summary.gone)]
+        for thread_id in gone:
+            tl.remove_thread(thread_id)  # also unmarks it
+            self.seen.discard(thread_id)
+        self._update_status()
+        left = len(summary.failed) + len(summary.not_attempted)
+        trouble = left > 0
+        what = summary.line()
+        if trouble:
+            what += f". The {plural(left)} not deleted stay marked: D tries them again."
+        self.chatkit.notify(
+            what,
+            title="Bulk delete stopped" if summary.stopped else "Bulk delete",
+            severity="warning" if trouble else "information",
+            markup=False,
+            timeout=10 if trouble else 5,
+        )
+
+    # --- export --------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        view = self.query_one("#view")
+        thread = getattr(view, "thread", None) if view.has_focus else self.thread_list.current
+        if not isinstance(thread, Thread):
+            self.chatkit.notify(
+                "No thread selected to export.", title="Export", severity="warning", markup=False
+            )
+            return
+        self.export(thread)
+
+    @work(group="export", exit_on_error=False)
+    async def export(self, thread: Thread) -> None:
+        from chatkit_tui.export import export_thread_by_id
+        from chatkit_tui.tui.app import describe_error
+
+        directory = self.chatkit.export_dir  # None: the user data directory's exports
+        try:
+            paths = await export_thread_by_id(self.chatkit.client, thread.id, directory)
+        except Exception as exc:  # client errors, OSError: a notification, never a crash
+            self.post_message(ExportFailed(thread, describe_error(exc)))
+            return
+        self.post_message(ThreadExported(thread, paths))
+
+    def on_thread_exported(self, message: ThreadExported) -> None:
+        text = (
+            f"“{thread_title(message.thread)}” ({one_line(message.thread.id)}) written to\n"
+            f"{message.paths.json}\n{message.paths.markdown}"
+        )
+        self.chatkit.notify(text, title="Exported", markup=False, timeout=10)
+
+    def on_export_failed(self, message: ExportFailed) -> None:
+        self.chatkit.notify(
+            f"Could not export “{thread_title(message.thread)}”: {message.reason}",
+            title="Export failed",
+            severity="error",
+            markup=False,
+            timeout=10,
+        )

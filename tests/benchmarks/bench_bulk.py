@@ -1,0 +1,177 @@
+"""Bulk delete of 1,000 threads against the local server with 50 ms latency.
+
+Run: ``python tests/benchmarks/bench_bulk.py`` (``--threads``, ``--latency-ms``,
+``--concurrency 8 16``). Each run starts ``chatkit-tui serve`` in a *separate process*
+(so the server does not share our GIL), seeded with the threads, with ``--latency``; then
+runs :class:`chatkit_tui.bulk.BulkDelete` -- the runner the app's ``D`` uses -- on every
+thread: archive (retrieve + every page of items, written to a temporary directory), then
+DELETE.
+
+Printed: the wall time against the issue's ideal, ``threads x latency / concurrency``
+(one request per thread), as a ratio; and since archiving is part of the path, the ideal
+for the requests actually sent (counted with an httpx event hook) and the time spent
+archiving and deleting (summed over threads, divided by the concurrency).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+import httpx  # noqa: E402
+
+from chatkit_tui.bulk import BulkDelete  # noqa: E402
+from chatkit_tui.client import AsyncChatKit  # noqa: E402
+
+BETA = {"OpenAI-Beta": "chatkit_beta=v1"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(threads: int, latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "chatkit_tui",
+        "serve",
+        "--db",
+        ":memory:",
+        "--seed",
+        str(threads),
+        "--latency",
+        str(latency_ms),
+        "--port",
+        str(port),
+        "--quiet",
+    ]
+    process = subprocess.Popen(
+        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base_url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the server exited")
+        try:
+            httpx.get(f"{base_url}/chatkit/threads?limit=1", headers=BETA, trust_env=False)
+            return process, base_url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def one_run(
+    base_url: str, concurrency: int, latency: float, server_pid: int
+) -> dict[str, float | str]:
+    requests = 0
+
+    async def count(_: httpx.Request) -> None:
+        nonlocal requests
+        requests += 1
+
+    limits = httpx.Limits(max_connections=max(100, 2 * concurrency))
+    http = httpx.AsyncClient(event_hooks={"request": [count]}, limits=limits, trust_env=False)
+    async with http, AsyncChatKit(api_key="bench", base_url=base_url, http_client=http) as client:
+        ids = [t.id async for t in client.threads.list(limit=100, order="desc")]
+        requests = 0
+        with tempfile.TemporaryDirectory() as archive:
+            runner = BulkDelete(client, ids, archive_dir=Path(archive), concurrency=concurrency)
+            started, cpu = time.perf_counter(), time.process_time()
+            server_cpu = process_cpu(server_pid)
+            summary = await runner.run()
+            wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu
+            server_cpu = process_cpu(server_pid) - server_cpu
+            archives = len(os.listdir(archive))
+        left = [t async for t in client.threads.list(limit=100)]
+    n = len(ids)
+    ideal = n * latency / concurrency
+    ideal_all = requests * latency / concurrency
+    return {
+        "threads": n,
+        "wall": wall,
+        "ideal": ideal,
+        "ratio": wall / ideal,
+        "requests": requests,
+        "ideal_all": ideal_all,
+        "ratio_all": wall / ideal_all,
+        "archive": summary.archive_seconds / concurrency,
+        "delete": summary.delete_seconds / concurrency,
+        "outcome": summary.line(),
+        "archives": archives,
+        "left": len(left),
+        "lowest": summary.lowest_concurrency,
+        "cpu": cpu,
+        "server_cpu": server_cpu,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[8])
+    args = parser.parse_args()
+    latency = args.latency_ms / 1000
+    print(
+        f"bulk delete · {args.threads} threads · server latency {args.latency_ms} ms · "
+        f"Python {platform.python_version()} · {platform.machine()}"
+    )
+    for concurrency in args.concurrency:
+        process, base_url = start_server(args.threads, args.latency_ms)
+        try:
+            r = asyncio.run(one_run(base_url, concurrency, latency, process.pid))
+        finally:
+            process.terminate()
+            process.wait(10)
+        print(
+            f"\nconcurrency {concurrency}: {r['outcome']} in {r['wall']:.2f} s"
+            f" (CPU: client {r['cpu']:.2f} s, server {r['server_cpu']:.2f} s)"
+        )
+        print(
+            f"  ideal (threads x latency / concurrency) = {r['threads']} x {latency * 1000:.0f}"
+            f" ms / {concurrency} = {r['ideal']:.2f} s  ->  ratio {r['ratio']:.2f}"
+        )
+        print(
+            f"  requests sent {r['requests']} (retrieve + item pages + DELETE per thread);"
+            f" ideal for those {r['ideal_all']:.2f} s  ->  ratio {r['ratio_all']:.2f}"
+        )
+        print(
+            f"  archiving {r['archive']:.2f} s, deleting {r['delete']:.2f} s"
+            " (summed per thread / concurrency)"
+        )
+        print(
+            f"  archive files {r['archives']}, threads left on the server {r['left']},"
+            f" lowest concurrency {r['lowest']}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

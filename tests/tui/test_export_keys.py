@@ -1,0 +1,122 @@
+"""Export (e, the palette) and the config file's keys and theme, end to end in the app."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from pathlib import Path
+
+import httpx
+from textual.pilot import Pilot
+
+from chatkit_tui.client import AsyncChatKit
+from chatkit_tui.config import load_config
+from chatkit_tui.export import safe_filename
+from chatkit_tui.server.run import BackgroundServer
+from chatkit_tui.tui.app import ChatKitApp
+from chatkit_tui.tui.screens.help import HelpScreen
+from tests.fixtures.server import BETA_HEADERS
+from tests.tui.helpers import fixed_now, loaded, make_app, notifications, screen_text, wait_for
+
+
+def server_json(server: BackgroundServer, path: str) -> object:
+    response = httpx.get(server.base_url + path, headers=BETA_HEADERS, trust_env=False)
+    response.raise_for_status()
+    return response.json()
+
+
+async def exported(pilot: Pilot[None], app: ChatKitApp) -> str:
+    await wait_for(pilot, lambda: any("written to" in m for m in notifications(app)), what="export")
+    return next(m for m in notifications(app) if "written to" in m)
+
+
+async def test_e_exports_json_and_markdown_and_shows_the_paths_even_read_only(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    thread_id, count = local_server.store.thread_ids_by_item_count(1)[0]
+    app = make_app(local_server, read_only=True)
+    app.export_dir = tmp_path / "exports"
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        assert tl.select_thread(thread_id)
+        await pilot.press("e")
+        message = await exported(pilot, app)
+    json_path = tmp_path / "exports" / f"{safe_filename(thread_id)}.json"
+    md_path = json_path.with_suffix(".md")
+    assert str(json_path) in message and str(md_path) in message
+    document = json.loads(json_path.read_text())
+    assert document["thread"] == server_json(local_server, f"/chatkit/threads/{thread_id}")
+    items = server_json(local_server, f"/chatkit/threads/{thread_id}/items?limit=100&order=asc")
+    assert isinstance(items, dict)
+    assert document["items"] == items["data"] and len(document["items"]) == count
+    markdown = md_path.read_text()
+    assert f"- Items: {count}" in markdown
+    assert all(f"`{item['id']}`" in markdown for item in document["items"])
+
+
+async def test_export_from_the_palette(local_server: BackgroundServer, tmp_path: Path) -> None:
+    app = make_app(local_server)
+    app.export_dir = tmp_path / "exports"
+    async with app.run_test(size=(120, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        current = tl.current
+        assert current is not None
+        await pilot.press("ctrl+p")
+        await pilot.press(*"export thread")
+        await wait_for(pilot, lambda: "thread as JSON and Markdown" in screen_text(app))
+        await pilot.press("enter")
+        message = await exported(pilot, app)
+    assert str(tmp_path / "exports" / f"{safe_filename(current.id)}.md") in message
+
+
+async def test_export_failure_is_a_notification(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    app = make_app(local_server)
+    app.export_dir = not_a_dir
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: any("Could not export" in m for m in notifications(app)))
+        assert app.is_running
+
+
+def app_from_config(server: BackgroundServer, config_text: str, tmp_path: Path) -> ChatKitApp:
+    path = tmp_path / "config.toml"
+    path.write_text(config_text)
+    path.chmod(0o600)
+    args = argparse.Namespace(config=str(path), profile=None, base_url=None, demo=True)
+    config = load_config(args, env={})
+    client = AsyncChatKit(api_key="k", base_url=server.base_url, max_retries=0)
+    app = ChatKitApp(client, now=fixed_now, keymap=dict(config.keys), theme=config.theme)
+    app.export_dir = tmp_path / "exports"
+    return app
+
+
+async def test_config_keys_and_theme_reach_the_app(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    text = 'theme = "nord"\n[keys]\nmain.export = "x"\n"main.nope" = "z"\n'
+    app = app_from_config(local_server, text, tmp_path)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await loaded(pilot, app)
+        assert app.theme == "nord"
+        warning = next(m for m in notifications(app) if "no binding has the id" in m)
+        assert "'main.nope'" in warning and "main.export" not in warning
+        await pilot.press("x")  # the remapped export
+        await exported(pilot, app)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        shown = re.search(r"\s(\S+)Export\s*main\.export", screen_text(app))
+        assert shown is not None and shown.group(1) == "x"
+
+
+async def test_unknown_theme_is_a_warning(local_server: BackgroundServer, tmp_path: Path) -> None:
+    app = app_from_config(local_server, 'theme = "no-such-theme"\n', tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot, app)
+        assert any("unknown theme 'no-such-theme'" in m for m in notifications(app))
+        assert app.theme != "no-such-theme"
