@@ -48,6 +48,7 @@ class MainScreen(DeleteFlow):
         Binding("slash", "find", "Find", id="main.find"),
         Binding("r", "refresh", "Refresh", id="main.refresh"),
         Binding("y", "copy_id", "Copy id", show=False, id="main.copy_id"),
+        Binding("s", "sessions", "Sessions", show=False, id="main.sessions"),
     ]
 
     def __init__(self) -> None:
@@ -323,6 +324,11 @@ class MainScreen(DeleteFlow):
             return
         self.chatkit.copy_to_clipboard(thread.id)
         self.chatkit.notify(f"Copied {one_line(thread.id)}", title="Thread id", markup=False)
+
+    def action_sessions(self) -> None:
+        from chatkit_tui.tui.screens.sessions import open_session_panel
+
+        open_session_panel(self.chatkit)
 
     # --- failures ----------------------------------------------------------------------------
 
