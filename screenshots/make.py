@@ -68,12 +68,41 @@ async def press(pilot: Pilot[None], app: ChatKitApp, *keys: str) -> None:
     await pilot.pause(0.3)
 
 
+async def session_panel(pilot: Pilot[None], app: ChatKitApp, *, create: bool) -> None:
+    """The session panel (s): the form filled in (one mistake), or the created session."""
+    from chatkit_tui.tui.screens.sessions import SessionScreen
+
+    await settled(pilot, app)
+    await pilot.press("s")
+    await wait(pilot, lambda: isinstance(app.screen, SessionScreen))
+    screen = app.screen
+    assert isinstance(screen, SessionScreen)
+    await pilot.press(*"user_42", "tab", *"wf_support", "tab", *"3", "tab")
+    await pilot.press(*'plan = "pro"', "enter", *"seats = 12", "enter", *"vip = true")
+    if create:
+        await pilot.press("tab", "tab", *"300", "ctrl+s")
+        await wait(pilot, lambda: len(app.session_book) == 1 and not screen.showing_form)
+        app.clear_notifications()
+    else:
+        await pilot.press("tab", "tab", *"900", "ctrl+s")  # expires after: at most 600
+    await pilot.pause(0.3)
+
+
+async def cancel_dialog(pilot: Pilot[None], app: ChatKitApp) -> None:
+    await session_panel(pilot, app, create=True)
+    await pilot.press("c")
+    await pilot.pause(0.3)
+
+
 VIEWS: list[tuple[str, tuple[int, int], Script]] = [
     ("main-120x40", (120, 40), settled),
     ("main-80x24", (80, 24), settled),
     ("thread-view-100x40", (100, 40), open_rich_thread),
     ("delete-dialog-80x24", (80, 24), lambda p, a: press(p, a, "d")),
     ("help-100x44", (100, 44), lambda p, a: press(p, a, "question_mark")),
+    ("session-form-80x24", (80, 24), lambda p, a: session_panel(p, a, create=False)),
+    ("session-created-120x34", (120, 34), lambda p, a: session_panel(p, a, create=True)),
+    ("session-cancel-dialog-80x24", (80, 24), cancel_dialog),
 ]
 
 
@@ -104,6 +133,7 @@ def to_png(svg: Path) -> Path | None:
 def main() -> int:
     with BackgroundServer(db=":memory:", seed=300) as server:
         SERVER.append(server)
+        server.store.clock = lambda: NOW  # sessions expire (and count down) on the app's clock
         for name, size, script in VIEWS:
             svg = asyncio.run(shoot(server, name, size, script))
             png = to_png(svg)
