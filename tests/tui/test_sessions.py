@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Static, TextArea
 
@@ -354,7 +355,7 @@ async def test_cancel_failures_are_notified_with_status_and_request_id(
     app = session_app(target)
     app.session_book.put(session)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: app.screen.id == "main", what="main screen")
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SessionScreen))
         screen = app.screen
@@ -407,9 +408,15 @@ async def test_panel_keeps_sessions_and_form_when_closed_and_reopened(
         await wait_for(pilot, lambda: not isinstance(app.screen, SessionScreen))
         # the command palette opens it too
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="palette")
         await pilot.press(*"Sessions")
-        await pilot.pause(0.3)
+        hits = app.screen.query_one(CommandList)
+
+        def first_hit() -> str:
+            option = hits.get_option_at_index(0) if hits.option_count else None
+            return str(option.prompt) if option is not None else ""
+
+        await wait_for(pilot, lambda: "Sessions…" in first_hit(), what="palette hit")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SessionScreen), what="reopened")
         assert app.screen is screen
@@ -482,3 +489,29 @@ async def test_help_lists_the_session_bindings(local_server: BackgroundServer) -
             "cancel_session.confirm",
         ):
             assert binding_id in text, binding_id
+
+
+async def test_closing_the_panel_does_not_lose_a_create_under_way(
+    make_server: Callable[..., BackgroundServer],
+) -> None:
+    server = make_server(seed=3, faults=Faults(latency_ms=1500))  # time to close the panel
+    app = session_app(server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.screen.id == "main", what="main screen")
+        await pilot.press("s")  # (the first page of threads is still on its way)
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionScreen), what="panel")
+        screen = app.screen
+        assert isinstance(screen, SessionScreen)
+        fill(screen.form, user="user_1", workflow="wf_1")
+        await pilot.press("ctrl+s")
+        assert screen.form.busy  # the request is under way
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SessionScreen))
+        assert screen.form.busy and len(app.session_book) == 0  # and still under way
+        await wait_for(pilot, lambda: len(app.session_book) == 1, what="created while closed")
+        assert server.store.count_sessions() == 1
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.screen is screen)
+        session = app.session_book.sessions[0]
+        assert screen.session_list.selected_id == session.id
+        assert session.id in detail_text(screen) and not screen.form.busy
