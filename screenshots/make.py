@@ -80,6 +80,32 @@ async def bulk_dialog(pilot: Pilot[None], app: ChatKitApp) -> None:
     await pilot.pause(0.2)
 
 
+async def session_panel(pilot: Pilot[None], app: ChatKitApp, *, create: bool) -> None:
+    """The session panel (s): the form filled in (one mistake), or the created session."""
+    from chatkit_tui.tui.screens.sessions import SessionScreen
+
+    await settled(pilot, app)
+    await pilot.press("s")
+    await wait(pilot, lambda: isinstance(app.screen, SessionScreen))
+    screen = app.screen
+    assert isinstance(screen, SessionScreen)
+    await pilot.press(*"user_42", "tab", *"wf_support", "tab", *"3", "tab")
+    await pilot.press(*'plan = "pro"', "enter", *"seats = 12", "enter", *"vip = true")
+    if create:
+        await pilot.press("tab", "tab", *"300", "ctrl+s")
+        await wait(pilot, lambda: len(app.session_book) == 1 and not screen.showing_form)
+        app.clear_notifications()
+    else:
+        await pilot.press("tab", "tab", *"900", "ctrl+s")  # expires after: at most 600
+    await pilot.pause(0.3)
+
+
+async def cancel_dialog(pilot: Pilot[None], app: ChatKitApp) -> None:
+    await session_panel(pilot, app, create=True)
+    await pilot.press("c")
+    await pilot.pause(0.3)
+
+
 VIEWS: list[tuple[str, tuple[int, int], Script]] = [
     ("main-120x40", (120, 40), settled),
     ("main-80x24", (80, 24), settled),
@@ -87,6 +113,9 @@ VIEWS: list[tuple[str, tuple[int, int], Script]] = [
     ("delete-dialog-80x24", (80, 24), lambda p, a: press(p, a, "d")),
     ("help-100x44", (100, 44), lambda p, a: press(p, a, "question_mark")),
     ("bulk-delete-dialog-80x24", (80, 24), bulk_dialog),
+    ("session-form-80x24", (80, 24), lambda p, a: session_panel(p, a, create=False)),
+    ("session-created-120x34", (120, 34), lambda p, a: session_panel(p, a, create=True)),
+    ("session-cancel-dialog-80x24", (80, 24), cancel_dialog),
 ]
 
 
@@ -117,6 +146,7 @@ def to_png(svg: Path) -> Path | None:
 def main() -> int:
     with BackgroundServer(db=":memory:", seed=300) as server:
         SERVER.append(server)
+        server.store.clock = lambda: NOW  # sessions expire (and count down) on the app's clock
         for name, size, script in VIEWS:
             svg = asyncio.run(shoot(server, name, size, script))
             png = to_png(svg)

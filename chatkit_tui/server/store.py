@@ -327,6 +327,12 @@ class Store:
                 ),
             )
 
+    def count_sessions(self) -> int:
+        """Sessions ever created (cancelled and expired ones too)."""
+        with self._lock:
+            row = self._db.execute("SELECT COUNT(*) FROM sessions").fetchone()
+        return int(row[0])
+
     def get_session(self, session_id: str) -> ChatSession | None:
         with self._lock:
             row = self._db.execute(

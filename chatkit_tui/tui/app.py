@@ -17,6 +17,7 @@ from chatkit_tui.tui.commands import ThreadCommands
 from chatkit_tui.tui.render import one_line
 from chatkit_tui.tui.screens.help import HelpScreen
 from chatkit_tui.tui.screens.main import MainScreen
+from chatkit_tui.tui.session_book import SessionBook
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
@@ -82,6 +83,7 @@ class ChatKitApp(App[None]):
         self.item_page_size = item_page_size
         # the first page, requested before the app started (see run.py): saves a round trip
         self.first_page = first_page
+        self.session_book = SessionBook()  # sessions created in this run (the API cannot list)
 
     def on_mount(self) -> None:
         if self._theme_name:

@@ -34,6 +34,7 @@ class ThreadCommands(Provider):
             (f"Flip order (show {order})", main.action_flip_order, "o"),
             ("Refresh threads", main.action_refresh, "reload from the first page (r)"),
             ("Filter loaded threads…", main.action_find, "by title, user or id (/)"),
+            ("Sessions…", main.action_sessions, "create, inspect and cancel sessions (s)"),
         ]
         if main.user is not None:
             commands.insert(1, ("Clear user filter", partial(main.set_user, None), "every user"))

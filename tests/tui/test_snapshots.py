@@ -5,15 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
 
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
 from chatkit_tui.tui.screens.help import HelpScreen
+from chatkit_tui.tui.screens.sessions import SessionScreen
 from tests.tui.helpers import (
     HOSTILE_TITLE,
     every_item_type,
+    fixed_now,
     insert_raw_items,
     insert_thread,
     loaded,
@@ -108,3 +112,69 @@ def test_bulk_delete_dialog(local_server: BackgroundServer, snap_compare: SnapCo
         await pilot.pause(0.1)
 
     assert snap_compare(make_app(local_server), terminal_size=(80, 24), run_before=open_bulk_dialog)
+
+
+# --- the session panel (s) -----------------------------------------------------------------------
+
+
+class _FixedSecrets:
+    """Stands in for the server's ``secrets`` module: the same session id and secret every run."""
+
+    @staticmethod
+    def token_hex(n: int) -> str:
+        return "5e55" * (n // 2)
+
+    @staticmethod
+    def token_urlsafe(n: int) -> str:
+        return "Sn4psh0t-" + "x" * 28 + "Qk7Z"
+
+
+def session_panel_app(server: BackgroundServer, monkeypatch: pytest.MonkeyPatch) -> ChatKitApp:
+    monkeypatch.setattr("chatkit_tui.server.sessions.secrets", _FixedSecrets)
+    server.store.clock = fixed_now  # expires_at and the countdown from the same fixed clock
+    return make_app(server)
+
+
+async def open_sessions(pilot: Pilot[Any]) -> SessionScreen:
+    await settle(pilot)
+    await pilot.press("s")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, SessionScreen)
+    for widget in screen.query(Input):
+        widget.cursor_blink = False
+    screen.query_one(TextArea).cursor_blink = False
+    return screen
+
+
+def test_session_form(
+    local_server: BackgroundServer, snap_compare: SnapCompare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def form_with_a_mistake(pilot: Pilot[Any]) -> None:
+        screen = await open_sessions(pilot)
+        await pilot.press(*"user_42", "tab", *"wf_support", "tab", "tab")
+        await pilot.press(*"plan = pro", "enter", *"seats = 12", "tab", "tab", *"900")
+        await pilot.press("ctrl+s")  # expires after 900 > 600: shown under the field
+        await wait_for(pilot, lambda: screen.form.query_one("#error-expires_after").display)
+        await pilot.pause(0.1)
+
+    app = session_panel_app(local_server, monkeypatch)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=form_with_a_mistake)
+
+
+def test_session_created(
+    local_server: BackgroundServer, snap_compare: SnapCompare, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def created(pilot: Pilot[Any]) -> None:
+        screen = await open_sessions(pilot)
+        app = pilot.app
+        assert isinstance(app, ChatKitApp)
+        await pilot.press(*"user_42", "tab", *"wf_support", "tab", *"3", "tab")
+        await pilot.press(*'plan = "pro"', "enter", *"seats = 12", "enter", *"vip = true")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: len(app.session_book) == 1 and not screen.showing_form)
+        app.clear_notifications()
+        await pilot.pause(0.1)
+
+    app = session_panel_app(local_server, monkeypatch)
+    assert snap_compare(app, terminal_size=(120, 34), run_before=created)

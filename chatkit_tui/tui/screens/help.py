@@ -22,7 +22,13 @@ _KEY_NAMES = {
     "delete": "Del",
 }
 
-DESTRUCTIVE = {"main.delete", "confirm.delete", "main.bulk_delete"}
+DESTRUCTIVE = {"main.delete", "confirm.delete", "main.bulk_delete"} | {
+    # read-only mode removes creating and cancelling sessions too
+    "sessions.new",
+    "sessions.create",
+    "sessions.cancel",
+    "cancel_session.confirm",
+}
 
 
 def key_label(keys: str) -> str:
@@ -51,6 +57,8 @@ def help_sections(
     from chatkit_tui.tui.app import ChatKitApp
     from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
     from chatkit_tui.tui.screens.main import MainScreen
+    from chatkit_tui.tui.screens.session_cancel import ConfirmCancelSessionScreen
+    from chatkit_tui.tui.screens.sessions import SessionScreen
     from chatkit_tui.tui.widgets.thread_list import ThreadList
     from chatkit_tui.tui.widgets.thread_view import ThreadView
 
@@ -63,6 +71,9 @@ def help_sections(
     if not read_only:
         sections.append(("Delete dialog", ConfirmDeleteScreen.BINDINGS))
         sections.extend(_bulk_sections())
+    sections.append(("Session panel (s)", SessionScreen.BINDINGS))
+    if not read_only:
+        sections.append(("Cancel-session dialog", ConfirmCancelSessionScreen.BINDINGS))
     return [(title, binding_rows(b, keymap, read_only=read_only)) for title, b in sections]
 
 
@@ -109,7 +120,7 @@ class HelpScreen(ModalScreen[None]):
         notes = Text(
             "\nBinding ids can be remapped in the config file's [keys] table.\n"
             "ctrl+p: jump to a thread by id, set the user filter, flip the order, "
-            "refresh, export, change theme.\n"
+            "refresh, export, open the session panel, change theme.\n"
             "y copies with OSC 52 (inside tmux: set -s set-clipboard on).\n"
             "space marks threads, D deletes the marked ones, esc in the list unmarks them.",
             style="dim",

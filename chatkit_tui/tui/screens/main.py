@@ -50,6 +50,7 @@ class MainScreen(BulkFlow):
         Binding("y", "copy_id", "Copy id", show=False, id="main.copy_id"),
         Binding("D", "bulk_delete", "Delete marked", show=False, id="main.bulk_delete"),
         Binding("e", "export", "Export", show=False, id="main.export"),
+        Binding("s", "sessions", "Sessions", show=False, id="main.sessions"),
     ]
 
     def __init__(self) -> None:
@@ -335,6 +336,11 @@ class MainScreen(BulkFlow):
             return
         self.chatkit.copy_to_clipboard(thread.id)
         self.chatkit.notify(f"Copied {one_line(thread.id)}", title="Thread id", markup=False)
+
+    def action_sessions(self) -> None:
+        from chatkit_tui.tui.screens.sessions import open_session_panel
+
+        open_session_panel(self.chatkit)
 
     # --- failures ----------------------------------------------------------------------------
 
