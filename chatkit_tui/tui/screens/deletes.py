@@ -10,32 +10,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.screen import Screen
 
 from chatkit_tui.archive import archive_thread
 from chatkit_tui.client.models import Thread
 from chatkit_tui.tui.messages import DeleteFailed, ThreadArchived, ThreadDeleted
 from chatkit_tui.tui.render import one_line, thread_title
+from chatkit_tui.tui.screens.base import ChatKitScreen
 from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
 from chatkit_tui.tui.widgets.thread_list import ThreadList
 
 if TYPE_CHECKING:
-    from chatkit_tui.tui.app import ChatKitApp
+    pass
 
 
-class DeleteFlow(Screen[None]):
+class DeleteFlow(ChatKitScreen):
     """Deletes for a screen with a ``#threads`` list (the binding lives on the subclass)."""
 
     seen: set[str]
     _removed: dict[str, int]
-
-    @property
-    def chatkit(self) -> ChatKitApp:
-        from chatkit_tui.tui.app import ChatKitApp
-
-        app: object = self.app  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
-        assert isinstance(app, ChatKitApp)
-        return app
 
     @property
     def thread_list(self) -> ThreadList:

@@ -68,7 +68,7 @@ class MainScreen(BulkFlow):
 
     def compose(self) -> ComposeResult:
         app = self.chatkit
-        yield Static(self._top_text(), id="topbar")
+        yield Static(self.top_bar("chatkit-tui"), id="topbar")
         with Horizontal(id="panes"):
             with Vertical(id="list-pane"):
                 yield Static("", id="list-header")
@@ -77,16 +77,6 @@ class MainScreen(BulkFlow):
                 yield Static("", id="list-status")
             yield ThreadView(now=app.now, id="view")
         yield Footer(compact=True)
-
-    def _top_text(self) -> Text:
-        app = self.chatkit
-        text = Text(end="")
-        text.append(" chatkit-tui ", style="bold reverse")
-        text.append(f"  {one_line(app.endpoint_label)}")
-        if app.read_only:
-            text.append("  ")
-            text.append(" READ-ONLY ", style="bold reverse")
-        return text
 
     @property
     def view(self) -> ThreadView:

@@ -17,13 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, Footer, Input, OptionList, Static
 
 from chatkit_tui.client.models import ChatSession, CreateSessionBody
 from chatkit_tui.session_params import create_kwargs
 from chatkit_tui.tui.render import one_line
+from chatkit_tui.tui.screens.base import ChatKitScreen
 from chatkit_tui.tui.screens.session_cancel import ConfirmCancelSessionScreen
 from chatkit_tui.tui.widgets.session_form import SessionForm
 from chatkit_tui.tui.widgets.session_panel import SessionDetail, SessionList
@@ -65,7 +65,7 @@ def open_session_panel(app: ChatKitApp) -> None:
     app.push_screen(SCREEN_NAME)
 
 
-class SessionScreen(Screen[None]):
+class SessionScreen(ChatKitScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -84,14 +84,6 @@ class SessionScreen(Screen[None]):
         self._ticker: Timer | None = None
 
     @property
-    def chatkit(self) -> ChatKitApp:
-        from chatkit_tui.tui.app import ChatKitApp
-
-        app: object = self.app  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
-        assert isinstance(app, ChatKitApp)
-        return app
-
-    @property
     def book(self) -> SessionBook:
         return self.chatkit.session_book
 
@@ -99,13 +91,7 @@ class SessionScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.chatkit
-        top = Text(end="")
-        top.append(" chatkit-tui · Sessions ", style="bold reverse")
-        top.append(f"  {one_line(app.endpoint_label)}")
-        if app.read_only:
-            top.append("  ")
-            top.append(" READ-ONLY ", style="bold reverse")
-        yield Static(top, id="sessions-topbar")
+        yield Static(self.top_bar("chatkit-tui · Sessions"), id="sessions-topbar")
         with Vertical(id="sessions-panes"):
             with Vertical(id="sessions-side"):
                 yield Static("", id="sessions-count")

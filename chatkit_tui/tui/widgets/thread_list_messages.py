@@ -17,34 +17,8 @@ if TYPE_CHECKING:
     from chatkit_tui.tui.widgets.thread_list import ThreadList
 
 
-class Highlighted(Message, namespace="thread_list"):
-    """The cursor moved to ``thread`` (None when the list is empty)."""
-
-    def __init__(self, thread_list: ThreadList, thread: Thread | None) -> None:
-        self.thread_list = thread_list
-        self.thread = thread
-        super().__init__()
-
-    @property
-    def control(self) -> ThreadList:
-        return self.thread_list
-
-
-class Opened(Message, namespace="thread_list"):
-    """enter (or a double click) on ``thread``: show it in the thread view."""
-
-    def __init__(self, thread_list: ThreadList, thread: Thread) -> None:
-        self.thread_list = thread_list
-        self.thread = thread
-        super().__init__()
-
-    @property
-    def control(self) -> ThreadList:
-        return self.thread_list
-
-
-class NearEnd(Message, namespace="thread_list"):
-    """The cursor or the scroll position is close to the end: time for the next page."""
+class _ListMessage(Message, namespace="thread_list"):
+    """A message from a ThreadList; ``control`` is the list, for ``@on(..., "#threads")``."""
 
     def __init__(self, thread_list: ThreadList) -> None:
         self.thread_list = thread_list
@@ -55,27 +29,37 @@ class NearEnd(Message, namespace="thread_list"):
         return self.thread_list
 
 
-class MarksChanged(Message, namespace="thread_list"):
+class Highlighted(_ListMessage, namespace="thread_list"):
+    """The cursor moved to ``thread`` (None when the list is empty)."""
+
+    def __init__(self, thread_list: ThreadList, thread: Thread | None) -> None:
+        self.thread = thread
+        super().__init__(thread_list)
+
+
+class Opened(_ListMessage, namespace="thread_list"):
+    """enter (or a double click) on ``thread``: show it in the thread view."""
+
+    def __init__(self, thread_list: ThreadList, thread: Thread) -> None:
+        self.thread = thread
+        super().__init__(thread_list)
+
+
+class NearEnd(_ListMessage, namespace="thread_list"):
+    """The cursor or the scroll position is close to the end: time for the next page."""
+
+
+class MarksChanged(_ListMessage, namespace="thread_list"):
     """Threads were marked or unmarked (``space``); ``count`` are marked now."""
 
     def __init__(self, thread_list: ThreadList, count: int) -> None:
-        self.thread_list = thread_list
         self.count = count
-        super().__init__()
-
-    @property
-    def control(self) -> ThreadList:
-        return self.thread_list
+        super().__init__(thread_list)
 
 
-class ColumnsChanged(Message, namespace="thread_list"):
+class ColumnsChanged(_ListMessage, namespace="thread_list"):
     """The column widths changed (a resize): the header above should follow."""
 
     def __init__(self, thread_list: ThreadList, columns: Columns) -> None:
-        self.thread_list = thread_list
         self.columns = columns
-        super().__init__()
-
-    @property
-    def control(self) -> ThreadList:
-        return self.thread_list
+        super().__init__(thread_list)
