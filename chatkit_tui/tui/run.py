@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import os
 import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -23,8 +24,32 @@ def _config(args: argparse.Namespace) -> Config | None:
     return config
 
 
+def defer_httpx_cli() -> None:
+    """Keep ``import httpx`` from importing httpx's own command-line client.
+
+    httpx 0.28's ``__init__`` imports ``httpx._main`` (click, pygments, rich.progress and
+    rich.syntax) whenever click is installed, and uvicorn installs it: about 20 ms of the
+    app's start-up for a CLI the app never runs (encode/httpx#3547, not released). Before
+    httpx is first imported, a stand-in takes that module's place; calling ``httpx.main``
+    still works (the stand-in imports the real module then). No effect once httpx is in.
+    """
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+
+    def main(*args: Any, **kwargs: Any) -> Any:
+        del sys.modules["httpx._main"]
+        from httpx._main import main as real_main
+
+        return real_main(*args, **kwargs)
+
+    stand_in = types.ModuleType("httpx._main", "stand-in: see chatkit_tui.tui.run")
+    stand_in.main = main  # type: ignore[attr-defined]
+    sys.modules["httpx._main"] = stand_in
+
+
 def run_app(args: argparse.Namespace) -> int:
     """Run the app; return the process exit code (2: cannot start, e.g. no API key)."""
+    defer_httpx_cli()
     config = _config(args)
     read_only = bool(getattr(args, "read_only", False))
     keymap = dict(config.keys) if config is not None else {}

@@ -1,9 +1,9 @@
 """What the app's start-up imports, proven in a fresh interpreter, so start-up cannot slow
 down unnoticed (tests/benchmarks/bench_tui.py measures the time; this locks in the cuts).
 
-The probe runs the real ``chatkit_tui.cli.main`` for the plain app invocation, with
-``run_app`` replaced by a stand-in that imports what the app imports before its first
-frame (the client, then the app class as ``run._run`` does) and reports ``sys.modules``.
+The probe runs the real ``chatkit_tui.cli.main`` for the plain app invocation, all the
+way to the app object (client built, first page requested from a closed loopback
+port), with ``ChatKitApp.run_async`` replaced by a report of ``sys.modules``.
 """
 
 from __future__ import annotations
@@ -24,15 +24,20 @@ PROBE = """
 import json, sys
 import chatkit_tui.tui.run as run
 
-def run_app(args):
-    from chatkit_tui.client import AsyncChatKit  # what run._run imports, in that order
-    run._app_class()
-    for name in sys.argv[2:]:  # extra imports: lets a test show that the probe can fail
-        __import__(name)
-    print(json.dumps(sorted(sys.modules)))
-    return 0
+real_app_class = run._app_class
 
-run.run_app = run_app
+def app_class():
+    cls = real_app_class()
+
+    async def report(self):  # instead of running: what start-up has imported by now
+        for name in sys.argv[2:]:  # extra imports: lets a test show the probe can fail
+            __import__(name)
+        print(json.dumps(sorted(sys.modules)))
+
+    cls.run_async = report
+    return cls
+
+run._app_class = app_class
 from chatkit_tui.cli import main
 sys.exit(main(json.loads(sys.argv[1])))
 """
@@ -46,14 +51,21 @@ NOT_AT_START = (
     "chatkit_tui.scripting.sessions",
     "chatkit_tui.export",
     "chatkit_tui.session_params",
+    "chatkit_tui.tui.screens.help",
     "markdown_it",
     "rich.markdown",
+    "click",  # httpx's command-line client (see run.defer_httpx_cli)
+    "pygments",
 )
 
 
 def start_up_modules(argv: list[str], *extra: str, tmp_path: Path) -> list[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHATKIT_TUI_")}
-    env.update(OPENAI_API_KEY="sk-test", XDG_CONFIG_HOME=str(tmp_path))
+    env.update(
+        OPENAI_API_KEY="sk-test",
+        OPENAI_BASE_URL="http://127.0.0.1:9/v1",  # nothing listens: never the internet
+        XDG_CONFIG_HOME=str(tmp_path),
+    )
     result = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(argv), *extra],
         capture_output=True,
@@ -86,6 +98,24 @@ def test_the_probe_can_fail(tmp_path: Path) -> None:
     found = unwanted(modules)
     assert "uvicorn" in found and "chatkit_tui.server.run" in found
     assert "chatkit_tui.export" in found
+
+
+HTTPX_CLI = """
+import sys
+from chatkit_tui.tui.run import defer_httpx_cli
+defer_httpx_cli()
+import httpx
+assert "click" not in sys.modules, "httpx imported its CLI"
+httpx.main(["--help"])  # the stand-in loads the real CLI on use
+"""
+
+
+def test_httpx_cli_is_deferred_but_still_works() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", HTTPX_CLI], capture_output=True, text=True, cwd=REPO, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage: httpx <URL>" in result.stdout
 
 
 # --- the plain app invocation is parsed without the subcommands, with the same result ---
