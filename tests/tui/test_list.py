@@ -164,6 +164,8 @@ async def test_keys_typed_ahead_of_the_filter_box_land_in_it(
         for char in "/" + needle:
             app.post_message(events.Key("slash" if char == "/" else char, char))
         await wait_for(pilot, lambda: app.main_screen.query_one("#find", Input).value == needle)
+        # the box's Changed message applies the filter a moment after the value is set
+        await wait_for(pilot, lambda: tl.filter_text == needle, what="the filter")
         assert tl.row_count == 1 and not tl.fetching
 
 
