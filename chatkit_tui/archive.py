@@ -20,8 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
-from chatkit_tui.export import safe_filename, thread_document
-
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.client.models import ThreadItem
@@ -42,6 +40,8 @@ async def archive_thread(
     Raises the client's errors (``ChatKitError``) when the thread or its items
     cannot be read, and ``OSError`` when the file cannot be written.
     """
+    from chatkit_tui.export import thread_document  # not at import: the app's start-up
+
     thread = await client.threads.retrieve(thread_id)
     items: list[ThreadItem] = [
         item
@@ -58,6 +58,8 @@ async def archive_thread(
 
 def write_archive(directory: Path, thread_id: str, document: dict[str, Any]) -> Path:
     """Write ``document`` atomically as ``<id>-<UTC time>.json`` (private to the user)."""
+    from chatkit_tui.export import safe_filename
+
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
     path = directory / f"{safe_filename(thread_id)}-{stamp}.json"

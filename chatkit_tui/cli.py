@@ -1,7 +1,10 @@
 """Command line: arguments -> the app, the local server, or a subcommand.
 
 Heavy imports (Textual, uvicorn) happen inside the branch that needs them, so
-``chatkit-tui --help`` and the script subcommands start fast.
+``chatkit-tui --help`` and the script subcommands start fast. The plain app
+invocation (``chatkit-tui [--demo] [--base-url URL] ...``) is parsed without
+building the script subcommands at all: their parsers import the client, the
+exporter and the session parameters, which the app's first frame does not need.
 """
 
 from __future__ import annotations
@@ -9,22 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from chatkit_tui import __version__
 
 DEFAULT_PORT = 8787
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from chatkit_tui.scripting.common import EXIT_CODES_EPILOG, HelpFormatter, whole_number
-
-    parser = argparse.ArgumentParser(
-        prog="chatkit-tui",
-        description="Browse and manage OpenAI ChatKit threads and sessions from the terminal.",
-        epilog=EXIT_CODES_EPILOG,
-        formatter_class=HelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"chatkit-tui {__version__}")
+def _add_app_flags(parser: argparse.ArgumentParser) -> None:
+    """The flags of the app itself (no subcommand): shared by both parsers below."""
     parser.add_argument(
         "--demo",
         action="store_true",
@@ -46,6 +42,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="remove every destructive key binding (delete, cancel)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from chatkit_tui.scripting.common import EXIT_CODES_EPILOG, HelpFormatter, whole_number
+
+    parser = argparse.ArgumentParser(
+        prog="chatkit-tui",
+        description="Browse and manage OpenAI ChatKit threads and sessions from the terminal.",
+        epilog=EXIT_CODES_EPILOG,
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"chatkit-tui {__version__}")
+    _add_app_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser(
@@ -96,9 +105,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _NotJustTheApp(Exception):
+    """Raised by :class:`_AppParser` instead of printing an error and exiting."""
+
+
+class _AppParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _NotJustTheApp(message)
+
+
+def parse_app_args(argv: Sequence[str]) -> argparse.Namespace | None:
+    """``argv`` parsed as the plain app invocation, or None when it is anything else.
+
+    Anything else (a subcommand, ``--help``, ``--version``, a bad flag) goes to
+    :func:`build_parser`, which owns every message and exit code; this parser only
+    saves building the subcommands when they are not used.
+    """
+    if any(arg in ("-h", "--help", "--version") for arg in argv):
+        return None
+    parser = _AppParser(prog="chatkit-tui", add_help=False)
+    _add_app_flags(parser)
+    try:
+        args, rest = parser.parse_known_args(list(argv))
+    except _NotJustTheApp:
+        return None
+    if rest:
+        return None
+    args.command = None
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_app_args(argv) or build_parser().parse_args(argv)
     if args.command == "serve":
         from chatkit_tui.server.run import serve_command
 

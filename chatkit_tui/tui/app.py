@@ -15,7 +15,6 @@ from textual.widgets import Input
 
 from chatkit_tui.tui.commands import ThreadCommands
 from chatkit_tui.tui.render import one_line
-from chatkit_tui.tui.screens.help import HelpScreen
 from chatkit_tui.tui.screens.main import MainScreen
 from chatkit_tui.tui.session_book import SessionBook
 
@@ -132,5 +131,7 @@ class ChatKitApp(App[None]):
             focused.post_message(events.Key(event.key, event.character))
 
     def action_help(self) -> None:
+        from chatkit_tui.tui.screens.help import HelpScreen  # not needed for the first frame
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.client.models import ThreadPage
     from chatkit_tui.config import Config
+    from chatkit_tui.tui.app import ChatKitApp
 
 DEMO_THREADS = 300
 THREAD_PAGE = 100
@@ -92,25 +93,28 @@ async def _run(
     theme: str | None,
 ) -> int:
     from chatkit_tui.client import AsyncChatKit
-    from chatkit_tui.tui.app import ChatKitApp
 
+    # Textual and the screens are about half of start-up, all of it CPU. They are imported
+    # on a worker thread while this loop builds the client (loading the CA certificates is
+    # C code that releases the GIL) and asks for the first page, so the page's round trips
+    # (several over TLS) overlap the import instead of following it.
+    app_class = asyncio.get_running_loop().run_in_executor(None, _app_class)
     no_color = "NO_COLOR" in os.environ
     async with AsyncChatKit(
         api_key=api_key, base_url=base_url, organization=organization, project=project
     ) as client:
-        # ask for the first page now: the request overlaps Textual's start-up
         first_page = asyncio.ensure_future(_first_page(client))
-        app = ChatKitApp(
-            client,
-            first_page=first_page,
-            endpoint_label=label,
-            read_only=read_only,
-            keymap=keymap,
-            theme=theme,
-            # NO_COLOR: ANSI mode + Textual's NoColor filter sends no colour at all
-            ansi_color=True if no_color else None,
-        )
         try:
+            app = (await app_class)(
+                client,
+                first_page=first_page,
+                endpoint_label=label,
+                read_only=read_only,
+                keymap=keymap,
+                theme=theme,
+                # NO_COLOR: ANSI mode + Textual's NoColor filter sends no colour at all
+                ansi_color=True if no_color else None,
+            )
             await app.run_async()
         finally:
             if not first_page.done():
@@ -118,6 +122,12 @@ async def _run(
             elif not first_page.cancelled():
                 first_page.exception()  # retrieved: an error was already shown by the app
         return app.return_code or 0
+
+
+def _app_class() -> type[ChatKitApp]:
+    from chatkit_tui.tui.app import ChatKitApp
+
+    return ChatKitApp
 
 
 async def _first_page(client: AsyncChatKit) -> ThreadPage:

@@ -81,6 +81,40 @@ async def loaded(pilot: Pilot[None], app: ChatKitApp) -> ThreadList:
     return tl
 
 
+async def settled(pilot: Pilot[None], app: ChatKitApp) -> ThreadList:
+    """Wait until no page is in flight *and* none has been asked for.
+
+    ``not fetching`` alone is also true for a moment between two pages of the look-ahead:
+    the list has asked for the next page (``NearEnd`` is queued) but the screen has not
+    started it yet. A count taken then changes under the test.
+    """
+    tl = thread_list(app)
+    await wait_for(
+        pilot,
+        lambda: len(tl.threads) > 0 and not tl.fetching and not tl._asked_for_more,
+        what="the list to settle",
+    )
+    return tl
+
+
+async def run_command(pilot: Pilot[None], app: ChatKitApp, query: str, expect: str) -> None:
+    """ctrl+p, type ``query``, wait until the highlighted hit reads ``expect``, enter."""
+    from textual.command import CommandList, CommandPalette
+
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette), what="the palette")
+    await pilot.press(*query)
+
+    def highlighted() -> str:
+        commands = app.screen.query_one(CommandList)
+        if commands.highlighted is None:
+            return ""
+        return str(commands.get_option_at_index(commands.highlighted).prompt)
+
+    await wait_for(pilot, lambda: expect in highlighted(), what=f"the hit {expect!r}")
+    await pilot.press("enter")
+
+
 async def view_done(pilot: Pilot[None], app: ChatKitApp, thread_id: str) -> ThreadView:
     view = thread_view(app)
     await wait_for(

@@ -26,6 +26,7 @@ from chatkit_tui.tui.widgets.thread_view import ThreadView
 from tests.tui.helpers import (
     loaded,
     make_app,
+    run_command,
     screen_text,
     thread_list,
     thread_view,
@@ -86,11 +87,7 @@ async def test_palette_jumps_to_a_thread_by_id(seeded_server: BackgroundServer) 
         await wait_for(pilot, lambda: not tl.fetching)
         page = seeded_server.store.list_threads(limit=100, order="asc")
         target = next(t for t in page.data if t.id not in loaded_ids)  # not loaded yet
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.1)
-        await pilot.press(*target.id)
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, app, target.id, f"Jump to thread {target.id}")
         await view_done(pilot, app, target.id)
         assert target.id in screen_text(app)
 
@@ -99,11 +96,7 @@ async def test_palette_flips_order(local_server: BackgroundServer) -> None:
     app = make_app(local_server)
     async with app.run_test(size=(120, 30)) as pilot:
         tl = await loaded(pilot, app)
-        await pilot.press("ctrl+p")
-        await pilot.pause(0.1)
-        await pilot.press(*"flip order")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_command(pilot, app, "flip order", "Flip order")
         await wait_for(pilot, lambda: app.main_screen.order == "asc" and not tl.fetching)
         await wait_for(pilot, lambda: len(tl.threads) == 30)
         assert tl.threads[0].created_at <= tl.threads[-1].created_at

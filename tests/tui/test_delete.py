@@ -9,6 +9,7 @@ from textual.widgets import Button
 
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
+from chatkit_tui.tui.screens.help import HelpScreen
 from tests.tui.helpers import loaded, make_app, notifications, screen_text, wait_for
 
 
@@ -153,6 +154,7 @@ async def test_read_only_removes_delete(local_server: BackgroundServer, tmp_path
         assert not isinstance(app.screen, ConfirmDeleteScreen)
         assert len(tl.threads) == 30
         await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
         await pilot.pause()
         help_text = screen_text(app)
         assert "Read-only mode" in help_text and "main.refresh" in help_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from chatkit_tui.server.run import BackgroundServer
-from tests.tui.helpers import loaded, make_app, screen_text, thread_list, wait_for
+from tests.tui.helpers import loaded, make_app, screen_text, settled, thread_list, wait_for
 
 
 async def test_first_page_then_pages_until_has_more_is_false(
@@ -32,16 +32,15 @@ async def test_next_page_is_fetched_before_the_cursor_reaches_the_end(
     server = make_server(seed=300)
     app = make_app(server, thread_page_size=30)
     async with app.run_test(size=(100, 30)) as pilot:
-        tl = await loaded(pilot, app)
+        tl = await settled(pilot, app)
         # the look-ahead (3 screens or 50 rows) is already satisfied without moving
         assert len(tl.threads) - tl.cursor > 50
-        await wait_for(pilot, lambda: not tl.fetching)
         count = len(tl.threads)
         assert count < 300
         for _ in range(60):
             await pilot.press("j")
-        await wait_for(pilot, lambda: not tl.fetching)
-        assert len(tl.threads) > count
+        await wait_for(pilot, lambda: len(tl.threads) > count, what="the next page")
+        await settled(pilot, app)
         # the cursor never reached the last loaded row while pages came in
         assert tl.cursor < len(tl.threads) - 1
 
@@ -165,6 +164,8 @@ async def test_keys_typed_ahead_of_the_filter_box_land_in_it(
         for char in "/" + needle:
             app.post_message(events.Key("slash" if char == "/" else char, char))
         await wait_for(pilot, lambda: app.main_screen.query_one("#find", Input).value == needle)
+        # the box's Changed message applies the filter a moment after the value is set
+        await wait_for(pilot, lambda: tl.filter_text == needle, what="the filter")
         assert tl.row_count == 1 and not tl.fetching
 
 
@@ -174,8 +175,7 @@ async def test_the_slash_filter_does_not_page_through_the_server(
     server = make_server(seed=300)
     app = make_app(server, thread_page_size=30)
     async with app.run_test(size=(100, 30)) as pilot:
-        tl = await loaded(pilot, app)
-        await wait_for(pilot, lambda: not tl.fetching)
+        tl = await settled(pilot, app)
         count = len(tl.threads)
         await pilot.press("slash", *"zzz-no-match")
         await pilot.pause(0.4)

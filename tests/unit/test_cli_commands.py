@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -482,22 +481,57 @@ def test_server_error_exits_1_with_status(
     assert err.count("\n") == 1
 
 
-def test_ctrl_c_exits_130(make_server: Any) -> None:
-    server: BackgroundServer = make_server(seed=3, faults=Faults(latency_ms=2000))
-    env = {
-        **os.environ,
-        "OPENAI_API_KEY": "sk-test",
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "chatkit_tui", "--base-url", server.base_url, "threads", "list"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    time.sleep(1.0)  # started and waiting on the slow server
-    proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=30)
+def test_ctrl_c_exits_130() -> None:
+    """Ctrl-C while the command waits on a slow server: one line, exit code 130.
+
+    The server is a loopback socket that reads the request and never answers, so the
+    signal is sent once the request has arrived (a fixed 1 s sleep could send it, on a
+    loaded machine, while the command was still importing: a traceback, exit -2).
+    """
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(30)
+        port = listener.getsockname()[1]
+        env = {
+            **os.environ,
+            "OPENAI_API_KEY": "sk-test",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            "NO_PROXY": "127.0.0.1",
+        }
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chatkit_tui",
+                "--base-url",
+                f"http://127.0.0.1:{port}/v1",
+                "threads",
+                "list",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            # as from a terminal: a test run started in the background (`pytest &` in a
+            # script) ignores SIGINT, and its children would inherit that
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+        try:
+            connection, _ = listener.accept()
+            with connection:
+                connection.settimeout(30)
+                request = b""
+                while b"\r\n\r\n" not in request:  # the whole request is in: it waits now
+                    chunk = connection.recv(65536)
+                    assert chunk, "the client closed the connection"
+                    request += chunk
+                assert request.startswith(b"GET /v1/chatkit/threads")
+                proc.send_signal(signal.SIGINT)
+                _, stderr = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     assert proc.returncode == 130
     assert stderr.decode() == "chatkit-tui: interrupted\n"
 

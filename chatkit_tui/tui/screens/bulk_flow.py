@@ -9,16 +9,19 @@ writes exports in a worker that posts :class:`ThreadExported`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.message import Message
 
 from chatkit_tui.bulk import DEFAULT_CONCURRENCY, BulkSummary
 from chatkit_tui.client.models import Thread
-from chatkit_tui.export import ExportPaths
 from chatkit_tui.tui.render import one_line, thread_title
 from chatkit_tui.tui.screens.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen, plural
 from chatkit_tui.tui.screens.deletes import DeleteFlow
+
+if TYPE_CHECKING:
+    from chatkit_tui.export import ExportPaths  # the exporter loads on first use
 
 BULK_CONCURRENCY = DEFAULT_CONCURRENCY
 
