@@ -22,10 +22,8 @@ import platformdirs
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
-    from chatkit_tui.client.models import ThreadItem
 
 APP_NAME = "chatkit-tui"
-ITEMS_PAGE_SIZE = 100
 
 
 def default_archive_dir() -> Path:
@@ -40,13 +38,9 @@ async def archive_thread(
     Raises the client's errors (``ChatKitError``) when the thread or its items
     cannot be read, and ``OSError`` when the file cannot be written.
     """
-    from chatkit_tui.export import thread_document  # not at import: the app's start-up
+    from chatkit_tui.export import fetch_thread, thread_document  # not at the app's start-up
 
-    thread = await client.threads.retrieve(thread_id)
-    items: list[ThreadItem] = [
-        item
-        async for item in client.threads.list_items(thread_id, order="asc", limit=ITEMS_PAGE_SIZE)
-    ]
+    thread, items = await fetch_thread(client, thread_id)
     document: dict[str, Any] = {
         "archived_at": datetime.now(UTC).isoformat(timespec="seconds"),
         **thread_document(thread, items),
