@@ -136,7 +136,19 @@ def parse_app_args(argv: Sequence[str]) -> argparse.Namespace | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """The console script: exit code 130 and one line for a Ctrl-C at any point.
+
+    The commands catch their own Ctrl-C; this catches one that lands earlier, while
+    their modules are still being imported (a traceback otherwise).
+    """
+    try:
+        return _main(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print("chatkit-tui: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str]) -> int:
     args = parse_app_args(argv) or build_parser().parse_args(argv)
     if args.command == "serve":
         from chatkit_tui.server.run import serve_command

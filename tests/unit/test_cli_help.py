@@ -147,3 +147,17 @@ def test_last_cell_fits_the_terminal_only_on_a_terminal(monkeypatch: pytest.Monk
     row = format_row(["abc", long], [5])
     assert row == "abc    " + "x" * 12 + "…"
     assert cell_width(row) == 20
+
+
+def test_ctrl_c_before_a_command_starts_is_one_line_and_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Ctrl-C while the command's modules are still importing: no traceback."""
+    import chatkit_tui.cli as cli
+
+    def interrupted(argv: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "parse_app_args", interrupted)
+    assert main(["threads", "list"]) == 130
+    assert capsys.readouterr().err == "chatkit-tui: interrupted\n"
