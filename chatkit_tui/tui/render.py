@@ -102,6 +102,11 @@ def relative_long(timestamp: int, now: float) -> str:
 # --- threads --------------------------------------------------------------------------------------
 
 
+def plural(count: int, word: str = "thread") -> str:
+    """``1 thread``, ``1,200 threads``."""
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
 def thread_title(thread: Thread) -> str:
     return one_line(thread.title) if thread.title and thread.title.strip() else "Untitled"
 

@@ -52,6 +52,9 @@ NOT_AT_START = (
     "chatkit_tui.export",
     "chatkit_tui.session_params",
     "chatkit_tui.tui.screens.help",
+    "chatkit_tui.tui.screens.bulk",
+    "chatkit_tui.tui.screens.sessions",
+    "chatkit_tui.bulk",
     "markdown_it",
     "rich.markdown",
 )

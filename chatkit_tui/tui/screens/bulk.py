@@ -25,16 +25,12 @@ from textual.worker import Worker, WorkerState
 
 from chatkit_tui.bulk import DEFAULT_CONCURRENCY, BulkDelete, BulkProgress, BulkSummary
 from chatkit_tui.client.models import Thread
-from chatkit_tui.tui.render import one_line, thread_title
+from chatkit_tui.tui.render import one_line, plural, thread_title
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
 
 LISTED = 4  # threads named in the confirmation; the rest are counted
-
-
-def plural(count: int, word: str = "thread") -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 class ConfirmBulkDeleteScreen(ModalScreen[bool]):

@@ -14,16 +14,13 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 
-from chatkit_tui.bulk import DEFAULT_CONCURRENCY, BulkSummary
 from chatkit_tui.client.models import Thread
-from chatkit_tui.tui.render import one_line, thread_title
-from chatkit_tui.tui.screens.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen, plural
+from chatkit_tui.tui.render import one_line, plural, thread_title
 from chatkit_tui.tui.screens.deletes import DeleteFlow
 
 if TYPE_CHECKING:
-    from chatkit_tui.export import ExportPaths  # the exporter loads on first use
-
-BULK_CONCURRENCY = DEFAULT_CONCURRENCY
+    from chatkit_tui.bulk import BulkSummary
+    from chatkit_tui.export import ExportPaths  # these load on first use, not at start-up
 
 
 @dataclass
@@ -84,12 +81,17 @@ class BulkFlow(DeleteFlow):
                     "Nothing was deleted.", title="Delete marked", markup=False, timeout=3
                 )
 
+        from chatkit_tui.tui.screens.bulk import ConfirmBulkDeleteScreen
+
         self.chatkit.push_screen(ConfirmBulkDeleteScreen(threads, hidden=hidden), decided)
 
     def _start_bulk(self, threads: list[Thread]) -> None:
+        from chatkit_tui.bulk import DEFAULT_CONCURRENCY
+        from chatkit_tui.tui.screens.bulk import BulkDeleteScreen
+
         app = self.chatkit
         screen = BulkDeleteScreen(
-            app.client, threads, archive_dir=app.archive_dir, concurrency=BULK_CONCURRENCY
+            app.client, threads, archive_dir=app.archive_dir, concurrency=DEFAULT_CONCURRENCY
         )
         app.push_screen(screen, self._bulk_done)
 
