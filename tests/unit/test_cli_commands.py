@@ -319,6 +319,14 @@ def test_threads_export_to_an_unusable_directory_is_an_error_not_a_traceback(
     assert a_file.read_text() == "x"
 
 
+def test_a_bad_base_url_in_the_environment_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "notaurl")
+    assert main(["threads", "list"]) == 2
+    assert "$OPENAI_BASE_URL must start with http:// or https://" in capsys.readouterr().err
+
+
 # --- sessions ------------------------------------------------------------------------------------
 
 
