@@ -178,7 +178,13 @@ def resolve(
 
     if base_url_flag is not None and not url_ok(base_url_flag):
         raise ConfigError(f"--base-url must start with http:// or https://, got {base_url_flag!r}")
-    base_url = base_url_flag or env.get(ENV_BASE_URL) or profile.base_url
+    env_base_url = env.get(ENV_BASE_URL)
+    # checked like the flag when it is the one used (the demo uses its own server)
+    if resolve_key and not base_url_flag and env_base_url and not url_ok(env_base_url):
+        raise ConfigError(
+            f"${ENV_BASE_URL} must start with http:// or https://, got {env_base_url!r}"
+        )
+    base_url = base_url_flag or env_base_url or profile.base_url
     organization = env.get(ENV_ORG) or profile.organization
     project = env.get(ENV_PROJECT) or profile.project
 

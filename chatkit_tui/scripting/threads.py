@@ -251,9 +251,15 @@ def _report_failure(args: argparse.Namespace, thread_id: str, exc: Exception, wh
 
 
 async def export_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
-    from chatkit_tui.export import export_thread_by_id
+    from chatkit_tui.export import default_export_dir, export_thread_by_id
 
-    paths = await export_thread_by_id(client, args.thread_id, args.dir)
+    try:
+        paths = await export_thread_by_id(client, args.thread_id, args.dir)
+    except OSError as exc:  # e.g. --dir names a file, or is not writable
+        message, code = describe_error(exc)
+        directory = args.dir or default_export_dir()
+        err(f"error: could not write the export to {safe(str(directory))}: {message}")
+        return code
     if args.json:
         out(_json_line({"json": str(paths.json), "markdown": str(paths.markdown)}))
     else:

@@ -262,9 +262,12 @@ def serve_command(args: argparse.Namespace) -> int:
         app = create_app(store, api_key=api_key, faults=faults if faults.active else None)
         base = f"http://{_url_host(args.host)}:{port}/v1"
         print(f"ChatKit API on {base}  (database: {db}, {store.count_threads()} threads)")
+        # the app and the script commands need a key even when the server checks none
+        key_hint = "anything"
         if api_key:
             source = "--api-key" if args.api_key else f"${ENV_SERVE_API_KEY}"
-            print(f"Requests must carry 'Authorization: Bearer <the {source} value>'.")
+            key_hint = f"<the {source} value>"
+            print(f"Requests must carry 'Authorization: Bearer {key_hint}'.")
         elif not _is_loopback(args.host):
             print(
                 f"warning: listening on {args.host} without --api-key: anyone who can reach"
@@ -273,7 +276,7 @@ def serve_command(args: argparse.Namespace) -> int:
             )
         if faults.active:
             print(f"Faults: {faults}", file=sys.stderr)
-        print(f"Try: OPENAI_BASE_URL={base} chatkit-tui", flush=True)
+        print(f"Try: OPENAI_BASE_URL={base} OPENAI_API_KEY={key_hint} chatkit-tui", flush=True)
         config = uvicorn.Config(
             app,
             lifespan="off",

@@ -78,6 +78,49 @@ def test_serve_takes_the_key_from_the_environment(tmp_path: Path):
     assert "sk-from-env" not in err
 
 
+def _try_line(process: subprocess.Popen[str]) -> str:
+    assert process.stdout is not None
+    for _ in range(5):
+        line = process.stdout.readline()
+        if line.startswith("Try:"):
+            return line
+    raise AssertionError("no 'Try:' line")
+
+
+def test_serve_suggests_a_command_that_works(tmp_path: Path):
+    """The printed ``Try:`` command used to leave out the key, so it failed with "no API key"."""
+    process, base_url = _start("--db", ":memory:", "--seed", "2")
+    try:
+        words = _try_line(process).split()
+        assert words[0] == "Try:" and words[-1] == "chatkit-tui"
+        env = dict(word.split("=", 1) for word in words[1:-1])
+        assert env["OPENAI_BASE_URL"] == base_url
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+        done = subprocess.run(
+            [sys.executable, "-m", "chatkit_tui", "threads", "list", "--json"],
+            env={**clean, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+        assert done.returncode == 0, done.stderr
+        assert len(done.stdout.splitlines()) == 2
+    finally:
+        _stop(process)
+
+
+def test_serve_with_a_key_names_it_without_showing_it(tmp_path: Path):
+    process, base_url = _start("--db", ":memory:", "--api-key", "sk-hidden")
+    try:
+        line = _try_line(process)
+        # serving (not still starting) before it is stopped
+        assert httpx.get(f"{base_url}/chatkit/threads", headers=BETA_HEADERS).status_code == 401
+    finally:
+        _stop(process)
+    assert "OPENAI_API_KEY=<the --api-key value>" in line and "sk-hidden" not in line
+
+
 def test_serve_defaults_to_the_user_data_directory(tmp_path: Path):
     data = Path(os.environ["XDG_DATA_HOME"])
     process, base_url = _start("--seed", "3", "--latency", "1:1", "--rate-limit", "1000/min")

@@ -117,6 +117,25 @@ async def test_escape_returns_from_the_view_and_tab_enters_it(
         assert tl.has_focus
 
 
+async def test_read_only_badge_stays_on_screen_with_a_long_endpoint_at_80x24(
+    local_server: BackgroundServer,
+) -> None:
+    """The demo's label is 77 characters: READ-ONLY after it was cut off at 80 columns."""
+    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.tui.screens.sessions import SessionScreen
+
+    label = f"demo · local server {local_server.url} · 300 seeded threads"
+    client = AsyncChatKit(api_key="test-key", base_url=local_server.base_url, max_retries=0)
+    app = ChatKitApp(client, endpoint_label=label, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, app)
+        assert "READ-ONLY" in screen_text(app)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionScreen), what="sessions")
+        await pilot.pause()
+        assert "READ-ONLY" in screen_text(app)
+
+
 def test_no_api_key_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     args = argparse.Namespace(demo=False, read_only=False, base_url=None)
     assert run_app(args) == 2

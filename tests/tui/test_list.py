@@ -150,6 +150,33 @@ async def test_a_server_repeating_its_page_stops_paging_with_a_warning(
         assert "repeated a page" in screen_text(app)
 
 
+async def test_slash_from_the_thread_view_at_80x24_shows_the_find_box(
+    local_server: BackgroundServer,
+) -> None:
+    """Narrow layout: ``/`` in the thread view used to open a find box hidden with the list,
+    so what was typed changed the list (and the open thread) out of sight."""
+    from textual.widgets import Input
+
+    app = make_app(local_server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        tl = await loaded(pilot, app)
+        target = tl.threads[4]
+        await pilot.press("enter")
+        view = app.main_screen.view
+        await wait_for(pilot, lambda: view.has_focus, what="the thread view")
+        needle = target.id[-6:]
+        await pilot.press("slash", *needle)
+        find = app.main_screen.query_one("#find", Input)
+        await wait_for(pilot, lambda: tl.filter_text == needle, what="the filter")
+        await pilot.pause()
+        assert find.has_focus and find.value == needle
+        text = screen_text(app)
+        assert needle in text and "1 shown" in text
+        assert not view.has_focus and tl.row_count == 1
+        await pilot.press("enter")
+        assert tl.has_focus and tl.current is not None and tl.current.id == target.id
+
+
 async def test_keys_typed_ahead_of_the_filter_box_land_in_it(
     local_server: BackgroundServer,
 ) -> None:

@@ -304,6 +304,29 @@ def test_threads_export(
     assert md_path.read_text().startswith("# ")
 
 
+def test_threads_export_to_an_unusable_directory_is_an_error_not_a_traceback(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    thread = all_threads(local_server)[0]
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("x")
+    code = run(local_server, "threads", "export", thread["id"], "--dir", str(a_file))
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    assert captured.err.startswith("chatkit-tui: error: could not write the export to ")
+    assert str(a_file) in captured.err
+    assert a_file.read_text() == "x"
+
+
+def test_a_bad_base_url_in_the_environment_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "notaurl")
+    assert main(["threads", "list"]) == 2
+    assert "$OPENAI_BASE_URL must start with http:// or https://" in capsys.readouterr().err
+
+
 # --- sessions ------------------------------------------------------------------------------------
 
 

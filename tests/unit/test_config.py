@@ -203,6 +203,22 @@ def test_bad_base_url_in_file(tmp_path: Path) -> None:
     assert "http:// or https://" in str(err)
 
 
+def test_bad_base_url_in_the_environment_is_a_config_error() -> None:
+    """It used to reach the client: the CLI exited 5 ("network error"), the app showed a
+    connection error, while the same value as --base-url was a config error."""
+    with pytest.raises(ConfigError) as info:
+        load_config(args(), env={"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "api.openai.com"})
+    assert "$OPENAI_BASE_URL must start with http:// or https://" in str(info.value)
+    assert "'api.openai.com'" in str(info.value)
+    # the flag wins, so a bad variable under a good flag is not used and not an error
+    config = load_config(
+        args(base_url="http://flag.example/v1"), env={"OPENAI_BASE_URL": "api.openai.com"}
+    )
+    assert config.base_url == "http://flag.example/v1"
+    # the demo uses its own server: a stray variable does not stop it
+    assert load_config(args(demo=True), env={"OPENAI_BASE_URL": "api.openai.com"})
+
+
 def test_unknown_profile_from_flag(tmp_path: Path) -> None:
     err = error_of(GOOD, tmp_path, profile="qa")
     assert "unknown profile 'qa' (from --profile)" in str(err)

@@ -25,12 +25,16 @@ class ChatKitScreen(Screen[None]):
         return app
 
     def top_bar(self, title: str) -> Text:
-        """The title, the endpoint (shown literally) and READ-ONLY when it is."""
+        """The title, READ-ONLY when it is, and the endpoint (shown literally).
+
+        READ-ONLY comes before the endpoint: a long endpoint is what gets cut off at 80
+        columns, never the mode.
+        """
         app = self.chatkit
         text = Text(end="")
         text.append(f" {title} ", style="bold reverse")
-        text.append(f"  {one_line(app.endpoint_label)}")
         if app.read_only:
             text.append("  ")
             text.append(" READ-ONLY ", style="bold reverse")
+        text.append(f"  {one_line(app.endpoint_label)}")
         return text

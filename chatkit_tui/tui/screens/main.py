@@ -299,6 +299,7 @@ class MainScreen(BulkFlow):
     def action_find(self) -> None:
         find = self.query_one("#find", Input)
         find.add_class("-active")
+        self.set_class(False, "-viewing")  # narrow layout: the box is in the list's pane
         self._focus_now(find)
 
     @on(Input.Changed, "#find")
