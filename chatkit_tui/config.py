@@ -25,7 +25,7 @@ from chatkit_tui.config_file import (
     known_profiles,
     parse_config_text,
     read_config_file,
-    url_ok,
+    url_problem,
 )
 
 __all__ = [
@@ -176,14 +176,17 @@ def resolve(
             )
         profile = file.profiles[profile_name]
 
-    if base_url_flag is not None and not url_ok(base_url_flag):
-        raise ConfigError(f"--base-url must start with http:// or https://, got {base_url_flag!r}")
+    if base_url_flag is not None and (problem := url_problem("--base-url", base_url_flag)):
+        raise ConfigError(problem)
     env_base_url = env.get(ENV_BASE_URL)
     # checked like the flag when it is the one used (the demo uses its own server)
-    if resolve_key and not base_url_flag and env_base_url and not url_ok(env_base_url):
-        raise ConfigError(
-            f"${ENV_BASE_URL} must start with http:// or https://, got {env_base_url!r}"
-        )
+    if (
+        resolve_key
+        and not base_url_flag
+        and env_base_url
+        and (problem := url_problem(f"${ENV_BASE_URL}", env_base_url))
+    ):
+        raise ConfigError(problem)
     base_url = base_url_flag or env_base_url or profile.base_url
     organization = env.get(ENV_ORG) or profile.organization
     project = env.get(ENV_PROJECT) or profile.project

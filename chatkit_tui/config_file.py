@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -106,8 +107,18 @@ _TYPE_WORDS = {
 }
 
 
-def url_ok(url: str) -> bool:
-    return url.startswith(("http://", "https://")) and len(url) > len("https://")
+def url_problem(what: str, url: str) -> str | None:
+    """Why ``url`` cannot be ``what`` (a base URL), or None. Never repeats a password."""
+    if "@" in urlsplit(url).netloc:
+        # httpx would send them as Basic auth in place of the bearer key, and the URL is
+        # shown in the top bar and in every connection error
+        return (
+            f"{what} must not hold a user name or password; "
+            "the API key goes in OPENAI_API_KEY or a profile's api_key_env / api_key_command"
+        )
+    if not (url.startswith(("http://", "https://")) and len(url) > len("https://")):
+        return f"{what} must start with http:// or https://, got {url!r}"
+    return None
 
 
 @dataclass
@@ -180,11 +191,8 @@ def parse_config_text(text: str, path: Path) -> ConfigFile:
                 f"profile {name!r} sets {' and '.join(sources)}: choose one source for the key",
                 ["profiles", name, sources[1]],
             )
-        if profile.base_url is not None and not url_ok(profile.base_url):
-            raise reader.fail(
-                f"profile {name!r}: base_url must start with http:// or https://",
-                ["profiles", name, "base_url"],
-            )
+        if profile.base_url is not None and (problem := url_problem("base_url", profile.base_url)):
+            raise reader.fail(f"profile {name!r}: {problem}", ["profiles", name, "base_url"])
         if profile.api_key_command is not None:
             try:
                 argv = shlex.split(profile.api_key_command)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import httpx
 import msgspec
@@ -95,6 +96,11 @@ class AsyncChatKit:
             project = os.environ.get("OPENAI_PROJECT_ID") or None
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
+        if "@" in urlsplit(base_url).netloc:  # the message must not repeat the password
+            raise ValueError(
+                "base_url must not hold a user name or password: httpx would send them as "
+                "Basic auth in place of the API key, and the URL appears in error messages"
+            )
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.organization = organization

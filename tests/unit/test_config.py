@@ -219,6 +219,37 @@ def test_bad_base_url_in_the_environment_is_a_config_error() -> None:
     assert load_config(args(demo=True), env={"OPENAI_BASE_URL": "api.openai.com"})
 
 
+@pytest.mark.parametrize("where", ["flag", "env", "file"])
+def test_a_base_url_with_a_password_is_refused_without_repeating_it(
+    where: str, tmp_path: Path
+) -> None:
+    """httpx would send user:password as Basic auth in place of the bearer key, and the
+    URL is shown in the top bar and in connection errors."""
+    url = "http://bob:hunter2@chatkit.example/v1"
+    env = {"OPENAI_API_KEY": "k"}
+    if where == "file":
+        err = error_of(f'[profiles.p]\nbase_url = "{url}"\napi_key_env = "K"\n', tmp_path,
+                       env={"K": "k"}, profile="p")  # fmt: skip
+        assert err.line == 2
+    else:
+        with pytest.raises(ConfigError) as info:
+            if where == "flag":
+                load_config(args(base_url=url), env=env)
+            else:
+                load_config(args(), env={**env, "OPENAI_BASE_URL": url})
+        err = info.value
+    assert "must not hold a user name or password" in str(err)
+    assert "hunter2" not in str(err) and "bob" not in str(err)
+
+
+def test_the_client_refuses_a_base_url_with_a_password() -> None:
+    from chatkit_tui.client import AsyncChatKit
+
+    with pytest.raises(ValueError, match="user name or password") as info:
+        AsyncChatKit(api_key="k", base_url="https://bob:hunter2@chatkit.example/v1")
+    assert "hunter2" not in str(info.value)
+
+
 def test_unknown_profile_from_flag(tmp_path: Path) -> None:
     err = error_of(GOOD, tmp_path, profile="qa")
     assert "unknown profile 'qa' (from --profile)" in str(err)
