@@ -55,7 +55,8 @@ exit codes:
 PROG = "chatkit-tui"
 
 # control characters, DEL, C1 and Unicode bidi overrides: shown escaped, never sent raw
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# a backslash too, so that the text "\x1b" and a real escape never print alike
+_UNSAFE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\"}
 
 
@@ -77,7 +78,11 @@ class ScriptError(Exception):
 
 
 def safe(text: str) -> str:
-    """Text from the API made safe for a terminal: controls escaped like ``\\x1b``."""
+    """Text from the API made safe for a terminal: controls escaped like ``\\x1b``.
+
+    Backslashes are doubled, so the escapes cannot be confused with text that looks
+    like one.
+    """
 
     def escape(match: re.Match[str]) -> str:
         ch = match.group()

@@ -118,6 +118,8 @@ def test_app_path_checks_the_config_before_starting(
 def test_safe_escapes_controls_and_bidi() -> None:
     assert safe("a\x1b[31mb\nc\td\x07\x9b\u202e") == "a\\x1b[31mb\\nc\\td\\x07\\x9b\\u202e"
     assert safe("plain — ünïcode 漢字") == "plain — ünïcode 漢字"
+    # the text \x1b[31m (four characters, then [31m) and a real escape print differently
+    assert safe(r"\x1b[31m") == r"\\x1b[31m" != safe("\x1b[31m")
 
 
 def test_cell_width_and_fit() -> None:
