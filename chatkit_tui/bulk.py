@@ -90,6 +90,7 @@ class BulkSummary:
     """429s that outlasted the client's retries (each one made the runner back off)."""
     lowest_concurrency: int = 0
     stopped: bool = False
+    """stop() left threads not attempted."""
 
     def of(self, outcome: Outcome) -> list[BulkResult]:
         return [r for r in self.results if r.outcome is outcome]
@@ -229,7 +230,9 @@ class BulkDelete:
                 BulkResult(thread_id, Outcome.NOT_ATTEMPTED, self._archived.get(thread_id))
             )
         self._pending.clear()
-        self.summary.stopped = self._stopping
+        # stopped means something was left undone: an escape after the last thread had
+        # started changes nothing
+        self.summary.stopped = self._stopping and bool(self.summary.not_attempted)
         self.summary.elapsed = time.perf_counter() - started
         self._progress()
         return self.summary

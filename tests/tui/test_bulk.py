@@ -178,7 +178,9 @@ async def test_rate_limited_server_is_waited_for_not_hammered(
 
 
 async def test_escape_stops_launching_new_deletes(make_server: MakeServer, tmp_path: Path) -> None:
-    server = make_server(seed=30, faults=Faults(latency_ms=150))
+    # a thread takes two round trips (read for the archive, DELETE): at 1 s each, the 4
+    # threads waiting for a free slot wait 2 s, long enough for q and escape on a busy CI
+    server = make_server(seed=30, faults=Faults(latency_ms=1000))
     app = make_app(server, archive_dir=tmp_path / "archive")
     async with app.run_test(size=(110, 40)) as pilot:
         tl = await loaded(pilot, app)

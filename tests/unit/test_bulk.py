@@ -192,3 +192,23 @@ def test_the_runner_never_imports_textual() -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["imported"] == names and report["textual"] == []
+
+
+async def test_a_stop_after_the_last_thread_started_is_not_a_stop(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    """Escape pressed once every thread is under way leaves nothing undone: not 'stopped'."""
+    ids = [t.id for t in local_server.store.list_threads(limit=3, order="desc").data]
+    async with AsyncChatKit(api_key="k", base_url=local_server.base_url) as client:
+
+        def stop_once_all_started(progress: BulkProgress) -> None:
+            if progress.in_flight == len(ids) and not bulk.stopping:
+                bulk.stop()
+
+        bulk = BulkDelete(
+            client, ids, archive_dir=tmp_path, concurrency=8, on_progress=stop_once_all_started
+        )
+        summary = await bulk.run()
+    assert bulk.stopping  # stop() was called
+    assert len(summary.deleted) == 3 and not summary.not_attempted
+    assert not summary.stopped
