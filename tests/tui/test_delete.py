@@ -159,3 +159,37 @@ async def test_read_only_removes_delete(local_server: BackgroundServer, tmp_path
         help_text = screen_text(app)
         assert "Read-only mode" in help_text and "main.refresh" in help_text
         assert "main.delete" not in help_text
+
+
+async def test_reading_a_thread_the_list_moving_underneath_does_not_swap_it(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    """80x24 (one pane at a time): o, r and d while reading act on the thread being read.
+
+    The list's cursor moved under the hidden view (o showed the oldest thread instead, and a
+    second d targeted a thread the user had not looked at)."""
+    from tests.tui.helpers import main_screen, thread_view, view_done
+
+    app = make_app(local_server, archive_dir=tmp_path / "archive")
+    async with app.run_test(size=(80, 24)) as pilot:
+        tl = await loaded(pilot, app)
+        await pilot.press("j", "j", "enter")
+        reading = tl.current
+        assert reading is not None
+        view = await view_done(pilot, app, reading.id)
+        assert view.has_focus
+        await pilot.press("o")  # the list reloads oldest first, its cursor on another thread
+        await wait_for(pilot, lambda: main_screen(app).order == "asc" and not tl.fetching)
+        await pilot.pause(0.4)  # past the debounce: nothing may swap the view now
+        assert tl.current is not None and tl.current.id != reading.id
+        assert thread_view(app).thread_id == reading.id
+        dialog = await _open_dialog(pilot, app)
+        assert dialog.thread.id == reading.id  # d deletes the thread on screen
+        await pilot.press("y")
+        await wait_for(pilot, lambda: not local_server.store.thread_exists(reading.id))
+        # the thread read is gone: back to the list, and the view follows its cursor
+        await wait_for(pilot, lambda: tl.has_focus, what="back in the list")
+        current = tl.current
+        assert current is not None
+        await view_done(pilot, app, current.id)
+        assert len(archived(tmp_path)) == 1

@@ -120,9 +120,8 @@ class BulkFlow(DeleteFlow):
     # --- export --------------------------------------------------------------------------
 
     def action_export(self) -> None:
-        view = self.query_one("#view")
-        thread = getattr(view, "thread", None) if view.has_focus else self.thread_list.current
-        if not isinstance(thread, Thread):
+        thread = self.selected_thread
+        if thread is None:
             self.chatkit.notify(
                 "No thread selected to export.", title="Export", severity="warning", markup=False
             )

@@ -18,6 +18,7 @@ from chatkit_tui.tui.render import one_line, thread_title
 from chatkit_tui.tui.screens.base import ChatKitScreen
 from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
 from chatkit_tui.tui.widgets.thread_list import ThreadList
+from chatkit_tui.tui.widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
     pass
@@ -41,10 +42,20 @@ class DeleteFlow(ChatKitScreen):
             return False
         return True
 
+    @property
+    def selected_thread(self) -> Thread | None:
+        """The thread the user is looking at: the open one while the thread view has the
+        focus (the list may have moved under it), else the list's cursor row."""
+        view = self.query_one("#view", ThreadView)
+        return view.thread if view.has_focus else self.thread_list.current
+
+    def thread_gone(self, thread_id: str) -> None:
+        """``thread_id`` was deleted (or found gone); the subclass updates what shows it."""
+
     def action_delete(self) -> None:
         if self.chatkit.read_only:
             return
-        thread = self.thread_list.current
+        thread = self.selected_thread
         if thread is None:
             return
 
@@ -95,6 +106,7 @@ class DeleteFlow(ChatKitScreen):
             text = f"Deleted “{title}” ({one_line(message.thread.id)})."
         where = f"Archived to {message.path}" if message.path else "Nothing to archive."
         self.chatkit.notify(f"{text}\n{where}", title="Thread deleted", markup=False)
+        self.thread_gone(message.thread.id)
 
     def on_delete_failed(self, message: DeleteFailed) -> None:
         thread = message.thread

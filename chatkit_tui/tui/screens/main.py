@@ -186,10 +186,17 @@ class MainScreen(BulkFlow):
 
     @on(ThreadList.Highlighted, "#threads")
     def highlighted(self, message: ThreadList.Highlighted) -> None:
+        if self.view.has_focus and self.view.thread is not None:
+            # the user is reading a thread: a reload, a flipped order or a delete moves the
+            # list's cursor but does not swap the thread out from under them (escape does)
+            return
+        self._open_soon(message.thread)
+
+    def _open_soon(self, thread: Thread | None) -> None:
+        """Show ``thread`` in the view after the debounce (a held key sends one request)."""
         self.workers.cancel_group(self, "items")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
         if self._debounce is not None:
             self._debounce.stop()
-        thread = message.thread
         self._debounce = self.set_timer(DEBOUNCE, lambda: self.open_in_view(thread))
 
     def open_in_view(self, thread: Thread | None) -> None:
@@ -241,6 +248,17 @@ class MainScreen(BulkFlow):
         if self.thread_list.has_focus and self.clear_marks():
             return
         self._focus(self.thread_list)
+        self._follow_list()
+
+    def _follow_list(self) -> None:
+        """Back in the list: the view shows the cursor's thread again (it may have moved)."""
+        current = self.thread_list.current
+        if (current.id if current else None) != self.view.thread_id:
+            self._open_soon(current)
+
+    def thread_gone(self, thread_id: str) -> None:
+        if self.view.thread_id == thread_id and self.view.has_focus:
+            self.action_back()  # the thread being read was deleted: back to the list
 
     def _focus(self, widget: ThreadList | ThreadView) -> None:
         """Show the pane of ``widget`` (narrow layout: one pane at a time) and focus it."""
@@ -322,7 +340,7 @@ class MainScreen(BulkFlow):
         self._update_status()
 
     def action_copy_id(self) -> None:
-        thread = self.view.thread if self.view.has_focus else self.thread_list.current
+        thread = self.selected_thread
         if thread is None:
             return
         self.chatkit.copy_to_clipboard(thread.id)
