@@ -87,7 +87,13 @@ def parse_state_value(text: str) -> StateValue:
 
 
 def parse_state_variables(lines: str | Iterable[str]) -> dict[str, StateValue]:
-    """``key = value`` lines (blank lines and ``#`` comments skipped) -> state variables."""
+    """``key = value`` lines (blank lines and ``#`` comments skipped) -> state variables.
+
+    ``lines`` is the form's text (errors name lines) or the ``--state`` values (errors
+    name the value: the third ``--state`` is "value 3").
+    """
+    # a form's text box numbers lines; repeated --state flags (a list) number values
+    where, syntax = ("line", "key = value") if isinstance(lines, str) else ("value", "key=value")
     items = lines.splitlines() if isinstance(lines, str) else list(lines)
     result: dict[str, StateValue] = {}
     problems: list[str] = []
@@ -97,17 +103,17 @@ def parse_state_variables(lines: str | Iterable[str]) -> dict[str, StateValue]:
         key, sep, value = line.partition("=")
         key = key.strip()
         if not sep:
-            problems.append(f"line {number}: expected key = value, got {line.strip()!r}")
+            problems.append(f"{where} {number}: expected {syntax}, got {line.strip()!r}")
         elif not key:
-            problems.append(f"line {number}: the key is empty")
+            problems.append(f"{where} {number}: the key is empty")
         elif len(key) > MAX_STATE_KEY:
-            problems.append(f"line {number}: key longer than {MAX_STATE_KEY} characters")
+            problems.append(f"{where} {number}: key longer than {MAX_STATE_KEY} characters")
         elif key in result:
-            problems.append(f"line {number}: {key!r} is given twice")
+            problems.append(f"{where} {number}: {key!r} is given twice")
         else:
             parsed = parse_state_value(value)
             if isinstance(parsed, str) and len(parsed) > MAX_STATE_STRING:
-                problems.append(f"line {number}: value of {key!r} is longer than 10 MiB")
+                problems.append(f"{where} {number}: value of {key!r} is longer than 10 MiB")
             result[key] = parsed
     if len(result) > MAX_STATE_VARIABLES:
         problems.append(f"at most {MAX_STATE_VARIABLES} variables, got {len(result)}")

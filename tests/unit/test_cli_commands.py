@@ -386,7 +386,7 @@ def test_sessions_create_invalid_fields_send_nothing(capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "--expires-after must be between 1 and 600, got 900" in err
     assert "--rpm must be at least 1, got 0" in err
-    assert "--state line 1: expected key = value" in err
+    assert "--state value 1: expected key=value, got 'x'" in err
 
 
 def test_sessions_cancel_unknown_exits_3(
