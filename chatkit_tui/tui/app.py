@@ -109,7 +109,17 @@ class ChatKitApp(App[None]):
                     timeout=10,
                 )
             self.set_keymap(self.keymap_overrides)
+            self._warn_key_conflicts()
         self.push_screen(MainScreen())
+
+    def _warn_key_conflicts(self) -> None:
+        from chatkit_tui.tui.key_conflicts import conflict_warning
+
+        warning = conflict_warning(self.keymap_overrides)
+        if warning:
+            self.notify(
+                warning, title="Key binding conflict", severity="warning", markup=False, timeout=15
+            )
 
     @property
     def main_screen(self) -> MainScreen:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
+from chatkit_tui.tui.render import one_line, thread_title
+
 if TYPE_CHECKING:
     from chatkit_tui.tui.screens.main import MainScreen
 
@@ -78,12 +80,48 @@ class ThreadCommands(Provider):
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, help=help_text)
         ident = query.strip()
-        if ident and " " not in ident:
+        if not ident or " " in ident:
+            return
+        exact = False
+        for score, thread_id, title in _loaded_matches(main, ident):
+            exact = exact or thread_id == ident
+            name = f"Open thread {one_line(thread_id)} — {title}"
+            yield Hit(score, Content(name), partial(main.jump_to, thread_id), text=name)
+        if not exact:  # an id that is not loaded: fetched by id (ranked below loaded matches)
             name = f"Jump to thread {ident}"
             yield Hit(
                 0.9,
                 Content(name),
                 partial(main.jump_to, ident),
                 text=name,
-                help="open this thread id (loaded or not)",
+                help="fetch this thread id (not among the loaded threads)",
             )
+
+
+MAX_ID_MATCHES = 10
+_TITLE_WIDTH = 60
+
+
+def _loaded_matches(main: MainScreen, query: str) -> list[tuple[float, str, str]]:
+    """(score, id, title) of loaded threads whose id starts with, then contains, ``query``.
+
+    Scores sit above the raw jump's 0.9 so a loaded match is offered first.
+    """
+    needle = query.casefold()
+    prefix: list[tuple[str, str]] = []
+    inside: list[tuple[str, str]] = []
+    for thread in main.thread_list.threads:
+        found = thread.id.casefold().find(needle)
+        if found < 0:
+            continue
+        title = thread_title(thread)
+        if len(title) > _TITLE_WIDTH:
+            title = title[: _TITLE_WIDTH - 1] + "…"
+        (prefix if found == 0 else inside).append((thread.id, title))
+        if len(prefix) >= MAX_ID_MATCHES:
+            break
+    ranked = (prefix + inside)[:MAX_ID_MATCHES]
+    return [
+        ((0.99 if i < len(prefix) else 0.95) - i * 0.001, thread_id, title)
+        for i, (thread_id, title) in enumerate(ranked)
+    ]

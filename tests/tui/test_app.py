@@ -24,10 +24,13 @@ from chatkit_tui.tui.screens.main import MainScreen
 from chatkit_tui.tui.widgets.thread_list import ThreadList
 from chatkit_tui.tui.widgets.thread_view import ThreadView
 from tests.tui.helpers import (
+    HOSTILE_TITLE,
+    insert_thread,
     loaded,
     make_app,
     run_command,
     screen_text,
+    settled,
     thread_list,
     thread_view,
     view_done,
@@ -228,3 +231,49 @@ def test_demo_without_key_starts(tmp_path: Path) -> None:
         [sys.executable, "-m", "chatkit_tui"], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 2 and "OPENAI_API_KEY" in done.stderr
+
+
+def palette_prompts(app: ChatKitApp) -> list[str]:
+    from textual.command import CommandList
+
+    commands = app.screen.query_one(CommandList)
+    prompts = (str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count))
+    return [prompt.split("\n")[0] for prompt in prompts]  # without the help line
+
+
+async def test_palette_offers_loaded_threads_for_a_partial_id(
+    local_server: BackgroundServer,
+) -> None:
+    for n in (1, 2):
+        insert_thread(local_server, f"cthr_qa_part_{n}", title=HOSTILE_TITLE)
+    app = make_app(local_server)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settled(pilot, app)
+        await pilot.press("ctrl+p", *"qa_part")  # a substring of two loaded ids
+        await wait_for(pilot, lambda: "Jump to thread qa_part" in palette_prompts(app)[-1:])
+        heads = [p.split(" — ")[0] for p in palette_prompts(app)]
+        assert sorted(heads[:2]) == ["Open thread cthr_qa_part_1", "Open thread cthr_qa_part_2"]
+        assert heads[2] == "Jump to thread qa_part"  # the raw jump comes after them
+        for _ in "qa_part":
+            await pilot.press("backspace")
+        await pilot.press(*"cthr_qa_pa")  # a prefix
+        await wait_for(pilot, lambda: "Jump to thread cthr_qa_pa" in palette_prompts(app)[-1:])
+        prompts = palette_prompts(app)
+        assert [p.split(" — ")[0] for p in prompts].index("Jump to thread cthr_qa_pa") == 2
+        assert "[@click=app.quit]Click[/] ␛[31mred" in prompts[0]  # literally, no markup
+        first = prompts[0].split(" — ")[0].removeprefix("Open thread ")
+        await pilot.press("enter")
+        await view_done(pilot, app, first)
+        current = thread_list(app).current
+        assert current is not None and current.id == first
+
+
+async def test_palette_jumps_to_an_id_that_is_not_loaded(local_server: BackgroundServer) -> None:
+    app = make_app(local_server)
+    async with app.run_test(size=(120, 30)) as pilot:
+        tl = await settled(pilot, app)
+        insert_thread(local_server, "cthr_qa_old", title="an old one")  # after the list loaded
+        assert "cthr_qa_old" not in {t.id for t in tl.threads}
+        await run_command(pilot, app, "cthr_qa_old", "Jump to thread cthr_qa_old")
+        await view_done(pilot, app, "cthr_qa_old")
+        assert "an old one" in screen_text(app)

@@ -1,4 +1,4 @@
-"""Export (e, the palette) and the config file's keys and theme, end to end in the app."""
+"""Export (e, the palette) and the config file's keys (remaps, conflicts) and theme, in the app."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from chatkit_tui.config import load_config
 from chatkit_tui.export import safe_filename
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
+from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
 from chatkit_tui.tui.screens.help import HelpScreen
 from tests.fixtures.server import BETA_HEADERS
 from tests.tui.helpers import fixed_now, loaded, make_app, notifications, screen_text, wait_for
@@ -120,3 +121,37 @@ async def test_unknown_theme_is_a_warning(local_server: BackgroundServer, tmp_pa
         await loaded(pilot, app)
         assert any("unknown theme 'no-such-theme'" in m for m in notifications(app))
         assert app.theme != "no-such-theme"
+
+
+async def test_a_remap_that_collides_is_kept_and_warned_about(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    app = app_from_config(local_server, '[keys]\n"main.delete" = "j"\n', tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tl = await loaded(pilot, app)
+        [warning] = [m for m in notifications(app) if "config [keys]" in m]
+        assert "j is bound to threads.down and main.delete in the thread list" in warning
+        assert "threads.down wins, so main.delete cannot be reached there" in warning
+        assert "view.down wins" in warning
+        await pilot.press("j")  # what the warning says: the list's binding wins
+        await wait_for(pilot, lambda: tl.cursor == 1, what="the cursor to move")
+        assert not isinstance(app.screen, ConfirmDeleteScreen)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = screen_text(app)
+        assert "Key conflicts from the config file's [keys]" in text
+        assert re.search(r"main\.delete\s+! j → threads\.down, view\.down", text)
+
+
+async def test_a_remap_onto_a_free_key_gives_no_conflict_warning(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    app = app_from_config(local_server, '[keys]\n"main.delete" = "x"\n', tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        assert not [m for m in notifications(app) if "config [keys]" in m]
+        await pilot.press("escape", "question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "Key conflicts" not in screen_text(app)

@@ -94,6 +94,30 @@ def all_binding_ids() -> set[str]:
     return ids
 
 
+def _lost_keys(keymap: Mapping[str, str]) -> dict[str, str]:
+    """Binding id -> a short note on the keys it loses to a remap (see key_conflicts)."""
+    from chatkit_tui.tui.key_conflicts import app_contexts, key_conflicts
+
+    winners: dict[str, dict[str, list[str]]] = {}  # loser -> key -> winners
+    for conflict in key_conflicts(app_contexts(), keymap) if keymap else []:
+        for loser in conflict.losers:
+            on_key = winners.setdefault(loser, {}).setdefault(key_label(conflict.key), [])
+            on_key.append(conflict.winner)
+    return {
+        loser: "; ".join(f"{key} → {', '.join(dict.fromkeys(w))}" for key, w in keys.items())
+        for loser, keys in winners.items()
+    }
+
+
+def _conflict_text(keymap: Mapping[str, str]) -> Text:
+    from chatkit_tui.tui.key_conflicts import app_contexts, key_conflicts
+
+    text = Text("Key conflicts from the config file's [keys] (marked ! below):", style="bold")
+    for conflict in key_conflicts(app_contexts(), keymap):
+        text.append(f"\n• {conflict.message()}", style="")
+    return text
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "Close", id="help.close"),
@@ -105,6 +129,7 @@ class HelpScreen(ModalScreen[None]):
         app: object = self.app  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
         keymap = app.keymap_overrides if isinstance(app, ChatKitApp) else {}
         read_only = app.read_only if isinstance(app, ChatKitApp) else False
+        lost = _lost_keys(keymap)
         tables: list[Table] = []
         for title, rows in help_sections(keymap, read_only=read_only):
             table = Table.grid(padding=(0, 2))
@@ -115,7 +140,10 @@ class HelpScreen(ModalScreen[None]):
             table.add_column(width=14)
             table.add_column(style="dim", no_wrap=True)
             for keys, description, binding_id in rows:
-                table.add_row(Text(keys), Text(description), Text(binding_id))
+                ident = Text(binding_id)
+                if binding_id in lost:
+                    ident.append(f"  ! {lost[binding_id]}", style="bold")
+                table.add_row(Text(keys), Text(description), ident)
             tables.append(table)
         notes = Text(
             "\nBinding ids can be remapped in the config file's [keys] table.\n"
@@ -131,6 +159,8 @@ class HelpScreen(ModalScreen[None]):
             if read_only:
                 title.append("  · Read-only mode: destructive bindings are removed")
             yield Static(title, id="help-title")
+            if lost:
+                yield Static(_conflict_text(keymap), id="help-conflicts")
             for table in tables:
                 yield Static(table, classes="help-section")
             yield Static(notes)

@@ -1,0 +1,160 @@
+"""Keys remapped in the config file's ``[keys]`` table that collide with another binding.
+
+Textual resolves a key by walking the binding chain from the focused widget up to its
+screen, then the app (a modal screen stops the walk: the app's bindings do not reach it).
+Within one table, a remapped key replaces the binding that had it (``apply_keymap``). So
+``"main.delete" = "j"`` silently loses to the thread list's ``threads.down``. This module
+finds such collisions from the binding tables alone (pure functions); the app warns once
+at start and the help screen lists them. The remap is never blocked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingsMap, BindingType
+from textual.keys import _normalize_key_list  # pyright: ignore[reportPrivateUsage]
+
+# what set_keymap does to a keymap's keys ("?" -> "question_mark"), so we compare the same
+normalize_keys = _normalize_key_list
+
+# one table of bindings, as Textual holds it: single key -> the bindings on that key
+Layer = Mapping[str, Sequence[Binding]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a set of tables is active at once; ``layers`` innermost (first to try) first."""
+
+    name: str
+    layers: tuple[Layer, ...]
+
+
+@dataclass(frozen=True)
+class KeyConflict:
+    key: str
+    winner: str  # the binding id (or description) that gets the key
+    losers: tuple[str, ...]  # bindings that can no longer be reached with the key
+    contexts: tuple[str, ...]  # where (e.g. "the thread list")
+    unreachable: tuple[str, ...]  # losers left with no key at all in some of those places
+
+    def message(self) -> str:
+        from chatkit_tui.tui.screens.help import key_label
+
+        where = " and ".join(self.contexts)
+        losers = ", ".join(self.losers)
+        key = key_label(self.key)
+        text = f"{key} is bound to {self.winner} and {losers} in {where}: {self.winner} wins"
+        if self.unreachable:
+            text += f", so {', '.join(self.unreachable)} cannot be reached there"
+        else:
+            text += f"; {losers} keeps its other keys"
+        return text + "."
+
+
+def layer(bindings: Iterable[BindingType]) -> Layer:
+    return BindingsMap(bindings).key_to_bindings
+
+
+def class_layer(cls: type) -> Layer:
+    """A widget or screen class's table with inherited bindings, as Textual merges them."""
+    merged: dict[str, list[Binding]] = {}
+    for base in reversed(cls.__mro__):
+        if not getattr(base, "_inherit_bindings", True):
+            merged.clear()
+        for key, bindings in layer(base.__dict__.get("BINDINGS", [])).items():
+            merged[key] = list(bindings)
+    return merged
+
+
+def _name(binding: Binding) -> str:
+    return binding.id or repr(binding.description or binding.action)
+
+
+def _claims(ctx: Context, keymap: Mapping[str, str]) -> dict[str, list[tuple[int, bool, str]]]:
+    """key -> (rank, remapped onto this key, binding name) for every binding on the key."""
+    claims: dict[str, list[tuple[int, bool, str]]] = {}
+    for index, table in enumerate(ctx.layers):
+        seen: set[str] = set()
+        for key, bindings in table.items():
+            for binding in bindings:
+                name = _name(binding)
+                rank = -1 if binding.priority else index  # priority bindings go first
+                remap = keymap.get(binding.id) if binding.id else None
+                if remap is None:
+                    claims.setdefault(key, []).append((rank, False, name))
+                elif name not in seen:
+                    seen.add(name)
+                    for new_key in (k.strip() for k in normalize_keys(remap).split(",")):
+                        if new_key:
+                            claims.setdefault(new_key, []).append((rank, True, name))
+    return claims
+
+
+def key_conflicts(contexts: Iterable[Context], keymap: Mapping[str, str]) -> list[KeyConflict]:
+    """Collisions involving a remapped key, merged across the contexts where they happen."""
+    found: dict[tuple[str, str, tuple[str, ...]], tuple[list[str], set[str]]] = {}
+    for ctx in contexts:
+        claims = _claims(ctx, keymap)
+        lost: dict[str, set[str]] = {}  # binding -> keys it lost here
+        results: list[tuple[str, str, tuple[str, ...]]] = []
+        for key, on_key in claims.items():
+            names = {name for _, _, name in on_key}
+            if len(names) < 2 or not any(remapped for _, remapped, _ in on_key):
+                continue
+            # innermost table first; within a table the remapped binding replaces the other
+            _, _, winner = min(on_key, key=lambda c: (c[0], not c[1]))
+            losers = tuple(sorted(names - {winner}))
+            for loser in losers:
+                lost.setdefault(loser, set()).add(key)
+            results.append((key, winner, losers))
+        for key, winner, losers in results:
+            where, dead = found.setdefault((key, winner, losers), ([], set()))
+            where.append(ctx.name)
+            for loser in losers:
+                keys = {k for k, on_key in claims.items() if any(n == loser for *_, n in on_key)}
+                if keys <= lost[loser]:
+                    dead.add(loser)
+    return [
+        KeyConflict(key, winner, losers, tuple(where), tuple(sorted(dead)))
+        for (key, winner, losers), (where, dead) in found.items()
+    ]
+
+
+def app_contexts() -> list[Context]:
+    """The app's real contexts: each screen with the widget that may have the focus."""
+    from chatkit_tui.tui.app import ChatKitApp
+    from chatkit_tui.tui.screens.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
+    from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
+    from chatkit_tui.tui.screens.help import HelpScreen
+    from chatkit_tui.tui.screens.main import MainScreen
+    from chatkit_tui.tui.screens.session_cancel import ConfirmCancelSessionScreen
+    from chatkit_tui.tui.screens.sessions import SessionScreen
+    from chatkit_tui.tui.widgets.thread_list import ThreadList
+    from chatkit_tui.tui.widgets.thread_view import ThreadView
+
+    app, main = class_layer(ChatKitApp), class_layer(MainScreen)
+    # modal screens stop the binding chain: the app's bindings do not reach them
+    return [
+        Context("the thread list", (class_layer(ThreadList), main, app)),
+        Context("the thread view", (class_layer(ThreadView), main, app)),
+        Context("the session panel", (class_layer(SessionScreen), app)),
+        Context("the delete dialog", (class_layer(ConfirmDeleteScreen),)),
+        Context("the delete-marked dialog", (class_layer(ConfirmBulkDeleteScreen),)),
+        Context("the delete-marked progress", (class_layer(BulkDeleteScreen),)),
+        Context("the cancel-session dialog", (class_layer(ConfirmCancelSessionScreen),)),
+        Context("the help screen", (class_layer(HelpScreen),)),
+    ]
+
+
+def conflict_warning(keymap: Mapping[str, str]) -> str | None:
+    """The notification for the app's start, or None when no remapped key collides."""
+    if not keymap:
+        return None
+    conflicts = key_conflicts(app_contexts(), keymap)
+    if not conflicts:
+        return None
+    lines = [f"config [keys]: {c.message()}" for c in conflicts]
+    lines.append("The remap is kept; pick another key in [keys] if that is not what you want.")
+    return "\n".join(lines)
