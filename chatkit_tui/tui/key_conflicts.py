@@ -10,14 +10,29 @@ at start and the help screen lists them. The remap is never blocked.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from textual.binding import Binding, BindingsMap, BindingType
-from textual.keys import _normalize_key_list  # pyright: ignore[reportPrivateUsage]
+from textual.keys import KEY_NAME_REPLACEMENTS
 
-# what set_keymap does to a keymap's keys ("?" -> "question_mark"), so we compare the same
-normalize_keys = _normalize_key_list
+
+def _key_name(key: str) -> str:
+    """A one-character key by name, as Textual names keys ("?" -> "question_mark")."""
+    if len(key) != 1 or key.isalnum():
+        return key
+    try:
+        name = unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:  # a control character has no name: Textual keeps it as it is
+        return key
+    return KEY_NAME_REPLACEMENTS.get(name, name)
+
+
+def normalize_keys(keys: str) -> str:
+    """What set_keymap does to a keymap's keys, so that we compare the same names."""
+    return ",".join(_key_name(key.strip()) for key in keys.split(","))
+
 
 # one table of bindings, as Textual holds it: single key -> the bindings on that key
 Layer = Mapping[str, Sequence[Binding]]

@@ -77,3 +77,9 @@ def test_the_apps_tables() -> None:
     warning = conflict_warning({"main.delete": "j"})
     assert warning is not None and "main.delete cannot be reached" in warning
     assert conflict_warning({"main.export": "x"}) is None
+
+
+def test_keys_are_named_as_textual_names_them() -> None:
+    from chatkit_tui.tui.key_conflicts import normalize_keys
+
+    assert normalize_keys("?, j,/,-,@,ctrl+x") == "question_mark,j,slash,minus,at,ctrl+x"
