@@ -59,6 +59,7 @@ def help_sections(
     from chatkit_tui.tui.screens.main import MainScreen
     from chatkit_tui.tui.screens.session_cancel import ConfirmCancelSessionScreen
     from chatkit_tui.tui.screens.sessions import SessionScreen
+    from chatkit_tui.tui.screens.user_filter import UserFilterScreen
     from chatkit_tui.tui.widgets.thread_list import ThreadList
     from chatkit_tui.tui.widgets.thread_view import ThreadView
 
@@ -71,6 +72,7 @@ def help_sections(
     if not read_only:
         sections.append(("Delete dialog", ConfirmDeleteScreen.BINDINGS))
         sections.extend(_bulk_sections())
+    sections.append(("User filter dialog (u)", UserFilterScreen.BINDINGS))
     sections.append(("Session panel (s)", SessionScreen.BINDINGS))
     if not read_only:
         sections.append(("Cancel-session dialog", ConfirmCancelSessionScreen.BINDINGS))
