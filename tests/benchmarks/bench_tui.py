@@ -105,7 +105,10 @@ def bench_startup(latency_ms: float = 0) -> tuple[Timings, Timings]:
     from chatkit_tui.server.faults import Faults
     from chatkit_tui.server.run import BackgroundServer
 
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "CHATKIT_TUI_CONFIG")}
+    # PYTHONDONTWRITEBYTECODE (set on the build machines) would make every run compile our
+    # modules from source, which no installed copy does: the warm-up writes .pyc files
+    dropped = ("NO_COLOR", "CHATKIT_TUI_CONFIG", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(
         TERM="xterm-256color",
         COLUMNS="120",
