@@ -22,12 +22,37 @@ import platformdirs
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.models import Thread, ThreadItem
 
 APP_NAME = "chatkit-tui"
+ITEMS_PAGE_SIZE = 100  # the API's largest page
 
 
 def default_archive_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME)) / "archive"
+
+
+async def fetch_thread(client: AsyncChatKit, thread_id: str) -> tuple[Thread, list[ThreadItem]]:
+    """The thread and all its items in reading order, through an AsyncChatKit client.
+
+    The thread and the first page of items are asked for at once (one round trip, not
+    two: a bulk delete archives every thread through here). The client's own error is
+    raised (a 404 stays a NotFoundError), and the other request is cancelled.
+    """
+
+    async def all_items() -> list[ThreadItem]:
+        pages = client.threads.list_items(thread_id, limit=ITEMS_PAGE_SIZE, order="asc")
+        return [item async for item in pages]
+
+    thread = asyncio.ensure_future(client.threads.retrieve(thread_id))
+    # an error of the thread request is read here if the items' error is the one raised
+    thread.add_done_callback(lambda task: task.cancelled() or task.exception())
+    try:
+        items = await all_items()
+    except BaseException:
+        thread.cancel()
+        raise
+    return await thread, items
 
 
 async def archive_thread(
@@ -38,7 +63,7 @@ async def archive_thread(
     Raises the client's errors (``ChatKitError``) when the thread or its items
     cannot be read, and ``OSError`` when the file cannot be written.
     """
-    from chatkit_tui.export import fetch_thread, thread_document  # not at the app's start-up
+    from chatkit_tui.export import thread_document  # not at the app's start-up
 
     thread, items = await fetch_thread(client, thread_id)
     document: dict[str, Any] = {

@@ -9,7 +9,6 @@ neutralised), and fenced blocks use a fence longer than any backtick run inside 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
+from chatkit_tui.client.decoding import to_builtins
 from chatkit_tui.client.models import (
     AssistantMessageItem,
     ClientToolCallItem,
@@ -34,14 +34,12 @@ from chatkit_tui.client.models import (
     UnknownItem,
     UserMessageItem,
     WidgetItem,
-    to_builtins,
 )
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
 
 APP_NAME = "chatkit-tui"
-ITEMS_PAGE_SIZE = 100  # the API's largest page
 
 # C0 and C1 control characters except tab and newline -> their visible "control pictures"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
@@ -377,31 +375,10 @@ def export_thread(
     return paths
 
 
-async def fetch_thread(client: AsyncChatKit, thread_id: str) -> tuple[Thread, list[ThreadItem]]:
-    """The thread and all its items in reading order, through an AsyncChatKit client.
-
-    The thread and the first page of items are asked for at once (one round trip, not
-    two: a bulk delete archives every thread through here). The client's own error is
-    raised (a 404 stays a NotFoundError), and the other request is cancelled.
-    """
-
-    async def all_items() -> list[ThreadItem]:
-        pages = client.threads.list_items(thread_id, limit=ITEMS_PAGE_SIZE, order="asc")
-        return [item async for item in pages]
-
-    thread = asyncio.ensure_future(client.threads.retrieve(thread_id))
-    # an error of the thread request is read here if the items' error is the one raised
-    thread.add_done_callback(lambda task: task.cancelled() or task.exception())
-    try:
-        items = await all_items()
-    except BaseException:
-        thread.cancel()
-        raise
-    return await thread, items
-
-
 async def export_thread_by_id(
     client: AsyncChatKit, thread_id: str, directory: Path | None = None
 ) -> ExportPaths:
+    from chatkit_tui.archive import fetch_thread
+
     thread, items = await fetch_thread(client, thread_id)
     return export_thread(thread, items, directory)

@@ -9,6 +9,7 @@ from urllib.parse import quote
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from chatkit_tui.client.decoding import decode_item_page, decode_thread, decode_thread_page, encode
 from chatkit_tui.client.models import (
     ChatkitConfigurationParam,
     ChatSession,
@@ -22,10 +23,6 @@ from chatkit_tui.client.models import (
     ThreadItem,
     ThreadPage,
     WorkflowParam,
-    decode_item_page,
-    decode_thread,
-    decode_thread_page,
-    encode,
 )
 from chatkit_tui.client.pages import AsyncPager, Params
 

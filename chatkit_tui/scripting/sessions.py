@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from chatkit_tui.client.models import ChatSession, encode
+from chatkit_tui.client.decoding import encode
+from chatkit_tui.client.models import ChatSession
 from chatkit_tui.scripting.common import (
     EXIT_OK,
     EXIT_USAGE,

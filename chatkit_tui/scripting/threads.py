@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chatkit_tui.client.decoding import encode
 from chatkit_tui.client.models import (
     AssistantMessageItem,
     ClientToolCallItem,
@@ -17,7 +18,6 @@ from chatkit_tui.client.models import (
     UnknownItem,
     UserMessageItem,
     WidgetItem,
-    encode,
 )
 from chatkit_tui.scripting.common import (
     EXIT_API_ERROR,

@@ -53,7 +53,7 @@ from openai.pagination import AsyncConversationCursorPage  # noqa: E402
 from openai.types.beta.chatkit.chatkit_thread import ChatKitThread  # noqa: E402
 from openai.types.beta.chatkit.chatkit_thread_item_list import Data  # noqa: E402
 
-from chatkit_tui.client import models as m  # noqa: E402
+from chatkit_tui.client import decoding as d  # noqa: E402
 from tests.fixtures import samples  # noqa: E402
 
 THREADS_URL = "https://api.openai.com/v1/chatkit/threads"
@@ -134,7 +134,7 @@ async def main() -> None:
         (
             "threads page (100)",
             threads_body,
-            lambda: m.decode_thread_page(threads_body),
+            lambda: d.decode_thread_page(threads_body),
             AsyncConversationCursorPage[ChatKitThread],
             ChatKitThread,
             THREADS_URL,
@@ -142,7 +142,7 @@ async def main() -> None:
         (
             "items page (100, 6 types)",
             items_body,
-            lambda: m.decode_item_page(items_body),
+            lambda: d.decode_item_page(items_body),
             AsyncConversationCursorPage[Data],  # pyright: ignore[reportInvalidTypeArguments]
             cast(Any, Data),
             ITEMS_URL,

@@ -149,7 +149,8 @@ def make_threads(count: int, start: int = 0):  # type: ignore[no-untyped-def]
     """Threads decoded from JSON pages, as the client produces them."""
     import msgspec
 
-    from chatkit_tui.client.models import Thread, decode_thread_page
+    from chatkit_tui.client.decoding import decode_thread_page
+    from chatkit_tui.client.models import Thread
 
     threads: list[Thread] = []
     for base in range(start, start + count, PAGE):

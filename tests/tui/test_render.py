@@ -7,12 +7,8 @@ import io
 import pytest
 from rich.console import Console, RenderableType
 
-from chatkit_tui.client.models import (
-    ClosedStatus,
-    Thread,
-    UnknownItem,
-    decode_item,
-)
+from chatkit_tui.client.decoding import decode_item
+from chatkit_tui.client.models import ClosedStatus, Thread, UnknownItem
 from chatkit_tui.tui import render, render_items
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from chatkit_tui.client.models import encode
+from chatkit_tui.client.decoding import encode
 from chatkit_tui.session_params import (
     SessionFields,
     SessionParamsError,

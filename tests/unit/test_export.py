@@ -14,6 +14,7 @@ from pathlib import Path
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from chatkit_tui.client.decoding import decode_item
 from chatkit_tui.client.models import (
     AssistantMessageItem,
     Attachment,
@@ -35,7 +36,6 @@ from chatkit_tui.client.models import (
     UrlAnnotationSource,
     UserMessageItem,
     WidgetItem,
-    decode_item,
 )
 from chatkit_tui.export import (
     code_span,
