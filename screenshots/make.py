@@ -143,7 +143,25 @@ def to_png(svg: Path) -> Path | None:
     return png
 
 
+class _FixedSecrets:
+    """Session ids and client secrets that are the same on every run (stable images)."""
+
+    made = 0
+
+    @classmethod
+    def token_hex(cls, n: int) -> str:
+        cls.made += 1  # one per session: ids must differ within a run
+        return f"{cls.made:04x}" + "5e55" * (n // 2 - 2)
+
+    @staticmethod
+    def token_urlsafe(n: int) -> str:
+        return "Scr33nsh0t-" + "x" * 26 + "Qk7Z"
+
+
 def main() -> int:
+    import chatkit_tui.server.sessions
+
+    chatkit_tui.server.sessions.secrets = _FixedSecrets  # type: ignore[assignment]
     with BackgroundServer(db=":memory:", seed=300) as server:
         SERVER.append(server)
         server.store.clock = lambda: NOW  # sessions expire (and count down) on the app's clock
