@@ -16,6 +16,7 @@ from chatkit_tui.tui.screens.bulk import BulkDeleteScreen, ConfirmBulkDeleteScre
 from chatkit_tui.tui.screens.help import HelpScreen
 from chatkit_tui.tui.screens.main import MainScreen
 from chatkit_tui.tui.widgets.thread_list import ThreadList
+from tests.fixtures.server import fail_deletes
 from tests.tui.helpers import loaded, make_app, notifications, screen_text, wait_for
 
 MakeServer = Callable[..., BackgroundServer]
@@ -136,14 +137,7 @@ async def test_failures_stay_marked_and_the_summary_gives_reasons(
         ids = await mark(pilot, tl, 6)
         gone, broken = ids[0], set(ids[1:3])
         store.delete_thread(gone)  # someone else deleted it: 404
-        real_delete = store.delete_thread
-
-        def delete(thread_id: str) -> bool:
-            if thread_id in broken:
-                raise RuntimeError("disk on fire")  # the server answers 500
-            return real_delete(thread_id)
-
-        store.delete_thread = delete  # type: ignore[method-assign]
+        fail_deletes(local_server, broken)
         await confirm_dialog(pilot, app)
         await run_to_summary(pilot, app, "6")
         text = screen_text(app)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +14,8 @@ from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.client.errors import RateLimitError
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.run import BackgroundServer
-from tests.unit.test_import_hygiene import PROBE, REPO
+from tests.fixtures.server import fail_deletes
+from tests.unit.test_import_hygiene import probe_imports
 
 MakeServer = Callable[..., BackgroundServer]
 
@@ -81,14 +80,7 @@ async def test_404_is_already_gone_and_500_is_a_failure_with_its_reason(
     gone, broken = ids[:2], set(ids[2:4])
     for thread_id in gone:
         store.delete_thread(thread_id)  # someone else deleted these
-    real_delete = store.delete_thread
-
-    def delete(thread_id: str) -> bool:
-        if thread_id in broken:
-            raise RuntimeError("disk on fire")  # the server answers 500
-        return real_delete(thread_id)
-
-    store.delete_thread = delete  # type: ignore[method-assign]
+    fail_deletes(local_server, broken)
     async with client_for(local_server) as client:
         summary = await BulkDelete(client, ids, archive_dir=tmp_path / "archive").run()
     by_id = {r.thread_id: r for r in summary.results}
@@ -182,15 +174,7 @@ def test_rate_window_must_be_positive() -> None:
 def test_the_runner_never_imports_textual() -> None:
     """bulk.py (with archive and export) runs in the benchmark and scripts without Textual."""
     names = ["chatkit_tui.bulk", "chatkit_tui.archive", "chatkit_tui.export"]
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(names)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = probe_imports(names)
     assert report["imported"] == names and report["textual"] == []
 
 

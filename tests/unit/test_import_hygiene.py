@@ -29,6 +29,19 @@ print(json.dumps({
 """
 
 
+def probe_imports(names: list[str]) -> dict[str, list[str]]:
+    """Import ``names`` in a fresh interpreter: which were imported, which Textual modules came."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(names)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def _modules(package: object) -> list[str]:
     path: list[str] = list(package.__path__)  # type: ignore[attr-defined]
     prefix = package.__name__ + "."  # type: ignore[attr-defined]
@@ -39,15 +52,7 @@ def test_client_and_server_never_import_textual() -> None:
     names = ["chatkit_tui.client", "chatkit_tui.server"]
     names += _modules(chatkit_tui.client) + _modules(chatkit_tui.server)
     assert "chatkit_tui.client.client" in names  # the walk really finds modules
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(names)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    report = probe_imports(names)
     assert report["imported"] == names
     assert report["textual"] == [], f"Textual was imported: {report['textual'][:5]}"
 
