@@ -207,12 +207,12 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
         worker: Worker[object] = event.worker  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
         if event.state != WorkerState.ERROR or self.runner is None or self.summary is not None:
             return
-        from chatkit_tui.bulk import describe
+        from chatkit_tui.tui.app import describe_error
 
         summary = self.runner.summary  # what was done before the failure
         self.post_message(BulkFinished(summary))
         self.notify(
-            f"The bulk delete stopped on an error: {describe(worker.error or Exception())}",
+            f"The bulk delete stopped on an error: {describe_error(worker.error or Exception())}",
             title="Bulk delete",
             severity="error",
             markup=False,
