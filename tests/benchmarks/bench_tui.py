@@ -5,7 +5,9 @@
    Goal: under 150 MB.
 2. Process start to first rows painted (on a pseudo-terminal, against the local server)
    vs a bare Textual app painting one line, in turns, wall and CPU time. Goal: at most
-   1.5x. Then the same with 300 ms of server latency: how much of it reaches the user.
+   1.5x. Beside them the floor of the stack: the bare app after importing httpx and
+   fetching the first page. Then the same with 300 ms of server latency: how much of it
+   reaches the user.
 3. CPU cost of appending a 100-thread page and of a cursor move with 0, 10k and 100k
    threads loaded: our Line-API ThreadList vs Textual's DataTable. Goal: append at 100k
    within 1.5x of append at 0; a cursor move under 10 ms.
@@ -44,6 +46,26 @@ class Bare(App):
         yield Static("bare-app-ready")
 Bare().run()
 """
+
+# The least any app on this stack pays before its first row: the bare app, after importing
+# httpx and fetching the same first page with a default AsyncClient (one GET). No msgspec,
+# no decoding, no screen of its own: if this alone is over the goal, no app built on
+# Textual + httpx can meet it on this machine.
+FLOOR_APP = (
+    """
+import asyncio, httpx
+async def first_page(url):
+    async with httpx.AsyncClient() as client:
+        response = await client.get(
+            url + "/chatkit/threads",
+            params={"limit": 100, "order": "desc"},
+            headers={"Authorization": "Bearer bench", "OpenAI-Beta": "chatkit_beta=v1"},
+        )
+        response.raise_for_status()
+asyncio.run(first_page(BASE_URL))
+"""
+    + BARE_APP
+)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -94,12 +116,12 @@ def time_to_paint(
 Timings = list[tuple[float, float]]
 
 
-def bench_startup(latency_ms: float = 0) -> tuple[Timings, Timings]:
-    """(ours, bare): STARTUP_RUNS runs of each, taken in turns, after one warm-up of each.
+def bench_startup(latency_ms: float = 0) -> dict[str, Timings]:
+    """{"ours", "bare", "floor"}: STARTUP_RUNS runs of each, in turns, after a warm-up of each.
 
-    Both run under the same conditions: the local server is up in this process for
-    both, each run is one pair (ours, then bare) so load on a shared machine hits
-    both alike, and the warm-ups (.pyc files, page cache) are not counted. No user
+    All run under the same conditions: the local server is up in this process for
+    all, each run is one round (ours, bare, floor) so load on a shared machine hits
+    them alike, and the warm-ups (.pyc files, page cache) are not counted. No user
     config is read (XDG_CONFIG_HOME is an empty directory).
     """
     from chatkit_tui.server.faults import Faults
@@ -125,17 +147,21 @@ def bench_startup(latency_ms: float = 0) -> tuple[Timings, Timings]:
         env["XDG_CONFIG_HOME"] = config_home
         first = server.store.list_threads(limit=1, order="desc").data[0]
         marker = (first.title or "Untitled")[:12].encode()
-        ours_argv = [sys.executable, "-m", "chatkit_tui", "--base-url", server.base_url]
-        bare_argv = [sys.executable, "-c", BARE_APP]
-        ours: Timings = []
-        bare: Timings = []
+        programs = {
+            "ours": ([sys.executable, "-m", "chatkit_tui", "--base-url", server.base_url], marker),
+            "bare": ([sys.executable, "-c", BARE_APP], b"bare-app-ready"),
+            "floor": (
+                [sys.executable, "-c", FLOOR_APP.replace("BASE_URL", repr(server.base_url))],
+                b"bare-app-ready",
+            ),
+        }
+        timings: dict[str, Timings] = {name: [] for name in programs}
         for run in range(STARTUP_RUNS + 1):
-            o = time_to_paint(ours_argv, marker, env)
-            b = time_to_paint(bare_argv, b"bare-app-ready", env)
-            if run:  # the first pair is the warm-up
-                ours.append(o)
-                bare.append(b)
-    return ours, bare
+            for name, (argv, wanted) in programs.items():
+                timing = time_to_paint(argv, wanted, env)
+                if run:  # the first round is the warm-up
+                    timings[name].append(timing)
+    return timings
 
 
 def median_ms(timings: Timings, which: int) -> float:
@@ -275,9 +301,9 @@ def report_memory() -> None:
 
 
 def report_startup() -> None:
-    ours, bare = bench_startup()
-    o, b = median_ms(ours, 0), median_ms(bare, 0)
-    oc, bc = median_ms(ours, 1), median_ms(bare, 1)
+    timings = bench_startup()
+    o, b, f = (median_ms(timings[name], 0) for name in ("ours", "bare", "floor"))
+    oc, bc, fc = (median_ms(timings[name], 1) for name in ("ours", "bare", "floor"))
     print(
         "2. process start -> first rows painted (pty, local server, 120x40; "
         f"medians of {STARTUP_RUNS} runs each, taken in turns after a warm-up)"
@@ -289,8 +315,13 @@ def report_startup() -> None:
     print(
         f"   CPU:  chatkit-tui {oc:5.0f} ms   bare Textual app {bc:5.0f} ms   ratio {oc / bc:.2f}x"
     )
-    slow, slow_bare = bench_startup(LATENCY_MS)
-    s, sb = median_ms(slow, 0), median_ms(slow_bare, 0)
+    print(
+        f"   floor (bare app + import httpx + one GET of the first page): wall {f:5.0f} ms "
+        f"= {f / b:.2f}x bare, CPU {fc:5.0f} ms = {fc / bc:.2f}x bare; "
+        f"chatkit-tui = {o / f:.2f}x the floor (wall), {oc / fc:.2f}x (CPU)"
+    )
+    slow = bench_startup(LATENCY_MS)
+    s, sb = median_ms(slow["ours"], 0), median_ms(slow["bare"], 0)
     print(
         f"   with {LATENCY_MS:.0f} ms server latency: chatkit-tui {s:5.0f} ms "
         f"(bare {sb:.0f} ms, ratio {s / sb:.2f}x): the latency adds {s - o:+.0f} ms "
