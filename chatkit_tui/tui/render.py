@@ -219,3 +219,14 @@ def thread_header(thread: Thread, now: float) -> Text:
         if i < len(rows) - 1:
             text.append("\n")
     return text
+
+
+def paging_row(stopped: str | None, fetching: bool, has_more: bool, *, filtered: bool) -> str:
+    """The thread list's last row while it pages: why it stopped, or that more is coming."""
+    if stopped:
+        return f"  ⚠ {stopped}"
+    if has_more and filtered and not fetching:
+        return "  ⋯ more threads on the server: the / filter searches loaded ones"
+    if has_more or fetching:
+        return "  ⋯ loading more threads…"
+    return ""

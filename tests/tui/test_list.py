@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
+
 from chatkit_tui.server.run import BackgroundServer
 from tests.tui.helpers import loaded, make_app, screen_text, settled, thread_list, wait_for
 
@@ -230,3 +232,56 @@ async def test_paging_down_at_100ms_latency_never_waits_at_the_end(
                 waits += 1
         assert tl.cursor > 400  # it went far
         assert waits == 0  # and never sat on the last loaded row waiting for a page
+
+
+async def test_down_keys_pressed_past_the_loaded_rows_are_made_good_when_the_page_arrives(
+    make_server: Callable[..., BackgroundServer],
+) -> None:
+    """A burst of keys (a held key over a slow SSH link) is not cut short at a page end."""
+    from chatkit_tui.server.faults import Faults
+
+    server = make_server(seed=500, faults=Faults(latency_ms=1000))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await settled(pilot, app)
+        count = len(tl.threads)
+        # as a terminal delivers a burst: every key posted at once (pilot.press waits for a
+        # screen update after each key, slower than the burst this is about)
+        for key in ["end", *["down"] * 30, "pagedown"]:
+            app.post_message(events.Key(key, None))
+        await wait_for(pilot, lambda: tl.cursor == count - 1, what="the burst")
+        await pilot.pause(0.1)
+        # the next page is still most of a second away: the cursor waits on the last loaded row
+        assert tl.fetching and tl.cursor == count - 1 and len(tl.threads) == count
+        target = count - 1 + 30 + tl.scrollable_content_region.height - 1
+        await wait_for(pilot, lambda: len(tl.threads) > count, what="the next page")
+        assert tl.cursor == target
+        assert tl.current is tl.threads[target]
+
+
+async def test_moving_up_or_leaving_the_list_drops_the_keys_pressed_past_its_end(
+    make_server: Callable[..., BackgroundServer],
+) -> None:
+    from chatkit_tui.server.faults import Faults
+
+    server = make_server(seed=500, faults=Faults(latency_ms=1000))
+    app = make_app(server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await settled(pilot, app)
+        count = len(tl.threads)
+        for key in ("end", "down", "down", "up"):  # up: the user stopped and went back
+            app.post_message(events.Key(key, None))
+        await wait_for(pilot, lambda: tl.cursor == count - 2, what="the burst")
+        assert tl.fetching and len(tl.threads) == count
+        await wait_for(pilot, lambda: len(tl.threads) > count, what="the next page")
+        await pilot.pause()
+        assert tl.cursor == count - 2
+        count = len(tl.threads)
+        for key in ("end", "down", "down", "enter"):  # into the thread view: stay on that thread
+            app.post_message(events.Key(key, None))
+        await wait_for(pilot, lambda: not tl.has_focus, what="the thread view")
+        opened = tl.current
+        assert tl.fetching and opened is tl.threads[count - 1]
+        await wait_for(pilot, lambda: len(tl.threads) > count, what="the page after")
+        await pilot.pause()
+        assert tl.current is opened

@@ -22,7 +22,14 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from chatkit_tui.client.models import Thread
-from chatkit_tui.tui.render import Columns, columns_for, fit, thread_cells, thread_matches
+from chatkit_tui.tui.render import (
+    Columns,
+    columns_for,
+    fit,
+    paging_row,
+    thread_cells,
+    thread_matches,
+)
 from chatkit_tui.tui.widgets import thread_list_messages as messages
 
 _ROLES = ("title", "untitled", "user", "locked", "closed", "active", "age", "id")
@@ -68,6 +75,7 @@ class ThreadList(ScrollView, can_focus=True):
         self._rows: list[int] | None = None  # indices into _threads when the / filter is on
         self._needle = ""
         self._cursor = 0
+        self._ahead = 0  # downward moves past the last loaded row, made good as pages arrive
         self._asked_for_more = False
         self.has_more = False
         self.fetching = False
@@ -122,6 +130,8 @@ class ThreadList(ScrollView, can_focus=True):
         self.has_more, self.fetching, self.stopped = has_more, fetching, stopped
         if not fetching:
             self._asked_for_more = False
+        if not has_more or stopped:
+            self._ahead = 0
         if changed:
             self._update_size()
             self.refresh_lines(self.row_count, 1)
@@ -133,6 +143,7 @@ class ThreadList(ScrollView, can_focus=True):
         self._threads = []
         self._rows = [] if self._needle else None
         self._cursor = 0
+        self._ahead = 0
         self._asked_for_more = False
         self.scroll_to(y=0, animate=False, immediate=True)
         self._update_size()
@@ -155,6 +166,8 @@ class ThreadList(ScrollView, can_focus=True):
         self.refresh()
         if was_empty and self.row_count:
             self.post_message(self.Highlighted(self, self.current))
+        if self._ahead:
+            self._move_down(0)  # keys pressed while this page was on its way
 
     def remove_thread(self, thread_id: str) -> int | None:
         """Remove ``thread_id``; return its index among loaded threads (to put it back)."""
@@ -243,6 +256,7 @@ class ThreadList(ScrollView, can_focus=True):
     # --- cursor ----------------------------------------------------------------------------
 
     def move_cursor(self, row: int) -> None:
+        self._ahead = 0
         count = self.row_count
         row = max(0, min(row, count - 1)) if count else 0
         old = self._cursor
@@ -272,8 +286,21 @@ class ThreadList(ScrollView, can_focus=True):
     def _page(self) -> int:
         return max((self.scrollable_content_region.height or 1) - 1, 1)
 
+    def _move_down(self, rows: int) -> None:
+        """Down ``rows``. Past the last loaded row, while the next page is on its way, the
+        rest is kept and made good when it arrives: a held key or a burst of keys over a
+        slow link is not cut short at the page boundary. Any other move drops it."""
+        target = self._cursor + self._ahead + rows
+        last = self.row_count - 1
+        self.move_cursor(target)
+        if target > last and self.has_more and not self.stopped and self._rows is None:
+            self._ahead = target - max(last, 0)
+
+    def on_blur(self) -> None:
+        self._ahead = 0  # the user went elsewhere (the thread view, a dialog): stay put
+
     def action_cursor_down(self) -> None:
-        self.move_cursor(self._cursor + 1)
+        self._move_down(1)
 
     def action_cursor_up(self) -> None:
         self.move_cursor(self._cursor - 1)
@@ -285,7 +312,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.move_cursor(self.row_count - 1)
 
     def action_page_down(self) -> None:
-        self.move_cursor(self._cursor + self._page())
+        self._move_down(self._page())
 
     def action_page_up(self) -> None:
         self.move_cursor(self._cursor - self._page())
@@ -360,16 +387,8 @@ class ThreadList(ScrollView, can_focus=True):
             assert thread is not None
             strip = self._render_row(thread, row == self._cursor, base)
         elif row == self.row_count and self._extra_rows():
-            if self.stopped:
-                text = f"  ⚠ {self.stopped}"
-            elif self.fetching:
-                text = "  ⋯ loading more threads…"
-            elif self.has_more and self._rows is not None:
-                text = "  ⋯ more threads on the server: the / filter searches loaded ones"
-            elif self.has_more:
-                text = "  ⋯ loading more threads…"
-            else:
-                text = ""
+            filtered = self._rows is not None
+            text = paging_row(self.stopped, self.fetching, self.has_more, filtered=filtered)
             strip = Strip([Segment(fit(text, width), base + self._style("loading"))])
         else:
             strip = Strip.blank(width, base)
