@@ -141,10 +141,9 @@ def app_contexts() -> list[Context]:
     """The app's real contexts: each screen with the widget that may have the focus."""
     from chatkit_tui.tui.app import ChatKitApp
     from chatkit_tui.tui.screens.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
-    from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
+    from chatkit_tui.tui.screens.confirm import ConfirmCancelSessionScreen, ConfirmDeleteScreen
     from chatkit_tui.tui.screens.help import HelpScreen
     from chatkit_tui.tui.screens.main import MainScreen
-    from chatkit_tui.tui.screens.session_cancel import ConfirmCancelSessionScreen
     from chatkit_tui.tui.screens.sessions import SessionScreen
     from chatkit_tui.tui.widgets.thread_list import ThreadList
     from chatkit_tui.tui.widgets.thread_view import ThreadView

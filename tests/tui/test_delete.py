@@ -35,7 +35,7 @@ async def test_delete_cancelled_by_escape_or_n(
         dialog = await _open_dialog(pilot, app)
         text = screen_text(app)
         assert thread.id in text and thread.user in text and "Delete this thread?" in text
-        assert dialog.focused is not None and dialog.focused.id == "cancel"
+        assert isinstance(dialog.focused, Button) and str(dialog.focused.label) == "Cancel (n)"
         await pilot.press("escape")
         await pilot.pause()
         await _open_dialog(pilot, app)
@@ -81,7 +81,7 @@ async def test_delete_button_confirms(local_server: BackgroundServer, tmp_path: 
         thread = tl.current
         assert thread is not None
         dialog = await _open_dialog(pilot, app)
-        dialog.query_one("#delete", Button).press()
+        dialog.query_one("#confirm", Button).press()
         await wait_for(pilot, lambda: not local_server.store.thread_exists(thread.id))
 
 

@@ -11,11 +11,12 @@ from collections.abc import Callable
 import pytest
 from rich.text import Text
 from textual.command import CommandList, CommandPalette
+from textual.widgets import Button
 
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
+from chatkit_tui.tui.screens.confirm import ConfirmCancelSessionScreen
 from chatkit_tui.tui.screens.help import HelpScreen, help_sections
-from chatkit_tui.tui.screens.session_cancel import ConfirmCancelSessionScreen
 from chatkit_tui.tui.screens.sessions import SessionScreen
 from chatkit_tui.tui.widgets.session_form import SessionForm
 from tests.tui.helpers import FIXED_NOW, loaded, notifications, screen_text, wait_for
@@ -45,7 +46,7 @@ async def test_cancel_confirmed_updates_list_detail_and_server(
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmCancelSessionScreen))
         dialog = app.screen
-        assert dialog.focused is not None and dialog.focused.id == "keep"
+        assert isinstance(dialog.focused, Button) and str(dialog.focused.label) == "Keep (n)"
         assert first.id in screen_text(app) and "Cancel this session?" in screen_text(app)
         await pilot.press("y")
         await wait_for(

@@ -1,4 +1,8 @@
-"""The delete confirmation: a typed modal that names what will be deleted."""
+"""Confirmation dialogs: a typed modal that names what is about to go, focus on the safe button.
+
+:class:`ConfirmScreen` is the shape (question, named fields, a warning, two buttons);
+each dialog says what it asks about and which keys answer it.
+"""
 
 from __future__ import annotations
 
@@ -12,53 +16,105 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from chatkit_tui.client.models import Thread
+from chatkit_tui.client.models import ChatSession, Thread
 from chatkit_tui.tui.render import one_line, thread_title
 
+BUTTON_KEYS: list[BindingType] = [
+    Binding("left,h", "app.focus_previous", "Previous button", show=False),
+    Binding("right,l", "app.focus_next", "Next button", show=False),
+]
 
-class ConfirmDeleteScreen(ModalScreen[bool]):
-    """``True`` to delete, ``False`` to keep. Focus starts on Cancel."""
+
+class ConfirmScreen(ModalScreen[bool]):
+    """``True`` to go ahead, ``False`` to leave things as they are. Focus starts on the
+    safe button; subclasses bind their keys to ``refuse`` and ``confirm``."""
+
+    def __init__(
+        self,
+        question: str,
+        fields: list[tuple[str, str]],
+        warning: str,
+        *,
+        refuse: str,
+        confirm: str,
+    ) -> None:
+        super().__init__()
+        self.question = question
+        self.fields = fields  # (label, value): values from the API, shown literally
+        self.warning = warning
+        self.refuse_label = refuse
+        self.confirm_label = confirm
+
+    def compose(self) -> ComposeResult:
+        body = Text(end="")
+        body.append(f"{self.question}\n\n", style="bold")
+        width = max(6, *(len(label) for label, _ in self.fields))  # labels right-aligned
+        for label, value in self.fields:
+            body.append(f"{label:>{width}}  ", style="dim")
+            body.append(value + "\n", style="bold")
+        body.append(f"\n{self.warning}", style="italic")
+        with Vertical(classes="confirm-dialog"):
+            yield Static(body, classes="confirm-body")
+            with Horizontal(classes="confirm-buttons"):
+                yield Button(self.refuse_label, id="refuse", variant="primary")
+                yield Button(self.confirm_label, id="confirm", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#refuse", Button).focus()
+
+    @on(Button.Pressed, "#refuse")
+    def action_refuse(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#confirm")
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+
+class ConfirmDeleteScreen(ConfirmScreen):
+    """Delete a thread? Names its title, id and user."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,n", "cancel", "Cancel", id="confirm.cancel"),
+        Binding("escape,n", "refuse", "Cancel", id="confirm.cancel"),
         Binding("y", "confirm", "Delete", id="confirm.delete"),
-        Binding("left,h", "app.focus_previous", "Previous button", show=False),
-        Binding("right,l", "app.focus_next", "Next button", show=False),
+        *BUTTON_KEYS,
     ]
 
     def __init__(self, thread: Thread) -> None:
-        super().__init__()
+        super().__init__(
+            "Delete this thread?",
+            [
+                ("title", thread_title(thread)),
+                ("id", one_line(thread.id)),
+                ("user", one_line(thread.user)),
+            ],
+            "It is archived first (thread and every item, as JSON in your data "
+            "directory), then deleted on the server.",
+            refuse="Cancel (n)",
+            confirm="Delete (y)",
+        )
         self.thread = thread
 
-    def compose(self) -> ComposeResult:
-        thread = self.thread
-        body = Text(end="")
-        body.append("Delete this thread?\n\n", style="bold")
-        for label, value in (
-            ("title", thread_title(thread)),
-            ("id", one_line(thread.id)),
-            ("user", one_line(thread.user)),
-        ):
-            body.append(f"{label:>6}  ", style="dim")
-            body.append(value + "\n", style="bold")
-        body.append(
-            "\nIt is archived first (thread and every item, as JSON in your data "
-            "directory), then deleted on the server.",
-            style="italic",
+
+class ConfirmCancelSessionScreen(ConfirmScreen):
+    """Cancel a ChatKit session? Names its id, user and workflow."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "refuse", "Keep session", id="cancel_session.keep"),
+        Binding("y", "confirm", "Cancel session", id="cancel_session.confirm"),
+        *BUTTON_KEYS,
+    ]
+
+    def __init__(self, session: ChatSession) -> None:
+        super().__init__(
+            "Cancel this session?",
+            [
+                ("id", one_line(session.id)),
+                ("user", one_line(session.user)),
+                ("workflow", one_line(session.workflow.id)),
+            ],
+            "Its client secret stops working at once; this cannot be undone.",
+            refuse="Keep (n)",
+            confirm="Cancel session (y)",
         )
-        with Vertical(id="confirm-dialog"):
-            yield Static(body, id="confirm-body")
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel (n)", id="cancel", variant="primary")
-                yield Button("Delete (y)", id="delete", variant="error")
-
-    def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
-
-    @on(Button.Pressed, "#cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    @on(Button.Pressed, "#delete")
-    def action_confirm(self) -> None:
-        self.dismiss(True)
+        self.session = session

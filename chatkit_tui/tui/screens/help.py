@@ -55,9 +55,8 @@ def help_sections(
     keymap: Mapping[str, str], *, read_only: bool
 ) -> list[tuple[str, list[tuple[str, str, str]]]]:
     from chatkit_tui.tui.app import ChatKitApp
-    from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
+    from chatkit_tui.tui.screens.confirm import ConfirmCancelSessionScreen, ConfirmDeleteScreen
     from chatkit_tui.tui.screens.main import MainScreen
-    from chatkit_tui.tui.screens.session_cancel import ConfirmCancelSessionScreen
     from chatkit_tui.tui.screens.sessions import SessionScreen
     from chatkit_tui.tui.screens.user_filter import UserFilterScreen
     from chatkit_tui.tui.widgets.thread_list import ThreadList

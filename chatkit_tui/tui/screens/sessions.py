@@ -24,7 +24,7 @@ from chatkit_tui.client.models import ChatSession, CreateSessionBody
 from chatkit_tui.session_params import create_kwargs
 from chatkit_tui.tui.render import one_line
 from chatkit_tui.tui.screens.base import ChatKitScreen
-from chatkit_tui.tui.screens.session_cancel import ConfirmCancelSessionScreen
+from chatkit_tui.tui.screens.confirm import ConfirmCancelSessionScreen
 from chatkit_tui.tui.widgets.session_form import SessionForm
 from chatkit_tui.tui.widgets.session_panel import SessionDetail, SessionList
 
