@@ -136,6 +136,8 @@ class ChatKitApp(App[None]):
         focuses the filter box, and ``refund`` to the list too, where nothing uses them.
         They were meant for the box: send them on.
         """
+        if not self.screen_stack:
+            return  # a key still queued while the app shuts down
         focused = self.focused
         if isinstance(focused, Input) and event.is_printable and event.character:
             focused.post_message(events.Key(event.key, event.character))

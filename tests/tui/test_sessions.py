@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual import events
 from textual.widgets import Input, TextArea
 
 from chatkit_tui.server.faults import Faults
@@ -83,6 +84,24 @@ async def test_create_by_keyboard_at_80x24_shows_every_field_and_masks_the_secre
         assert session.client_secret not in screen_text(app)
         assert app.focused is screen.session_list
         assert "Session created" in "".join(n.title for n in app._notifications)
+
+
+async def test_a_burst_of_keys_across_fields_lands_field_by_field(
+    local_server: BackgroundServer,
+) -> None:
+    """Keys delivered at once (a paste, a fast typist over SSH), tabs among them."""
+    app = session_app(local_server)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_panel(pilot, app)
+        for key in [*"u42", "tab", *"wf_s", "tab", *"1.2", "shift+tab"]:
+            character = key if len(key) == 1 else None
+            app.post_message(events.Key(key, character))
+        fields = [
+            screen.form.query_one(f"#field-{n}", Input) for n in ("user", "workflow", "version")
+        ]
+        await wait_for(pilot, lambda: fields[2].value == "1.2" and fields[1].has_focus)
+        assert [f.value for f in fields] == ["u42", "wf_s", "1.2"]
+        await pilot.pause()  # let the burst's last events drain before the app closes
 
 
 async def test_reveal_and_copy_the_secret(local_server: BackgroundServer) -> None:
