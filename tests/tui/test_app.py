@@ -123,7 +123,8 @@ async def test_escape_returns_from_the_view_and_tab_enters_it(
 async def test_read_only_badge_stays_on_screen_with_a_long_endpoint_at_80x24(
     local_server: BackgroundServer,
 ) -> None:
-    """The demo's label is 77 characters: READ-ONLY after it was cut off at 80 columns."""
+    """The demo's label is 77 characters: READ-ONLY after it was cut off at 80 columns.
+    What does not fit is cut with an ellipsis, so the cut shows."""
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.tui.screens.sessions import SessionScreen
 
@@ -136,7 +137,9 @@ async def test_read_only_badge_stays_on_screen_with_a_long_endpoint_at_80x24(
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SessionScreen), what="sessions")
         await pilot.pause()
-        assert "READ-ONLY" in screen_text(app)
+        top = screen_text(app).splitlines()[0]
+        assert "READ-ONLY" in top and top.rstrip().endswith("…")
+        assert f"local server {local_server.url}"[:20] in top
 
 
 def test_no_api_key_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
