@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatkit_tui.archive import archive_thread
-from chatkit_tui.client.errors import ChatKitError, NotFoundError, RateLimitError
+from chatkit_tui.client.errors import NotFoundError, RateLimitError, describe
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
@@ -122,17 +122,6 @@ class BulkSummary:
             if results:
                 parts.append(f"{label} {len(results)}")
         return ", ".join(parts)
-
-
-def describe(exc: BaseException) -> str:
-    """One line for a failure: the client's message (status, request id) or the OS error."""
-    if isinstance(exc, ChatKitError):
-        text = str(exc)
-    elif isinstance(exc, OSError):
-        text = f"{type(exc).__name__}: {exc}"
-    else:
-        text = f"unexpected {type(exc).__name__}: {exc}"
-    return " ".join(text.split())
 
 
 @dataclass(slots=True)

@@ -27,6 +27,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "UnprocessableEntityError",
+    "describe",
     "make_status_error",
     "redact",
 ]
@@ -259,3 +260,16 @@ def make_status_error(
         param=param,
         body=cast(object, body),
     )
+
+
+def describe(exc: BaseException) -> str:
+    """One line for any failure: the client's own message (status, request id), an OS
+    error with its type, anything else marked unexpected. Whitespace is folded; the
+    caller makes it safe for where it goes (a terminal cell, a script's stderr)."""
+    if isinstance(exc, ChatKitError):
+        text = str(exc)
+    elif isinstance(exc, OSError):
+        text = f"{type(exc).__name__}: {exc}"
+    else:
+        text = f"unexpected {type(exc).__name__}: {exc}"
+    return " ".join(text.split())

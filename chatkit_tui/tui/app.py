@@ -24,19 +24,17 @@ if TYPE_CHECKING:
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for a notification: the client's message (status, request id), plus a hint."""
-    from chatkit_tui.client.errors import AuthenticationError, ChatKitError
+    """One line for a notification: the client's wording (status, request id), a hint for
+    a 401, control characters made visible."""
+    from chatkit_tui.client.errors import AuthenticationError, describe
 
+    text = one_line(describe(exc))
     if isinstance(exc, AuthenticationError):
-        return (
-            f"{one_line(str(exc))} — set OPENAI_API_KEY to a valid API key "
+        text += (
+            " — set OPENAI_API_KEY to a valid API key "
             "(or a profile's key in the config file), or try chatkit-tui --demo"
         )
-    if isinstance(exc, ChatKitError):
-        return one_line(str(exc))
-    if isinstance(exc, OSError):
-        return one_line(f"{type(exc).__name__}: {exc}")
-    return one_line(f"unexpected {type(exc).__name__}: {exc}")
+    return text
 
 
 class ChatKitApp(App[None]):

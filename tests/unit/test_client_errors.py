@@ -78,6 +78,18 @@ async def test_a_non_json_error_body_is_kept_as_text(scripted_server: ScriptedSe
     assert str(caught.value) == "502 Server error: <html><body>502 Bad Gateway nginx</body></html>"
 
 
+async def test_describe_words_any_failure_on_one_line(scripted_server: ScriptedServer) -> None:
+    scripted_server.add(Reply(404, ERROR_BODY, headers={"x-request-id": "req_9"}))
+    async with make_client(scripted_server, max_retries=0) as client:
+        with pytest.raises(e.NotFoundError) as caught:
+            await client.threads.retrieve("cthr_x")
+    assert e.describe(caught.value) == str(caught.value)
+    assert "req_9" in e.describe(caught.value)
+    disk = OSError(28, "No space left on device")
+    assert e.describe(disk) == "OSError: [Errno 28] No space left on device"
+    assert e.describe(ValueError("bad\n  value")) == "unexpected ValueError: bad value"
+
+
 async def test_empty_and_problem_json_bodies(scripted_server: ScriptedServer) -> None:
     problem = {"type": "about:blank", "title": "Invalid request", "detail": "limit must be <= 100"}
     scripted_server.add(Reply(404, b""), Reply(422, problem))
