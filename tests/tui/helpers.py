@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
+from textual import events
 from textual.pilot import Pilot
 
 from chatkit_tui.client import AsyncChatKit
@@ -50,6 +51,13 @@ def make_app(
         keymap=keymap,
         ansi_color=ansi_color,
     )
+
+
+def burst(app: ChatKitApp, *keys: str) -> None:
+    """Post ``keys`` at once, as a terminal delivers a burst (a paste, a held key over a slow
+    link). ``pilot.press`` waits for a screen update after each key: not a burst."""
+    for key in keys:
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
 
 
 async def wait_for(

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from textual import events
-
 from chatkit_tui.server.run import BackgroundServer
-from tests.tui.helpers import loaded, make_app, screen_text, settled, thread_list, wait_for
+from chatkit_tui.tui.app import ChatKitApp
+from tests.tui.helpers import (
+    burst,
+    loaded,
+    make_app,
+    screen_text,
+    settled,
+    thread_list,
+    wait_for,
+)
 
 
 async def test_first_page_then_pages_until_has_more_is_false(
@@ -234,21 +241,22 @@ async def test_paging_down_at_100ms_latency_never_waits_at_the_end(
         assert waits == 0  # and never sat on the last loaded row waiting for a page
 
 
+def slow_app(make_server: Callable[..., BackgroundServer]) -> ChatKitApp:
+    """An app on 500 threads served a second late: a burst of keys outruns every page."""
+    from chatkit_tui.server.faults import Faults
+
+    return make_app(make_server(seed=500, faults=Faults(latency_ms=1000)))
+
+
 async def test_down_keys_pressed_past_the_loaded_rows_are_made_good_when_the_page_arrives(
     make_server: Callable[..., BackgroundServer],
 ) -> None:
     """A burst of keys (a held key over a slow SSH link) is not cut short at a page end."""
-    from chatkit_tui.server.faults import Faults
-
-    server = make_server(seed=500, faults=Faults(latency_ms=1000))
-    app = make_app(server)
+    app = slow_app(make_server)
     async with app.run_test(size=(100, 30)) as pilot:
         tl = await settled(pilot, app)
         count = len(tl.threads)
-        # as a terminal delivers a burst: every key posted at once (pilot.press waits for a
-        # screen update after each key, slower than the burst this is about)
-        for key in ["end", *["down"] * 30, "pagedown"]:
-            app.post_message(events.Key(key, None))
+        burst(app, "end", *["down"] * 30, "pagedown")
         await wait_for(pilot, lambda: tl.cursor == count - 1, what="the burst")
         await pilot.pause(0.1)
         # the next page is still most of a second away: the cursor waits on the last loaded row
@@ -262,23 +270,18 @@ async def test_down_keys_pressed_past_the_loaded_rows_are_made_good_when_the_pag
 async def test_moving_up_or_leaving_the_list_drops_the_keys_pressed_past_its_end(
     make_server: Callable[..., BackgroundServer],
 ) -> None:
-    from chatkit_tui.server.faults import Faults
-
-    server = make_server(seed=500, faults=Faults(latency_ms=1000))
-    app = make_app(server)
+    app = slow_app(make_server)
     async with app.run_test(size=(100, 30)) as pilot:
         tl = await settled(pilot, app)
         count = len(tl.threads)
-        for key in ("end", "down", "down", "up"):  # up: the user stopped and went back
-            app.post_message(events.Key(key, None))
+        burst(app, "end", "down", "down", "up")  # up: the user stopped and went back
         await wait_for(pilot, lambda: tl.cursor == count - 2, what="the burst")
         assert tl.fetching and len(tl.threads) == count
         await wait_for(pilot, lambda: len(tl.threads) > count, what="the next page")
         await pilot.pause()
         assert tl.cursor == count - 2
         count = len(tl.threads)
-        for key in ("end", "down", "down", "enter"):  # into the thread view: stay on that thread
-            app.post_message(events.Key(key, None))
+        burst(app, "end", "down", "down", "enter")  # into the thread view: stay on that thread
         await wait_for(pilot, lambda: not tl.has_focus, what="the thread view")
         opened = tl.current
         assert tl.fetching and opened is tl.threads[count - 1]

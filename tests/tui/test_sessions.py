@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import events
 from textual.widgets import Input, TextArea
 
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.render_sessions import MASK
 from chatkit_tui.tui.screens.sessions import SessionScreen
-from tests.tui.helpers import FIXED_NOW, notifications, screen_text, wait_for
+from tests.tui.helpers import FIXED_NOW, burst, notifications, screen_text, wait_for
 from tests.tui.session_helpers import (
     create,
     detail_text,
@@ -93,9 +92,7 @@ async def test_a_burst_of_keys_across_fields_lands_field_by_field(
     app = session_app(local_server)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_panel(pilot, app)
-        for key in [*"u42", "tab", *"wf_s", "tab", *"1.2", "shift+tab"]:
-            character = key if len(key) == 1 else None
-            app.post_message(events.Key(key, character))
+        burst(app, *"u42", "tab", *"wf_s", "tab", *"1.2", "shift+tab")
         fields = [
             screen.form.query_one(f"#field-{n}", Input) for n in ("user", "workflow", "version")
         ]
