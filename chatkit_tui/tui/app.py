@@ -8,12 +8,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.widgets import Input
 
 from chatkit_tui.tui.commands import ThreadCommands
+from chatkit_tui.tui.key_order import OrderedKeysApp
 from chatkit_tui.tui.render import one_line
 from chatkit_tui.tui.screens.main import MainScreen
 from chatkit_tui.tui.session_book import SessionBook
@@ -37,7 +36,7 @@ def describe_error(exc: BaseException) -> str:
     return text
 
 
-class ChatKitApp(App[None]):
+class ChatKitApp(OrderedKeysApp):
     """The operator's view of a ChatKit deployment."""
 
     TITLE = "chatkit-tui"
@@ -125,20 +124,6 @@ class ChatKitApp(App[None]):
             if isinstance(screen, MainScreen):
                 return screen
         raise LookupError("the main screen is not open")
-
-    def on_key(self, event: events.Key) -> None:
-        """A printable key that reached the app unused while a text box has the focus.
-
-        Keys are delivered to the widget focused when the app *read* them; in a burst
-        (a paste, a fast typist over SSH) ``/refund`` gives ``/`` to the list, which
-        focuses the filter box, and ``refund`` to the list too, where nothing uses them.
-        They were meant for the box: send them on.
-        """
-        if not self.screen_stack:
-            return  # a key still queued while the app shuts down
-        focused = self.focused
-        if isinstance(focused, Input) and event.is_printable and event.character:
-            focused.post_message(events.Key(event.key, event.character))
 
     def action_help(self) -> None:
         from chatkit_tui.tui.screens.help import HelpScreen  # not needed for the first frame

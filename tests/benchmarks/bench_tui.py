@@ -11,6 +11,8 @@
 3. CPU cost of appending a 100-thread page and of a cursor move with 0, 10k and 100k
    threads loaded: our Line-API ThreadList vs Textual's DataTable. Goal: append at 100k
    within 1.5x of append at 0; a cursor move under 10 ms.
+4. What keeping keys in order costs: a burst of down keys through the app with
+   ``key_order`` and with Textual's own dispatch.
 """
 
 from __future__ import annotations
@@ -351,11 +353,74 @@ def report_widgets() -> None:
     print("   goal: ThreadList append ratio <= 1.5x, cursor move < 10 ms\n")
 
 
-SECTIONS = {"memory": report_memory, "startup": report_startup, "widgets": report_widgets}
+# --- 4. a burst of keys ---------------------------------------------------------------------
+
+BURST = 99  # the rows of one page after the first: no paging during the burst
+BURST_RUNS = 5
+
+
+async def bench_burst(ordered: bool) -> float:
+    """Seconds from posting BURST down keys at once (as a terminal delivers a burst) to the
+    cursor reaching the last of them, on the real app and local server; ``ordered=False``
+    lets Textual hand the keys on as it reads them (App.on_event), as before key_order."""
+    from textual import events
+    from textual.app import App
+
+    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.server.run import BackgroundServer
+    from chatkit_tui.tui.app import ChatKitApp
+    from chatkit_tui.tui.widgets.thread_list import ThreadList
+
+    class Plain(ChatKitApp):
+        CSS_PATH = str(Path(sys.modules[ChatKitApp.__module__].__file__ or "").parent / "app.tcss")
+
+        async def on_event(self, event: events.Event) -> None:
+            await App.on_event(self, event)
+
+    with BackgroundServer(db=":memory:", seed=BURST + 1) as server:
+        client = AsyncChatKit(api_key="bench", base_url=server.base_url)
+        app = (ChatKitApp if ordered else Plain)(client, thread_page_size=BURST + 1)
+        async with client, app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            tl = app.main_screen.query_one("#threads", ThreadList)
+            while len(tl.threads) < BURST + 1 or tl.fetching:
+                await pilot.pause(0.05)
+            await pilot.pause(0.3)
+            t0 = time.perf_counter()
+            for _ in range(BURST):
+                app.post_message(events.Key("down", None))
+            while tl.cursor < BURST:  # noqa: ASYNC110 (a poll, 1 ms apart, is the measure)
+                await asyncio.sleep(0.001)
+            return time.perf_counter() - t0
+
+
+def report_keys() -> None:
+    print(
+        f"4. a burst of {BURST} down keys posted at once, to the cursor on the last "
+        f"(median of {BURST_RUNS}, in turns)"
+    )
+    ordered: list[float] = []
+    plain: list[float] = []
+    for _ in range(BURST_RUNS):
+        ordered.append(asyncio.run(bench_burst(True)))
+        plain.append(asyncio.run(bench_burst(False)))
+    o, p = statistics.median(ordered) * 1000, statistics.median(plain) * 1000
+    print(
+        f"   keys in order (key_order): {o:6.0f} ms = {o / BURST:.2f} ms a key   "
+        f"Textual's dispatch: {p:6.0f} ms = {p / BURST:.2f} ms a key   ratio {o / p:.2f}x\n"
+    )
+
+
+SECTIONS = {
+    "memory": report_memory,
+    "startup": report_startup,
+    "widgets": report_widgets,
+    "keys": report_keys,
+}
 
 
 def main(argv: list[str]) -> int:
-    """``bench_tui.py [memory] [startup] [widgets]``: the sections named, or all three."""
+    """``bench_tui.py [memory] [startup] [widgets] [keys]``: the sections named, or all."""
     unknown = [name for name in argv if name not in SECTIONS]
     if unknown:
         print(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}", file=sys.stderr)

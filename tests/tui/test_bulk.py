@@ -17,7 +17,7 @@ from chatkit_tui.tui.screens.help import HelpScreen
 from chatkit_tui.tui.screens.main import MainScreen
 from chatkit_tui.tui.widgets.thread_list import ThreadList
 from tests.fixtures.server import fail_deletes
-from tests.tui.helpers import loaded, make_app, notifications, screen_text, wait_for
+from tests.tui.helpers import burst, loaded, make_app, notifications, screen_text, wait_for
 
 MakeServer = Callable[..., BackgroundServer]
 
@@ -125,6 +125,23 @@ async def test_wrong_number_deletes_nothing_and_escape_cancels(
         assert any("Nothing was deleted" in m for m in notifications(app))
         assert all(local_server.store.thread_exists(i) for i in ids)
         assert tl.marked == set(ids) and len(tl.threads) == 30 and archived(tmp_path) == []
+
+
+async def test_a_count_typed_before_the_dialog_was_shown_deletes_nothing(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    """D, the number and enter in one burst: the dialog must be read before it is answered."""
+    app = make_app(local_server, archive_dir=tmp_path / "archive")
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        ids = await mark(pilot, tl, 3)
+        burst(app, "D", "3", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmBulkDeleteScreen))
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, ConfirmBulkDeleteScreen)  # still asking, the box empty
+        assert screen.query_one("#bulk-count", Input).value == ""
+        assert all(local_server.store.thread_exists(i) for i in ids) and archived(tmp_path) == []
 
 
 async def test_failures_stay_marked_and_the_summary_gives_reasons(

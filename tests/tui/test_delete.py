@@ -10,7 +10,7 @@ from textual.widgets import Button
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
 from chatkit_tui.tui.screens.help import HelpScreen
-from tests.tui.helpers import loaded, make_app, notifications, screen_text, wait_for
+from tests.tui.helpers import burst, loaded, make_app, notifications, screen_text, wait_for
 
 
 def archived(tmp_path: Path) -> list[Path]:
@@ -22,6 +22,24 @@ async def _open_dialog(pilot, app) -> ConfirmDeleteScreen:  # type: ignore[no-un
     await pilot.press("d")
     await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen), what="dialog")
     return app.screen
+
+
+async def test_a_y_typed_before_the_dialog_was_shown_does_not_delete(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    """d and y in one burst (bunched up by a slow link): the dialog must be read first."""
+    app = make_app(local_server, archive_dir=tmp_path / "archive")
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        thread = tl.current
+        assert thread is not None
+        burst(app, "d", "y", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen), what="dialog")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmDeleteScreen)  # still asking
+        assert local_server.store.get_thread(thread.id) is not None and not archived(tmp_path)
+        await pilot.press("y")  # read, then answered
+        await wait_for(pilot, lambda: local_server.store.get_thread(thread.id) is None)
 
 
 async def test_delete_cancelled_by_escape_or_n(

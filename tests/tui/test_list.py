@@ -186,6 +186,21 @@ async def test_slash_from_the_thread_view_at_80x24_shows_the_find_box(
         assert tl.has_focus and tl.current is not None and tl.current.id == target.id
 
 
+async def test_keys_after_enter_in_a_burst_scroll_the_thread_it_opened(
+    local_server: BackgroundServer,
+) -> None:
+    """enter then j at once: the j is for the thread view enter opened, not the list."""
+    app = make_app(local_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await settled(pilot, app)
+        first = tl.current
+        burst(app, "enter", "j", "j", "j")
+        view = app.main_screen.view
+        await wait_for(pilot, lambda: view.has_focus and view.thread_id is not None)
+        await pilot.pause(0.2)
+        assert tl.cursor == 0 and first is not None and view.thread_id == first.id
+
+
 async def test_keys_typed_ahead_of_the_filter_box_land_in_it(
     local_server: BackgroundServer,
 ) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -34,7 +34,10 @@ LISTED = 4  # threads named in the confirmation; the rest are counted
 
 
 class ConfirmBulkDeleteScreen(ModalScreen[bool]):
-    """``True`` only when the user typed the number of marked threads. Focus: the input."""
+    """``True`` only when the user typed the number of marked threads. Focus: the input.
+    Keys read before the dialog was shown are dropped (see :mod:`chatkit_tui.tui.key_order`)."""
+
+    drops_keys_typed_before_shown = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="bulk_confirm.cancel"),
@@ -79,7 +82,8 @@ class ConfirmBulkDeleteScreen(ModalScreen[bool]):
                     f"Delete {plural(count)}", id="bulk-delete", variant="error", compact=True
                 )
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
+        self.shown_at = event.time
         self.query_one("#bulk-count", Input).focus()
 
     @on(Button.Pressed, "#bulk-cancel")

@@ -75,11 +75,6 @@ class SessionScreen(ChatKitScreen):
         Binding("c", "cancel_session", "Cancel", id="sessions.cancel"),
         Binding("v", "reveal", "Reveal", id="sessions.reveal"),
         Binding("y", "copy_secret", "Copy secret", id="sessions.copy_secret"),
-        # priority: the focus moves when the app reads the key, not when the field it leaves
-        # gets round to it, so in a burst (a paste, a fast typist over SSH) the keys after
-        # a tab land in the next field instead of the one before it
-        Binding("tab", "app.focus_next", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
