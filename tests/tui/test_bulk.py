@@ -173,8 +173,10 @@ async def test_failures_stay_marked_and_the_summary_gives_reasons(
 async def test_rate_limited_server_is_waited_for_not_hammered(
     make_server: MakeServer, tmp_path: Path
 ) -> None:
-    # 14 requests per 0.5 s: 6 threads need 18 (retrieve, items, delete) after the list page
-    server = make_server(seed=30, faults=Faults(rate_limit=14, rate_window_s=0.5))
+    # 14 requests a second: 6 threads need 18 (retrieve, items, delete) after the list page,
+    # 16 of them at once. (A 0.5 s window was once spread out and never reached by a run
+    # slowed by other work; with 2 s a thread could be limited 5 times and fail.)
+    server = make_server(seed=30, faults=Faults(rate_limit=14, rate_window_s=1.0))
     app = make_app(server, archive_dir=tmp_path / "archive")
     async with app.run_test(size=(110, 40)) as pilot:
         tl = await loaded(pilot, app)
