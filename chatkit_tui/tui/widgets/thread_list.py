@@ -1,10 +1,9 @@
 """The thread list: a virtualised list on Textual's Line API.
 
-Only the visible lines are rendered (``render_line``), so appending a page costs
-the same at 100k rows as at none: the list keeps the threads in a Python list,
-the ``/`` filter as a list of indices, and tells Textual only the new virtual
-height. The widget never does I/O: it asks for more with :class:`NearEnd` and
-the screen pushes pages in with :meth:`add_threads`.
+Only the visible lines are rendered (``render_line``), so appending a page costs the same
+at 100k rows as at none: the threads are a Python list, the ``/`` filter a list of indices.
+The widget never does I/O: it asks for more with :class:`NearEnd`; the screen calls
+:meth:`add_threads`.
 """
 
 from __future__ import annotations
@@ -22,14 +21,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from chatkit_tui.client.models import Thread
-from chatkit_tui.tui.render import (
-    Columns,
-    columns_for,
-    fit,
-    paging_row,
-    thread_cells,
-    thread_matches,
-)
+from chatkit_tui.tui import render
+from chatkit_tui.tui.render import Columns, columns_for, fit, thread_cells, thread_matches
 from chatkit_tui.tui.widgets import thread_list_messages as messages
 
 _ROLES = ("title", "untitled", "user", "locked", "closed", "active", "age", "id")
@@ -142,8 +135,7 @@ class ThreadList(ScrollView, can_focus=True):
             self.unmark_all()  # a reloaded list is another list: marks do not carry over
         self._threads = []
         self._rows = [] if self._needle else None
-        self._cursor = 0
-        self._ahead = 0
+        self._cursor = self._ahead = 0
         self._asked_for_more = False
         self.scroll_to(y=0, animate=False, immediate=True)
         self._update_size()
@@ -270,10 +262,9 @@ class ThreadList(ScrollView, can_focus=True):
 
     def select_thread(self, thread_id: str) -> bool:
         row = self.row_of(thread_id)
-        if row is None:
-            return False
-        self.move_cursor(row)
-        return True
+        if row is not None:
+            self.move_cursor(row)
+        return row is not None
 
     def _scroll_cursor_into_view(self) -> None:
         height = self.scrollable_content_region.height or 1
@@ -287,17 +278,15 @@ class ThreadList(ScrollView, can_focus=True):
         return max((self.scrollable_content_region.height or 1) - 1, 1)
 
     def _move_down(self, rows: int) -> None:
-        """Down ``rows``. Past the last loaded row, while the next page is on its way, the
-        rest is kept and made good when it arrives: a held key or a burst of keys over a
-        slow link is not cut short at the page boundary. Any other move drops it."""
+        """Down ``rows``; past the last loaded row while a page is on its way, the rest is made
+        good when it lands (a burst over a slow link is not cut short). Other moves drop it."""
         target = self._cursor + self._ahead + rows
-        last = self.row_count - 1
-        self.move_cursor(target)
-        if target > last and self.has_more and not self.stopped and self._rows is None:
-            self._ahead = target - max(last, 0)
+        self.move_cursor(target)  # stops on the last loaded row
+        if target > self._cursor and self.has_more and not self.stopped and self._rows is None:
+            self._ahead = target - self._cursor
 
-    def on_blur(self) -> None:
-        self._ahead = 0  # the user went elsewhere (the thread view, a dialog): stay put
+    def on_blur(self) -> None:  # the user went elsewhere (the thread view, a dialog)
+        self._ahead = 0
 
     def action_cursor_down(self) -> None:
         self._move_down(1)
@@ -388,13 +377,14 @@ class ThreadList(ScrollView, can_focus=True):
             strip = self._render_row(thread, row == self._cursor, base)
         elif row == self.row_count and self._extra_rows():
             filtered = self._rows is not None
-            text = paging_row(self.stopped, self.fetching, self.has_more, filtered=filtered)
+            text = render.paging_row(self.stopped, self.fetching, self.has_more, filtered=filtered)
             strip = Strip([Segment(fit(text, width), base + self._style("loading"))])
         else:
             strip = Strip.blank(width, base)
         return strip.crop_extend(0, width, base)
 
     def _render_row(self, thread: Thread, is_cursor: bool, base: Style) -> Strip:
+        width = self.scrollable_content_region.width
         marker = "● " if thread.id in self.marked else ("▶ " if is_cursor else "  ")
         segments = [Segment(marker, base)]
         for text, role in thread_cells(thread, self._now(), self._columns):
@@ -405,9 +395,6 @@ class ThreadList(ScrollView, can_focus=True):
             cursor = self._style("cursor")
             strip = Strip(
                 [Segment(t, (s or base) + cursor, c) for t, s, c in strip]
-                + [Segment(" " * max(0, self._width() - strip.cell_length), base + cursor)]
+                + [Segment(" " * max(0, width - strip.cell_length), base + cursor)]
             )
         return strip
-
-    def _width(self) -> int:
-        return self.scrollable_content_region.width
