@@ -13,8 +13,8 @@ their queues (the messages a key sends bubble up that path), and it is not waiti
 app's own queue to be matched with a binding. With nothing in flight a key goes on at
 once; a key is never held for longer than :data:`SETTLE_LIMIT`.
 
-A screen that sets ``drops_keys_typed_before_shown`` (the confirmation dialogs) does not
-receive keys read before it was mounted: a ``y`` typed right after ``d``, before the
+A :class:`ReadFirstDialog` (the confirmation dialogs) does not receive keys read before
+it was mounted: a ``y`` typed right after ``d``, before the
 dialog could be read, must not confirm a delete.
 """
 
@@ -25,12 +25,27 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any, cast
 
-from textual import events, messages
+from textual import events, messages, on
 from textual.app import App
 from textual.dom import DOMNode
+from textual.screen import ModalScreen
 
 SETTLE_LIMIT = 0.5  # seconds a key may wait for the one before it (a slow handler)
 SPIN = 50  # turns of the event loop to look on every turn, before looking once a millisecond
+
+
+class ReadFirstDialog(ModalScreen[bool]):
+    """A dialog to be read before it is answered: :class:`OrderedKeysApp` drops the keys
+    read before it was mounted."""
+
+    shown_at: float | None = None
+
+    @on(events.Mount)
+    def _note_when_shown(self, event: events.Mount) -> None:
+        self.shown_at = event.time
+
+    def shown_before(self, key: events.Key) -> bool:
+        return self.shown_at is not None and key.time >= self.shown_at
 
 
 class OrderedKeysApp(App[None]):
@@ -59,10 +74,7 @@ class OrderedKeysApp(App[None]):
             if not self.screen_stack:
                 continue  # shutting down
             screen = self.screen
-            shown_at: float | None = getattr(screen, "shown_at", None)
-            if getattr(screen, "drops_keys_typed_before_shown", False) and (
-                shown_at is None or key.time < shown_at
-            ):
+            if isinstance(screen, ReadFirstDialog) and not screen.shown_before(key):
                 continue  # typed before this dialog could be read
             target = self.focused or screen
             self._key_path = [node for node in target.ancestors_with_self if node is not self]

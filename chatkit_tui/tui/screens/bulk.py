@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -25,6 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from chatkit_tui.bulk import DEFAULT_CONCURRENCY, BulkDelete, BulkProgress, BulkSummary
 from chatkit_tui.client.models import Thread
+from chatkit_tui.tui.key_order import ReadFirstDialog
 from chatkit_tui.tui.render import one_line, plural, thread_title
 
 if TYPE_CHECKING:
@@ -33,11 +34,9 @@ if TYPE_CHECKING:
 LISTED = 4  # threads named in the confirmation; the rest are counted
 
 
-class ConfirmBulkDeleteScreen(ModalScreen[bool]):
+class ConfirmBulkDeleteScreen(ReadFirstDialog):
     """``True`` only when the user typed the number of marked threads. Focus: the input.
     Keys read before the dialog was shown are dropped (see :mod:`chatkit_tui.tui.key_order`)."""
-
-    drops_keys_typed_before_shown = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="bulk_confirm.cancel"),
@@ -82,8 +81,7 @@ class ConfirmBulkDeleteScreen(ModalScreen[bool]):
                     f"Delete {plural(count)}", id="bulk-delete", variant="error", compact=True
                 )
 
-    def on_mount(self, event: events.Mount) -> None:
-        self.shown_at = event.time
+    def on_mount(self) -> None:
         self.query_one("#bulk-count", Input).focus()
 
     @on(Button.Pressed, "#bulk-cancel")

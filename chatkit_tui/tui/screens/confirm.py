@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from chatkit_tui.client.models import ChatSession, Thread
+from chatkit_tui.tui.key_order import ReadFirstDialog
 from chatkit_tui.tui.render import one_line, thread_title
 
 BUTTON_KEYS: list[BindingType] = [
@@ -25,12 +25,10 @@ BUTTON_KEYS: list[BindingType] = [
 ]
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(ReadFirstDialog):
     """``True`` to go ahead, ``False`` to leave things as they are. Focus starts on the
     safe button; subclasses bind their keys to ``refuse`` and ``confirm``. Keys read
     before the dialog was shown are dropped (see :mod:`chatkit_tui.tui.key_order`)."""
-
-    drops_keys_typed_before_shown = True
 
     def __init__(
         self,
@@ -62,8 +60,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 yield Button(self.refuse_label, id="refuse", variant="primary")
                 yield Button(self.confirm_label, id="confirm", variant="error")
 
-    def on_mount(self, event: events.Mount) -> None:
-        self.shown_at = event.time
+    def on_mount(self) -> None:
         self.query_one("#refuse", Button).focus()
 
     @on(Button.Pressed, "#refuse")
