@@ -246,8 +246,8 @@ def make_status_error(
             message = ": ".join(v for v in found if isinstance(v, str) and v)
             message += _validation_details(fields.get("validation"))
         message = _one_line(message) if message else _one_line(text)
-    if not message:
-        message = reason or "no details in the response"
+    if not message:  # the reason phrase is the server's too: redacted like the body
+        message = redact(reason, secret) or "no details in the response"
     cls = _BY_STATUS.get(status_code)
     if cls is None:
         cls = InternalServerError if status_code >= 500 else APIStatusError
