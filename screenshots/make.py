@@ -23,8 +23,8 @@ from textual.pilot import Pilot  # noqa: E402
 from chatkit_tui.client import AsyncChatKit  # noqa: E402
 from chatkit_tui.server.run import BackgroundServer  # noqa: E402
 from chatkit_tui.tui.app import ChatKitApp  # noqa: E402
-from chatkit_tui.tui.widgets.thread_list import ThreadList  # noqa: E402
-from chatkit_tui.tui.widgets.thread_view import ThreadView  # noqa: E402
+from chatkit_tui.tui.threads.thread_list import ThreadList  # noqa: E402
+from chatkit_tui.tui.threads.thread_view import ThreadView  # noqa: E402
 
 OUT = ROOT / "screenshots"
 NOW = 1_762_000_000 + 30 * 86400  # the seed's threads are about a month old
@@ -82,7 +82,7 @@ async def bulk_dialog(pilot: Pilot[None], app: ChatKitApp) -> None:
 
 async def session_panel(pilot: Pilot[None], app: ChatKitApp, *, create: bool) -> None:
     """The session panel (s): the form filled in (one mistake), or the created session."""
-    from chatkit_tui.tui.screens.sessions import SessionScreen
+    from chatkit_tui.tui.sessions.screen import SessionScreen
 
     await settled(pilot, app)
     await pilot.press("s")
@@ -93,7 +93,7 @@ async def session_panel(pilot: Pilot[None], app: ChatKitApp, *, create: bool) ->
     await pilot.press(*'plan = "pro"', "enter", *"seats = 12", "enter", *"vip = true")
     if create:
         await pilot.press("tab", "tab", *"300", "ctrl+s")
-        await wait(pilot, lambda: len(app.session_book) == 1 and not screen.showing_form)
+        await wait(pilot, lambda: len(app.context.session_book) == 1 and not screen.showing_form)
         app.clear_notifications()
     else:
         await pilot.press("tab", "tab", *"900", "ctrl+s")  # expires after: at most 600

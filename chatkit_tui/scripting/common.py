@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import shutil
 import sys
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from chatkit_tui.config import Config, ConfigError, load_config
+from chatkit_tui.core.errors import describe, key_hint
+from chatkit_tui.core.text import cell_len, escaped, fit
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
@@ -54,11 +53,6 @@ exit codes:
 
 PROG = "chatkit-tui"
 
-# control characters, DEL, C1 and Unicode bidi overrides: shown escaped, never sent raw
-# a backslash too, so that the text "\x1b" and a real escape never print alike
-_UNSAFE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\"}
-
 
 class HelpFormatter(argparse.HelpFormatter):
     """Wraps descriptions as usual but keeps the exit-code table's layout."""
@@ -77,48 +71,6 @@ class ScriptError(Exception):
         self.code = code
 
 
-def safe(text: str) -> str:
-    """Text from the API made safe for a terminal: controls escaped like ``\\x1b``.
-
-    Backslashes are doubled, so the escapes cannot be confused with text that looks
-    like one.
-    """
-
-    def escape(match: re.Match[str]) -> str:
-        ch = match.group()
-        if ch in _NAMED:
-            return _NAMED[ch]
-        code = ord(ch)
-        return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
-
-    return _UNSAFE.sub(escape, text)
-
-
-def cell_width(text: str) -> int:
-    """Columns ``text`` takes in a terminal (wide East Asian characters take two)."""
-    width = 0
-    for ch in text:
-        if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
-    return width
-
-
-def fit(text: str, width: int) -> str:
-    """Pad or cut (with an ellipsis) ``text`` to exactly ``width`` columns."""
-    if cell_width(text) <= width:
-        return text + " " * (width - cell_width(text))
-    out: list[str] = []
-    used = 0
-    for ch in text:
-        w = cell_width(ch)
-        if used + w > width - 1:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + "…" + " " * (width - used - 1)
-
-
 def format_row(cells: Sequence[str], widths: Sequence[int]) -> str:
     """Cells padded to ``widths``. The last cell is cut to the terminal's width when
     stdout is a terminal, and never cut when it is a pipe or a file."""
@@ -127,18 +79,9 @@ def format_row(cells: Sequence[str], widths: Sequence[int]) -> str:
     if sys.stdout.isatty():
         used = sum(widths[: len(parts)]) + 2 * len(parts)
         room = shutil.get_terminal_size().columns - used
-        if room > 1 and cell_width(last) > room:
+        if room > 1 and cell_len(last) > room:
             last = fit(last, room)
     return "  ".join([*parts, last]).rstrip()
-
-
-def timestamp(value: int | None) -> str:
-    if value is None:
-        return "-"
-    try:
-        return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M")
-    except (OverflowError, OSError, ValueError):
-        return str(value)
 
 
 def out(line: str = "", stream: TextIO | None = None) -> None:
@@ -153,26 +96,26 @@ def err(message: str) -> None:
 
 
 def describe_error(exc: BaseException) -> tuple[str, int]:
-    """A one-line message (with the request id when known) and the exit code for ``exc``."""
+    """A one-line message (with the request id when known, the server's text escaped like
+    everything else from the API) and the exit code for ``exc``."""
+    message = escaped(describe(exc))
+    if (hint := key_hint(exc)) is not None:
+        message += f"; {hint}"
+    return message, exit_code(exc)
+
+
+def exit_code(exc: BaseException) -> int:
     from chatkit_tui.client import errors as e
 
-    # the server's message is untrusted text: escaped like everything else from the API
-    message = safe(str(exc) or type(exc).__name__)
-    request_id = getattr(exc, "request_id", None)
-    if request_id and request_id not in message:
-        message = f"{message} (request id {request_id})"
     if isinstance(exc, e.NotFoundError):
-        return message, EXIT_NOT_FOUND
-    if isinstance(exc, e.AuthenticationError):
-        hint = "; check the key: set OPENAI_API_KEY or use a profile (see --help)"
-        return message + hint, EXIT_AUTH
-    if isinstance(exc, e.PermissionDeniedError):
-        return message, EXIT_AUTH
+        return EXIT_NOT_FOUND
+    if isinstance(exc, e.AuthenticationError | e.PermissionDeniedError):
+        return EXIT_AUTH
     if isinstance(exc, e.RateLimitError):
-        return message, EXIT_RATE_LIMITED
+        return EXIT_RATE_LIMITED
     if isinstance(exc, e.APIConnectionError):
-        return message, EXIT_NETWORK
-    return message, EXIT_API_ERROR
+        return EXIT_NETWORK
+    return EXIT_API_ERROR
 
 
 def resolve_config(args: Any) -> Config:

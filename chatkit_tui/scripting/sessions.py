@@ -7,20 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 from chatkit_tui.client.decoding import encode
 from chatkit_tui.client.models import ChatSession
+from chatkit_tui.core.session_params import (
+    SessionFields,
+    SessionParamsError,
+    build_session_body,
+    create_kwargs,
+)
+from chatkit_tui.core.text import escaped
+from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
     EXIT_OK,
     EXIT_USAGE,
     HelpFormatter,
     ScriptError,
     out,
-    safe,
-    timestamp,
-)
-from chatkit_tui.session_params import (
-    SessionFields,
-    SessionParamsError,
-    build_session_body,
-    create_kwargs,
 )
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def print_session(session: ChatSession, *, show_secret: bool) -> None:
         ("id", session.id),
         ("status", session.status),
         ("user", session.user),
-        ("expires", f"{timestamp(session.expires_at)} UTC ({session.expires_at})"),
+        ("expires", f"{short_time(session.expires_at)} UTC ({session.expires_at})"),
         ("secret", session.client_secret if show_secret else mask(session.client_secret)),
         ("workflow", workflow.id + (f" (version {workflow.version})" if workflow.version else "")),
         ("tracing", "on" if workflow.tracing.enabled else "off"),
@@ -101,7 +101,7 @@ def print_session(session: ChatSession, *, show_secret: bool) -> None:
         rows.append((f"state.{key}", repr(value) if not isinstance(value, str) else value))
     width = max(len(name) for name, _ in rows) + 2
     for name, value in rows:
-        out(f"{name + ':':<{width}}{safe(value)}")
+        out(f"{name + ':':<{width}}{escaped(value)}")
 
 
 async def create_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
@@ -123,7 +123,7 @@ async def cancel_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
     if args.json:
         out(encode(session).decode("utf-8"))
     else:
-        out(f"{safe(session.id)}: {safe(session.status)}")
+        out(f"{escaped(session.id)}: {escaped(session.status)}")
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatkit_tui.client.decoding import encode
+from chatkit_tui.client.errors import ChatKitError
 from chatkit_tui.client.models import (
     AssistantMessageItem,
     ClientToolCallItem,
@@ -19,6 +20,8 @@ from chatkit_tui.client.models import (
     UserMessageItem,
     WidgetItem,
 )
+from chatkit_tui.core.text import escaped
+from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
     EXIT_API_ERROR,
     EXIT_DECLINED,
@@ -30,8 +33,6 @@ from chatkit_tui.scripting.common import (
     err,
     format_row,
     out,
-    safe,
-    timestamp,
     whole_number,
 )
 
@@ -73,7 +74,13 @@ async def list_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
                 out(_json_line(thread))
         else:
             cells = [
-                [safe(t.id), timestamp(t.created_at), safe(t.user), _status(t), safe(t.title or "")]
+                [
+                    escaped(t.id),
+                    short_time(t.created_at),
+                    escaped(t.user),
+                    _status(t),
+                    escaped(t.title or ""),
+                ]
                 for t in rows
             ]
             if widths is None:
@@ -112,9 +119,9 @@ async def show_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
     ]
     if thread.status.reason:
         rows.append(("reason", thread.status.reason))
-    rows.append(("created", f"{timestamp(thread.created_at)} UTC ({thread.created_at})"))
+    rows.append(("created", f"{short_time(thread.created_at)} UTC ({thread.created_at})"))
     for name, value in rows:
-        out(f"{name + ':':<9}{safe(value)}")
+        out(f"{name + ':':<9}{escaped(value)}")
     return EXIT_OK
 
 
@@ -158,10 +165,10 @@ async def list_items(args: argparse.Namespace, client: AsyncChatKit) -> int:
             continue
         rows = [
             [
-                safe(item.id or "-"),
-                timestamp(item.created_at),
-                safe(_item_type(item).removeprefix("chatkit.")),
-                safe(item_summary(item))[:MAX_CONTENT],
+                escaped(item.id or "-"),
+                short_time(item.created_at),
+                escaped(_item_type(item).removeprefix("chatkit.")),
+                escaped(item_summary(item))[:MAX_CONTENT],
             ]
             for item in page.data
         ]
@@ -208,26 +215,52 @@ def confirm_delete(args: argparse.Namespace) -> int | None:
 
 
 async def delete_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
-    from chatkit_tui.archive import archive_thread
+    """Archive then delete each thread, as the app does; a 404 is "already gone" (not an
+    error: the thread is not there, which is what was asked)."""
+    from chatkit_tui.core.delete import Outcome, archive_then_delete
 
     ids: list[str] = args.thread_ids
     codes: list[int] = []
     for thread_id in ids:
-        try:
-            archived: Path = await archive_thread(client, thread_id, directory=args.archive_dir)
-        except Exception as exc:
-            code = _report_failure(args, thread_id, exc, "not deleted: could not archive")
+        result = await archive_then_delete(client, thread_id, archive_dir=args.archive_dir)
+        archive = str(result.archive) if result.archive is not None else None
+        if result.outcome is Outcome.FAILED:
+            error = result.error
+            if not isinstance(error, ChatKitError | OSError):
+                raise error or RuntimeError(result.reason)
+            message, code = describe_error(error)
+            what = "archived but not deleted" if archive else "not deleted: could not archive"
+            if args.json:
+                out(
+                    _json_line(
+                        {
+                            "id": thread_id,
+                            "outcome": result.outcome.value,
+                            "deleted": False,
+                            "archive": archive,
+                            "error": message,
+                        }
+                    )
+                )
+            err(f"error: {escaped(thread_id)}: {what}: {message}")
             codes.append(code)
             continue
-        try:
-            await client.threads.delete(thread_id)
-        except Exception as exc:
-            codes.append(_report_failure(args, thread_id, exc, "archived but not deleted"))
-            continue
         if args.json:
-            out(_json_line({"id": thread_id, "deleted": True, "archive": str(archived)}))
+            out(
+                _json_line(
+                    {
+                        "id": thread_id,
+                        "outcome": result.outcome.value,
+                        "deleted": True,
+                        "archive": archive,
+                    }
+                )
+            )
+        elif result.outcome is Outcome.GONE:
+            where = f"archived to {archive}" if archive else "nothing to archive"
+            out(f"already gone {escaped(thread_id)} ({where})")
         else:
-            out(f"deleted {safe(thread_id)} (archived to {archived})")
+            out(f"deleted {escaped(thread_id)} (archived to {archive})")
     if not codes:
         return EXIT_OK
     if len(ids) > 1:
@@ -235,30 +268,18 @@ async def delete_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
     return codes[0] if len(set(codes)) == 1 else EXIT_API_ERROR
 
 
-def _report_failure(args: argparse.Namespace, thread_id: str, exc: Exception, what: str) -> int:
-    from chatkit_tui.client.errors import ChatKitError
-
-    if not isinstance(exc, ChatKitError | OSError):
-        raise exc
-    message, code = describe_error(exc)
-    if args.json:
-        out(_json_line({"id": thread_id, "deleted": False, "error": message}))
-    err(f"error: {safe(thread_id)}: {what}: {message}")
-    return code
-
-
 # --- export ---------------------------------------------------------------------------------------
 
 
 async def export_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
-    from chatkit_tui.export import default_export_dir, export_thread_by_id
+    from chatkit_tui.core.export import default_export_dir, export_thread_by_id
 
     try:
         paths = await export_thread_by_id(client, args.thread_id, args.dir)
     except OSError as exc:  # e.g. --dir names a file, or is not writable
         message, code = describe_error(exc)
         directory = args.dir or default_export_dir()
-        err(f"error: could not write the export to {safe(str(directory))}: {message}")
+        err(f"error: could not write the export to {escaped(str(directory))}: {message}")
         return code
     if args.json:
         out(_json_line({"json": str(paths.json), "markdown": str(paths.markdown)}))

@@ -21,13 +21,13 @@ from types import TracebackType
 
 import uvicorn
 
+from chatkit_tui import APP_NAME
 from chatkit_tui.server.app import create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.seed import BASE_TIME
 from chatkit_tui.server.seed import seed as seed_store
 from chatkit_tui.server.store import Store
 
-APP_NAME = "chatkit-tui"
 ENV_SERVE_API_KEY = "CHATKIT_SERVE_API_KEY"
 
 

@@ -1,39 +1,30 @@
-"""ChatKitApp: the screens, global bindings and the error wording. Kept small on purpose."""
+"""ChatKitApp: composes the screens, holds the context they read, global bindings.
+Kept small on purpose: each feature lives in its folder (threads/, sessions/, dialogs/,
+keys/)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
+from textual.notifications import SeverityLevel
 
-from chatkit_tui.tui.commands import ThreadCommands
-from chatkit_tui.tui.key_order import OrderedKeysApp
-from chatkit_tui.tui.render import one_line
-from chatkit_tui.tui.screens.main import MainScreen
-from chatkit_tui.tui.session_book import SessionBook
+from chatkit_tui.tui.context import AppContext
+from chatkit_tui.tui.keys.labels import key_label
+from chatkit_tui.tui.keys.order import OrderedKeysApp
+from chatkit_tui.tui.keys.registry import APP_BINDINGS
+from chatkit_tui.tui.threads.commands import ThreadCommands
+from chatkit_tui.tui.threads.main import MainScreen
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.client.models import ThreadPage
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for a notification: the client's wording (status, request id), a hint for
-    a 401, control characters made visible."""
-    from chatkit_tui.client.errors import AuthenticationError, describe
-
-    text = one_line(describe(exc))
-    if isinstance(exc, AuthenticationError):
-        text += (
-            " — set OPENAI_API_KEY to a valid API key "
-            "(or a profile's key in the config file), or try chatkit-tui --demo"
-        )
-    return text
 
 
 class ChatKitApp(OrderedKeysApp):
@@ -44,11 +35,7 @@ class ChatKitApp(OrderedKeysApp):
     COMMANDS: ClassVar = App.COMMANDS | {ThreadCommands}
     ENABLE_COMMAND_PALETTE = True
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("question_mark", "help", "Help", id="app.help"),
-        Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     def __init__(
         self,
@@ -67,19 +54,32 @@ class ChatKitApp(OrderedKeysApp):
         first_page: asyncio.Future[ThreadPage] | None = None,
     ) -> None:
         super().__init__(ansi_color=ansi_color)
-        self.client = client
-        self.endpoint_label = endpoint_label or client.base_url
-        self.read_only = read_only
-        self.now = now
-        self.archive_dir = archive_dir
-        self.export_dir = export_dir
-        self.keymap_overrides: dict[str, str] = dict(keymap or {})
+        self.context = AppContext(
+            client=client,
+            endpoint_label=endpoint_label or client.base_url,
+            read_only=read_only,
+            now=now,
+            archive_dir=archive_dir,
+            export_dir=export_dir,
+            keymap=dict(keymap or {}),
+            thread_page_size=thread_page_size,
+            item_page_size=item_page_size,
+            first_page=first_page,
+        )
         self._theme_name = theme
-        self.thread_page_size = thread_page_size
-        self.item_page_size = item_page_size
-        # the first page, requested before the app started (see run.py): saves a round trip
-        self.first_page = first_page
-        self.session_book = SessionBook()  # sessions created in this run (the API cannot list)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notification is literal text: what it says often comes from the API, so
+        it is never parsed as markup (``markup`` is accepted, and ignored)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
         if self._theme_name:
@@ -87,36 +87,31 @@ class ChatKitApp(OrderedKeysApp):
                 self.theme = self._theme_name
             else:
                 self.notify(
-                    f"unknown theme {self._theme_name!r}; using {self.theme!r}",
-                    severity="warning",
-                    markup=False,
+                    f"unknown theme {self._theme_name!r}; using {self.theme!r}", severity="warning"
                 )
-        if self.keymap_overrides:
-            from chatkit_tui.tui.screens.help import all_binding_ids
-
-            unknown = sorted(set(self.keymap_overrides) - all_binding_ids())
-            if unknown:
-                names = ", ".join(repr(name) for name in unknown)
-                self.notify(
-                    f"config [keys]: no binding has the id {names}; ignored. "
-                    "The help screen (?) lists every binding id.",
-                    title="Unknown key binding",
-                    severity="warning",
-                    markup=False,
-                    timeout=10,
-                )
-            self.set_keymap(self.keymap_overrides)
-            self._warn_key_conflicts()
+        if self.context.keymap:
+            self._apply_keymap()
         self.push_screen(MainScreen())
 
-    def _warn_key_conflicts(self) -> None:
-        from chatkit_tui.tui.key_conflicts import conflict_warning
+    def _apply_keymap(self) -> None:
+        from chatkit_tui.tui.keys.conflicts import conflict_warning
+        from chatkit_tui.tui.keys.registry import all_binding_ids
 
-        warning = conflict_warning(self.keymap_overrides)
-        if warning:
+        keymap = self.context.keymap
+        unknown = sorted(set(keymap) - all_binding_ids())
+        if unknown:
+            names = ", ".join(repr(name) for name in unknown)
             self.notify(
-                warning, title="Key binding conflict", severity="warning", markup=False, timeout=15
+                f"config [keys]: no binding has the id {names}; ignored. "
+                "The help screen (?) lists every binding id.",
+                title="Unknown key binding",
+                severity="warning",
+                timeout=10,
             )
+        self.set_keymap(dict(keymap))
+        warning = conflict_warning(keymap, partial(key_label, self))
+        if warning:
+            self.notify(warning, title="Key binding conflict", severity="warning", timeout=15)
 
     @property
     def main_screen(self) -> MainScreen:
@@ -126,7 +121,21 @@ class ChatKitApp(OrderedKeysApp):
         raise LookupError("the main screen is not open")
 
     def action_help(self) -> None:
-        from chatkit_tui.tui.screens.help import HelpScreen  # not needed for the first frame
+        # not needed for the first frame: the registry imports every screen
+        from chatkit_tui.tui.dialogs.help import HelpScreen
+        from chatkit_tui.tui.keys.conflicts import app_contexts, key_conflicts, lost_keys
+        from chatkit_tui.tui.keys.registry import help_sections
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        if isinstance(self.screen, HelpScreen):
+            return
+        keymap, read_only = self.context.keymap, self.context.read_only
+        label = partial(key_label, self)
+        conflicts = key_conflicts(app_contexts(), keymap) if keymap else []
+        self.push_screen(
+            HelpScreen(
+                help_sections(keymap, read_only=read_only),
+                read_only=read_only,
+                conflicts=[conflict.message(label) for conflict in conflicts],
+                lost=lost_keys(keymap, label),
+            )
+        )

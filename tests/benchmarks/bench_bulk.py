@@ -3,7 +3,7 @@
 Run: ``python tests/benchmarks/bench_bulk.py`` (``--threads``, ``--latency-ms``,
 ``--concurrency 8 16``). Each run starts ``chatkit-tui serve`` in a *separate process*
 (so the server does not share our GIL), seeded with the threads, with ``--latency``; then
-runs :class:`chatkit_tui.bulk.BulkDelete` -- the runner the app's ``D`` uses -- on every
+runs :class:`chatkit_tui.core.bulk.BulkDelete` -- the runner the app's ``D`` uses -- on every
 thread: archive (retrieve and the first page of items at once, then any further pages,
 written to a temporary directory), then DELETE.
 
@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 
-from chatkit_tui.bulk import BulkDelete  # noqa: E402
 from chatkit_tui.client import AsyncChatKit  # noqa: E402
+from chatkit_tui.core.bulk import BulkDelete  # noqa: E402
 
 BETA = {"OpenAI-Beta": "chatkit_beta=v1"}
 

@@ -203,7 +203,7 @@ async def bench_widget(kind: str, preload: int) -> tuple[float, float]:
     from textual.app import App, ComposeResult
     from textual.widgets import DataTable
 
-    from chatkit_tui.tui.widgets.thread_list import ThreadList
+    from chatkit_tui.tui.threads.thread_list import ThreadList
 
     threads = make_threads(preload + PAGE * 12)
     loaded, pages = threads[:preload], threads[preload:]
@@ -258,7 +258,7 @@ import asyncio, sys
 sys.path.insert(0, {root!r})
 from tests.benchmarks.bench_tui import make_threads
 from textual.app import App
-from chatkit_tui.tui.widgets.thread_list import ThreadList
+from chatkit_tui.tui.threads.thread_list import ThreadList
 
 class M(App):
     def compose(self):
@@ -369,7 +369,7 @@ async def bench_burst(ordered: bool) -> float:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.server.run import BackgroundServer
     from chatkit_tui.tui.app import ChatKitApp
-    from chatkit_tui.tui.widgets.thread_list import ThreadList
+    from chatkit_tui.tui.threads.thread_list import ThreadList
 
     class Plain(ChatKitApp):
         CSS_PATH = str(Path(sys.modules[ChatKitApp.__module__].__file__ or "").parent / "app.tcss")

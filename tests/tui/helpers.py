@@ -15,9 +15,9 @@ from textual.pilot import Pilot
 from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
-from chatkit_tui.tui.screens.main import MainScreen
-from chatkit_tui.tui.widgets.thread_list import ThreadList
-from chatkit_tui.tui.widgets.thread_view import ThreadView
+from chatkit_tui.tui.threads.main import MainScreen
+from chatkit_tui.tui.threads.thread_list import ThreadList
+from chatkit_tui.tui.threads.thread_view import ThreadView
 
 # the seed's threads are created around 2025-11-01; "now" is fixed 30 days later
 FIXED_NOW = 1_762_000_000 + 30 * 86400

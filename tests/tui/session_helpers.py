@@ -14,8 +14,8 @@ from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.client.models import ChatSession, WorkflowParam
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
-from chatkit_tui.tui.screens.sessions import SessionScreen
-from chatkit_tui.tui.widgets.session_form import SessionForm
+from chatkit_tui.tui.sessions.form import SessionForm
+from chatkit_tui.tui.sessions.screen import SessionScreen
 from tests.tui.helpers import FIXED_NOW, loaded, wait_for
 
 
@@ -85,12 +85,12 @@ async def create(
     pilot: Pilot[None], app: ChatKitApp, screen: SessionScreen, **values: str | bool
 ) -> ChatSession:
     """Fill the form (user and workflow by default), ctrl+s, wait for the session."""
-    before = len(app.session_book)
+    before = len(app.context.session_book)
     fill(screen.form, **({"user": "user_1", "workflow": "wf_1"} | values))
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: len(app.session_book) > before, what="created session")
+    await wait_for(pilot, lambda: len(app.context.session_book) > before, what="created session")
     await pilot.pause()
-    return app.session_book.sessions[-1]
+    return app.context.session_book.sessions[-1]
 
 
 async def session_elsewhere(server: BackgroundServer) -> ChatSession:

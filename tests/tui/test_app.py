@@ -17,12 +17,12 @@ from textual.binding import Binding
 
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
+from chatkit_tui.tui.dialogs.help import HelpScreen
 from chatkit_tui.tui.run import run_app
-from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
-from chatkit_tui.tui.screens.help import HelpScreen
-from chatkit_tui.tui.screens.main import MainScreen
-from chatkit_tui.tui.widgets.thread_list import ThreadList
-from chatkit_tui.tui.widgets.thread_view import ThreadView
+from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
+from chatkit_tui.tui.threads.main import MainScreen
+from chatkit_tui.tui.threads.thread_list import ThreadList
+from chatkit_tui.tui.threads.thread_view import ThreadView
 from tests.tui.helpers import (
     HOSTILE_TITLE,
     insert_thread,
@@ -79,7 +79,7 @@ async def test_keymap_remaps_a_binding_by_id(local_server: BackgroundServer) -> 
         await pilot.pause()
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        assert "ctrl+n" in screen_text(app)
+        assert "^n" in screen_text(app)  # as the footer names it (get_key_display)
 
 
 async def test_palette_jumps_to_a_thread_by_id(seeded_server: BackgroundServer) -> None:
@@ -126,7 +126,7 @@ async def test_read_only_badge_stays_on_screen_with_a_long_endpoint_at_80x24(
     """The demo's label is 77 characters: READ-ONLY after it was cut off at 80 columns.
     What does not fit is cut with an ellipsis, so the cut shows."""
     from chatkit_tui.client import AsyncChatKit
-    from chatkit_tui.tui.screens.sessions import SessionScreen
+    from chatkit_tui.tui.sessions.screen import SessionScreen
 
     label = f"demo · local server {local_server.url} · 300 seeded threads"
     client = AsyncChatKit(api_key="test-key", base_url=local_server.base_url, max_retries=0)

@@ -12,10 +12,10 @@ from textual.widgets import Input, ProgressBar, Static
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
-from chatkit_tui.tui.screens.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
-from chatkit_tui.tui.screens.help import HelpScreen
-from chatkit_tui.tui.screens.main import MainScreen
-from chatkit_tui.tui.widgets.thread_list import ThreadList
+from chatkit_tui.tui.dialogs.help import HelpScreen
+from chatkit_tui.tui.threads.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
+from chatkit_tui.tui.threads.main import MainScreen
+from chatkit_tui.tui.threads.thread_list import ThreadList
 from tests.fixtures.server import fail_deletes
 from tests.tui.helpers import burst, loaded, make_app, notifications, screen_text, wait_for
 

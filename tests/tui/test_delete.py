@@ -8,8 +8,8 @@ from pathlib import Path
 from textual.widgets import Button
 
 from chatkit_tui.server.run import BackgroundServer
-from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
-from chatkit_tui.tui.screens.help import HelpScreen
+from chatkit_tui.tui.dialogs.help import HelpScreen
+from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
 from tests.tui.helpers import burst, loaded, make_app, notifications, screen_text, wait_for
 
 

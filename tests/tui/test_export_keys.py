@@ -12,11 +12,11 @@ from textual.pilot import Pilot
 
 from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.config import load_config
-from chatkit_tui.export import safe_filename
+from chatkit_tui.core.export import safe_filename
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
-from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
-from chatkit_tui.tui.screens.help import HelpScreen
+from chatkit_tui.tui.dialogs.help import HelpScreen
+from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
 from tests.fixtures.server import BETA_HEADERS
 from tests.tui.helpers import fixed_now, loaded, make_app, notifications, screen_text, wait_for
 
@@ -37,7 +37,7 @@ async def test_e_exports_json_and_markdown_and_shows_the_paths_even_read_only(
 ) -> None:
     thread_id, count = local_server.store.thread_ids_by_item_count(1)[0]
     app = make_app(local_server, read_only=True)
-    app.export_dir = tmp_path / "exports"
+    app.context.export_dir = tmp_path / "exports"
     async with app.run_test(size=(100, 30)) as pilot:
         tl = await loaded(pilot, app)
         assert tl.select_thread(thread_id)
@@ -58,7 +58,7 @@ async def test_e_exports_json_and_markdown_and_shows_the_paths_even_read_only(
 
 async def test_export_from_the_palette(local_server: BackgroundServer, tmp_path: Path) -> None:
     app = make_app(local_server)
-    app.export_dir = tmp_path / "exports"
+    app.context.export_dir = tmp_path / "exports"
     async with app.run_test(size=(120, 30)) as pilot:
         tl = await loaded(pilot, app)
         current = tl.current
@@ -77,7 +77,7 @@ async def test_export_failure_is_a_notification(
     not_a_dir = tmp_path / "file"
     not_a_dir.write_text("x")
     app = make_app(local_server)
-    app.export_dir = not_a_dir
+    app.context.export_dir = not_a_dir
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot, app)
         await pilot.press("e")
@@ -93,7 +93,7 @@ def app_from_config(server: BackgroundServer, config_text: str, tmp_path: Path) 
     config = load_config(args, env={})
     client = AsyncChatKit(api_key="k", base_url=server.base_url, max_retries=0)
     app = ChatKitApp(client, now=fixed_now, keymap=dict(config.keys), theme=config.theme)
-    app.export_dir = tmp_path / "exports"
+    app.context.export_dir = tmp_path / "exports"
     return app
 
 

@@ -1,4 +1,4 @@
-"""Unit tests of render.py: pure functions, no app."""
+"""Unit tests of the renderers (and the text and time helpers they use): pure functions, no app."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from rich.console import Console, RenderableType
 
 from chatkit_tui.client.decoding import decode_item
 from chatkit_tui.client.models import ClosedStatus, Thread, UnknownItem
-from chatkit_tui.tui import render, render_items
+from chatkit_tui.core import text, times
+from chatkit_tui.tui.threads import render, render_items
 
 
 def plain(renderable: RenderableType, width: int = 100) -> str:
@@ -35,11 +36,11 @@ def plain(renderable: RenderableType, width: int = 100) -> str:
     ],
 )
 def test_clean_makes_control_characters_visible(raw: str, shown: str) -> None:
-    assert render.clean(raw) == shown
+    assert text.visible(raw) == shown
 
 
 def test_one_line_folds_whitespace() -> None:
-    assert render.one_line("a\n b\t\tc\x1b") == "a b c␛"
+    assert text.one_line("a\n b\t\tc\x1b") == "a b c␛"
 
 
 @pytest.mark.parametrize(
@@ -58,8 +59,8 @@ def test_one_line_folds_whitespace() -> None:
 )
 def test_relative_times(age: int, short: str, long: str) -> None:
     now = 1_800_000_000.0
-    assert render.relative_short(int(now) - age, now) == short
-    assert render.relative_long(int(now) - age, now) == long
+    assert times.relative_short(int(now) - age, now) == short
+    assert times.relative_long(int(now) - age, now) == long
 
 
 def test_columns_fit_80_and_keep_the_id() -> None:

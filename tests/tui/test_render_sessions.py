@@ -16,7 +16,7 @@ from chatkit_tui.client.models import (
     ChatSessionHistory,
     ChatSessionRateLimits,
 )
-from chatkit_tui.tui.render_sessions import (
+from chatkit_tui.tui.sessions.render import (
     MASK,
     countdown,
     effective_status,

@@ -15,10 +15,11 @@ from textual.widgets import Button
 
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
-from chatkit_tui.tui.screens.confirm import ConfirmCancelSessionScreen
-from chatkit_tui.tui.screens.help import HelpScreen, help_sections
-from chatkit_tui.tui.screens.sessions import SessionScreen
-from chatkit_tui.tui.widgets.session_form import SessionForm
+from chatkit_tui.tui.dialogs.help import HelpScreen
+from chatkit_tui.tui.keys.registry import help_sections
+from chatkit_tui.tui.sessions.cancel import ConfirmCancelSessionScreen
+from chatkit_tui.tui.sessions.form import SessionForm
+from chatkit_tui.tui.sessions.screen import SessionScreen
 from tests.tui.helpers import FIXED_NOW, loaded, notifications, screen_text, wait_for
 from tests.tui.session_helpers import (
     Clock,
@@ -51,7 +52,7 @@ async def test_cancel_confirmed_updates_list_detail_and_server(
         await pilot.press("y")
         await wait_for(
             pilot,
-            lambda: app.session_book.get(first.id).status == "cancelled",  # type: ignore[union-attr]
+            lambda: app.context.session_book.get(first.id).status == "cancelled",  # type: ignore[union-attr]
         )
         await pilot.pause()
         stored = local_server.store.get_session(first.id)
@@ -77,7 +78,7 @@ async def test_cancel_declined_keeps_the_session(local_server: BackgroundServer)
         await pilot.pause(0.1)
         stored = local_server.store.get_session(session.id)
         assert stored is not None and stored.status == "active"
-        assert app.session_book.get(session.id) == session
+        assert app.context.session_book.get(session.id) == session
         assert "status  active" in detail_text(screen)
 
 
@@ -89,7 +90,7 @@ async def test_cancel_failures_are_notified_with_status_and_request_id(
     session = await session_elsewhere(make_server() if kind == "404" else local_server)
     target = local_server if kind == "404" else make_server(faults=Faults(error_rate=1.0))
     app = session_app(target)
-    app.session_book.put(session)
+    app.context.session_book.put(session)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: app.screen.id == "main", what="main screen")
         await pilot.press("s")
@@ -105,7 +106,7 @@ async def test_cancel_failures_are_notified_with_status_and_request_id(
         )
         message = next(m for m in notifications(app) if session.id in m)
         assert kind in message and "request id req_" in message
-        assert app.session_book.get(session.id) == session  # unchanged, still active
+        assert app.context.session_book.get(session.id) == session  # unchanged, still active
         assert app.screen is screen and not screen.pending
         assert "status  active" in detail_text(screen)
 
@@ -166,7 +167,7 @@ async def test_panel_keeps_sessions_and_form_when_closed_and_reopened(
 async def test_read_only_hides_create_and_cancel(local_server: BackgroundServer) -> None:
     session = await session_elsewhere(local_server)
     app = session_app(local_server, read_only=True)
-    app.session_book.put(session)
+    app.context.session_book.put(session)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_panel(pilot, app)
         assert not screen.query(SessionForm)  # no form at all

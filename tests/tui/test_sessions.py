@@ -13,8 +13,8 @@ from textual.widgets import Input, TextArea
 
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
-from chatkit_tui.tui.render_sessions import MASK
-from chatkit_tui.tui.screens.sessions import SessionScreen
+from chatkit_tui.tui.sessions.render import MASK
+from chatkit_tui.tui.sessions.screen import SessionScreen
 from tests.tui.helpers import FIXED_NOW, burst, notifications, screen_text, wait_for
 from tests.tui.session_helpers import (
     create,
@@ -45,10 +45,10 @@ async def test_create_by_keyboard_at_80x24_shows_every_field_and_masks_the_secre
         assert app.focused is not None and app.focused.id == "form-create"
         assert "Create" in screen_text(app)  # reachable on screen at 80x24
         await pilot.press("enter")
-        await wait_for(pilot, lambda: len(app.session_book) == 1, what="session")
+        await wait_for(pilot, lambda: len(app.context.session_book) == 1, what="session")
         await pilot.pause()
 
-        session = app.session_book.sessions[0]
+        session = app.context.session_book.sessions[0]
         stored = local_server.store.get_session(session.id)
         assert stored is not None and stored.client_secret == session.client_secret
         assert stored.workflow.state_variables == {"p": "x", "v": True, "n": 12}
@@ -185,12 +185,12 @@ async def test_each_invalid_field_has_its_message_and_sends_nothing(
         assert app.focused is form.control("user")
         await pilot.pause(0.1)
         assert local_server.store.count_sessions() == 0  # no request ever reached the server
-        assert len(app.session_book) == 0
+        assert len(app.context.session_book) == 0
         # fixed: the messages go and the request is sent
         fill(form, **VALID)
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: local_server.store.count_sessions() == 1)
-        await wait_for(pilot, lambda: len(app.session_book) == 1)
+        await wait_for(pilot, lambda: len(app.context.session_book) == 1)
         assert all(not error_of(form, name) for name in VALID)
 
 
@@ -215,7 +215,7 @@ async def test_server_error_is_shown_and_the_form_keeps_what_was_typed(
         assert screen.showing_form and not form.busy
         assert form.control("user").value == "user_9"  # type: ignore[attr-defined]
         assert form.query_one("#field-state", TextArea).text == "a = 1"
-        assert server.store.count_sessions() == 0 and len(app.session_book) == 0
+        assert server.store.count_sessions() == 0 and len(app.context.session_book) == 0
 
 
 async def test_unreachable_server_on_create(make_server: Callable[..., BackgroundServer]) -> None:
@@ -263,11 +263,13 @@ async def test_closing_the_panel_does_not_lose_a_create_under_way(
         assert screen.form.busy  # the request is under way
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, SessionScreen))
-        assert screen.form.busy and len(app.session_book) == 0  # and still under way
-        await wait_for(pilot, lambda: len(app.session_book) == 1, what="created while closed")
+        assert screen.form.busy and len(app.context.session_book) == 0  # and still under way
+        await wait_for(
+            pilot, lambda: len(app.context.session_book) == 1, what="created while closed"
+        )
         assert server.store.count_sessions() == 1
         await pilot.press("s")
         await wait_for(pilot, lambda: app.screen is screen)
-        session = app.session_book.sessions[0]
+        session = app.context.session_book.sessions[0]
         assert screen.session_list.selected_id == session.id
         assert session.id in detail_text(screen) and not screen.form.busy

@@ -11,9 +11,9 @@ from textual.widgets import Input, TextArea
 
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
-from chatkit_tui.tui.screens.confirm import ConfirmDeleteScreen
-from chatkit_tui.tui.screens.help import HelpScreen
-from chatkit_tui.tui.screens.sessions import SessionScreen
+from chatkit_tui.tui.dialogs.help import HelpScreen
+from chatkit_tui.tui.sessions.screen import SessionScreen
+from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
 from tests.tui.helpers import (
     HOSTILE_TITLE,
     every_item_type,
@@ -101,7 +101,7 @@ def test_bulk_delete_dialog(local_server: BackgroundServer, snap_compare: SnapCo
     async def open_bulk_dialog(pilot: Pilot[Any]) -> None:
         from textual.widgets import Input
 
-        from chatkit_tui.tui.screens.bulk import ConfirmBulkDeleteScreen
+        from chatkit_tui.tui.threads.bulk import ConfirmBulkDeleteScreen
 
         await settle(pilot)
         await pilot.press("space", "j", "space", "space", "space", "space", "space", "space")
@@ -172,7 +172,9 @@ def test_session_created(
         await pilot.press(*"user_42", "tab", *"wf_support", "tab", *"3", "tab")
         await pilot.press(*'plan = "pro"', "enter", *"seats = 12", "enter", *"vip = true")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: len(app.session_book) == 1 and not screen.showing_form)
+        await wait_for(
+            pilot, lambda: len(app.context.session_book) == 1 and not screen.showing_form
+        )
         app.clear_notifications()
         await pilot.pause(0.1)
 

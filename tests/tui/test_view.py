@@ -9,8 +9,8 @@ from typing import Any
 from textual import events
 
 from chatkit_tui.server.run import BackgroundServer
-from chatkit_tui.tui.screens.main import DEBOUNCE
-from chatkit_tui.tui.widgets.thread_view import ItemView
+from chatkit_tui.tui.threads.main import DEBOUNCE
+from chatkit_tui.tui.threads.thread_view import ItemView
 from tests.tui.helpers import (
     HOSTILE_TITLE,
     every_item_type,

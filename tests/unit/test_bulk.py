@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chatkit_tui.bulk import BulkDelete, BulkProgress, BulkResult, Outcome
 from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.client.errors import RateLimitError
+from chatkit_tui.core.bulk import BulkDelete, BulkProgress, BulkResult, Outcome
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.run import BackgroundServer
 from tests.fixtures.server import fail_deletes
@@ -173,7 +173,7 @@ def test_rate_window_must_be_positive() -> None:
 
 def test_the_runner_never_imports_textual() -> None:
     """bulk.py (with archive and export) runs in the benchmark and scripts without Textual."""
-    names = ["chatkit_tui.bulk", "chatkit_tui.archive", "chatkit_tui.export"]
+    names = ["chatkit_tui.core.bulk", "chatkit_tui.core.archive", "chatkit_tui.core.export"]
     report = probe_imports(names)
     assert report["imported"] == names and report["textual"] == []
 

@@ -277,15 +277,19 @@ def test_delete_without_terminal_or_yes_refuses(
     assert api(local_server, "GET", f"/chatkit/threads/{thread_id}").status_code == 200
 
 
-def test_delete_some_missing_reports_each(
+def test_delete_reports_a_missing_thread_as_already_gone(
     local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """A 404 is "already gone", as in the app: the thread is not there, which was asked."""
     thread_id = all_threads(local_server)[0]["id"]
-    assert run(local_server, "threads", "delete", "--yes", "cthr_gone", thread_id) == 3
+    assert run(local_server, "threads", "delete", "--yes", "cthr_gone", thread_id) == 0
     captured = capsys.readouterr()
+    assert "already gone cthr_gone (nothing to archive)" in captured.out
     assert f"deleted {thread_id}" in captured.out
-    assert "cthr_gone: not deleted: could not archive" in captured.err
-    assert "1 of 2 threads not deleted" in captured.err
+    assert captured.err == ""
+    assert run(local_server, "threads", "delete", "--yes", "--json", thread_id) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line == {"id": thread_id, "outcome": "already gone", "deleted": True, "archive": None}
 
 
 # --- threads export ------------------------------------------------------------------------------

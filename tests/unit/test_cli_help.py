@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from chatkit_tui.cli import main
-from chatkit_tui.scripting.common import cell_width, fit, format_row, safe
+from chatkit_tui.core.text import cell_len, escaped, fit
+from chatkit_tui.scripting.common import format_row
 
 COMMANDS = [
     [],
@@ -116,20 +117,20 @@ def test_app_path_checks_the_config_before_starting(
 
 
 def test_safe_escapes_controls_and_bidi() -> None:
-    assert safe("a\x1b[31mb\nc\td\x07\x9b\u202e") == "a\\x1b[31mb\\nc\\td\\x07\\x9b\\u202e"
-    assert safe("plain — ünïcode 漢字") == "plain — ünïcode 漢字"
+    assert escaped("a\x1b[31mb\nc\td\x07\x9b\u202e") == "a\\x1b[31mb\\nc\\td\\x07\\x9b\\u202e"
+    assert escaped("plain — ünïcode 漢字") == "plain — ünïcode 漢字"
     # the text \x1b[31m (four characters, then [31m) and a real escape print differently
-    assert safe(r"\x1b[31m") == r"\\x1b[31m" != safe("\x1b[31m")
+    assert escaped(r"\x1b[31m") == r"\\x1b[31m" != escaped("\x1b[31m")
 
 
 def test_cell_width_and_fit() -> None:
-    assert cell_width("漢字") == 4
-    assert cell_width("e\u0301") == 1
+    assert cell_len("漢字") == 4
+    assert cell_len("e\u0301") == 1
     assert fit("abc", 5) == "abc  "
     assert fit("abcdef", 4) == "abc…"
     assert fit("漢字漢字", 5) == "漢字…"
     assert fit("漢字漢字", 6) == "漢字… "
-    assert cell_width(fit("漢字漢字", 5)) == 5
+    assert cell_len(fit("漢字漢字", 5)) == 5
 
 
 def test_format_row_never_cuts_the_last_cell() -> None:
@@ -148,7 +149,7 @@ def test_last_cell_fits_the_terminal_only_on_a_terminal(monkeypatch: pytest.Monk
     monkeypatch.setattr(sys, "stdout", _Terminal())
     row = format_row(["abc", long], [5])
     assert row == "abc    " + "x" * 12 + "…"
-    assert cell_width(row) == 20
+    assert cell_len(row) == 20
 
 
 def test_ctrl_c_before_a_command_starts_is_one_line_and_130(

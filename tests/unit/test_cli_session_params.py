@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from chatkit_tui.client.decoding import encode
-from chatkit_tui.session_params import (
+from chatkit_tui.core.session_params import (
     SessionFields,
     SessionParamsError,
     build_session_body,

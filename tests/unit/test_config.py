@@ -17,7 +17,7 @@ from chatkit_tui.config import (
     load_config,
     parse_config_text,
 )
-from chatkit_tui.config_lines import find_line
+from chatkit_tui.config.lines import find_line
 
 GOOD = textwrap.dedent(
     """\

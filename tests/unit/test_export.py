@@ -37,15 +37,13 @@ from chatkit_tui.client.models import (
     UserMessageItem,
     WidgetItem,
 )
-from chatkit_tui.export import (
+from chatkit_tui.core.export import export_thread, to_json
+from chatkit_tui.core.paths import default_export_dir, safe_filename
+from chatkit_tui.core.transcript import (
     code_span,
     contain_markdown,
-    default_export_dir,
     escape_text,
-    export_thread,
     fenced,
-    safe_filename,
-    to_json,
     to_markdown,
 )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from chatkit_tui.tui.key_conflicts import (
+from chatkit_tui.tui.keys.conflicts import (
     Context,
     app_contexts,
     conflict_warning,
@@ -80,6 +80,6 @@ def test_the_apps_tables() -> None:
 
 
 def test_keys_are_named_as_textual_names_them() -> None:
-    from chatkit_tui.tui.key_conflicts import normalize_keys
+    from chatkit_tui.tui.keys.conflicts import normalize_keys
 
     assert normalize_keys("?, j,/,-,@,ctrl+x") == "question_mark,j,slash,minus,at,ctrl+x"

@@ -28,7 +28,7 @@ def test_the_config_example_is_a_valid_config_file(tmp_path: Path):
 
 
 def _app_binding_ids() -> set[str]:
-    from chatkit_tui.tui.screens.help import help_sections
+    from chatkit_tui.tui.keys.registry import help_sections
 
     return {row[2] for _, rows in help_sections({}, read_only=False) for row in rows}
 

@@ -49,12 +49,12 @@ NOT_AT_START = (
     "chatkit_tui.server",
     "chatkit_tui.scripting.threads",
     "chatkit_tui.scripting.sessions",
-    "chatkit_tui.export",
-    "chatkit_tui.session_params",
-    "chatkit_tui.tui.screens.help",
-    "chatkit_tui.tui.screens.bulk",
-    "chatkit_tui.tui.screens.sessions",
-    "chatkit_tui.bulk",
+    "chatkit_tui.core.export",
+    "chatkit_tui.core.session_params",
+    "chatkit_tui.tui.dialogs.help",
+    "chatkit_tui.tui.threads.bulk",
+    "chatkit_tui.tui.sessions.screen",
+    "chatkit_tui.core.bulk",
     "markdown_it",
     "rich.markdown",
 )
@@ -94,11 +94,11 @@ def test_the_app_starts_without_server_or_script_modules(argv: list[str], tmp_pa
 
 def test_the_probe_can_fail(tmp_path: Path) -> None:
     modules = start_up_modules(
-        [], "chatkit_tui.server.run", "chatkit_tui.export", tmp_path=tmp_path
+        [], "chatkit_tui.server.run", "chatkit_tui.core.export", tmp_path=tmp_path
     )
     found = unwanted(modules)
     assert "uvicorn" in found and "chatkit_tui.server.run" in found
-    assert "chatkit_tui.export" in found
+    assert "chatkit_tui.core.export" in found
 
 
 # --- the plain app invocation is parsed without the subcommands, with the same result ---

@@ -1,0 +1,36 @@
+"""Configuration: the TOML file + the environment + the flags -> one frozen Config.
+
+:mod:`.file` reads and validates the file (every error names its line, found by
+:mod:`.lines`); :mod:`.resolve` merges it with the environment and the flags. Never
+imports Textual.
+"""
+
+from chatkit_tui.config.file import (
+    ConfigError,
+    ConfigFile,
+    ProfileFile,
+    parse_config_text,
+    read_config_file,
+)
+from chatkit_tui.config.resolve import (
+    Config,
+    config_path,
+    default_config_path,
+    load_config,
+    resolve,
+    run_key_command,
+)
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ConfigFile",
+    "ProfileFile",
+    "config_path",
+    "default_config_path",
+    "load_config",
+    "parse_config_text",
+    "read_config_file",
+    "resolve",
+    "run_key_command",
+]

@@ -1,0 +1,268 @@
+"""The config file: read it, validate it strictly, and name the line of every error.
+
+Resolving it with the environment and the flags is :mod:`chatkit_tui.config.resolve`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import stat
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import msgspec
+
+from chatkit_tui.config.lines import find_line
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the user; names the file and line when known."""
+
+    def __init__(self, message: str, *, path: Path | None = None, line: int | None = None):
+        self.message = message
+        self.path = path
+        self.line = line
+        where = ""
+        if path is not None:
+            where = f"{path}, line {line}: " if line is not None else f"{path}: "
+        super().__init__(f"{where}{message}")
+
+
+# --- the file's schema -----------------------------------------------------------------
+
+
+class ProfileFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One ``[profiles.NAME]`` table."""
+
+    base_url: str | None = None
+    organization: str | None = None
+    project: str | None = None
+    api_key_env: str | None = None
+    api_key_command: str | None = None
+    api_key: str | None = None
+
+    def __repr__(self) -> str:  # the key must not leak through a repr
+        return (
+            f"ProfileFile(base_url={self.base_url!r}, api_key_env={self.api_key_env!r}, "
+            f"api_key_command={self.api_key_command!r}, "
+            f"api_key={'***' if self.api_key else None})"
+        )
+
+
+class _FileTop(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    default_profile: str | None = None
+    theme: str | None = None
+    keys: dict[str, Any] = {}
+    profiles: dict[str, Any] = {}
+
+
+class ConfigFile(msgspec.Struct, kw_only=True, frozen=True):
+    """The validated contents of a config file (nothing resolved yet)."""
+
+    path: str | None = None
+    default_profile: str | None = None
+    theme: str | None = None
+    keys: dict[str, str] = {}
+    profiles: dict[str, ProfileFile] = {}
+
+
+def _split_msgspec_error(text: str) -> tuple[str, list[str]]:
+    """'Expected `str`, got `int` - at `$.base_url`' -> (message, ['base_url'])."""
+    message, sep, where = text.rpartition(" - at `")
+    if not sep:
+        message, where = text, ""
+    where = where.rstrip("`")
+    parts = [p for p in where.removeprefix("$").split(".") if p]
+    if message.startswith("Object contains unknown field `"):
+        name = message.removeprefix("Object contains unknown field `").rstrip("`")
+        return f"unknown key {name!r}", [*parts, name]
+    expected = re.match(r"Expected `([^`]*)`, got `([^`]*)`$", message)
+    if expected:
+        want = " or ".join(
+            _TYPE_WORDS.get(t, t) for t in expected.group(1).split(" | ") if t != "null"
+        )
+        got = _TYPE_WORDS.get(expected.group(2), expected.group(2))
+        message = f"expected {want}, got {got}"
+    if parts:
+        message = f"{'.'.join(parts)}: {message}"
+    return message, parts
+
+
+_TYPE_WORDS = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "object": "a table",
+    "array": "an array",
+    "datetime": "a date-time",
+    "date": "a date",
+    "time": "a time",
+}
+
+
+def url_problem(what: str, url: str) -> str | None:
+    """Why ``url`` cannot be ``what`` (a base URL), or None. Never repeats a password."""
+    if "@" in urlsplit(url).netloc:
+        # httpx would send them as Basic auth in place of the bearer key, and the URL is
+        # shown in the top bar and in every connection error
+        return (
+            f"{what} must not hold a user name or password; "
+            "the API key goes in OPENAI_API_KEY or a profile's api_key_env / api_key_command"
+        )
+    if not (url.startswith(("http://", "https://")) and len(url) > len("https://")):
+        return f"{what} must start with http:// or https://, got {url!r}"
+    return None
+
+
+@dataclass
+class _Reader:
+    path: Path
+    text: str
+
+    def fail(self, message: str, key_path: list[str]) -> ConfigError:
+        return ConfigError(message, path=self.path, line=find_line(self.text, key_path))
+
+
+def _flat_keys(table: dict[str, Any], prefix: list[str]) -> Iterator[tuple[list[str], object]]:
+    """``main.delete = "x"`` (a dotted key, a nested table to TOML) is the id ``main.delete``."""
+    for name, value in table.items():
+        if isinstance(value, dict):
+            yield from _flat_keys(cast(dict[str, Any], value), [*prefix, name])
+        else:
+            yield [*prefix, name], value
+
+
+def parse_config_text(text: str, path: Path) -> ConfigFile:
+    """Validate a config file's text; errors name the line."""
+    reader = _Reader(path, text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        line = None
+        marker = " (at line "
+        if marker in message:
+            head, _, tail = message.rpartition(marker)
+            number = tail.split(",")[0].rstrip(")")
+            if number.isdigit():
+                line = int(number)
+                message = head
+        raise ConfigError(f"not valid TOML: {message}", path=path, line=line) from None
+    try:
+        top = msgspec.convert(data, _FileTop)
+    except msgspec.ValidationError as exc:
+        message, parts = _split_msgspec_error(str(exc))
+        raise reader.fail(message, parts) from None
+
+    keys: dict[str, str] = {}
+    for parts, value in _flat_keys(top.keys, []):
+        binding = ".".join(parts)
+        if not isinstance(value, str) or not all(
+            part.strip() and " " not in part.strip() for part in value.split(",")
+        ):
+            raise reader.fail(
+                f'keys.{binding} must be keys separated by commas, e.g. "ctrl+d,delete", '
+                f"got {value!r}",
+                ["keys", *parts],
+            )
+        keys[binding] = value
+
+    profiles: dict[str, ProfileFile] = {}
+    for name, raw in top.profiles.items():
+        try:
+            profile = msgspec.convert(raw, ProfileFile)
+        except msgspec.ValidationError as exc:
+            message, parts = _split_msgspec_error(str(exc))
+            raise reader.fail(f"profile {name!r}: {message}", ["profiles", name, *parts]) from None
+        sources = [
+            k
+            for k in ("api_key_env", "api_key_command", "api_key")
+            if getattr(profile, k) is not None
+        ]
+        if len(sources) > 1:
+            raise reader.fail(
+                f"profile {name!r} sets {' and '.join(sources)}: choose one source for the key",
+                ["profiles", name, sources[1]],
+            )
+        if profile.base_url is not None and (problem := url_problem("base_url", profile.base_url)):
+            raise reader.fail(f"profile {name!r}: {problem}", ["profiles", name, "base_url"])
+        if profile.api_key_command is not None:
+            try:
+                argv = shlex.split(profile.api_key_command)
+            except ValueError as exc:
+                raise reader.fail(
+                    f"profile {name!r}: api_key_command cannot be split into words: {exc}",
+                    ["profiles", name, "api_key_command"],
+                ) from None
+            if not argv:
+                raise reader.fail(
+                    f"profile {name!r}: api_key_command is empty",
+                    ["profiles", name, "api_key_command"],
+                )
+        for field_name in ("api_key_env", "api_key"):
+            value = getattr(profile, field_name)
+            if value is not None and not value.strip():
+                raise reader.fail(
+                    f"profile {name!r}: {field_name} is empty", ["profiles", name, field_name]
+                )
+        profiles[name] = profile
+
+    if top.default_profile is not None and top.default_profile not in profiles:
+        raise reader.fail(
+            f"default_profile {top.default_profile!r} is not a profile in this file"
+            f" ({known_profiles(profiles)})",
+            ["default_profile"],
+        )
+    return ConfigFile(
+        path=str(path),
+        default_profile=top.default_profile,
+        theme=top.theme,
+        keys=keys,
+        profiles=profiles,
+    )
+
+
+def known_profiles(profiles: Mapping[str, object]) -> str:
+    if not profiles:
+        return "it defines no profiles"
+    return "known: " + ", ".join(sorted(profiles))
+
+
+def _check_private(path: Path) -> None:
+    """Refuse a file holding a key that others can read (POSIX only)."""
+    if os.name != "posix":
+        return
+    info = path.stat()
+    if info.st_uid != os.getuid():
+        raise ConfigError("holds an api_key but is not owned by you; refusing to use it", path=path)
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(
+            f"holds an api_key but is readable by others (mode {stat.filemode(info.st_mode)}); "
+            f"run: chmod 600 {shlex.quote(str(path))}  (better: use api_key_env or "
+            "api_key_command instead of the key itself)",
+            path=path,
+        )
+
+
+def read_config_file(path: Path, *, required: bool) -> ConfigFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if required:
+            raise ConfigError("no such file", path=path) from None
+        return ConfigFile()
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
+    parsed = parse_config_text(text, path)
+    if any(p.api_key is not None for p in parsed.profiles.values()):
+        _check_private(path)
+    return parsed

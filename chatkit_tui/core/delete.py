@@ -1,0 +1,78 @@
+"""Archive, then delete: the one way a thread is deleted, by the app, the bulk runner and
+the script CLI alike.
+
+Textual-free. The thread (and every item) is archived first
+(:func:`chatkit_tui.core.archive.archive_thread`); if that fails the thread is *not*
+deleted. A 404, from the archive's read or from the ``DELETE``, means it is gone already
+(someone else deleted it): :attr:`Outcome.GONE`, not a failure. Every run ends in a
+:class:`DeleteResult` with one of the :class:`Outcome` words; nothing is raised for an API
+or disk failure (the error is kept on the result for its wording and exit code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chatkit_tui.client.errors import NotFoundError
+from chatkit_tui.core.archive import archive_thread
+from chatkit_tui.core.errors import describe
+
+if TYPE_CHECKING:
+    from chatkit_tui.client import AsyncChatKit
+
+
+class Outcome(StrEnum):
+    DELETED = "deleted"
+    GONE = "already gone"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not attempted"  # a bulk run stopped before it came to the thread
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    thread_id: str
+    outcome: Outcome
+    archive: Path | None = None
+    """Where the thread was archived (None: nothing was archived)."""
+    reason: str | None = None
+    """Why it failed, or a note ("nothing to archive"); plain text, not yet made safe."""
+    error: BaseException | None = field(default=None, compare=False, repr=False)
+    """The failure itself (for its wording, exit code or a retry), when there was one."""
+
+
+async def archive_then_delete(
+    client: AsyncChatKit,
+    thread_id: str,
+    *,
+    archive_dir: Path | None = None,
+    archived: Path | None = None,
+    on_archived: Callable[[Path], object] | None = None,
+) -> DeleteResult:
+    """Archive ``thread_id`` (unless ``archived`` names its archive already), then delete it.
+
+    ``on_archived`` is called with the archive's path once it is written, before the
+    ``DELETE`` is sent (the app takes the row out of the list then).
+    """
+    path = archived
+    if path is None:
+        try:
+            path = await archive_thread(client, thread_id, directory=archive_dir)
+        except NotFoundError:
+            return DeleteResult(thread_id, Outcome.GONE, None, "nothing to archive")
+        except Exception as exc:  # an API, disk or decoding failure: never deleted then
+            reason = f"not deleted: it could not be archived first: {describe(exc)}"
+            return DeleteResult(thread_id, Outcome.FAILED, None, reason, exc)
+        if on_archived is not None:
+            on_archived(path)
+    try:
+        await client.threads.delete(thread_id)
+    except NotFoundError:
+        return DeleteResult(thread_id, Outcome.GONE, path)
+    except Exception as exc:
+        reason = f"archived to {path}, but the delete failed: {describe(exc)}"
+        return DeleteResult(thread_id, Outcome.FAILED, path, reason, exc)
+    return DeleteResult(thread_id, Outcome.DELETED, path)

@@ -1,0 +1,34 @@
+"""Failures worded for people, the same way in the app and the script CLI.
+
+Textual-free. :func:`describe` is one line for any failure (the client's message with its
+HTTP status and request id, an OS error with its type, anything else marked unexpected);
+:func:`key_hint` says what to do about a rejected key. The text is not yet safe: the app
+shows it with :func:`chatkit_tui.core.text.one_line`, the CLI with
+:func:`chatkit_tui.core.text.escaped` (the server's message is untrusted). Neither ever
+holds the API key: the client's errors carry none (``tests/unit/test_client_key_secrecy.py``).
+"""
+
+from __future__ import annotations
+
+from chatkit_tui.client import errors as client_errors
+
+KEY_HINT = (
+    "set OPENAI_API_KEY to a valid API key (or a profile's key in the config file), "
+    "or try chatkit-tui --demo"
+)
+
+
+def describe(exc: BaseException) -> str:
+    """One line (white space folded) naming the failure, with the request id when known."""
+    text = client_errors.describe(exc)
+    request_id = getattr(exc, "request_id", None)
+    if isinstance(request_id, str) and request_id and request_id not in text:
+        text = f"{text} (request id {request_id})"
+    return text
+
+
+def key_hint(exc: BaseException) -> str | None:
+    """What to do when the server rejected the key (a 401), else None."""
+    if isinstance(exc, client_errors.AuthenticationError):
+        return KEY_HINT
+    return None

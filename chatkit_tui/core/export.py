@@ -1,0 +1,54 @@
+"""Export a thread and its items as JSON and as a readable Markdown transcript.
+
+Textual-free. JSON is ``{"thread": ..., "items": [...]}`` with every object written back
+as the JSON the server sent (:func:`chatkit_tui.core.archive.thread_document`, the same
+document an archive holds): nothing is written from a decoded Struct. The transcript is
+:mod:`.transcript`. Both files are written atomically
+(:func:`chatkit_tui.core.paths.atomic_write`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chatkit_tui.core.archive import thread_document
+from chatkit_tui.core.fetch import fetch_thread
+from chatkit_tui.core.paths import atomic_write, default_export_dir, safe_filename
+from chatkit_tui.core.transcript import to_markdown
+
+if TYPE_CHECKING:
+    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.models import Thread, ThreadItem
+
+
+@dataclass(frozen=True)
+class ExportPaths:
+    json: Path
+    markdown: Path
+
+
+def to_json(thread: Thread, items: Iterable[ThreadItem]) -> str:
+    return json.dumps(thread_document(thread, items), indent=2, ensure_ascii=False) + "\n"
+
+
+def export_thread(
+    thread: Thread, items: Sequence[ThreadItem], directory: Path | None = None
+) -> ExportPaths:
+    """Write ``<thread_id>.json`` and ``<thread_id>.md``; return where they went."""
+    target = directory if directory is not None else default_export_dir()
+    stem = safe_filename(thread.id)
+    paths = ExportPaths(json=target / f"{stem}.json", markdown=target / f"{stem}.md")
+    atomic_write(paths.json, to_json(thread, items))
+    atomic_write(paths.markdown, to_markdown(thread, items))
+    return paths
+
+
+async def export_thread_by_id(
+    client: AsyncChatKit, thread_id: str, directory: Path | None = None
+) -> ExportPaths:
+    thread, items = await fetch_thread(client, thread_id)
+    return export_thread(thread, items, directory)

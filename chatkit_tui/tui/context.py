@@ -1,0 +1,36 @@
+"""What the screens need from the app, typed: the client, the mode, the clock, the
+directories, the session book. Screens read it as ``self.ctx`` (:mod:`.base`) and never
+import the App class, so nothing under ``tui/`` reaches back up into ``app.py``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chatkit_tui.tui.sessions.book import SessionBook
+
+if TYPE_CHECKING:
+    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.models import ThreadPage
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class AppContext:
+    client: AsyncChatKit
+    endpoint_label: str
+    read_only: bool
+    now: Clock
+    archive_dir: Path | None  # None: the user data directory's archive/
+    export_dir: Path | None  # None: the user data directory's exports/
+    keymap: Mapping[str, str]  # the config file's [keys] remaps
+    thread_page_size: int = 100
+    item_page_size: int = 50
+    first_page: asyncio.Future[ThreadPage] | None = None
+    """The first page, requested before the app started (see run.py): saves a round trip."""
+    session_book: SessionBook = field(default_factory=SessionBook)
+    """Sessions created in this run (the API cannot list them)."""

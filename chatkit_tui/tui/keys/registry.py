@@ -1,0 +1,134 @@
+"""The one registry of the app's screens and their bindings: the help screen lists what it
+says, the key-conflict check walks the places it names, and a keymap may name only the
+binding ids it holds.
+
+Every binding has an ``id`` (``main.delete``) so that the config file's ``[keys]`` table can
+remap it (``App.set_keymap``). This module imports every screen (the app loads it on first
+use: help, a keymap from the config file), and none of them imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+
+# the app's own bindings: everywhere, unless a modal screen is open
+APP_BINDINGS: list[BindingType] = [
+    Binding("q", "quit", "Quit", id="app.quit"),
+    Binding("question_mark", "help", "Help", id="app.help"),
+    Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette"),
+]
+
+DESTRUCTIVE = {"main.delete", "confirm.delete", "main.bulk_delete"} | {
+    # read-only mode removes creating and cancelling sessions too
+    "sessions.new",
+    "sessions.create",
+    "sessions.cancel",
+    "cancel_session.confirm",
+}
+
+Row = tuple[str, str, str]  # (keys as mapped, e.g. "d,delete"; what it does; binding id)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One table of the help screen."""
+
+    title: str
+    bindings: Sequence[BindingType]
+    destructive: bool = False  # the whole table is gone in read-only mode
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a set of binding tables is active at once, innermost (first to try) first.
+
+    Textual walks from the focused widget up to its screen, then the app; a modal screen
+    stops the walk (the app's bindings do not reach it)."""
+
+    name: str
+    classes: tuple[type[DOMNode], ...]
+    app: bool  # the app's bindings come last
+
+
+def sections() -> list[Section]:
+    from chatkit_tui.tui.sessions.cancel import ConfirmCancelSessionScreen
+    from chatkit_tui.tui.sessions.screen import SessionScreen
+    from chatkit_tui.tui.threads.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
+    from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
+    from chatkit_tui.tui.threads.main import MainScreen
+    from chatkit_tui.tui.threads.thread_list import ThreadList
+    from chatkit_tui.tui.threads.thread_view import ThreadView
+    from chatkit_tui.tui.threads.user_filter import UserFilterScreen
+
+    return [
+        Section("Everywhere", APP_BINDINGS),
+        Section("Main screen", MainScreen.BINDINGS),
+        Section("Thread list", ThreadList.BINDINGS),
+        Section("Thread view (arrows, PgUp, PgDn too)", ThreadView.BINDINGS),
+        Section("Delete dialog", ConfirmDeleteScreen.BINDINGS, destructive=True),
+        Section("Delete marked: confirmation", ConfirmBulkDeleteScreen.BINDINGS, destructive=True),
+        Section("Delete marked: progress", BulkDeleteScreen.BINDINGS, destructive=True),
+        Section("User filter dialog (u)", UserFilterScreen.BINDINGS),
+        Section("Session panel (s)", SessionScreen.BINDINGS),
+        Section("Cancel-session dialog", ConfirmCancelSessionScreen.BINDINGS, destructive=True),
+    ]
+
+
+def places() -> list[Place]:
+    """The app's real binding contexts: each screen with the widget that may have the focus."""
+    from chatkit_tui.tui.dialogs.help import HelpScreen
+    from chatkit_tui.tui.sessions.cancel import ConfirmCancelSessionScreen
+    from chatkit_tui.tui.sessions.screen import SessionScreen
+    from chatkit_tui.tui.threads.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
+    from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
+    from chatkit_tui.tui.threads.main import MainScreen
+    from chatkit_tui.tui.threads.thread_list import ThreadList
+    from chatkit_tui.tui.threads.thread_view import ThreadView
+
+    return [
+        Place("the thread list", (ThreadList, MainScreen), app=True),
+        Place("the thread view", (ThreadView, MainScreen), app=True),
+        Place("the session panel", (SessionScreen,), app=True),
+        Place("the delete dialog", (ConfirmDeleteScreen,), app=False),
+        Place("the delete-marked dialog", (ConfirmBulkDeleteScreen,), app=False),
+        Place("the delete-marked progress", (BulkDeleteScreen,), app=False),
+        Place("the cancel-session dialog", (ConfirmCancelSessionScreen,), app=False),
+        Place("the help screen", (HelpScreen,), app=False),
+    ]
+
+
+def binding_rows(
+    bindings: Iterable[BindingType], keymap: Mapping[str, str], *, read_only: bool
+) -> list[Row]:
+    """(keys, what it does, binding id) for each binding with an id, keymap applied."""
+    rows: list[Row] = []
+    for binding in bindings:
+        if not isinstance(binding, Binding) or binding.id is None:
+            continue
+        if read_only and binding.id in DESTRUCTIVE:
+            continue
+        rows.append((keymap.get(binding.id, binding.key), binding.description, binding.id))
+    return rows
+
+
+def help_sections(keymap: Mapping[str, str], *, read_only: bool) -> list[tuple[str, list[Row]]]:
+    """The help screen's tables, as currently mapped (read-only: destructive ones left out)."""
+    return [
+        (section.title, binding_rows(section.bindings, keymap, read_only=read_only))
+        for section in sections()
+        if not (read_only and section.destructive)
+    ]
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id a keymap may name (read-only mode or not)."""
+    from chatkit_tui.tui.dialogs.help import HelpScreen
+
+    ids = {b.id for b in HelpScreen.BINDINGS if isinstance(b, Binding) and b.id}
+    for _, rows in help_sections({}, read_only=False):
+        ids.update(binding_id for _, _, binding_id in rows)
+    return ids

@@ -1,0 +1,140 @@
+"""Deleting one thread: the dialog, then archive, remove the row, DELETE, undo on failure.
+
+:class:`DeleteFlow` is a base class of :class:`~chatkit_tui.tui.threads.main.MainScreen`
+(the delete feature, kept apart from paging and viewing). The work is
+:func:`chatkit_tui.core.delete.archive_then_delete`, the same operation as the bulk delete
+and the CLI's; its worker posts past-tense messages (ThreadArchived, ThreadDeleted,
+DeleteFailed) and the handlers here update the list.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import work
+from textual.binding import Binding, BindingType
+
+from chatkit_tui.client.models import Thread
+from chatkit_tui.core.delete import Outcome, archive_then_delete
+from chatkit_tui.core.text import one_line
+from chatkit_tui.tui.base import ChatKitScreen, describe_error
+from chatkit_tui.tui.dialogs.confirm import BUTTON_KEYS, ConfirmScreen
+from chatkit_tui.tui.threads.messages import DeleteFailed, ThreadArchived, ThreadDeleted
+from chatkit_tui.tui.threads.render import thread_title
+from chatkit_tui.tui.threads.thread_list import ThreadList
+from chatkit_tui.tui.threads.thread_view import ThreadView
+
+
+class DeleteFlow(ChatKitScreen):
+    """Deletes for a screen with a ``#threads`` list (the binding lives on the subclass)."""
+
+    seen: set[str]
+    _removed: dict[str, int]
+
+    @property
+    def thread_list(self) -> ThreadList:
+        return self.query_one("#threads", ThreadList)
+
+    def _update_status(self) -> None:
+        """Refresh the status line (the subclass knows what it shows)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "delete" and self.ctx.read_only:
+            return False
+        return True
+
+    @property
+    def selected_thread(self) -> Thread | None:
+        """The thread the user is looking at: the open one while the thread view has the
+        focus (the list may have moved under it), else the list's cursor row."""
+        view = self.query_one("#view", ThreadView)
+        return view.thread if view.has_focus else self.thread_list.current
+
+    def thread_gone(self, thread_id: str) -> None:
+        """``thread_id`` was deleted (or found gone); the subclass updates what shows it."""
+
+    def action_delete(self) -> None:
+        if self.ctx.read_only:
+            return
+        thread = self.selected_thread
+        if thread is None:
+            return
+
+        def decided(confirmed: bool | None) -> None:
+            if confirmed:
+                self.delete_thread(thread)
+
+        self.host.push_screen(ConfirmDeleteScreen(thread), decided)
+
+    @work(group="delete", exit_on_error=False)
+    async def delete_thread(self, thread: Thread) -> None:
+        result = await archive_then_delete(
+            self.ctx.client,
+            thread.id,
+            archive_dir=self.ctx.archive_dir,
+            on_archived=lambda path: self.post_message(ThreadArchived(thread, path)),
+        )
+        if result.outcome is Outcome.FAILED:
+            reason = describe_error(result.error) if result.error else (result.reason or "")
+            self.post_message(DeleteFailed(thread, reason, archived=result.archive is not None))
+            return
+        if result.archive is None:  # gone before it could be archived: its row goes now
+            self.post_message(ThreadArchived(thread, None))
+        gone = result.outcome is Outcome.GONE
+        self.post_message(ThreadDeleted(thread, result.archive, already_gone=gone))
+
+    def on_thread_archived(self, message: ThreadArchived) -> None:
+        index = self.thread_list.remove_thread(message.thread.id)
+        if index is not None:
+            self._removed[message.thread.id] = index
+        self._update_status()
+
+    def on_thread_deleted(self, message: ThreadDeleted) -> None:
+        self._removed.pop(message.thread.id, None)
+        self.seen.discard(message.thread.id)
+        title = thread_title(message.thread)
+        if message.already_gone:
+            text = f"“{title}” ({one_line(message.thread.id)}) was already gone from the server."
+        else:
+            text = f"Deleted “{title}” ({one_line(message.thread.id)})."
+        where = f"Archived to {message.path}" if message.path else "Nothing to archive."
+        self.host.notify(f"{text}\n{where}", title="Thread deleted")
+        self.thread_gone(message.thread.id)
+
+    def on_delete_failed(self, message: DeleteFailed) -> None:
+        thread = message.thread
+        index = self._removed.pop(thread.id, None)
+        if index is not None:
+            self.thread_list.insert_thread(index, thread)
+            self._update_status()
+        what = (
+            "Delete failed; the thread is back in the list"
+            if message.archived
+            else ("Not deleted: the thread could not be archived first")
+        )
+        self.host.notify(f"{what}: {message.reason}", title="Delete failed", severity="error")
+
+
+class ConfirmDeleteScreen(ConfirmScreen):
+    """Delete a thread? Names its title, id and user."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "refuse", "Cancel", id="confirm.cancel"),
+        Binding("y", "confirm", "Delete", id="confirm.delete"),
+        *BUTTON_KEYS,
+    ]
+
+    def __init__(self, thread: Thread) -> None:
+        super().__init__(
+            "Delete this thread?",
+            [
+                ("title", thread_title(thread)),
+                ("id", one_line(thread.id)),
+                ("user", one_line(thread.user)),
+            ],
+            "It is archived first (thread and every item, as JSON in your data "
+            "directory), then deleted on the server.",
+            refuse="Cancel (n)",
+            confirm="Delete (y)",
+        )
+        self.thread = thread
