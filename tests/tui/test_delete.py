@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Button
 
 from chatkit_tui.server.run import BackgroundServer
+from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.dialogs.help import HelpScreen
+from chatkit_tui.tui.threads.bulk import ConfirmBulkDeleteScreen
 from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
 from tests.tui.helpers import burst, loaded, make_app, notifications, screen_text, wait_for
 
@@ -161,12 +164,27 @@ async def test_already_deleted_thread_is_said_to_be_gone(
         assert thread.id not in {t.id for t in tl.threads}
 
 
+async def footer_line(pilot: Pilot[None], app: ChatKitApp) -> str:
+    """The footer as the user sees it once the screen has settled: its bindings are drawn
+    (Refresh is always there) and a little later nothing has changed."""
+    await wait_for(pilot, lambda: "Refresh" in screen_text(app).splitlines()[-1], what="footer")
+    await pilot.pause(0.3)  # a footer that recomposes late (bindings changed) has done so
+    return screen_text(app).splitlines()[-1]
+
+
+def available_actions(app: ChatKitApp) -> set[str]:
+    """Actions the focused chain offers now (check_action False removes a binding)."""
+    return {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+
+
 async def test_read_only_removes_delete(local_server: BackgroundServer, tmp_path: Path) -> None:
     app = make_app(local_server, archive_dir=tmp_path / "archive", read_only=True)
     async with app.run_test(size=(100, 30)) as pilot:
         tl = await loaded(pilot, app)
-        text = screen_text(app)
-        assert "READ-ONLY" in text and "Delete" not in text
+        footer = await footer_line(pilot, app)
+        assert "READ-ONLY" in screen_text(app)
+        assert "Delete" not in footer and "Refresh" in footer
+        assert "delete" not in available_actions(app) and "refresh" in available_actions(app)
         await pilot.press("d", "delete")
         await pilot.pause(0.1)
         assert not isinstance(app.screen, ConfirmDeleteScreen)
@@ -177,6 +195,24 @@ async def test_read_only_removes_delete(local_server: BackgroundServer, tmp_path
         help_text = screen_text(app)
         assert "Read-only mode" in help_text and "main.refresh" in help_text
         assert "main.delete" not in help_text
+
+
+async def test_read_only_removes_bulk_delete(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    """Marks still work read-only (they feed export); D, deleting them, is not available."""
+    app = make_app(local_server, archive_dir=tmp_path / "archive", read_only=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        await pilot.press("space", "space")
+        await wait_for(pilot, lambda: len(tl.marked) == 2, what="two marks")
+        await footer_line(pilot, app)
+        assert "bulk_delete" not in available_actions(app)
+        assert "toggle_mark" in available_actions(app) or "space" in app.screen.active_bindings
+        await pilot.press("D")
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, ConfirmBulkDeleteScreen)
+        assert not (tmp_path / "archive").exists()
 
 
 async def test_reading_a_thread_the_list_moving_underneath_does_not_swap_it(

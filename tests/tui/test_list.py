@@ -8,6 +8,7 @@ from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
 from tests.tui.helpers import (
     burst,
+    insert_thread,
     loaded,
     make_app,
     screen_text,
@@ -303,3 +304,21 @@ async def test_moving_up_or_leaving_the_list_drops_the_keys_pressed_past_its_end
         await wait_for(pilot, lambda: len(tl.threads) > count, what="the page after")
         await pilot.pause()
         assert tl.current is opened
+
+
+async def test_a_hostile_title_is_literal_in_the_list_widgets_own_lines(
+    local_server: BackgroundServer,
+) -> None:
+    """The list's rendered lines, not the whole screen (the view's header shows the title
+    too): the markup is text, and no segment carries an action (a click would run it)."""
+    title = "[@click=app.quit]Q[/] \x1b[1m[b]y"  # fits the title column at 100 columns (one pane)
+    insert_thread(local_server, "cthr_zz_hostile", title=title, created_at=1_790_000_000)
+    app = make_app(local_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        assert tl.current is not None and tl.current.id == "cthr_zz_hostile"
+        strip = tl.render_line(0)  # the first line on screen: the newest thread, this one
+        text = "".join(segment.text for segment in strip)
+        assert "[@click=app.quit]Q[/] ␛[1m[b]y" in text
+        metas = [segment.style.meta for segment in strip if segment.style is not None]
+        assert not any("@click" in meta for meta in metas), metas

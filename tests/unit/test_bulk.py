@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from chatkit_tui.client.errors import RateLimitError
 from chatkit_tui.core.bulk import BulkDelete, BulkProgress, BulkResult, Outcome
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.run import BackgroundServer
+from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
 from tests.fixtures.server import fail_deletes
 from tests.unit.test_import_hygiene import probe_imports
 
@@ -196,3 +198,39 @@ async def test_a_stop_after_the_last_thread_started_is_not_a_stop(
     assert bulk.stopping  # stop() was called
     assert len(summary.deleted) == 3 and not summary.not_attempted
     assert not summary.stopped
+
+
+async def test_a_429_that_outlasts_retries_waits_what_retry_after_ms_says(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """The runner's backoff is the server's wait (150 ms here), not its 1 s default."""
+    thread = {
+        "id": "cthr_a",
+        "object": "chatkit.thread",
+        "created_at": 1,
+        "user": "u",
+        "title": None,
+        "status": {"type": "active"},
+    }
+    items = {"object": "list", "data": [], "has_more": False, "first_id": None, "last_id": None}
+    deletes: list[float] = []
+
+    def handler(request: Recorded) -> Reply:
+        if request.method == "DELETE":
+            deletes.append(time.monotonic())
+            if len(deletes) == 1:
+                return Reply(
+                    429, {"error": {"message": "slow down"}}, headers={"retry-after-ms": "150"}
+                )
+            return Reply(200, {"id": "cthr_a", "object": "chatkit.thread.deleted", "deleted": True})
+        if request.path.endswith("/items"):
+            return Reply(200, items)
+        return Reply(200, thread)
+
+    scripted_server.handler = handler
+    async with AsyncChatKit(api_key="k", base_url=scripted_server.base_url, max_retries=0) as c:
+        summary = await BulkDelete(c, ["cthr_a"], archive_dir=tmp_path).run()
+    assert [r.outcome for r in summary.results] == [Outcome.DELETED]
+    assert summary.rate_limited == 1 and len(deletes) == 2
+    waited = deletes[1] - deletes[0]
+    assert 0.14 <= waited < 0.6, f"the second DELETE came {waited:.3f} s after the 429"
