@@ -13,6 +13,7 @@ from chatkit_tui.tui.threads.main import DEBOUNCE
 from chatkit_tui.tui.threads.thread_view import ItemView
 from tests.tui.helpers import (
     HOSTILE_TITLE,
+    burst,
     every_item_type,
     insert_raw_items,
     insert_thread,
@@ -173,3 +174,34 @@ async def test_unauthorised_says_how_to_set_the_key(make_server) -> None:  # typ
         assert any("401" in m and "OPENAI_API_KEY" in m and "request id" in m for m in messages)
         assert not any("a-wrong-key" in m for m in messages)
         assert app.is_running
+
+
+async def test_n_keys_in_a_burst_scroll_n_lines(local_server: BackgroundServer) -> None:
+    """Ten j typed at once (a held key over SSH) scroll ten lines, then k five back."""
+    insert_thread(local_server, "cthr_zz_long", title="long", created_at=1_790_000_000)
+    text = {"type": "input_text", "text": "a line"}
+    items = [
+        {
+            "id": f"cthi_{i:03}",
+            "type": "chatkit.user_message",
+            "created_at": 1_790_000_000 + i,
+            "content": [text],
+            "attachments": [],
+        }
+        for i in range(40)
+    ]
+    insert_raw_items(local_server, "cthr_zz_long", items)
+    app = make_app(local_server)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("enter")
+        view = await view_done(pilot, app, "cthr_zz_long")
+        assert view.has_focus and view.max_scroll_y > 20
+        burst(app, *["j"] * 10)
+        await wait_for(pilot, lambda: view.scroll_y >= 10, limit=2, what="ten lines down")
+        await pilot.pause(0.2)
+        assert view.scroll_y == 10
+        burst(app, *["k"] * 5)
+        await wait_for(pilot, lambda: view.scroll_y <= 5, limit=2, what="five lines up")
+        await pilot.pause(0.2)
+        assert view.scroll_y == 5

@@ -67,6 +67,15 @@ class ThreadView(VerticalScroll, can_focus=True):
         yield Static(Text("Select a thread to read it.", style="dim"), id="view-header")
         yield Static("", id="view-status")
 
+    # One line a key, at once: Textual's own scroll_down animates and defers the scroll to
+    # after the next refresh, so keys arriving in a burst each started from the same line
+    # (ten j moved three lines). scroll_target_y + 1 without deferring counts every key.
+    def action_scroll_down(self) -> None:
+        self.scroll_to(y=self.scroll_target_y + 1, animate=False, immediate=True)
+
+    def action_scroll_up(self) -> None:
+        self.scroll_to(y=self.scroll_target_y - 1, animate=False, immediate=True)
+
     @property
     def thread_id(self) -> str | None:
         return self.thread.id if self.thread is not None else None
