@@ -6,6 +6,11 @@ pages, oldest first) and writes them as one JSON document in the user data direc
 object is written as the JSON the server sent (see :func:`thread_document`). The
 file is written to a temporary name, flushed to disk and renamed into place: a file that
 exists is complete. If anything fails, the caller must not delete the thread.
+
+A caller that holds the thread already, as the thread list sent it (a purge), passes it
+as ``listed``: then only the items are fetched, and the document's ``thread_from`` says
+``"list"`` (the thread's JSON is the list page's copy, byte for byte) instead of
+``"retrieve"`` (a ``GET`` of the thread itself, made at once with the first page of items).
 """
 
 from __future__ import annotations
@@ -15,39 +20,70 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from chatkit_tui.client.decoding import to_builtins
-from chatkit_tui.core.fetch import fetch_thread
+from chatkit_tui.core.fetch import fetch_items, fetch_thread
 from chatkit_tui.core.paths import atomic_write, default_archive_dir, safe_filename
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
-    from chatkit_tui.client.models import Thread, ThreadItem
+    from chatkit_tui.client.models import ThreadItem
+
+ThreadFrom = Literal["retrieve", "list"]
+"""Where an archive's thread JSON came from: its own GET, or the thread list's page."""
 
 
-def thread_document(thread: Thread, items: Iterable[ThreadItem]) -> dict[str, Any]:
-    """The archive (and export) document: the thread and every item as the JSON the server
-    sent, as plain data."""
+def thread_document(thread: object, items: Iterable[ThreadItem]) -> dict[str, Any]:
+    """The archive (and export) document: the thread (a ``Thread``, or a record that did not
+    decode) and every item as the JSON the server sent, as plain data."""
     return {"thread": to_builtins(thread), "items": [to_builtins(item) for item in items]}
 
 
+async def read_for_archive(
+    client: AsyncChatKit, thread_id: str, listed: object | None = None
+) -> tuple[object, list[ThreadItem], ThreadFrom]:
+    """The thread, its items and where the thread came from: ``listed`` when given (only
+    the items are fetched), else a fresh ``GET`` of the thread. Raises the client's errors."""
+    if listed is not None:
+        return listed, await fetch_items(client, thread_id), "list"
+    thread, items = await fetch_thread(client, thread_id)
+    return thread, items, "retrieve"
+
+
+async def save_archive(
+    thread_id: str,
+    thread: object,
+    items: Iterable[ThreadItem],
+    directory: Path | str | None = None,
+    *,
+    thread_from: ThreadFrom = "retrieve",
+) -> Path:
+    """Write the archive of ``thread_id``; return its path. ``OSError`` if it cannot be."""
+    document: dict[str, Any] = {
+        "archived_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "thread_from": thread_from,
+        **thread_document(thread, items),
+    }
+    target_dir = Path(directory) if directory is not None else default_archive_dir()
+    # JSON encoding and fsync off the event loop: a bulk delete writes many of these
+    return await asyncio.to_thread(write_archive, target_dir, thread_id, document)
+
+
 async def archive_thread(
-    client: AsyncChatKit, thread_id: str, directory: Path | str | None = None
+    client: AsyncChatKit,
+    thread_id: str,
+    directory: Path | str | None = None,
+    *,
+    listed: object | None = None,
 ) -> Path:
     """Save ``thread_id`` (metadata and every item) as JSON; return the file's path.
 
     Raises the client's errors (``ChatKitError``) when the thread or its items
     cannot be read, and ``OSError`` when the file cannot be written.
     """
-    thread, items = await fetch_thread(client, thread_id)
-    document: dict[str, Any] = {
-        "archived_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        **thread_document(thread, items),
-    }
-    target_dir = Path(directory) if directory is not None else default_archive_dir()
-    # JSON encoding and fsync off the event loop: a bulk delete writes many of these
-    return await asyncio.to_thread(write_archive, target_dir, thread.id, document)
+    thread, items, thread_from = await read_for_archive(client, thread_id, listed)
+    return await save_archive(thread_id, thread, items, directory, thread_from=thread_from)
 
 
 def write_archive(directory: Path, thread_id: str, document: dict[str, Any]) -> Path:

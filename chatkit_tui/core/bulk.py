@@ -12,6 +12,11 @@ backoff) has passed, the concurrency is halved, and the thread goes back to the 
 queue (archived threads are not archived twice). Steady successes raise the concurrency again
 one step at a time. :meth:`BulkDelete.stop` stops launching: requests in flight finish, so
 nothing is left half done; the threads not attempted are reported as such.
+
+The purge (:mod:`chatkit_tui.core.purge`) runs it too, with ``listed`` (the threads as the
+thread list sent them: each is archived from that copy, so only its items are read) and
+``still_wanted`` (a last check of each thread before it is archived; a thread that fails it
+is :attr:`Outcome.SKIPPED`): see :func:`chatkit_tui.core.delete.archive_then_delete`.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,12 +103,17 @@ class BulkSummary:
     def not_attempted(self) -> list[BulkResult]:
         return self.of(Outcome.NOT_ATTEMPTED)
 
+    @property
+    def skipped(self) -> list[BulkResult]:
+        return self.of(Outcome.SKIPPED)
+
     def line(self) -> str:
-        """One line: 'deleted 10, already gone 1, failed 2, not attempted 3'."""
+        """One line: 'deleted 10, already gone 1, failed 2, skipped 1, not attempted 3'."""
         parts = [f"deleted {len(self.deleted)}"]
         for label, results in (
             ("already gone", self.gone),
             ("failed", self.failed),
+            ("skipped", self.skipped),
             ("not attempted", self.not_attempted),
         ):
             if results:
@@ -134,6 +144,8 @@ class BulkDelete:
         concurrency: int = DEFAULT_CONCURRENCY,
         on_result: Callable[[BulkResult], object] | None = None,
         on_progress: Callable[[BulkProgress], object] | None = None,
+        listed: Mapping[str, object] | None = None,
+        still_wanted: Callable[[object], str | None] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -144,6 +156,8 @@ class BulkDelete:
         self.concurrency = concurrency
         self.on_result = on_result
         self.on_progress = on_progress
+        self.listed: Mapping[str, object] = listed or {}
+        self.still_wanted = still_wanted
         self.summary = BulkSummary(lowest_concurrency=concurrency)
         self._archived: dict[str, Path] = {}
         self._limited: dict[str, int] = {}
@@ -308,6 +322,8 @@ class BulkDelete:
             archive_dir=self.archive_dir,
             archived=archived,
             on_archived=note_archived,
+            listed=self.listed.get(thread_id),
+            still_wanted=self.still_wanted,
         )
         if deleting_since:
             summary.delete_seconds += time.perf_counter() - deleting_since[0]

@@ -20,16 +20,22 @@ async def fetch_thread(client: AsyncChatKit, thread_id: str) -> tuple[Thread, li
     raised (a 404 stays a NotFoundError), and the other request is cancelled.
     """
 
-    async def all_items() -> list[ThreadItem]:
-        pages = client.threads.list_items(thread_id, limit=ITEMS_PAGE_SIZE, order="asc")
-        return [item async for item in pages]
-
     thread = asyncio.ensure_future(client.threads.retrieve(thread_id))
     # an error of the thread request is read here if the items' error is the one raised
     thread.add_done_callback(lambda task: task.cancelled() or task.exception())
     try:
-        items = await all_items()
+        items = await fetch_items(client, thread_id)
     except BaseException:
         thread.cancel()
         raise
     return await thread, items
+
+
+async def fetch_items(client: AsyncChatKit, thread_id: str) -> list[ThreadItem]:
+    """Every item of ``thread_id`` in reading order (every page, oldest first).
+
+    What a caller that holds the thread already (a purge has it from the thread list)
+    needs to archive it: one round trip for a thread of up to 100 items.
+    """
+    pages = client.threads.list_items(thread_id, limit=ITEMS_PAGE_SIZE, order="asc")
+    return [item async for item in pages]

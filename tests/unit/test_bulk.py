@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import time
 from collections.abc import Callable
@@ -234,3 +235,64 @@ async def test_a_429_that_outlasts_retries_waits_what_retry_after_ms_says(
     assert summary.rate_limited == 1 and len(deletes) == 2
     waited = deletes[1] - deletes[0]
     assert 0.14 <= waited < 0.6, f"the second DELETE came {waited:.3f} s after the 429"
+
+
+async def test_threads_given_as_listed_are_archived_without_being_read_again(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """The purge's path: the thread as listed goes into the archive (byte for byte what the
+    list sent, fields no schema names included); only its items are asked for."""
+    listed_json = (
+        b'{"id":"cthr_a","object":"chatkit.thread","created_at":1,"user":"u",'
+        b'"title":"as listed","status":{"type":"active"},"metadata":{"kept":true}}'
+    )
+    page = b'{"object":"list","data":[' + listed_json + b'],"has_more":false}'
+    items = {"object": "list", "data": [], "has_more": False, "first_id": None, "last_id": None}
+
+    def handler(request: Recorded) -> Reply:
+        if request.method == "DELETE":
+            return Reply(200, {"id": "cthr_a", "object": "chatkit.thread.deleted", "deleted": True})
+        if request.path.endswith("/items"):
+            return Reply(200, items)
+        if request.path.endswith("/chatkit/threads"):
+            return Reply(200, page)
+        return Reply(500, {"error": {"message": "a listed thread must not be read again"}})
+
+    scripted_server.handler = handler
+    async with AsyncChatKit(api_key="k", base_url=scripted_server.base_url, max_retries=0) as c:
+        [thread] = (await c.threads.list()).data
+        summary = await BulkDelete(
+            c, ["cthr_a"], archive_dir=tmp_path, listed={"cthr_a": thread}
+        ).run()
+    [result] = summary.results
+    assert result.outcome is Outcome.DELETED and result.archive is not None
+    document = json.loads(result.archive.read_text())
+    assert document["thread_from"] == "list" and document["thread"]["title"] == "as listed"
+    if "UnreadableThread" in dir(importlib.import_module("chatkit_tui.client.models")):
+        assert document["thread"]["metadata"] == {"kept": True}  # raw JSON kept by the client
+    paths = [(r.method, r.path) for r in scripted_server.requests]
+    assert ("GET", "/v1/chatkit/threads/cthr_a") not in paths
+
+
+async def test_a_thread_no_longer_wanted_is_neither_archived_nor_deleted(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    ids = first_ids(local_server, 4)
+    looked_at: list[str] = []
+
+    def still_wanted(thread: object) -> str | None:
+        thread_id = getattr(thread, "id", "")
+        looked_at.append(thread_id)
+        return "it changed" if thread_id == ids[0] else None
+
+    async with client_for(local_server) as client:
+        summary = await BulkDelete(
+            client, ids, archive_dir=tmp_path / "archive", still_wanted=still_wanted
+        ).run()
+    assert sorted(looked_at) == sorted(ids)  # each looked at once, as freshly read
+    [skipped] = summary.skipped
+    assert (skipped.thread_id, skipped.archive, skipped.reason) == (ids[0], None, "it changed")
+    assert local_server.store.thread_exists(ids[0])
+    assert not any(local_server.store.thread_exists(i) for i in ids[1:])
+    assert len(list((tmp_path / "archive").iterdir())) == 3
+    assert summary.line() == "deleted 3, skipped 1"
