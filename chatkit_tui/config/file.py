@@ -46,12 +46,15 @@ class ProfileFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     api_key_env: str | None = None
     api_key_command: str | None = None
     api_key: str | None = None
+    read_only: bool = False
+    """No deleting or cancelling with this profile: the app has no such keys, and
+    ``threads purge`` refuses to run."""
 
     def __repr__(self) -> str:  # the key must not leak through a repr
         return (
             f"ProfileFile(base_url={self.base_url!r}, api_key_env={self.api_key_env!r}, "
             f"api_key_command={self.api_key_command!r}, "
-            f"api_key={'***' if self.api_key else None})"
+            f"api_key={'***' if self.api_key else None}, read_only={self.read_only!r})"
         )
 
 

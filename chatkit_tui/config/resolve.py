@@ -56,6 +56,8 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
     config_path: str | None = None
     theme: str | None = None
     keys: dict[str, str] = {}
+    read_only: bool = False
+    """The profile says ``read_only = true`` (the ``--read-only`` flag is the caller's)."""
 
     def __repr__(self) -> str:
         key = "'***'" if self.api_key else "None"
@@ -63,7 +65,8 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
             f"Config(api_key={key}, api_key_source={self.api_key_source!r}, "
             f"base_url={self.base_url!r}, organization={self.organization!r}, "
             f"project={self.project!r}, profile={self.profile!r}, "
-            f"config_path={self.config_path!r}, theme={self.theme!r}, keys={self.keys!r})"
+            f"config_path={self.config_path!r}, theme={self.theme!r}, keys={self.keys!r}, "
+            f"read_only={self.read_only!r})"
         )
 
     __str__ = __repr__
@@ -193,6 +196,7 @@ def resolve(
         config_path=file.path,
         theme=file.theme,
         keys=dict(file.keys),
+        read_only=profile.read_only,
     )
 
 

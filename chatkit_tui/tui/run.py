@@ -28,7 +28,9 @@ def _config(args: argparse.Namespace) -> Config | None:
 def run_app(args: argparse.Namespace) -> int:
     """Run the app; return the process exit code (2: cannot start, e.g. no API key)."""
     config = _config(args)
-    read_only = bool(getattr(args, "read_only", False))
+    read_only = bool(getattr(args, "read_only", False)) or (
+        config is not None and config.read_only
+    )
     keymap = dict(config.keys) if config is not None else {}
     theme = config.theme if config is not None else None
     server = None

@@ -91,6 +91,16 @@ def test_profile_flag_runs_key_command_without_shell(tmp_path: Path) -> None:
     assert config.api_key_source == "api_key_command (profile 'prod')"
 
 
+def test_a_profile_may_be_read_only(tmp_path: Path) -> None:
+    text = '[profiles.audit]\nread_only = true\n\n[profiles.ops]\nbase_url = "http://x/v1"\n'
+    path = write(tmp_path / "config.toml", text)
+    assert load_config(args(config=str(path), profile="audit"), env={}).read_only
+    assert not load_config(args(config=str(path), profile="ops"), env={}).read_only
+    assert not load_config(args(config=str(path)), env={}).read_only  # no profile chosen
+    error = error_of('[profiles.audit]\nread_only = "yes"\n', tmp_path, profile="audit")
+    assert error.line == 2 and "read_only: expected true or false" in str(error)
+
+
 def test_repr_and_str_never_show_the_key(tmp_path: Path) -> None:
     config = Config(api_key="sk-secret-value", base_url="http://x")
     assert "sk-secret-value" not in repr(config)
