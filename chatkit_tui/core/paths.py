@@ -1,6 +1,6 @@
 """Where files go, and writing them so that a file that exists is complete.
 
-Textual-free. Archives and exports live in the user data directory
+Textual-free. Archives, exports and purge reports live in the user data directory
 (``platformdirs.user_data_dir("chatkit-tui")``; on Linux ``~/.local/share/chatkit-tui``).
 """
 
@@ -26,6 +26,11 @@ def default_archive_dir() -> Path:
 
 def default_export_dir() -> Path:
     return data_dir() / "exports"
+
+
+def default_purge_dir() -> Path:
+    """Where ``threads purge`` writes its reports (the audit record of each run)."""
+    return data_dir() / "purges"
 
 
 def safe_filename(thread_id: str) -> str:

@@ -1,0 +1,716 @@
+"""Retention and erasure: delete by rule across the whole deployment, with a dry run and an
+audit record. Textual-free; ``chatkit-tui threads purge`` (:mod:`chatkit_tui.scripting.purge`)
+and the app's mark-by-rule (:mod:`chatkit_tui.tui.threads.mark_by_rule`) share it.
+
+- :class:`Rules`: a user, created before a cutoff, a status, combined with AND.
+  :meth:`Rules.make` fixes the cutoff of an age (``90d``) when the run starts, and nothing
+  created after the run started ever matches. :func:`parse_age` and :func:`parse_date`
+  read ``90d`` / ``2026-01-31`` and say what is wrong with what they cannot read.
+- :func:`find_matches`: pages the server. The user filter is the server's; with a cutoff
+  the pages go oldest first and stop at the first thread not older than it (the rest are
+  newer still), without one newest first (a thread created while paging lands ahead of
+  the cursor, unseen); the status is checked here. A record that did not decode (not a
+  ``Thread``) is judged on what could be read of it, and one whose id, creation time or a
+  field a rule needs could not be read is :class:`Skipped`: never deleted.
+- :meth:`Rules.still_matches`: the last look at each thread before it is archived and
+  deleted. User and creation time do not change once a thread exists, so the thread as
+  listed is looked at; a status can, so with a status rule each thread is read again
+  (with its first page of items, at once) and that fresh copy is looked at and archived.
+- :class:`Purge`: finds, then deletes with the bulk runner (each thread archived first,
+  by the one archive-then-delete operation), writing the :class:`PurgeReport`: JSON lines,
+  one per thread, each appended as soon as its outcome is known, so an interrupted run
+  leaves a truthful partial record; a run that ends (or is stopped) also writes a line for
+  every thread it did not get to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import unquote
+
+from chatkit_tui.client.errors import RateLimitError, redact
+from chatkit_tui.client.models import Thread
+from chatkit_tui.core.bulk import (
+    DEFAULT_CONCURRENCY,
+    FIRST_BACKOFF,
+    MAX_BACKOFF,
+    MAX_RATE_LIMITED,
+    BulkDelete,
+    BulkProgress,
+    BulkResult,
+    BulkSummary,
+    Outcome,
+)
+from chatkit_tui.core.paths import default_purge_dir
+from chatkit_tui.core.times import absolute_time
+
+if TYPE_CHECKING:
+    import httpx
+
+    from chatkit_tui.client import AsyncChatKit
+
+__all__ = [
+    "STATUSES",
+    "Candidate",
+    "Found",
+    "Purge",
+    "PurgeReport",
+    "RequestIds",
+    "RuleError",
+    "Rules",
+    "Skipped",
+    "candidate",
+    "find_matches",
+    "parse_age",
+    "parse_cutoff",
+    "parse_date",
+]
+
+STATUSES = ("active", "locked", "closed")
+PAGE_SIZE = 100  # the API's largest page
+
+WOULD_DELETE = "would delete"
+INTERRUPTED = "interrupted"
+
+
+class RuleError(ValueError):
+    """A rule that cannot be used, worded for the user."""
+
+
+# --- ages and dates -----------------------------------------------------------------------
+
+_UNITS = {
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), 1),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), 60),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600),
+    **dict.fromkeys(("d", "day", "days"), 86_400),
+    **dict.fromkeys(("w", "wk", "wks", "week", "weeks"), 7 * 86_400),
+}
+_VAGUE = {
+    **dict.fromkeys(("m",), "m could be minutes or months: write 30min, or days (180d)"),
+    **dict.fromkeys(
+        ("mo", "mon", "month", "months", "y", "yr", "yrs", "year", "years"),
+        "months and years differ in length: give days (365d) or a date (--before)",
+    ),
+}
+_AGE = re.compile(r"\s*(\d+)\s*([A-Za-z]*)\s*")
+_MAX_AGE_DAYS = 100 * 366
+
+
+def parse_age(text: str) -> int:
+    """``90d``, ``12h``, ``2w``, ``30min``, ``45s`` -> seconds. RuleError otherwise."""
+    match = _AGE.fullmatch(text)
+    if match is None:
+        raise RuleError(
+            f"expected an age like 90d, 12h or 2w (a number and a unit: s, min, h, d, w), "
+            f"got {text!r}"
+        )
+    number, unit = int(match.group(1)), match.group(2).lower()
+    if not unit:
+        raise RuleError(
+            f"{text.strip()!r} has no unit: write {number}d for days, {number}h "
+            f"for hours, {number}w for weeks"
+        )
+    if unit in _VAGUE:
+        raise RuleError(f"{text.strip()!r}: {_VAGUE[unit]}")
+    if unit not in _UNITS:
+        raise RuleError(f"{text.strip()!r}: unknown unit {unit!r}; use s, min, h, d or w")
+    seconds = number * _UNITS[unit]
+    if seconds > _MAX_AGE_DAYS * 86_400:
+        raise RuleError(f"{text.strip()!r} is more than a hundred years")
+    return seconds
+
+
+def parse_date(text: str) -> int:
+    """``2026-01-31`` (midnight UTC) or an ISO 8601 date-time (no zone: UTC) -> epoch seconds."""
+    value = text.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            moment = datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        else:
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+    except ValueError:
+        raise RuleError(
+            f"expected a date like 2026-01-31 or a date-time like 2026-01-31T12:00:00Z, "
+            f"got {text!r}"
+        ) from None
+    return int(moment.timestamp())
+
+
+def parse_cutoff(text: str, now: float) -> tuple[int, str | None]:
+    """An age (``90d``: before ``now`` minus it) or a date: the cutoff, and the age's text
+    (None for a date). For the app's one box that takes either."""
+    value = text.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value):
+        return parse_date(value), None
+    return int(now) - parse_age(value), value
+
+
+# --- what a listed record is --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A listed thread as the purge reads it: what the rules look at, and the record itself
+    (the ``Thread``, or what stood in for one that did not decode), which the archive keeps."""
+
+    record: object
+    thread_id: str | None
+    user: str | None
+    created_at: int | None
+    title: str | None
+    status: str | None
+    error: str | None = None
+    """Why the record did not decode (None for a Thread)."""
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def candidate(record: object) -> Candidate:
+    """The facts of a listed record. A ``Thread`` has them all; of anything else (an
+    ``UnreadableThread``) only what could be read, the rest None."""
+    if isinstance(record, Thread):
+        return Candidate(
+            record,
+            record.id,
+            record.user,
+            record.created_at,
+            record.title,
+            record.status.type,
+        )
+    created = getattr(record, "created_at", None)
+    status = _text(getattr(getattr(record, "status", None), "type", None))
+    return Candidate(
+        record,
+        _text(getattr(record, "id", None)),
+        _text(getattr(record, "user", None)),
+        created if isinstance(created, int) and not isinstance(created, bool) else None,
+        _text(getattr(record, "title", None)),
+        None if status == "unreadable" else status,
+        _text(getattr(record, "error", None)) or "it did not decode",
+    )
+
+
+# --- the rules ------------------------------------------------------------------------------
+
+Verdict = Literal["match", "other", "newer", "skip"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Which threads to delete: every rule given must hold (AND); at least one is given.
+
+    ``before``: created strictly before this (epoch seconds). ``started``: when the run
+    started; a thread created after it never matches. ``age``: the text the cutoff came
+    from (``90d``), for people.
+    """
+
+    started: int
+    user: str | None = None
+    before: int | None = None
+    status: str | None = None
+    age: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.user is None and self.before is None and self.status is None:
+            raise RuleError("give at least one rule: --user, --older-than / --before or --status")
+        if self.status is not None and self.status not in STATUSES:
+            raise RuleError(f"a status is one of {', '.join(STATUSES)}, got {self.status!r}")
+        if self.user is not None and not 1 <= len(self.user) <= 512:
+            raise RuleError("a user is 1 to 512 characters")
+
+    @classmethod
+    def make(
+        cls,
+        *,
+        now: float,
+        user: str | None = None,
+        older_than: str | None = None,
+        before: str | None = None,
+        status: str | None = None,
+    ) -> Rules:
+        """The rules of a run starting at ``now``; RuleError for one that cannot be used."""
+        if older_than is not None and before is not None:
+            raise RuleError("give --older-than or --before, not both")
+        started = int(now)
+        cutoff: int | None = None
+        if older_than is not None:
+            cutoff = started - parse_age(older_than)
+        elif before is not None:
+            cutoff = parse_date(before)
+        return cls(started, user, cutoff, status, older_than.strip() if older_than else None)
+
+    @property
+    def order(self) -> Literal["asc", "desc"]:
+        """Oldest first with a cutoff (stop at the first newer thread), else newest first."""
+        return "asc" if self.before is not None else "desc"
+
+    @property
+    def rereads(self) -> bool:
+        """Whether each thread is read again before it is archived: a status can change."""
+        return self.status is not None
+
+    def describe(self) -> str:
+        """``threads of user 'u_42', created before 2026-08-26 14:05:09 UTC (older than
+        90d), with status closed`` (the user as given: escape it to print it)."""
+        parts: list[str] = []
+        if self.user is not None:
+            parts.append(f"of user {self.user!r}")
+        if self.before is not None:
+            when = f"created before {absolute_time(self.before)}"
+            parts.append(f"{when} (older than {self.age})" if self.age else when)
+        if self.status is not None:
+            parts.append(f"with status {self.status}")
+        return "threads " + ", ".join(parts)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "user": self.user,
+            "created_before": self.before,
+            "older_than": self.age,
+            "status": self.status,
+            "started": self.started,
+        }
+
+    def judge(self, c: Candidate) -> tuple[Verdict, str | None]:
+        """``match``; ``other`` (with why not); ``newer``: created at or after the cutoff,
+        so (oldest first) every thread after it too; ``skip``: it may match, but what a rule
+        needs could not be read (with why)."""
+        if self.before is not None and c.created_at is not None and c.created_at >= self.before:
+            return "newer", f"created {absolute_time(c.created_at)}, not before the cutoff"
+        if self.user is not None and c.user is not None and c.user != self.user:
+            return "other", f"it belongs to user {c.user!r}"
+        if c.created_at is not None and c.created_at > self.started:
+            return "other", "created after the purge started"
+        if self.status is not None and c.status is not None and c.status != self.status:
+            return "other", f"its status is {c.status}"
+        missing = [
+            name
+            for name, needed, value in (
+                ("id", True, c.thread_id),
+                ("creation time", True, c.created_at),
+                ("user", self.user is not None, c.user),
+                ("status", self.status is not None, c.status),
+            )
+            if needed and value is None
+        ]
+        if missing:
+            why = f"its {' and '.join(missing)} could not be read ({c.error})"
+            return "skip", f"{why}: not deleted"
+        return "match", None
+
+    def still_matches(self, record: object) -> str | None:
+        """None when ``record`` (the thread about to be archived) still matches, else why it
+        is not deleted. The bulk runner's ``still_wanted``."""
+        verdict, why = self.judge(candidate(record))
+        if verdict == "match":
+            return None
+        if verdict == "skip":
+            return why
+        return f"not deleted: it no longer matches: {why}"
+
+
+# --- finding --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    candidate: Candidate
+    reason: str
+
+
+@dataclass(slots=True)
+class Found:
+    """What a listing found: the matches in listing order, the skipped, how much it read."""
+
+    matches: list[Candidate] = field(default_factory=list[Candidate])
+    skipped: list[Skipped] = field(default_factory=list[Skipped])
+    scanned: int = 0
+    pages: int = 0
+    incomplete: str | None = None
+    """Why the listing stopped before the end (the server repeated a cursor), if it did."""
+
+    def date_range(self) -> tuple[int, int] | None:
+        """(oldest, newest) creation time of the matches; None when there are none."""
+        times = [c.created_at for c in self.matches if c.created_at is not None]
+        return (min(times), max(times)) if times else None
+
+    @property
+    def threads(self) -> list[Thread]:
+        """The matches that decoded as Threads (all of them, unless some did not decode)."""
+        return [c.record for c in self.matches if isinstance(c.record, Thread)]
+
+
+async def find_matches(
+    client: AsyncChatKit,
+    rules: Rules,
+    *,
+    page_size: int = PAGE_SIZE,
+    on_page: Callable[[Found], object] | None = None,
+    sleep: Callable[[float], Any] = asyncio.sleep,
+) -> Found:
+    """Every thread ``rules`` match, paging the server (see the module's doc).
+
+    A 429 that outlasts the client's retries is waited out (its ``Retry-After``, else a
+    doubling backoff) up to :data:`MAX_RATE_LIMITED` times in a row, then raised. Other
+    client errors are raised. ``on_page`` is called after each page.
+    """
+    found = Found()
+    seen_ids: set[str] = set()
+    cursors: set[str] = set()
+    after: str | None = None
+    limited = 0
+    while True:
+        try:
+            page = await client.threads.list(
+                user=rules.user, limit=page_size, order=rules.order, after=after
+            )
+        except RateLimitError as exc:
+            limited += 1
+            if limited > MAX_RATE_LIMITED:
+                raise
+            asked = exc.retry_after
+            delay = asked if asked is not None and 0 <= asked <= MAX_BACKOFF else None
+            await sleep(
+                delay if delay is not None else min(FIRST_BACKOFF * 2 ** (limited - 1), MAX_BACKOFF)
+            )
+            continue
+        limited = 0
+        found.pages += 1
+        stop = False
+        for record in page.data:
+            found.scanned += 1
+            c = candidate(record)
+            if c.thread_id is not None:
+                if c.thread_id in seen_ids:
+                    continue  # a server that repeats a thread across pages
+                seen_ids.add(c.thread_id)
+            verdict, why = rules.judge(c)
+            if verdict == "newer":
+                stop = True
+                break
+            if verdict == "match":
+                found.matches.append(c)
+            elif verdict == "skip":
+                found.skipped.append(Skipped(c, why or "not deleted"))
+        if on_page is not None:
+            on_page(found)
+        cursor = page.last_id
+        if stop or not page.has_more:
+            return found
+        if not cursor or cursor in cursors or cursor == after:
+            found.incomplete = (
+                "the server's thread list stopped advancing (it repeated a page cursor), so "
+                "threads after that point were not looked at"
+            )
+            return found
+        cursors.add(cursor)
+        after = cursor
+
+
+# --- request ids ----------------------------------------------------------------------------
+
+_THREAD_PATH = re.compile(r"/chatkit/threads/([^/?]+)(/items)?$")
+
+
+class RequestIds:
+    """An httpx response hook that keeps, per thread, the ``x-request-id`` of its last
+    ``DELETE`` and of its last read, for the report (the client returns models, not
+    headers). ``secret``: the API key, never kept (a server could echo it)."""
+
+    def __init__(self, secret: str | None = None) -> None:
+        self._secret = secret
+        self._ids: dict[tuple[str, str], str] = {}
+
+    async def __call__(self, response: httpx.Response) -> None:
+        request = response.request
+        value = response.headers.get("x-request-id")
+        if value is None:
+            return
+        path = request.url.raw_path.decode("ascii", "replace").split("?", 1)[0]
+        match = _THREAD_PATH.search(path)
+        if match is None:
+            return
+        kind = "DELETE" if request.method == "DELETE" else "read"
+        self._ids[(unquote(match.group(1)), kind)] = redact(value, self._secret)
+
+    def of(self, thread_id: str) -> str | None:
+        """The thread's DELETE's request id, else its last read's (a 404 there: gone)."""
+        return self._ids.get((thread_id, "DELETE")) or self._ids.get((thread_id, "read"))
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _stamp(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+class PurgeReport:
+    """The audit record of a purge: JSON lines, appended one whole line per ``write``.
+
+    Lines: ``{"record": "run", ...}`` first (the rules, the endpoint, dry run or not), then
+    ``{"record": "thread", "id", "user", "created_at", "title", "status", "outcome",
+    "reason", "archive", "thread_from", "request_id", "time"}`` for each thread as its
+    outcome is known, and ``{"record": "end", ...}`` with the counts when the run ends (a
+    report without it is of a run that was killed). The file is private to the user
+    (0600); :meth:`close` flushes it to disk (fsync). A new report never overwrites an old
+    one; a ``path`` given that exists is appended to (each run has its own ``run`` line).
+    """
+
+    def __init__(self, path: Path, *, new: bool = False) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_EXCL if new else 0)
+        self._fd: int | None = os.open(path, flags, 0o600)
+        self.path = path
+        self.reported: set[str] = set()
+        """Thread ids that have a line."""
+
+    @classmethod
+    def create(cls, path: Path | None = None, *, started: float) -> PurgeReport:
+        """The report at ``path``, or a new ``purge-<UTC time>.jsonl`` in the user data
+        directory's ``purges/``. OSError when it cannot be made."""
+        if path is not None:
+            return cls(path)
+        directory = default_purge_dir()
+        stem = f"purge-{_stamp(started)}"
+        for n in range(1, 1000):
+            name = f"{stem}.jsonl" if n == 1 else f"{stem}-{n}.jsonl"
+            try:
+                return cls(directory / name, new=True)
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"too many reports named {stem}*.jsonl in {directory}")
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self._fd is None:
+            raise ValueError("the report is closed")
+        data = (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
+        while data:  # one write for a line, in practice; a short write is finished
+            data = data[os.write(self._fd, data) :]
+
+    def run(
+        self, rules: Rules, found: Found, *, dry_run: bool, endpoint: str, archive_dir: Path
+    ) -> None:
+        self.write(
+            {
+                "record": "run",
+                "started": datetime.fromtimestamp(rules.started, UTC)
+                .isoformat(timespec="seconds")
+                .replace("+00:00", "Z"),
+                "dry_run": dry_run,
+                "endpoint": endpoint,
+                "rules": rules.as_json(),
+                "matched": len(found.matches),
+                "skipped": len(found.skipped),
+                "scanned": found.scanned,
+                "incomplete": found.incomplete,
+                "archive_dir": str(archive_dir),
+                "thread_from": "retrieve" if rules.rereads else "list",
+            }
+        )
+
+    def thread(
+        self,
+        c: Candidate,
+        outcome: str,
+        *,
+        reason: str | None = None,
+        archive: Path | None = None,
+        thread_from: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.write(
+            {
+                "record": "thread",
+                "id": c.thread_id,
+                "user": c.user,
+                "created_at": c.created_at,
+                "title": c.title,
+                "status": c.status,
+                "outcome": outcome,
+                "reason": reason,
+                "archive": str(archive) if archive is not None else None,
+                "thread_from": thread_from,
+                "request_id": request_id,
+                "time": _utc_now(),
+            }
+        )
+        if c.thread_id is not None:
+            self.reported.add(c.thread_id)
+
+    def end(self, how: str, counts: dict[str, int], elapsed: float) -> None:
+        self.write(
+            {
+                "record": "end",
+                "finished": _utc_now(),
+                "how": how,
+                "counts": counts,
+                "seconds": round(elapsed, 3),
+            }
+        )
+
+    def close(self) -> None:
+        """Flush to disk and close (idempotent)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:  # the new file's directory entry too
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(dir_fd)
+
+
+def read_report(path: Path) -> list[dict[str, Any]]:
+    """Every line of a report, parsed (a last line cut short by a kill is left out)."""
+    records: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+def _counts(results: Iterable[BulkResult], skipped: int) -> dict[str, int]:
+    counts: dict[str, int] = {o.value: 0 for o in Outcome}
+    for result in results:
+        counts[result.outcome.value] += 1
+    counts[Outcome.SKIPPED.value] += skipped
+    return {k: v for k, v in counts.items() if v}
+
+
+class Purge:
+    """One purge: :meth:`find`, then (confirmed) :meth:`delete` or :meth:`dry_run`.
+
+    ``request_ids``: the :class:`RequestIds` hook installed on the client's httpx client,
+    if any (the report's ``request_id`` of a thread that did not fail comes from it).
+    """
+
+    def __init__(
+        self,
+        client: AsyncChatKit,
+        rules: Rules,
+        *,
+        archive_dir: Path | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        request_ids: RequestIds | None = None,
+    ) -> None:
+        self.client = client
+        self.rules = rules
+        self.archive_dir = archive_dir
+        self.concurrency = concurrency
+        self.request_ids = request_ids
+        self.found = Found()
+        self.runner: BulkDelete | None = None
+
+    async def find(self, on_page: Callable[[Found], object] | None = None) -> Found:
+        self.found = await find_matches(self.client, self.rules, on_page=on_page)
+        return self.found
+
+    def dry_run(self, report: PurgeReport) -> None:
+        """Report what a real run would delete (and skip), deleting nothing."""
+        for c in self.found.matches:
+            report.thread(c, WOULD_DELETE)
+        for s in self.found.skipped:
+            report.thread(s.candidate, Outcome.SKIPPED.value, reason=s.reason)
+        report.end("dry run", {WOULD_DELETE: len(self.found.matches)}, 0.0)
+
+    def stop(self) -> None:
+        """Start no more threads; those in flight finish (the rest: 'not attempted')."""
+        if self.runner is not None:
+            self.runner.stop()
+
+    async def delete(
+        self,
+        report: PurgeReport,
+        *,
+        on_result: Callable[[BulkResult], object] | None = None,
+        on_progress: Callable[[BulkProgress], object] | None = None,
+    ) -> BulkSummary:
+        """Archive then delete every match with the bulk runner, reporting each thread.
+
+        A thread is archived from its listed copy, unless the rules re-read it (status):
+        then from that fresh copy. Cancelled (a second Ctrl-C), every thread without a line
+        yet gets one ("interrupted": its outcome is not known) before the error goes on.
+        """
+        found, rules = self.found, self.rules
+        by_id = {c.thread_id: c for c in found.matches if c.thread_id is not None}
+        thread_from = "retrieve" if rules.rereads else "list"
+        for s in found.skipped:
+            report.thread(s.candidate, Outcome.SKIPPED.value, reason=s.reason)
+
+        def record(result: BulkResult) -> None:
+            error_id = getattr(result.error, "request_id", None)
+            request_id = error_id if isinstance(error_id, str) else None
+            if request_id is None and self.request_ids is not None:
+                request_id = self.request_ids.of(result.thread_id)
+            report.thread(
+                by_id[result.thread_id],
+                result.outcome.value,
+                reason=result.reason,
+                archive=result.archive,
+                thread_from=thread_from if result.archive is not None else None,
+                request_id=request_id,
+            )
+            if on_result is not None:
+                on_result(result)
+
+        self.runner = runner = BulkDelete(
+            self.client,
+            list(by_id),
+            archive_dir=self.archive_dir,
+            concurrency=self.concurrency,
+            on_result=record,
+            on_progress=on_progress,
+            listed={} if rules.rereads else {i: c.record for i, c in by_id.items()},
+            still_wanted=rules.still_matches,
+        )
+        started = asyncio.get_running_loop().time()
+        try:
+            summary = await runner.run()
+        except asyncio.CancelledError:
+            for thread_id, c in by_id.items():
+                if thread_id not in report.reported:
+                    report.thread(
+                        c,
+                        INTERRUPTED,
+                        reason="the run was interrupted before this thread's outcome was "
+                        "known (it may have been archived or deleted); run the purge again",
+                    )
+            counts = _counts(runner.summary.results, len(found.skipped))
+            counts[INTERRUPTED] = len(by_id) - len(runner.summary.results)
+            report.end(INTERRUPTED, counts, asyncio.get_running_loop().time() - started)
+            raise
+        how = "stopped" if summary.stopped else "complete"
+        report.end(how, _counts(summary.results, len(found.skipped)), summary.elapsed)
+        return summary
