@@ -267,7 +267,7 @@ class Rules:
         90d), with status closed`` (the user as given: escape it to print it)."""
         parts: list[str] = []
         if self.user is not None:
-            parts.append(f"of user {self.user!r}")
+            parts.append(f"of user '{self.user}'")
         if self.before is not None:
             when = f"created before {absolute_time(self.before)}"
             parts.append(f"{when} (older than {self.age})" if self.age else when)

@@ -14,6 +14,8 @@ from chatkit_tui.core.errors import describe, key_hint
 from chatkit_tui.core.text import cell_len, escaped, fit
 
 if TYPE_CHECKING:
+    import httpx
+
     from chatkit_tui.client import AsyncChatKit
 
 # Exit codes (also in the --help epilog and /work/notes/cli.md)
@@ -42,13 +44,15 @@ def whole_number(text: str) -> int:
 EXIT_CODES_EPILOG = """\
 exit codes:
   0    success
-  1    API error (4xx/5xx not listed below, or a malformed response)
-  2    usage or configuration error (bad flags, bad config file, no confirmation possible)
+  1    API error (4xx/5xx not listed below, or a malformed response; for a purge
+       also a thread it could not read, skipped)
+  2    usage or configuration error (bad flags, bad config file, no confirmation
+       possible, refused in read-only mode)
   3    not found (404)
   4    authentication or permission error (401/403, or no API key)
   5    network error or timeout
   6    rate limited (429 after retries)
-  7    declined at the confirmation prompt (nothing deleted)
+  7    declined at the confirmation prompt, or a count typed wrong (nothing deleted)
   130  interrupted (Ctrl-C)"""
 
 PROG = "chatkit-tui"
@@ -125,7 +129,19 @@ def resolve_config(args: Any) -> Config:
         raise ScriptError(f"config: {exc}", EXIT_USAGE) from None
 
 
-def make_client(config: Config) -> AsyncChatKit:
+def refuse_if_read_only(args: Any, config: Config, what: str) -> None:
+    """ScriptError (exit 2) when ``--read-only`` was given or the profile is read-only."""
+    if getattr(args, "read_only", False):
+        raise ScriptError(f"refusing to {what}: --read-only", EXIT_USAGE)
+    if config.read_only:
+        raise ScriptError(
+            f"refusing to {what}: profile {config.profile!r} is read-only "
+            "(read_only = true in the config file)",
+            EXIT_USAGE,
+        )
+
+
+def make_client(config: Config, http_client: httpx.AsyncClient | None = None) -> AsyncChatKit:
     from chatkit_tui.client import AsyncChatKit
 
     if not config.api_key:
@@ -139,6 +155,7 @@ def make_client(config: Config) -> AsyncChatKit:
         base_url=config.base_url,
         organization=config.organization,
         project=config.project,
+        http_client=http_client,
     )
 
 
@@ -149,9 +166,13 @@ def run_command(
 ) -> int:
     """Resolve the config, run ``before`` (e.g. a confirmation prompt: it runs outside the
     event loop so one Ctrl-C stops it; a code it returns ends the command), open a client,
-    run ``command``; map every failure to an exit code."""
+    run ``command``; map every failure to an exit code.
+
+    ``before`` finds the config as ``args.config_resolved``; it may set ``args.event_hooks``
+    (httpx's), which the client's connection pool is then made with."""
     try:
         config = resolve_config(args)
+        args.config_resolved = config
         if before is not None and (code := before(args)) is not None:
             return code
     except ScriptError as exc:
@@ -164,7 +185,16 @@ def run_command(
     from chatkit_tui.client.errors import ChatKitError
 
     async def go() -> int:
-        async with make_client(config) as client:
+        hooks = getattr(args, "event_hooks", None)
+        if not hooks:
+            async with make_client(config) as client:
+                return await command(args, client)
+        import httpx
+
+        from chatkit_tui.client.client import DEFAULT_TIMEOUT
+
+        http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, trust_env=True, event_hooks=hooks)
+        async with http, make_client(config, http) as client:
             return await command(args, client)
 
     try:

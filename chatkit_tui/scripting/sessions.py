@@ -21,6 +21,7 @@ from chatkit_tui.scripting.common import (
     HelpFormatter,
     ScriptError,
     out,
+    refuse_if_read_only,
 )
 
 if TYPE_CHECKING:
@@ -104,6 +105,11 @@ def print_session(session: ChatSession, *, show_secret: bool) -> None:
         out(f"{name + ':':<{width}}{escaped(value)}")
 
 
+def refuse_in_read_only(args: argparse.Namespace) -> None:
+    """Read-only mode creates and cancels no sessions (as in the app)."""
+    refuse_if_read_only(args, args.config_resolved, "create or cancel sessions")
+
+
 async def create_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
     try:
         body = build_session_body(fields_from_args(args))
@@ -177,12 +183,12 @@ def add_sessions_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) 
     p.add_argument("--recent-threads", metavar="N", help="recent threads in history (>= 1)")
     p.add_argument("--show-secret", action="store_true", help="print the client secret")
     p.add_argument("--json", action="store_true", help="the session as JSON (with the secret)")
-    p.set_defaults(handler=create_session)
+    p.set_defaults(handler=create_session, before=refuse_in_read_only)
 
     p = actions.add_parser(
         "cancel", help="cancel a session", description="Cancel a session by id.", **kw
     )
     p.add_argument("session_id", metavar="ID")
     p.add_argument("--json", action="store_true", help="the session as JSON")
-    p.set_defaults(handler=cancel_session)
+    p.set_defaults(handler=cancel_session, before=refuse_in_read_only)
     sessions.set_defaults(handler=None, subparser=sessions)

@@ -1,4 +1,4 @@
-"""``chatkit-tui threads list|show|items|delete|export``."""
+"""``chatkit-tui threads list|show|items|delete|export`` (and ``purge``: :mod:`.purge`)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from chatkit_tui.scripting.common import (
     err,
     format_row,
     out,
+    refuse_if_read_only,
     whole_number,
 )
 
@@ -207,6 +208,7 @@ def confirm(count: int) -> bool:
 
 def confirm_delete(args: argparse.Namespace) -> int | None:
     """Runs before the client starts: None to go on, or the exit code to stop with."""
+    refuse_if_read_only(args, args.config_resolved, "delete threads")
     args.thread_ids = list(dict.fromkeys(args.thread_ids))  # once each, in order
     if args.yes or confirm(len(args.thread_ids)):
         return None
@@ -378,4 +380,8 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
     )
     p.add_argument("--json", action="store_true", help="print the paths as JSON")
     p.set_defaults(handler=export_thread)
+
+    from chatkit_tui.scripting.purge import add_purge_parser
+
+    add_purge_parser(actions, kw)
     threads.set_defaults(handler=None, subparser=threads)

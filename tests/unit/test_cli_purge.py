@@ -1,0 +1,534 @@
+"""``chatkit-tui threads purge`` against the local server over real HTTP: in-process via
+main([...]) and as a real process that is interrupted (SIGINT, SIGKILL) and run again.
+
+What should be on the server, and what is, is read from the server's store or with plain
+httpx, never through the code under test.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatkit_tui.cli import main
+from chatkit_tui.core.purge import read_report
+from chatkit_tui.server.faults import Faults
+from chatkit_tui.server.run import BackgroundServer
+from chatkit_tui.server.store import Store
+from tests.fixtures.server import fail_deletes
+
+MakeServer = Callable[..., BackgroundServer]
+KEY = "sk-test-purge-key-0123456789"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def ids_on(store: Store, user: str | None = None) -> set[str]:
+    out: set[str] = set()
+    after: str | None = None
+    while True:
+        page = store.list_threads(limit=100, order="asc", after=after, user=user)
+        out.update(t.id for t in page.data)
+        if not page.has_more:
+            return out
+        after = page.last_id
+
+
+def busiest_user(store: Store) -> str:
+    users = {t.user for t in store.list_threads(limit=100).data}
+    return max(sorted(users), key=lambda u: store.count_threads(user=u))
+
+
+def purge(server: BackgroundServer, tmp_path: Path, *argv: str) -> int:
+    return main(
+        [
+            "--base-url",
+            server.base_url,
+            "threads",
+            "purge",
+            "--archive-dir",
+            str(tmp_path / "archive"),
+            *argv,
+        ]
+    )
+
+
+def thread_lines(path: Path) -> list[dict[str, Any]]:
+    return [r for r in read_report(path) if r["record"] == "thread"]
+
+
+def report_path(out: str) -> Path:
+    [line] = [x for x in out.splitlines() if x.startswith("report: ")]
+    return Path(line.removeprefix("report: "))
+
+
+# --- what a purge deletes -----------------------------------------------------------------------
+
+
+def test_purge_user_leaves_no_thread_of_the_user_and_every_other_thread(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = make_server(seed=300)
+    store = server.store
+    user = busiest_user(store)
+    mine, everyone = ids_on(store, user), ids_on(store)
+    assert len(mine) > 5
+    assert purge(server, tmp_path, "--user", user, "--yes") == 0
+    out = capsys.readouterr().out
+    assert ids_on(store, user) == set() and ids_on(store) == everyone - mine
+    assert f"{len(mine)} threads match: threads of user '{user}'" in out
+    assert f"deleted {len(mine)} in " in out
+    path = report_path(out)  # the default: the user data directory's purges/
+    assert path.parent == Path(os.environ["XDG_DATA_HOME"]) / "chatkit-tui" / "purges"
+    lines = thread_lines(path)
+    assert sorted(r["id"] for r in lines) == sorted(mine)  # one line per thread
+    for r in lines:
+        assert r["outcome"] == "deleted" and r["user"] == user
+        assert r["request_id"].startswith("req_") and r["thread_from"] == "list"
+        assert Path(r["archive"]).exists() and r["time"].endswith("Z")
+        assert isinstance(r["created_at"], int) and "title" in r
+    records = read_report(path)
+    assert records[0]["record"] == "run" and records[0]["rules"]["user"] == user
+    assert records[-1] == {**records[-1], "record": "end", "how": "complete"}
+    assert records[-1]["counts"] == {"deleted": len(mine)}
+    assert KEY not in path.read_text() and KEY not in out
+
+
+def test_older_than_deletes_what_the_seeded_ages_say(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = int(time.time())
+    server = make_server(seed=200, seed_time=now - 3600)  # ~6 h apart, back from an hour ago
+    store = server.store
+    everything = store.list_threads(limit=100, order="desc").data
+    everything += store.list_threads(limit=100, order="desc", after=everything[-1].id).data
+    cutoff = now - 10 * 86_400
+    old = {t.id for t in everything if t.created_at < cutoff - 5}
+    young = {t.id for t in everything if t.created_at >= cutoff + 5}
+    assert old and young
+    assert purge(server, tmp_path, "--older-than", "10d", "--yes") == 0
+    left = ids_on(store)
+    assert not old & left and young <= left  # (a thread within 5 s of the cutoff: either)
+    out = capsys.readouterr().out
+    assert "(older than 10d)" in out
+    oldest = min(t.created_at for t in everything if t.id in old)
+    assert f"created {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(oldest))} UTC to " in out
+
+
+def test_the_dry_run_reports_exactly_what_the_real_run_deletes(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    now = int(time.time())
+    server = make_server(seed=300, seed_time=now - 3600)
+    store = server.store
+    before = ids_on(store)
+    args = ("--older-than", "20d", "--status", "closed")
+    assert purge(server, tmp_path, *args, "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "dry run: nothing deleted; a real run would delete" in out
+    assert ids_on(store) == before and not (tmp_path / "archive").exists()
+    dry = thread_lines(report_path(out))
+    assert dry and {r["outcome"] for r in dry} == {"would delete"}
+    assert purge(server, tmp_path, *args, "--yes") == 0
+    real = thread_lines(report_path(capsys.readouterr().out))
+    assert {r["id"] for r in real if r["outcome"] == "deleted"} == {r["id"] for r in dry}
+    assert ids_on(store) == before - {r["id"] for r in dry}
+    assert {r["thread_from"] for r in real} == {"retrieve"}  # a status can change: re-read
+
+
+def test_a_thread_created_after_the_run_started_is_never_deleted(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    store = local_server.store
+    user = busiest_user(store)
+    store.insert_thread_rows([("cthr_new", int(time.time()) + 60, user, "new", "active", None)])
+    assert purge(local_server, tmp_path, "--user", user, "--yes") == 0
+    assert ids_on(store, user) == {"cthr_new"}
+
+
+def test_a_rate_limited_server_is_waited_for_and_the_purge_finishes(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 12 requests a second; the purge needs 1 page + 2 per thread (items, DELETE)
+    server = make_server(seed=120, faults=Faults(rate_limit=12, rate_window_s=1.0))
+    user = busiest_user(server.store)
+    mine = ids_on(server.store, user)
+    assert len(mine) >= 6
+    code = purge(server, tmp_path, "--user", user, "--yes", "--concurrency", "8")
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert ids_on(server.store, user) == set()
+    lines = thread_lines(report_path(out))
+    assert sorted(r["id"] for r in lines) == sorted(mine)
+    assert {r["outcome"] for r in lines} == {"deleted"}
+
+
+def test_failures_are_reported_with_reasons_and_the_exit_code(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = local_server.store
+    user = busiest_user(store)
+    mine = sorted(ids_on(store, user))
+    broken = set(mine[:2])
+    fail_deletes(local_server, broken)
+    assert purge(local_server, tmp_path, "--user", user, "--yes") == 1
+    captured = capsys.readouterr()
+    assert captured.err.count("archived but not deleted: 500") == 2
+    assert "request id req_" in captured.err
+    lines = {r["id"]: r for r in thread_lines(report_path(captured.out))}
+    assert {i for i, r in lines.items() if r["outcome"] == "failed"} == broken
+    assert all(lines[i]["request_id"].startswith("req_") for i in broken)
+    assert ids_on(store, user) == broken
+
+
+# --- asking, refusing -----------------------------------------------------------------------------
+
+
+def test_without_a_terminal_or_yes_it_asks_nobody_and_deletes_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with socket.socket() as sock:  # nothing listens: a request would be exit 5
+        sock.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+    code = main(["--base-url", base, "threads", "purge", "--user", "u"])
+    assert code == 2
+    assert "stdin is not a terminal; pass --yes" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("typed", "code"), [("3\n", 7), ("\n", 7), ("{count}\n", 0)])
+def test_the_count_must_be_typed(
+    local_server: BackgroundServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    typed: str,
+    code: int,
+) -> None:
+    store = local_server.store
+    user = busiest_user(store)
+    mine = ids_on(store, user)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(typed.format(count=len(mine))))
+    assert purge(local_server, tmp_path, "--user", user) == code
+    captured = capsys.readouterr()
+    assert f"Type {len(mine)} to archive and delete the {len(mine)} threads" in captured.err
+    if code == 7:
+        assert "nothing deleted" in captured.err and ids_on(store, user) == mine
+    else:
+        assert ids_on(store, user) == set()
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        ([], "give at least one rule"),
+        (["--older-than", "6m"], "m could be minutes or months"),
+        (["--before", "31/01/2026"], "expected a date like 2026-01-31"),
+        (["--older-than", "2d", "--before", "2026-01-01"], "not allowed with argument"),
+        (["--status", "open"], "invalid choice: 'open'"),
+        (["--user", "u", "--concurrency", "0"], "expected 1 to 64, got 0"),
+    ],
+)
+def test_rules_that_cannot_be_used_exit_2_with_a_reason(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    code: int | str | None
+    try:
+        code = main(["--base-url", "http://127.0.0.1:9/v1", "threads", "purge", *argv])
+    except SystemExit as exc:  # argparse's own errors
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert says in err and "Traceback" not in err
+
+
+def test_read_only_refuses_but_a_dry_run_still_works(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = local_server.store
+    user = busiest_user(store)
+    mine = ids_on(store, user)
+    assert purge(local_server, tmp_path, "--user", user, "--yes", "--read-only") == 2
+    assert "refusing to purge threads" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "--read-only",
+                "--base-url",
+                local_server.base_url,
+                "threads",
+                "purge",
+                "--user",
+                user,
+                "--yes",
+            ]
+        )
+        == 2
+    )  # the app's flag, before the subcommand
+    config = tmp_path / "config.toml"
+    config.write_text(f'[profiles.audit]\nbase_url = "{local_server.base_url}"\nread_only = true\n')
+    argv = ["--config", str(config), "--profile", "audit", "threads", "purge", "--user", user]
+    assert main([*argv, "--yes"]) == 2
+    assert "profile 'audit' is read-only" in capsys.readouterr().err
+    assert main([*argv, "--dry-run"]) == 0
+    assert ids_on(store, user) == mine
+
+
+def test_a_read_only_profile_refuses_every_command_that_deletes_or_cancels(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    thread_id = sorted(ids_on(local_server.store))[0]
+    config = tmp_path / "config.toml"
+    config.write_text(f'[profiles.audit]\nbase_url = "{local_server.base_url}"\nread_only = true\n')
+    common = ["--config", str(config), "--profile", "audit"]
+    assert main([*common, "threads", "delete", thread_id, "--yes"]) == 2
+    assert main([*common, "sessions", "cancel", "cksess_1"]) == 2
+    assert main([*common, "sessions", "create", "--user", "u", "--workflow", "wf_1"]) == 2
+    assert (
+        main(
+            [
+                "--read-only",
+                "--base-url",
+                local_server.base_url,
+                "threads",
+                "delete",
+                thread_id,
+                "--yes",
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.count("refusing to") == 4 and "is read-only" in err
+    assert local_server.store.thread_exists(thread_id) and local_server.store.count_sessions() == 0
+    assert main([*common, "threads", "show", thread_id]) == 0  # reading is fine
+
+
+def test_api_text_is_escaped(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = local_server.store
+    store.insert_thread_rows(
+        [("cthr_\x1b[2Jx", 1000, "u\x1b]0;pwned\x07", "\x1b[31mred\u202e", "active", None)]
+    )
+    assert purge(local_server, tmp_path, "--user", "u\x1b]0;pwned\x07", "--dry-run") == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\u202e" not in out and "\x07" not in out
+    assert "cthr_\\x1b[2Jx" in out and "\\x1b[31mred\\u202e" in out
+
+
+def test_nothing_matches_is_said_and_recorded(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "mine.jsonl"
+    code = purge(local_server, tmp_path, "--user", "nobody", "--yes", "--report", str(report))
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "No threads of user 'nobody' (0 read)." in out and f"report: {report}" in out
+    records = read_report(report)
+    assert [r["record"] for r in records] == ["run", "end"]
+
+
+# --- interrupted for real, then run again ---------------------------------------------------------
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "OPENAI_API_KEY": KEY,
+        "PYTHONPATH": str(REPO),
+        "NO_PROXY": "127.0.0.1",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+
+
+def _start_purge(server: BackgroundServer, tmp_path: Path, report: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "chatkit_tui",
+            "--base-url",
+            server.base_url,
+            "threads",
+            "purge",
+            "--older-than",
+            "5d",
+            "--yes",
+            "--concurrency",
+            "2",
+            "--archive-dir",
+            str(tmp_path / "archive"),
+            "--report",
+            str(report),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(tmp_path),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def _wait_for_lines(report: Path, count: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the purge ended before it could be interrupted"
+        if report.exists() and len(thread_lines(report)) >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the purge did not get going")
+
+
+@pytest.fixture
+def slow_server(make_server: MakeServer) -> Iterator[tuple[BackgroundServer, set[str], set[str]]]:
+    now = int(time.time())
+    server = make_server(seed=100, seed_time=now - 3600, faults=Faults(latency_ms=60))
+    cutoff = now - 5 * 86_400
+    threads = [t for t in server.store.list_threads(limit=100, order="asc").data]
+    old = {t.id for t in threads if t.created_at < cutoff - 60}
+    young = {t.id for t in threads if t.created_at > cutoff + 60}
+    assert len(old) > 20 and young
+    yield server, old, young
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
+def test_an_interrupted_purge_run_again_finishes_the_job(
+    slow_server: tuple[BackgroundServer, set[str], set[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    server, old, young = slow_server
+    first = tmp_path / "first.jsonl"
+    proc = _start_purge(server, tmp_path, first)
+    try:
+        _wait_for_lines(first, 4, proc)
+        proc.send_signal(getattr(signal, how))
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    left = ids_on(server.store)
+    assert young <= left and old & left, "interrupted: some old threads must be left"
+    records = read_report(first)
+    done_first = {r["id"] for r in records if r.get("outcome") in ("deleted", "already gone")}
+    assert done_first and not done_first & left
+    if how == "SIGINT":  # stopped gracefully: in-flight ones finished, the rest reported
+        assert proc.returncode == 130, err
+        assert b"run the same command again to finish" in err
+        assert records[-1]["record"] == "end" and records[-1]["how"] == "stopped"
+        lines = [r for r in records if r["record"] == "thread"]
+        assert sorted(r["id"] for r in lines) == sorted(old)  # every match, once
+        assert {r["outcome"] for r in lines} <= {"deleted", "not attempted"}
+        assert {r["id"] for r in lines if r["outcome"] == "not attempted"} == old & left
+    else:  # killed: a partial report, no end line
+        assert proc.returncode == -signal.SIGKILL
+        assert records[-1]["record"] == "thread"
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    second = tmp_path / "second.jsonl"
+    code = main(
+        [
+            "--base-url",
+            server.base_url,
+            "threads",
+            "purge",
+            "--older-than",
+            "5d",
+            "--yes",
+            "--archive-dir",
+            str(tmp_path / "archive"),
+            "--report",
+            str(second),
+        ]
+    )
+    assert code == 0, capsys.readouterr()
+    left = ids_on(server.store)
+    assert not old & left and young <= left  # every match gone, every other thread stays
+    done_second = {r["id"] for r in thread_lines(second) if r["outcome"] == "deleted"}
+    assert not done_first & done_second  # nothing deleted twice
+    archived = {p.name.rsplit("-", 1)[0] for p in (tmp_path / "archive").iterdir()}
+    for thread_id in old:  # accounted for: a report says deleted, or (killed in flight)
+        assert thread_id in done_first | done_second or (  # its archive was written first
+            how == "SIGKILL" and thread_id in archived
+        ), thread_id
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_on_a_terminal_it_asks_and_draws_progress(
+    slow_server: tuple[BackgroundServer, set[str], set[str]], tmp_path: Path
+) -> None:
+    import pty
+
+    server, old, young = slow_server
+    master, slave = pty.openpty()
+    seen = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+            if b"to cancel: " in seen and not typed.is_set():
+                typed.set()
+                os.write(master, f"{len(old)}\n".encode())
+
+    typed = threading.Event()
+    reader = threading.Thread(target=drain, daemon=True)
+    try:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chatkit_tui",
+                "--base-url",
+                server.base_url,
+                "threads",
+                "purge",
+                "--older-than",
+                "5d",
+                "--archive-dir",
+                str(tmp_path / "archive"),
+            ],
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            env=_env(tmp_path),
+        )
+        reader.start()
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        os.close(slave)
+        time.sleep(0.1)
+        os.close(master)
+    assert proc.returncode == 0, bytes(seen)
+    text = bytes(seen).decode("utf-8", "replace")
+    assert f"Type {len(old)} to archive and delete the {len(old)} threads" in text
+    assert "[########################]" in text  # the bar, at the end full
+    assert f"deleted {len(old)} in " in out.decode()
+    assert young <= ids_on(server.store) and not old & ids_on(server.store)
