@@ -1,21 +1,185 @@
-"""msgspec Structs for every schema in ``shared/spec/chatkit-openapi.yaml``.
+"""msgspec Structs for every schema in ``shared/spec/chatkit-openapi.yaml``, and more.
 
-Responses are decoded leniently: unknown fields are ignored, nullable fields
-default to ``None`` and an item whose ``type`` is not one of the six the spec
-names decodes as :class:`UnknownItem` keeping its raw JSON (see
-:mod:`chatkit_tui.client.decoding`). Request bodies are Structs with
-``omit_defaults`` so that what the caller did not set is not sent.
+What the real service (and ChatKit's server side, the open-source chatkit-python)
+sends is read in full and kept:
+
+- Every decoded :class:`Thread`, thread item and page keeps the exact JSON it arrived
+  as (``.raw``; see :mod:`chatkit_tui.client.base`), and
+  :func:`~chatkit_tui.client.decoding.encode` writes it back from those bytes, so
+  fields that no schema names survive a round trip.
+- Unknown fields are ignored; nullable fields default to ``None``.
+- Item types come in both spellings (``"chatkit.user_message"`` and
+  ``"user_message"``) and decode to the same class; ``item.type`` is the canonical,
+  ``chatkit.``-prefixed name. Besides the spec's six types there are chatkit-python's
+  (generated_image, structured_input, workflow, hidden_context_item,
+  sdk_hidden_context, end_of_turn, and its shape of ``task``).
+- chatkit-python's shapes decode: tool call ``arguments`` and ``widget`` as JSON
+  objects (``arguments_json`` / ``widget_json`` give the text either way), tool call
+  status ``pending``, ``created_at`` as an ISO 8601 / RFC 3339 date-time (exposed, like
+  the spec's, as ``int`` epoch seconds; naive times are UTC, fractions are dropped).
+- What does not decode is kept, not dropped: an item as :class:`UnknownItem`, a thread
+  as :class:`UnreadableThread`, a thread status as :class:`UnknownStatus`, a piece of
+  an item in its place as an ``Unknown*`` of :mod:`chatkit_tui.client.parts`.
+
+Fields only chatkit-python defines on the spec's own item classes (``quoted_text``,
+``copy_text``, ``task``) default to ``UNSET``, so that a model built in code (the local
+server's) encodes exactly as the spec says. Request bodies are Structs with
+``omit_defaults`` (in :mod:`chatkit_tui.client.params`) so that what the caller did not
+set is not sent.
 """
 
 from __future__ import annotations
 
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
-from msgspec import Struct, field
+from msgspec import UNSET, UnsetType, field
 
 from chatkit_tui.client import params as _params
+from chatkit_tui.client.base import JSONValue, Model, RawBacked, RecordModel, Timestamp, json_text
+from chatkit_tui.client.parts import (
+    Annotation,
+    AnnotationSource,
+    AnyAttachment,
+    AssistantContent,
+    Attachment,
+    CustomTask,
+    EntitySource,
+    FileAnnotation,
+    FileAnnotationSource,
+    FileSource,
+    FileTask,
+    FreeformInput,
+    GeneratedImage,
+    ImageTask,
+    InferenceOptions,
+    InputTag,
+    InputText,
+    MultipleChoiceInput,
+    OutputText,
+    QuotedText,
+    SearchTask,
+    SourceAnnotation,
+    StructuredInput,
+    StructuredInputAnswer,
+    StructuredInputOption,
+    TaskGroupTask,
+    ThoughtTask,
+    ToolChoice,
+    UnknownAnnotation,
+    UnknownAttachment,
+    UnknownInput,
+    UnknownPart,
+    UnknownPiece,
+    UnknownSource,
+    UnknownTask,
+    UrlAnnotation,
+    UrlAnnotationSource,
+    UrlSource,
+    UserContent,
+    Workflow,
+    WorkflowSummary,
+    WorkflowTask,
+    _AssistantContent,
+    _Attachment,
+    _StructuredInput,
+    _UserContent,
+    _WorkflowTaskEntry,
+)
 
-# Request bodies live in params.py; re-exported here, where they were first defined.
+__all__ = [
+    "KNOWN_ITEM_CLASSES",
+    "ActiveStatus",
+    "Annotation",
+    "AnnotationSource",
+    "AnyAttachment",
+    "AnyThread",
+    "AssistantContent",
+    "AssistantMessageItem",
+    "Attachment",
+    "AutomaticThreadTitlingParam",
+    "ChatSession",
+    "ChatSessionAutomaticThreadTitling",
+    "ChatSessionChatkitConfiguration",
+    "ChatSessionFileUpload",
+    "ChatSessionHistory",
+    "ChatSessionRateLimits",
+    "ChatkitConfigurationParam",
+    "ChatkitWorkflow",
+    "ChatkitWorkflowTracing",
+    "ClientToolCallItem",
+    "ClosedStatus",
+    "CreateSessionBody",
+    "CustomTask",
+    "EndOfTurnItem",
+    "EntitySource",
+    "ExpiresAfterParam",
+    "FileAnnotation",
+    "FileAnnotationSource",
+    "FileSource",
+    "FileTask",
+    "FileUploadParam",
+    "FreeformInput",
+    "GeneratedImage",
+    "GeneratedImageItem",
+    "HiddenContextItem",
+    "HistoryParam",
+    "ImageTask",
+    "InferenceOptions",
+    "InputTag",
+    "InputText",
+    "ItemPage",
+    "JSONValue",
+    "KnownItem",
+    "LockedStatus",
+    "MultipleChoiceInput",
+    "Order",
+    "OutputText",
+    "QuotedText",
+    "RateLimitsParam",
+    "SDKHiddenContextItem",
+    "SearchTask",
+    "SourceAnnotation",
+    "StateValue",
+    "StructuredInput",
+    "StructuredInputAnswer",
+    "StructuredInputItem",
+    "StructuredInputOption",
+    "TaskGroupItem",
+    "TaskGroupTask",
+    "TaskItem",
+    "ThoughtTask",
+    "Thread",
+    "ThreadDeleted",
+    "ThreadItem",
+    "ThreadPage",
+    "ThreadStatus",
+    "ToolChoice",
+    "UnknownAnnotation",
+    "UnknownAttachment",
+    "UnknownInput",
+    "UnknownItem",
+    "UnknownPart",
+    "UnknownPiece",
+    "UnknownSource",
+    "UnknownStatus",
+    "UnknownTask",
+    "UnreadableThread",
+    "UrlAnnotation",
+    "UrlAnnotationSource",
+    "UrlSource",
+    "UserContent",
+    "UserMessageItem",
+    "WidgetItem",
+    "Workflow",
+    "WorkflowItem",
+    "WorkflowParam",
+    "WorkflowSummary",
+    "WorkflowTask",
+    "WorkflowTracingParam",
+]
+
+# The pieces inside items live in parts.py; re-exported here, where the spec's were first
+# defined. Request bodies live in params.py; re-exported here, where they were first defined.
 StateValue = _params.StateValue
 AutomaticThreadTitlingParam = _params.AutomaticThreadTitlingParam
 ChatkitConfigurationParam = _params.ChatkitConfigurationParam
@@ -30,8 +194,7 @@ WorkflowTracingParam = _params.WorkflowTracingParam
 Order: TypeAlias = Literal["asc", "desc"]
 
 
-class _Model(Struct, kw_only=True, gc=False):
-    """Base of every response model: unknown fields are ignored."""
+_Model = Model  # the base's former name
 
 
 # --- thread status -----------------------------------------------------------
@@ -63,21 +226,96 @@ class ClosedStatus(_Model, kw_only=True, tag_field="type", tag="closed"):
         return "closed"
 
 
-ThreadStatus: TypeAlias = ActiveStatus | LockedStatus | ClosedStatus
+class UnknownStatus(RawBacked):
+    """A thread status that is not one of the three the spec names, kept as its raw JSON.
+
+    ``type`` is its ``"type"`` (or the status itself when the server sent a bare
+    string; ``"unknown"`` when it has none), ``reason`` its ``"reason"`` when that is a
+    string. An :class:`UnreadableThread` has one with ``type == "unreadable"`` and the
+    reason it could not be read.
+    """
+
+    __slots__ = ("reason", "type")
+
+    def __init__(self, *, raw: bytes, type: str, reason: str | None = None) -> None:
+        super().__init__(raw)
+        self.type = type
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"UnknownStatus(type={self.type!r}, reason={self.reason!r})"
+
+
+ThreadStatus: TypeAlias = ActiveStatus | LockedStatus | ClosedStatus | UnknownStatus
+
+if TYPE_CHECKING:
+    _ThreadStatus: TypeAlias = ThreadStatus
+else:  # what the one-pass decoder accepts; tolerant.py puts UnknownStatus in
+    _ThreadStatus = ActiveStatus | LockedStatus | ClosedStatus
 
 
 # --- threads -----------------------------------------------------------------
 
 
-class Thread(_Model):
-    """ThreadResource."""
+class Thread(RecordModel):
+    """ThreadResource (chatkit-python's ThreadMetadata decodes too: ``user`` is then "").
+
+    ``raw`` is the JSON it arrived as: unnamed fields such as chatkit-python's
+    ``metadata`` are kept there.
+    """
 
     id: str
-    created_at: int
-    user: str
-    status: ThreadStatus = field(default_factory=ActiveStatus)
+    created_at: Timestamp
+    user: str = ""
+    status: _ThreadStatus = field(default_factory=ActiveStatus)
     title: str | None = None
     object: str = "chatkit.thread"
+
+
+class UnreadableThread(RawBacked):
+    """A thread that did not decode (no ``id``, a ``created_at`` that is no time, ...).
+
+    ``raw`` is its JSON exactly as it came (an archive keeps that), ``error`` why it did
+    not decode. The other attributes are what could be read, else None; ``status`` is an
+    :class:`UnknownStatus` of type ``"unreadable"`` so that ``thread.status.type`` works.
+    """
+
+    __slots__ = ("created_at", "error", "id", "status", "title", "user")
+
+    def __init__(
+        self,
+        *,
+        raw: bytes,
+        error: str,
+        status: UnknownStatus,
+        id: str | None = None,
+        user: str | None = None,
+        title: str | None = None,
+        created_at: int | None = None,
+    ) -> None:
+        super().__init__(raw)
+        self.error = error
+        self.status = status
+        self.id = id
+        self.user = user
+        self.title = title
+        self.created_at = created_at
+
+    @property
+    def object(self) -> str:
+        return "chatkit.thread"
+
+    def __repr__(self) -> str:
+        return f"UnreadableThread(id={self.id!r}, error={self.error!r})"
+
+
+AnyThread: TypeAlias = Thread | UnreadableThread
+"""What a thread list page holds and what retrieving a thread gives."""
+
+if TYPE_CHECKING:
+    _PageThread: TypeAlias = AnyThread
+else:
+    _PageThread = Thread
 
 
 class ThreadDeleted(_Model):
@@ -88,117 +326,129 @@ class ThreadDeleted(_Model):
     object: str = "chatkit.thread.deleted"
 
 
-# --- item parts ----------------------------------------------------------------
-
-
-class InputText(_Model, kw_only=True, tag_field="type", tag="input_text"):
-    """UserMessageInputText."""
-
-    text: str
-
-
-class QuotedText(_Model, kw_only=True, tag_field="type", tag="quoted_text"):
-    """UserMessageQuotedText."""
-
-    text: str
-
-
-UserContent: TypeAlias = InputText | QuotedText
-
-
-class FileAnnotationSource(_Model):
-    filename: str
-    type: str = "file"
-
-
-class UrlAnnotationSource(_Model):
-    url: str
-    type: str = "url"
-
-
-class FileAnnotation(_Model, kw_only=True, tag_field="type", tag="file"):
-    source: FileAnnotationSource
-
-
-class UrlAnnotation(_Model, kw_only=True, tag_field="type", tag="url"):
-    source: UrlAnnotationSource
-
-
-Annotation: TypeAlias = FileAnnotation | UrlAnnotation
-
-
-class OutputText(_Model, kw_only=True, tag_field="type", tag="output_text"):
-    """ResponseOutputText."""
-
-    text: str
-    annotations: list[Annotation] = field(default_factory=list[Annotation])
-
-
-class Attachment(_Model):
-    id: str
-    name: str
-    mime_type: str
-    type: Literal["image", "file"] | str = "file"
-    preview_url: str | None = None
-
-
-class ToolChoice(_Model):
-    id: str
-
-
-class InferenceOptions(_Model):
-    tool_choice: ToolChoice | None = None
-    model: str | None = None
-
-
 # --- thread items ----------------------------------------------------------------
 
 
-class _Item(_Model, kw_only=True, tag_field="type"):
+class _Item(RecordModel, kw_only=True, tag_field="type"):
     id: str
-    created_at: int
+    created_at: Timestamp
     thread_id: str
     object: str = "chatkit.thread_item"
 
+    @property
+    def type(self) -> str:
+        """The canonical type, e.g. "chatkit.user_message" (also for "user_message")."""
+        return str(self.__struct_config__.tag)
+
 
 class UserMessageItem(_Item, kw_only=True, tag="chatkit.user_message"):
-    content: list[UserContent] = field(default_factory=list[UserContent])
-    attachments: list[Attachment] = field(default_factory=list[Attachment])
+    content: list[_UserContent] = field(default_factory=list[_UserContent])
+    attachments: list[_Attachment] = field(default_factory=list[_Attachment])
     inference_options: InferenceOptions | None = None
+    quoted_text: str | UnsetType | None = UNSET  # chatkit-python's
 
 
 class AssistantMessageItem(_Item, kw_only=True, tag="chatkit.assistant_message"):
-    content: list[OutputText] = field(default_factory=list[OutputText])
+    content: list[_AssistantContent] = field(default_factory=list[_AssistantContent])
 
 
 class WidgetItem(_Item, kw_only=True, tag="chatkit.widget"):
-    """WidgetMessageItem: ``widget`` is a JSON string."""
+    """WidgetMessageItem: ``widget`` is a JSON string (the spec) or object (chatkit-python)."""
 
-    widget: str
+    widget: str | dict[str, JSONValue]
+    copy_text: str | UnsetType | None = UNSET  # chatkit-python's
+
+    @property
+    def widget_json(self) -> str:
+        """The widget as JSON text, whichever way it came."""
+        return json_text(self.widget)
 
 
 class ClientToolCallItem(_Item, kw_only=True, tag="chatkit.client_tool_call"):
-    status: Literal["in_progress", "completed"] | str
+    """``arguments`` is a JSON string (the spec) or object (chatkit-python); ``output``
+    a JSON string or None (the spec) or any JSON value (chatkit-python)."""
+
+    status: Literal["in_progress", "completed", "pending"] | str = "pending"
     call_id: str
     name: str
-    arguments: str
-    output: str | None = None
+    arguments: str | dict[str, JSONValue]
+    output: JSONValue = None
+
+    @property
+    def arguments_json(self) -> str:
+        """The arguments as JSON text, whichever way they came."""
+        return json_text(self.arguments)
+
+    @property
+    def output_json(self) -> str | None:
+        """The output as JSON text (a string output as is); None while there is none."""
+        return None if self.output is None else json_text(self.output)
 
 
 class TaskItem(_Item, kw_only=True, tag="chatkit.task"):
-    task_type: Literal["custom", "thought"] | str
+    """TaskItem: the spec's (``task_type``, ``heading``, ``summary``) or chatkit-python's
+    (``task``, one of its workflow tasks).
+
+    For chatkit-python's shape, which has no ``task_type``, ``task_type`` / ``heading`` /
+    ``summary`` are filled in from the task's ``type`` / ``title`` / ``content`` so that
+    code reading the spec's fields shows it; ``raw`` is what was sent.
+    """
+
+    task_type: Literal["custom", "thought"] | str = ""
     heading: str | None = None
     summary: str | None = None
+    task: _WorkflowTaskEntry | UnsetType | None = UNSET  # chatkit-python's
 
-
-class TaskGroupTask(_Model):
-    type: Literal["custom", "thought"] | str
-    heading: str | None = None
-    summary: str | None = None
+    def __post_init__(self) -> None:
+        task = self.task
+        if self.task_type or task is None or isinstance(task, UnsetType):
+            return
+        self.task_type = task.type or ""
+        if isinstance(task, UnknownTask):
+            return
+        if self.heading is None:
+            self.heading = task.title
+        if self.summary is None and isinstance(task, CustomTask | ThoughtTask):
+            self.summary = task.content
 
 
 class TaskGroupItem(_Item, kw_only=True, tag="chatkit.task_group"):
     tasks: list[TaskGroupTask] = field(default_factory=list[TaskGroupTask])
+
+
+class GeneratedImageItem(_Item, kw_only=True, tag="chatkit.generated_image"):
+    """chatkit-python's GeneratedImageItem."""
+
+    image: GeneratedImage | None = None
+
+
+class StructuredInputItem(_Item, kw_only=True, tag="chatkit.structured_input"):
+    """chatkit-python's StructuredInputItem: questions put to the user."""
+
+    status: Literal["pending", "answered", "skipped"] | str = "pending"
+    inputs: list[_StructuredInput]
+
+
+class WorkflowItem(_Item, kw_only=True, tag="chatkit.workflow"):
+    """chatkit-python's WorkflowItem."""
+
+    workflow: Workflow
+
+
+class HiddenContextItem(_Item, kw_only=True, tag="chatkit.hidden_context_item"):
+    """chatkit-python's HiddenContextItem: context stored in the thread, not shown."""
+
+    content: JSONValue = None
+
+
+class SDKHiddenContextItem(_Item, kw_only=True, tag="chatkit.sdk_hidden_context"):
+    """chatkit-python's SDKHiddenContextItem: context its SDK stores for itself."""
+
+    content: str
+
+
+class EndOfTurnItem(_Item, kw_only=True, tag="chatkit.end_of_turn"):
+    """chatkit-python's EndOfTurnItem: the assistant ends its turn."""
 
 
 KnownItem: TypeAlias = (
@@ -208,19 +458,43 @@ KnownItem: TypeAlias = (
     | ClientToolCallItem
     | TaskItem
     | TaskGroupItem
+    | GeneratedImageItem
+    | StructuredInputItem
+    | WorkflowItem
+    | HiddenContextItem
+    | SDKHiddenContextItem
+    | EndOfTurnItem
 )
 
+KNOWN_ITEM_CLASSES: tuple[type[KnownItem], ...] = (
+    UserMessageItem,
+    AssistantMessageItem,
+    WidgetItem,
+    ClientToolCallItem,
+    TaskItem,
+    TaskGroupItem,
+    GeneratedImageItem,
+    StructuredInputItem,
+    WorkflowItem,
+    HiddenContextItem,
+    SDKHiddenContextItem,
+    EndOfTurnItem,
+)
+"""Every known item class, in the order of :data:`KnownItem`."""
 
-class UnknownItem:
-    """An item we could not decode as one of the six known types.
+
+class UnknownItem(RawBacked):
+    """An item we could not decode as one of the known types.
 
     ``raw`` is the item's JSON exactly as the server sent it; ``error`` says why
-    it did not decode (an unknown ``type``, or a known type with bad fields).
+    it did not decode (an unknown ``type``, or a known type with bad fields of its own:
+    a bad piece inside a known item only makes that piece unknown). The other attributes
+    are what could be read, else None (``type`` as sent, not made canonical).
     Deliberately not a Struct: :func:`~chatkit_tui.client.decoding.encode` writes it
     back as its raw JSON.
     """
 
-    __slots__ = ("created_at", "error", "id", "raw", "thread_id", "type")
+    __slots__ = ("created_at", "error", "id", "thread_id", "type")
 
     def __init__(
         self,
@@ -232,7 +506,7 @@ class UnknownItem:
         thread_id: str | None = None,
         created_at: int | None = None,
     ) -> None:
-        self.raw = raw
+        super().__init__(raw)
         self.error = error
         self.type = type
         self.id = id
@@ -251,24 +525,36 @@ class UnknownItem:
 
 ThreadItem: TypeAlias = KnownItem | UnknownItem
 
+if TYPE_CHECKING:
+    _PageItem: TypeAlias = ThreadItem
+else:
+    _PageItem = KnownItem
+
 
 # --- pages ---------------------------------------------------------------------
 
 
-class ThreadPage(_Model):
-    """ThreadListResource."""
+class ThreadPage(RecordModel):
+    """ThreadListResource; ``data`` may hold :class:`UnreadableThread`.
 
-    data: list[Thread]
+    A decoded page keeps its whole body as ``raw`` (fields of the envelope that no
+    schema names included).
+    """
+
+    data: list[_PageThread]
     has_more: bool = False
     first_id: str | None = None
     last_id: str | None = None
     object: str = "list"
 
 
-class ItemPage(_Model):
-    """ThreadItemListResource; ``data`` may hold :class:`UnknownItem`."""
+class ItemPage(RecordModel):
+    """ThreadItemListResource; ``data`` may hold :class:`UnknownItem`.
 
-    data: list[ThreadItem]
+    A decoded page keeps its whole body as ``raw``.
+    """
+
+    data: list[_PageItem]
     has_more: bool = False
     first_id: str | None = None
     last_id: str | None = None

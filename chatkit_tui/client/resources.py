@@ -11,6 +11,7 @@ from msgspec import UNSET, UnsetType
 
 from chatkit_tui.client.decoding import decode_item_page, decode_thread, decode_thread_page, encode
 from chatkit_tui.client.models import (
+    AnyThread,
     ChatkitConfigurationParam,
     ChatSession,
     CreateSessionBody,
@@ -18,7 +19,6 @@ from chatkit_tui.client.models import (
     ItemPage,
     Order,
     RateLimitsParam,
-    Thread,
     ThreadDeleted,
     ThreadItem,
     ThreadPage,
@@ -81,7 +81,8 @@ class Threads:
     def __init__(self, client: AsyncChatKit) -> None:
         self._client = client
 
-    async def retrieve(self, thread_id: str) -> Thread:
+    async def retrieve(self, thread_id: str) -> AnyThread:
+        """The thread; an UnreadableThread (raw JSON kept) when the body is no valid thread."""
         path = f"/chatkit/threads/{_segment('thread_id', thread_id)}"
         return await self._client.request("GET", path, decode_thread)
 
@@ -97,7 +98,7 @@ class Threads:
         order: Order | None = None,
         after: str | None = None,
         before: str | None = None,
-    ) -> AsyncPager[ThreadPage, Thread]:
+    ) -> AsyncPager[ThreadPage, AnyThread]:
         params = _list_params(limit, order, after, before)
         if user is not None:
             params["user"] = user

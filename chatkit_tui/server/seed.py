@@ -25,6 +25,9 @@ import random
 from collections.abc import Iterator
 
 from chatkit_tui.client.models import (
+    Annotation,
+    AnyAttachment,
+    AssistantContent,
     AssistantMessageItem,
     Attachment,
     ClientToolCallItem,
@@ -41,6 +44,7 @@ from chatkit_tui.client.models import (
     ToolChoice,
     UrlAnnotation,
     UrlAnnotationSource,
+    UserContent,
     UserMessageItem,
     WidgetItem,
 )
@@ -151,11 +155,11 @@ class _Clock:
 
 def _user_message(rng: random.Random, clock: _Clock, *, rich: bool) -> UserMessageItem:
     item_id, at = clock.next()
-    content: list[InputText | QuotedText] = []
+    content: list[UserContent] = []
     if rich or rng.random() < 0.2:
         content.append(QuotedText(text=rng.choice(c.QUOTES)))
     content.append(InputText(text=_fill(rng, rng.choice(c.QUESTIONS))))
-    attachments: list[Attachment] = []
+    attachments: list[AnyAttachment] = []
     if rich or rng.random() < 0.15:
         for _ in range(1 + (rich or rng.random() < 0.3)):
             name, mime = rng.choice(c.FILES)
@@ -202,14 +206,14 @@ def _answer(rng: random.Random, clock: _Clock, *, rich: bool) -> AssistantMessag
         parts.extend(["", "| plan | seats | price |", "|---|---|---|", "| Starter | 5 | $0 |",
                       "| Pro | 50 | $49 |"])  # fmt: skip
     parts.extend(["", "Let me know if that helps — see the `docs` for more."])
-    annotations: list[FileAnnotation | UrlAnnotation] = []
+    annotations: list[Annotation] = []
     if rich or rng.random() < 0.35:
         annotations.append(UrlAnnotation(source=UrlAnnotationSource(url=rng.choice(c.URLS))))
     if rich or rng.random() < 0.2:
         annotations.append(
             FileAnnotation(source=FileAnnotationSource(filename=rng.choice(c.FILES)[0]))
         )
-    content = [OutputText(text="\n".join(parts), annotations=annotations)]
+    content: list[AssistantContent] = [OutputText(text="\n".join(parts), annotations=annotations)]
     if rich:
         content.append(OutputText(text="A second segment with no annotations.", annotations=[]))
     return AssistantMessageItem(

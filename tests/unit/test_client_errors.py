@@ -276,7 +276,7 @@ async def test_the_api_key_never_appears_in_errors_reprs_or_logs(
     scripted_server.add(
         Reply(503, echo),
         Reply(401, echo),
-        Reply(200, f'{{"id": "{KEY}"}}'),
+        Reply(200, f'["{KEY}"]'),  # not a thread at all (an object would be kept raw)
     )
     async with make_client(scripted_server) as client:
         with pytest.raises(e.AuthenticationError) as auth:

@@ -336,7 +336,8 @@ async def test_the_reason_phrase_and_request_id_are_redacted(
 MALFORMED: dict[str, tuple[Call, bytes]] = {
     "not-json": (_retrieve, f"<html>Bearer {KEY}</html>".encode()),
     "truncated-json": (_retrieve, f'{{"id": "{KEY}'.encode()),
-    "wrong-type": (_retrieve, f'{{"id": "{KEY}", "object": 5, "created_at": "{KEY}"}}'.encode()),
+    # not an object: an object that is no thread is kept raw as an UnreadableThread
+    "wrong-type": (_retrieve, f'[{{"id": "{KEY}", "object": 5, "created_at": "{KEY}"}}]'.encode()),
     "wrong-shape-list": (_list, f'{{"object": "list", "data": "{KEY}"}}'.encode()),
     "wrong-shape-session": (_create, f'{{"client_secret": 1, "id": "{KEY}"}}'.encode()),
 }

@@ -119,7 +119,9 @@ def test_extra_fields_are_ignored() -> None:
 
 
 def test_unknown_item_type_keeps_raw_json_and_does_not_break_the_page() -> None:
-    odd = {"id": "x1", "type": "user_message", "thread_id": "t", "created_at": 5, "text": "hi"}
+    # (was "user_message": the unprefixed spelling is now a user message, see
+    # test_client_tolerant.py)
+    odd = {"id": "x1", "type": "x.brand_new", "thread_id": "t", "created_at": 5, "text": "hi"}
     page = d.decode_item_page(_item_page(samples.task(1), odd, samples.widget(2)))
     first, unknown, last = page.data
     assert isinstance(first, m.TaskItem)
@@ -127,12 +129,12 @@ def test_unknown_item_type_keeps_raw_json_and_does_not_break_the_page() -> None:
     assert isinstance(unknown, m.UnknownItem)
     assert json.loads(unknown.raw) == odd
     assert (unknown.type, unknown.id, unknown.thread_id, unknown.created_at) == (
-        "user_message",
+        "x.brand_new",
         "x1",
         "t",
         5,
     )
-    assert "user_message" in unknown.error
+    assert "x.brand_new" in unknown.error
     # written back as it came
     assert json.loads(d.encode(page))["data"][1] == odd
 
@@ -155,8 +157,10 @@ def test_malformed_envelope_raises() -> None:
         d.decode_item_page(b'{"data": {"not": "a list"}}')
     with pytest.raises(msgspec.DecodeError):
         d.decode_item_page(b"<html>")
-    with pytest.raises(msgspec.ValidationError):
-        d.decode_thread_page(b'{"data": [{"id": 1}]}')
+    # (a bad thread inside a good envelope no longer raises: it is an UnreadableThread)
+    for body in (b'{"data": "x"}', b"[1]", b'{"object": "list"}', b'{"data": [], "has_more": 1}'):
+        with pytest.raises(msgspec.ValidationError):
+            d.decode_thread_page(body)
 
 
 def test_session_repr_hides_client_secret() -> None:

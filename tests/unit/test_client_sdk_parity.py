@@ -6,6 +6,7 @@ differ where the issue asks us to: an unknown item type stays unknown.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from openai import AsyncOpenAI
@@ -46,7 +47,7 @@ async def test_paging_sends_what_the_sdk_sends(scripted_server: ScriptedServer) 
     assert theirs[1][2]["after"] == ["cthr_0001"]
 
 
-async def test_an_unknown_item_type_stays_unknown_where_the_sdk_guesses(
+async def test_the_documentations_item_spelling_is_a_user_message_for_both(
     scripted_server: ScriptedServer,
 ) -> None:
     odd = {
@@ -66,8 +67,10 @@ async def test_an_unknown_item_type_stays_unknown_where_the_sdk_guesses(
         our_page = await client.threads.list_items("cthr_1")
     (sdk_item,) = sdk_page.data
     (our_item,) = our_page.data
-    # the SDK (3.54) takes it for a user message; we keep it raw and say what it is
+    # both take the documentation's spelling for a user message; we keep its bytes too
     assert type(sdk_item).__name__ == "ChatKitThreadUserMessageItem"
-    assert isinstance(our_item, m.UnknownItem)
-    assert our_item.type == "user_message"
+    assert isinstance(our_item, m.UserMessageItem)
+    assert our_item.type == "chatkit.user_message"
+    assert our_item.content == [m.InputText(text="hi")]
+    assert json.loads(our_item.raw) == odd
     assert our_item.id == "cthi_1"
