@@ -10,7 +10,8 @@ already retries a 429 after the server's ``Retry-After``; a 429 that outlasts th
 makes the runner back off: nothing new starts until the server's wait (or an exponential
 backoff) has passed, the concurrency is halved, and the thread goes back to the front of the
 queue (archived threads are not archived twice). Steady successes raise the concurrency again
-one step at a time. :meth:`BulkDelete.stop` stops launching: requests in flight finish, so
+one step at a time (:class:`chatkit_tui.core.throttle.Throttle`, which the mirror shares).
+:meth:`BulkDelete.stop` stops launching: requests in flight finish, so
 nothing is left half done; the threads not attempted are reported as such.
 
 The purge (:mod:`chatkit_tui.core.purge`) runs it too, with ``listed`` (the threads as the
@@ -32,12 +33,15 @@ from typing import TYPE_CHECKING
 from chatkit_tui.client.errors import RateLimitError
 from chatkit_tui.core.delete import DeleteResult, Outcome, archive_then_delete
 from chatkit_tui.core.errors import describe
+from chatkit_tui.core.throttle import FIRST_BACKOFF, MAX_BACKOFF, Throttle
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "FIRST_BACKOFF",  # the throttle's, still importable from here
+    "MAX_BACKOFF",
     "MAX_RATE_LIMITED",
     "BulkDelete",
     "BulkProgress",
@@ -49,8 +53,6 @@ __all__ = [
 DEFAULT_CONCURRENCY = 8
 MAX_RATE_LIMITED = 5
 """A thread rate limited this many times (after the client's own retries) counts as failed."""
-FIRST_BACKOFF = 1.0
-MAX_BACKOFF = 60.0
 
 
 BulkResult = DeleteResult  # one thread's outcome, as every delete reports it
@@ -147,13 +149,11 @@ class BulkDelete:
         listed: Mapping[str, object] | None = None,
         still_wanted: Callable[[object], str | None] | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        self._throttle = Throttle(concurrency)  # ValueError below 1
         self.client = client
         self.thread_ids = list(dict.fromkeys(thread_ids))  # each thread once
         self.archive_dir = archive_dir
         self.max_concurrency = concurrency
-        self.concurrency = concurrency
         self.on_result = on_result
         self.on_progress = on_progress
         self.listed: Mapping[str, object] = listed or {}
@@ -163,9 +163,6 @@ class BulkDelete:
         self._limited: dict[str, int] = {}
         self._pending: deque[str] = deque(self.thread_ids)
         self._running: set[asyncio.Task[BulkResult | _RateLimited]] = set()
-        self._not_before = 0.0
-        self._backoffs = 0
-        self._good_since_cut = 0
         self._stopping = False
         self._wake = asyncio.Event()
 
@@ -181,8 +178,13 @@ class BulkDelete:
     def stopping(self) -> bool:
         return self._stopping
 
+    @property
+    def concurrency(self) -> int:
+        """Requests allowed in flight now (halved by rate limits, grown back after)."""
+        return self._throttle.concurrency
+
     def progress(self) -> BulkProgress:
-        waiting = max(0.0, self._not_before - time.monotonic())
+        waiting = self._throttle.waiting(time.monotonic())
         return BulkProgress(
             total=len(self.thread_ids),
             finished=len(self.summary.results),
@@ -231,8 +233,7 @@ class BulkDelete:
         return (
             not self._stopping
             and bool(self._pending)
-            and len(self._running) < self.concurrency
-            and time.monotonic() >= self._not_before
+            and self._throttle.can_start(len(self._running), time.monotonic())
         )
 
     def _launch(self, thread_id: str) -> None:
@@ -244,7 +245,7 @@ class BulkDelete:
         """Until a request finishes, a backoff ends, or stop() is called."""
         timeout: float | None = None
         if self._pending and not self._stopping and len(self._running) < self.concurrency:
-            timeout = max(0.0, self._not_before - time.monotonic())
+            timeout = self._throttle.waiting(time.monotonic())
         self._wake.clear()
         waker = asyncio.ensure_future(self._wake.wait())
         try:
@@ -272,29 +273,14 @@ class BulkDelete:
     def _finished(self, result: BulkResult) -> None:
         self._record(result)
         if result.outcome is not Outcome.FAILED:
-            self._good_since_cut += 1
-            if self.concurrency < self.max_concurrency and self._good_since_cut >= 2 * (
-                self.concurrency
-            ):
-                self.concurrency += 1  # additive increase after a clean stretch
-                self._good_since_cut = 0
+            self._throttle.succeeded()
 
     def _rate_limited(self, limited: _RateLimited) -> None:
         summary = self.summary
         summary.rate_limited += 1
         count = self._limited[limited.thread_id] = self._limited.get(limited.thread_id, 0) + 1
-        now = time.monotonic()
-        if now >= self._not_before:  # a new backoff (not one more 429 of the same burst)
-            asked = limited.error.retry_after
-            if asked is not None and 0 <= asked <= MAX_BACKOFF:
-                delay = asked
-            else:
-                delay = min(FIRST_BACKOFF * 2**self._backoffs, MAX_BACKOFF)
-            self._backoffs += 1
-            self._not_before = now + delay
-            self.concurrency = max(1, self.concurrency // 2)
-            summary.lowest_concurrency = min(summary.lowest_concurrency, self.concurrency)
-            self._good_since_cut = 0
+        self._throttle.rate_limited(limited.error.retry_after, time.monotonic())
+        summary.lowest_concurrency = min(summary.lowest_concurrency, self._throttle.lowest)
         if count >= MAX_RATE_LIMITED:
             reason = f"rate limited {count} times: {describe(limited.error)}"
             path = self._archived.get(limited.thread_id)
