@@ -1,0 +1,45 @@
+"""The mirror: every thread and item of a deployment in a local SQLite file, searchable.
+
+Textual-free. What the app and the CLI use:
+
+- :class:`Mirror` (:mod:`.store`): open a file (``Mirror.open(path, read_only=True)``),
+  list threads keyset-paged (``threads()``), read a thread's items (``items()``), search
+  (``search()`` -> :class:`SearchHit`), metadata (``info()``: origin, counts, last run).
+- :class:`MirrorSync` (:mod:`.sync`): one run from a client into a mirror.
+- :func:`default_mirror_path`: where a deployment's mirror lives by default.
+"""
+
+from chatkit_tui.core.mirror.search import SearchHit
+from chatkit_tui.core.mirror.store import (
+    Failure,
+    Mirror,
+    MirrorError,
+    MirrorInfo,
+    MirrorItem,
+    MirrorPage,
+    MirrorThread,
+    Origin,
+    RunRecord,
+    default_mirror_dir,
+    default_mirror_path,
+)
+from chatkit_tui.core.mirror.sync import MirrorSync, SyncProgress, SyncSummary, ThreadOutcome
+
+__all__ = [
+    "Failure",
+    "Mirror",
+    "MirrorError",
+    "MirrorInfo",
+    "MirrorItem",
+    "MirrorPage",
+    "MirrorSync",
+    "MirrorThread",
+    "Origin",
+    "RunRecord",
+    "SearchHit",
+    "SyncProgress",
+    "SyncSummary",
+    "ThreadOutcome",
+    "default_mirror_dir",
+    "default_mirror_path",
+]

@@ -1,0 +1,258 @@
+"""Full-text search over a mirror: the text as indexed, the user's query made safe, the hits.
+
+Textual-free. The index is one SQLite FTS5 table (``search``, tokenizer ``unicode61
+remove_diacritics 2``: case and accents folded, any script's letters and digits are word
+characters) with a row per item (rowid = the item's ``pk``) and a row per titled thread
+(rowid = minus the thread's ``pk``); see :mod:`chatkit_tui.core.mirror.store`.
+
+**What is indexed** (:func:`index_form`) is the item's text (:mod:`.extract`) as a terminal
+would show it: escape sequences (``ESC [ 31 m``, OSC titles, ...) removed, so that
+``\\x1b[31mred\\x1b[0m`` is found by ``red``; Han, kana and Hangul characters each made a
+word of its own (with an invisible U+2060 WORD JOINER around each: unicode61 would take a
+whole run of CJK text, which has no spaces, for one word), so that ``東京`` is found inside
+``東京都の天気`` as the phrase "東 京". Scripts without spaces that this does not cover (Thai,
+Lao, Khmer, ...) are found by whole runs and prefixes only.
+
+**The query** (:func:`match_expression`) is never passed to FTS5 as syntax: it is split
+into words (white space), ``"quoted phrases"`` and prefixes (a word or phrase ending in
+``*``), each made the same way as the indexed text and then quoted as an FTS5 string, so
+``AND``, ``NEAR(``, ``col:``, ``^``, ``-`` and unbalanced quotes are just text. Every word
+and phrase must be in the same item (or title). A query with no letters or digits matches
+nothing.
+
+**Hits** (:func:`search`) come best first (FTS5's bm25 rank), each with a snippet of the
+matched text around the match (FTS5 ``snippet()``), as plain text plus the spans to
+highlight; the U+2060 joiners are taken out of it again.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "SNIPPET_TOKENS",
+    "SearchHit",
+    "Term",
+    "index_form",
+    "match_expression",
+    "parse_query",
+    "parse_snippet",
+    "search",
+]
+
+SNIPPET_TOKENS = 16
+"""How many words a snippet holds around the match (FTS5 allows up to 64)."""
+
+_MARK_START = "\ufdd0"  # noncharacters: removed from the indexed text, so never ambiguous
+_MARK_END = "\ufdd1"
+_JOINER = "\u2060"  # WORD JOINER: a separator to unicode61 (category Cf), invisible anyway
+_ELLIPSIS = "…"
+
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # the same with the one-byte C1 introducer
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: window titles, hyperlinks
+    r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"  # DCS, PM, APC, SOS strings
+    r"|\x1b[ -/]*[0-~]"  # the other two- and three-byte escapes
+)
+_CJK = re.compile(
+    "["
+    "\u1100-\u11ff"  # Hangul Jamo
+    "\u2e80-\u2fdf"  # CJK radicals
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3100-\u31ff"  # Bopomofo, Hangul compatibility Jamo, Katakana extensions
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\ua960-\ua97f"  # Hangul Jamo extended A
+    "\uac00-\ud7ff"  # Hangul syllables, Jamo extended B
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\uff66-\uff9f"  # half-width Katakana
+    "\U00020000-\U0003134f"  # CJK extensions B-G
+    "]"
+)
+_WORD_CATEGORY = re.compile("[LNM]|Co")
+_NOT_OURS = re.compile(f"[{_MARK_START}{_MARK_END}]")
+
+
+def index_form(text: str) -> str:
+    """``text`` as the index holds it (and as a query's words are made before quoting)."""
+    text = _ESCAPES.sub("", text)
+    text = _NOT_OURS.sub(" ", text)
+    return _CJK.sub(f"{_JOINER}\\g<0>{_JOINER}", text)
+
+
+# --- the query ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One part of a query: a word, or a ``"phrase"`` (words next to each other); a prefix
+    when it ended in ``*`` (its last word is a prefix)."""
+
+    text: str
+    phrase: bool = False
+    prefix: bool = False
+
+
+def parse_query(query: str) -> list[Term]:
+    """The terms of what the user typed: words, ``"phrases"``, ``prefix*`` (never an error:
+    an unbalanced quote runs to the end)."""
+    terms: list[Term] = []
+    i, n = 0, len(query)
+    while i < n:
+        ch = query[i]
+        if ch.isspace():
+            i += 1
+            continue
+        if ch == '"':
+            end = query.find('"', i + 1)
+            end = n if end < 0 else end
+            text, i = query[i + 1 : end], end + 1
+            prefix = i < n and query[i] == "*"
+            while i < n and query[i] == "*":
+                i += 1
+            terms.append(Term(text, phrase=True, prefix=prefix))
+            continue
+        start = i
+        while i < n and not query[i].isspace() and query[i] != '"':
+            i += 1
+        word = query[start:i]
+        stripped = word.rstrip("*")
+        terms.append(Term(stripped, prefix=len(stripped) < len(word)))
+    return [t for t in terms if t.text.strip()]
+
+
+def _fts_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _has_word(text: str) -> bool:
+    """Whether unicode61 finds a word in ``text``: it takes letters, numbers, marks and
+    private-use characters for word characters, everything else for separators."""
+    return any(
+        unicodedata.category(ch)[0] in "LNM" or unicodedata.category(ch) == "Co" for ch in text
+    )
+
+
+def match_expression(query: str) -> str | None:
+    """The FTS5 MATCH expression for ``query``; None when it has nothing to look for."""
+    parts: list[str] = []
+    for term in parse_query(query):
+        text = index_form(term.text)
+        if not _has_word(text):
+            continue
+        parts.append(_fts_string(text) + (" *" if term.prefix else ""))
+    return " ".join(parts) if parts else None
+
+
+# --- snippets ------------------------------------------------------------------------------
+
+
+def parse_snippet(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    """A snippet with FTS5's start/end marks -> its plain text and the spans to highlight
+    (start and end offsets in characters); the word joiners of :func:`index_form` dropped."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    length = 0
+    start: int | None = None
+    for ch in marked:
+        if ch == _MARK_START:
+            start = length
+        elif ch == _MARK_END:
+            if start is not None and length > start:
+                if spans and spans[-1][1] == start:  # adjacent words of a phrase: one span
+                    start = spans.pop()[0]
+                spans.append((start, length))
+            start = None
+        elif ch != _JOINER:
+            out.append(ch)
+            length += 1
+    return "".join(out), spans
+
+
+# --- running a search ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One match: an item (``item_id`` may be None for an item without one: ``seq`` says
+    which) or a thread's title (``kind == "title"``, ``item_id`` and ``seq`` None)."""
+
+    thread_id: str
+    item_id: str | None
+    seq: int | None
+    kind: str
+    """``"title"``, or the item's type without its prefix (``"user_message"``, ...)."""
+    created_at: int | None
+    snippet: str
+    spans: tuple[tuple[int, int], ...]
+    """Where in ``snippet`` the query matched: (start, end) character offsets."""
+    rank: float
+    """FTS5's bm25 rank: lower is better."""
+    thread_title: str | None
+    user: str | None
+    gone: bool
+    """The thread was deleted upstream (the mirror keeps it)."""
+
+
+def search(
+    db: sqlite3.Connection,
+    query: str,
+    *,
+    user: str | None = None,
+    since: int | None = None,
+    kinds: Sequence[str] | None = None,
+    limit: int = 20,
+) -> list[SearchHit]:
+    """The best ``limit`` hits for ``query`` (see the module doc). ``kinds`` limits them to
+    those types (``"title"`` or item types, either spelling); ``since`` to items (and
+    threads, for titles) created at or after that epoch second; ``user`` to that user's
+    threads."""
+    expression = match_expression(query)
+    if expression is None or limit <= 0:
+        return []
+    where = ["search MATCH ?"]
+    params: list[object] = [expression]
+    if kinds:
+        wanted = sorted({k.removeprefix("chatkit.") for k in kinds})
+        where.append(f"search.type IN ({', '.join('?' * len(wanted))})")
+        params.extend(wanted)
+    if since is not None:
+        where.append("search.created_at >= ?")
+        params.append(since)
+    if user is not None:
+        where.append("search.thread_id IN (SELECT id FROM threads WHERE user = ?)")
+        params.append(user)
+    params.append(limit)
+    sql = (  # only our own constants and placeholders are formatted in
+        "SELECT search.thread_id, search.item_id, items.seq, search.type, search.created_at,"  # noqa: S608
+        f" snippet(search, 0, '{_MARK_START}', '{_MARK_END}', '{_ELLIPSIS}', {SNIPPET_TOKENS}),"
+        " search.rank, threads.title, threads.user, threads.gone_at"
+        " FROM search"
+        " LEFT JOIN items ON search.rowid > 0 AND items.pk = search.rowid"
+        " LEFT JOIN threads ON threads.id = search.thread_id"
+        f" WHERE {' AND '.join(where)} ORDER BY search.rank LIMIT ?"
+    )
+    hits: list[SearchHit] = []
+    for row in db.execute(sql, params):
+        text, spans = parse_snippet(str(row[5]))
+        hits.append(
+            SearchHit(
+                thread_id=str(row[0]),
+                item_id=None if row[1] is None else str(row[1]),
+                seq=None if row[3] == "title" or row[2] is None else int(row[2]),
+                kind=str(row[3]),
+                created_at=None if row[4] is None else int(row[4]),
+                snippet=text,
+                spans=tuple(spans),
+                rank=float(row[6]),
+                thread_title=None if row[7] is None else str(row[7]),
+                user=None if row[8] is None else str(row[8]),
+                gone=row[9] is not None,
+            )
+        )
+    return hits

@@ -1,0 +1,747 @@
+"""The mirror file: a SQLite database holding every thread and item of one deployment as the
+exact JSON the API sent, with a full-text index. :class:`Mirror` opens it.
+
+Textual-free. The layout is a contract: ``chatkit-tui serve --db MIRROR``
+(:mod:`chatkit_tui.server.mirror`, which may not import this package) reads the
+``threads`` and ``items`` tables directly. It is told from the server's own database by
+``PRAGMA application_id`` (:data:`APPLICATION_ID`, "CKMR"); ``PRAGMA user_version`` is
+the layout's version (:data:`SCHEMA_VERSION`).
+
+- ``meta``: key/value text: the origin (``base_url``, ``organization``, ``project``), when
+  the mirror was made, by which version.
+- ``threads``: one row per thread whose items are all in (as of ``items_after``): its raw
+  JSON as the thread list sent it, the fields lists and search need (``created_at`` epoch
+  seconds, 0 when it could not be read; ``user``, ``title``, ``status``), ``readable`` 0
+  when it did not decode (kept raw all the same), how many items, where the next items
+  request starts (``items_after``: the last page's ``last_id``), when it was first seen
+  and last changed, and ``gone_at`` once a full listing no longer had it (the content
+  stays). Its ``pk`` is also its title's search row (as ``-pk``).
+- ``items``: one row per item in the origin's order (``seq`` from 0 within the thread):
+  raw JSON, ``id`` (NULL for an item that has none), ``created_at``, ``type`` without its
+  ``chatkit.`` prefix. Its ``pk`` is its search row.
+- ``search``: FTS5 over the items' text and the titles (see :mod:`.search`).
+- ``failures``: threads that could not be mirrored, with the last error and how many runs
+  failed on them (a thread's row goes when it is mirrored).
+- ``unreadable``: listed records that had no id (so could not be fetched), kept raw.
+- ``runs``: one row per finished run with its counts.
+
+File databases use WAL mode: a run writes one transaction per thread (its row, its new
+items, their search rows, the failure cleared) while readers (the app, ``serve``, a
+search) read on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote, urlsplit
+
+from chatkit_tui import __version__
+from chatkit_tui.core.mirror.extract import item_text
+from chatkit_tui.core.mirror.records import (
+    Failure,
+    ItemRecord,
+    Known,
+    MirrorInfo,
+    MirrorItem,
+    MirrorPage,
+    MirrorThread,
+    Origin,
+    RunRecord,
+    ThreadRecord,
+)
+from chatkit_tui.core.mirror.search import SearchHit, index_form
+from chatkit_tui.core.mirror.search import search as run_search
+from chatkit_tui.core.paths import data_dir, safe_filename
+
+__all__ = [
+    "APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "Failure",
+    "ItemRecord",
+    "Known",
+    "Mirror",
+    "MirrorError",
+    "MirrorInfo",
+    "MirrorItem",
+    "MirrorPage",
+    "MirrorThread",
+    "Origin",
+    "RunRecord",
+    "ThreadRecord",
+    "default_mirror_dir",
+    "default_mirror_path",
+]
+
+APPLICATION_ID = 0x434B4D52  # "CKMR"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE threads (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    user TEXT,
+    title TEXT,
+    status TEXT,
+    raw BLOB NOT NULL,
+    readable INTEGER NOT NULL,
+    item_count INTEGER NOT NULL,
+    items_after TEXT,
+    first_seen INTEGER NOT NULL,
+    changed_at INTEGER NOT NULL,
+    gone_at INTEGER
+);
+CREATE INDEX threads_by_time ON threads (created_at, id);
+CREATE INDEX threads_by_user ON threads (user, created_at, id);
+CREATE TABLE items (
+    pk INTEGER PRIMARY KEY,
+    thread_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT,
+    created_at INTEGER,
+    type TEXT,
+    raw BLOB NOT NULL,
+    UNIQUE (thread_id, seq)
+);
+CREATE INDEX items_by_id ON items (thread_id, id);
+CREATE VIRTUAL TABLE search USING fts5(
+    body, thread_id UNINDEXED, item_id UNINDEXED, type UNINDEXED, created_at UNINDEXED,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE failures (
+    thread_id TEXT PRIMARY KEY,
+    error TEXT NOT NULL,
+    runs INTEGER NOT NULL,
+    first_failed_at INTEGER NOT NULL,
+    last_failed_at INTEGER NOT NULL
+);
+CREATE TABLE unreadable (
+    pk INTEGER PRIMARY KEY,
+    raw BLOB NOT NULL UNIQUE,
+    error TEXT NOT NULL,
+    first_seen INTEGER NOT NULL
+);
+CREATE TABLE runs (
+    pk INTEGER PRIMARY KEY,
+    started_at REAL NOT NULL,
+    finished_at REAL NOT NULL,
+    user TEXT,
+    listing_complete INTEGER NOT NULL,
+    interrupted INTEGER NOT NULL,
+    threads INTEGER NOT NULL,
+    new INTEGER NOT NULL,
+    changed INTEGER NOT NULL,
+    grown INTEGER NOT NULL,
+    items INTEGER NOT NULL,
+    gone INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    pruned INTEGER NOT NULL,
+    requests INTEGER NOT NULL
+);
+"""
+
+_THREAD_COLUMNS = (
+    "id, created_at, user, title, status, raw, readable, item_count, items_after,"
+    " first_seen, changed_at, gone_at"
+)
+_RUN_COLUMNS = (
+    "started_at, finished_at, user, listing_complete, interrupted, threads, new, changed,"
+    " grown, items, gone, failed, pruned, requests"
+)
+
+
+class MirrorError(Exception):
+    """The file is not a mirror, is of another deployment, or cannot be opened."""
+
+
+# --- where mirrors live ---------------------------------------------------------------------
+
+
+def default_mirror_dir() -> Path:
+    """``<user data dir>/chatkit-tui/mirrors``."""
+    return data_dir() / "mirrors"
+
+
+def default_mirror_path(base_url: str, project: str | None = None) -> Path:
+    """One file per endpoint (and project, when one is named): ``api.openai.com_v1.sqlite3``."""
+    parts = urlsplit(base_url.rstrip("/"))
+    name = (parts.netloc + parts.path) if parts.netloc else base_url
+    if project:
+        name += f"-{project}"
+    return default_mirror_dir() / f"{safe_filename(name.replace('/', '_'))}.sqlite3"
+
+
+@dataclass(slots=True)
+class _Stats:
+    """What one :meth:`Mirror.save_thread` did."""
+
+    new: bool = False
+    changed: bool = False
+    items: int = 0
+    total_changes: int = field(default=0)
+
+
+# --- the file -------------------------------------------------------------------------------
+
+
+class Mirror:
+    """An open mirror file. Reads for the app and the CLI, writes for a run
+    (:mod:`chatkit_tui.core.mirror.sync`).
+
+    One connection guarded by a lock (usable from a run's writer thread and the event loop
+    alike). ``Mirror.open(path, read_only=True)`` for readers; a run opens it writable with
+    ``create=True`` and its ``origin``.
+    """
+
+    def __init__(self, db: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
+        self._db = db
+        self.path = path
+        self.read_only = read_only
+        self._lock = threading.RLock()
+
+    # -- opening -----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        create: bool = False,
+        origin: Origin | None = None,
+        read_only: bool = False,
+    ) -> Mirror:
+        """Open a mirror. ``create``: make the file (and its directory) if there is none.
+        ``origin``: refuse (:class:`MirrorError`) a mirror of another deployment, and
+        record it in a new one. ``FileNotFoundError`` when there is no file and not
+        ``create``; :class:`MirrorError` when the file is something else."""
+        target = Path(path).expanduser()
+        exists = target.exists()
+        if not exists and not create:
+            raise FileNotFoundError(f"no mirror at {target}")
+        if not exists:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            if read_only:
+                uri = f"file:{quote(str(target.resolve()))}?mode=ro"
+                db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+            else:
+                db = sqlite3.connect(
+                    target, check_same_thread=False, isolation_level=None, timeout=30.0
+                )
+            db.execute("PRAGMA busy_timeout = 30000")
+            app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise MirrorError(f"cannot open {target} as a mirror: {exc}") from None
+        mirror = cls(db, target, read_only=read_only)
+        try:
+            if app_id == 0 and not read_only and mirror._is_empty():
+                mirror._create(origin)
+            elif app_id != APPLICATION_ID:
+                raise MirrorError(f"{target} is not a chatkit-tui mirror")
+            mirror._check_version()
+            if not read_only:
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+            if origin is not None:
+                mirror._check_origin(origin)
+        except BaseException:
+            db.close()
+            raise
+        return mirror
+
+    def _is_empty(self) -> bool:
+        return self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+    def _create(self, origin: Origin | None) -> None:
+        if origin is None:
+            raise MirrorError("a new mirror needs its origin")
+        with self._write():
+            self._db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            meta = {
+                "base_url": origin.base_url.rstrip("/"),
+                "organization": origin.organization,
+                "project": origin.project,
+                "created_at": str(int(time.time())),
+                "version": __version__,
+            }
+            self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        self.path.chmod(0o600)  # users' conversations
+
+    def _check_version(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version != SCHEMA_VERSION:
+            raise MirrorError(
+                f"{self.path} is a mirror of layout version {version}; this chatkit-tui "
+                f"reads version {SCHEMA_VERSION}"
+            )
+
+    def _check_origin(self, origin: Origin) -> None:
+        mine = self.origin
+        given = Origin(origin.base_url.rstrip("/"), origin.organization, origin.project)
+        if mine != given:
+            raise MirrorError(f"{self.path} is a mirror of {mine}, not of {given}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Mirror:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    def _meta(self) -> dict[str, str | None]:
+        with self._lock:
+            rows = self._db.execute("SELECT key, value FROM meta").fetchall()
+        return {str(k): None if v is None else str(v) for k, v in rows}
+
+    @property
+    def origin(self) -> Origin:
+        return _origin(self._meta())
+
+    def info(self) -> MirrorInfo:
+        """The origin, counts, and the last run (its time, what it did)."""
+        meta = self._meta()
+        with self._lock:
+            threads, gone, items = self._db.execute(
+                "SELECT count(*), count(gone_at), coalesce(sum(item_count), 0) FROM threads"
+            ).fetchone()
+            failures = self._db.execute("SELECT count(*) FROM failures").fetchone()[0]
+            unreadable = self._db.execute("SELECT count(*) FROM unreadable").fetchone()[0]
+            runs = self._db.execute("SELECT count(*) FROM runs").fetchone()[0]
+            last = self._db.execute(
+                f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY pk DESC LIMIT 1"  # noqa: S608
+            ).fetchone()
+        return MirrorInfo(
+            path=self.path,
+            origin=_origin(meta),
+            created_at=int(meta.get("created_at") or 0),
+            version=meta.get("version") or "",
+            threads=int(threads),
+            gone=int(gone),
+            items=int(items),
+            failures=int(failures),
+            unreadable=int(unreadable),
+            last_run=None if last is None else _run_from_row(last),
+            runs=int(runs),
+        )
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def threads(
+        self,
+        *,
+        user: str | None = None,
+        order: Literal["asc", "desc"] = "desc",
+        after: str | None = None,
+        limit: int = 100,
+        gone: bool | None = None,
+    ) -> MirrorPage[MirrorThread, str]:
+        """A page of threads by creation time (newest first by default), keyset-paged:
+        pass the page's ``after`` for the next. ``gone``: None for all, False for those
+        still upstream, True for those deleted upstream. ``KeyError`` for an unknown cursor."""
+        where: list[str] = []
+        params: list[object] = []
+        if user is not None:
+            where.append("user = ?")
+            params.append(user)
+        if gone is not None:
+            where.append("gone_at IS NOT NULL" if gone else "gone_at IS NULL")
+        direction, op = ("DESC", "<") if order == "desc" else ("ASC", ">")
+        with self._lock:
+            if after is not None:
+                key = self._db.execute(
+                    "SELECT created_at, id FROM threads WHERE id = ?", (after,)
+                ).fetchone()
+                if key is None:
+                    raise KeyError(after)
+                where.append(f"(created_at, id) {op} (?, ?)")
+                params.extend(key)
+            clause = f"WHERE {' AND '.join(where)}" if where else ""
+            rows = self._db.execute(
+                f"SELECT {_THREAD_COLUMNS} FROM threads {clause}"  # noqa: S608
+                f" ORDER BY created_at {direction}, id {direction} LIMIT ?",
+                [*params, max(0, limit) + 1],
+            ).fetchall()
+        page = [_thread_from_row(r) for r in rows[: max(0, limit)]]
+        has_more = len(rows) > len(page)
+        return MirrorPage(page, has_more, page[-1].id if page and has_more else None)
+
+    def iter_threads(self, **kwargs: object) -> Iterator[MirrorThread]:
+        """Every thread :meth:`threads` lists (same arguments, ``after`` excepted)."""
+        after: str | None = None
+        while True:
+            page = self.threads(after=after, **kwargs)  # type: ignore[arg-type]
+            yield from page.data
+            if page.after is None:
+                return
+            after = page.after
+
+    def thread(self, thread_id: str) -> MirrorThread | None:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_THREAD_COLUMNS} FROM threads WHERE id = ?",  # noqa: S608
+                (thread_id,),
+            ).fetchone()
+        return None if row is None else _thread_from_row(row)
+
+    def items(
+        self, thread_id: str, *, after: int | None = None, limit: int = 100
+    ) -> MirrorPage[MirrorItem, int]:
+        """A page of a thread's items in the origin's order; ``after`` is a ``seq``."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, id, created_at, type, raw FROM items"
+                " WHERE thread_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (thread_id, -1 if after is None else after, max(0, limit) + 1),
+            ).fetchall()
+        page = [
+            MirrorItem(thread_id, int(r[0]), r[1], None if r[2] is None else int(r[2]), r[3], r[4])
+            for r in rows[: max(0, limit)]
+        ]
+        has_more = len(rows) > len(page)
+        return MirrorPage(page, has_more, page[-1].seq if page and has_more else None)
+
+    def all_items(self, thread_id: str) -> list[MirrorItem]:
+        out: list[MirrorItem] = []
+        after: int | None = None
+        while True:
+            page = self.items(thread_id, after=after, limit=1000)
+            out.extend(page.data)
+            if page.after is None:
+                return out
+            after = page.after
+
+    def search(
+        self,
+        query: str,
+        *,
+        user: str | None = None,
+        since: int | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int = 20,
+    ) -> list[SearchHit]:
+        """Full-text search (see :mod:`chatkit_tui.core.mirror.search`)."""
+        with self._lock:
+            return run_search(self._db, query, user=user, since=since, kinds=kinds, limit=limit)
+
+    def failures(self) -> list[Failure]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT thread_id, error, runs, first_failed_at, last_failed_at FROM failures"
+                " ORDER BY last_failed_at DESC, thread_id"
+            ).fetchall()
+        return [Failure(str(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+    def unreadable(self) -> list[bytes]:
+        """Listed records that had no id, as they came."""
+        with self._lock:
+            return [bytes(r[0]) for r in self._db.execute("SELECT raw FROM unreadable ORDER BY pk")]
+
+    # -- what a run reads ------------------------------------------------------------------------
+
+    def known(self, thread_ids: Sequence[str]) -> dict[str, Known]:
+        """What the mirror holds of these threads (those it has)."""
+        out: dict[str, Known] = {}
+        with self._lock:
+            for start in range(0, len(thread_ids), 500):
+                chunk = list(thread_ids[start : start + 500])
+                marks = ", ".join("?" * len(chunk))
+                for row in self._db.execute(
+                    "SELECT id, raw, items_after, item_count, gone_at, title FROM threads"  # noqa: S608
+                    f" WHERE id IN ({marks})",
+                    chunk,
+                ):
+                    out[str(row[0])] = Known(
+                        bytes(row[1]), row[2], int(row[3]), row[4] is not None, row[5]
+                    )
+        return out
+
+    def present_ids(self, user: str | None = None) -> set[str]:
+        """Threads not marked gone (of ``user``, when given)."""
+        sql = "SELECT id FROM threads WHERE gone_at IS NULL"
+        with self._lock:
+            if user is None:
+                rows = self._db.execute(sql).fetchall()
+            else:
+                rows = self._db.execute(sql + " AND user = ?", (user,)).fetchall()
+        return {str(r[0]) for r in rows}
+
+    def total_changes(self) -> int:
+        """Rows changed through this connection since it was opened (SQLite's count)."""
+        with self._lock:
+            return self._db.total_changes
+
+    # -- writes (a run) ------------------------------------------------------------------------
+
+    def save_thread(
+        self,
+        thread: ThreadRecord,
+        items: Sequence[ItemRecord],
+        *,
+        items_after: str | None,
+        replace_items: bool = False,
+        now: int | None = None,
+    ) -> _Stats:
+        """In one transaction: the thread's row (new or updated, no longer gone), ``items``
+        appended after those held (or in their place, with ``replace_items``), their
+        search rows and its title's, ``items_after``, its failure cleared."""
+        when = int(time.time()) if now is None else now
+        stats = _Stats()
+        with self._write():
+            db = self._db
+            before = db.total_changes
+            row = db.execute(
+                "SELECT pk, raw, item_count, title FROM threads WHERE id = ?", (thread.id,)
+            ).fetchone()
+            if row is None:
+                stats.new = True
+                cursor = db.execute(
+                    "INSERT INTO threads (id, created_at, user, title, status, raw, readable,"
+                    " item_count, items_after, first_seen, changed_at, gone_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 0, NULL, ?, ?, NULL)",
+                    (
+                        thread.id,
+                        thread.created_at,
+                        thread.user,
+                        thread.title,
+                        thread.status,
+                        thread.raw,
+                        int(thread.readable),
+                        when,
+                        when,
+                    ),
+                )
+                pk = int(cursor.lastrowid or 0)
+                count, old_title = 0, None
+            else:
+                pk, old_raw, count, old_title = int(row[0]), bytes(row[1]), int(row[2]), row[3]
+                if old_raw != thread.raw:
+                    stats.changed = True
+                    db.execute(
+                        "UPDATE threads SET created_at = ?, user = ?, title = ?, status = ?,"
+                        " raw = ?, readable = ?, changed_at = ? WHERE pk = ?",
+                        (
+                            thread.created_at,
+                            thread.user,
+                            thread.title,
+                            thread.status,
+                            thread.raw,
+                            int(thread.readable),
+                            when,
+                            pk,
+                        ),
+                    )
+            if stats.new or old_title != thread.title:
+                db.execute("DELETE FROM search WHERE rowid = ?", (-pk,))
+                if thread.title:
+                    db.execute(
+                        "INSERT INTO search (rowid, body, thread_id, item_id, type, created_at)"
+                        " VALUES (?, ?, ?, NULL, 'title', ?)",
+                        (-pk, index_form(thread.title), thread.id, thread.created_at),
+                    )
+            if replace_items and count:
+                db.execute(
+                    "DELETE FROM search WHERE rowid IN (SELECT pk FROM items WHERE thread_id = ?)",
+                    (thread.id,),
+                )
+                db.execute("DELETE FROM items WHERE thread_id = ?", (thread.id,))
+                count = 0
+            self._insert_items(thread.id, count, items)
+            stats.items = len(items)
+            db.execute(
+                "UPDATE threads SET item_count = ?, items_after = ?, gone_at = NULL"
+                " WHERE pk = ? AND (item_count IS NOT ? OR items_after IS NOT ?"
+                " OR gone_at IS NOT NULL)",
+                (count + len(items), items_after, pk, count + len(items), items_after),
+            )
+            db.execute("DELETE FROM failures WHERE thread_id = ?", (thread.id,))
+            stats.total_changes = db.total_changes - before
+        return stats
+
+    def _insert_items(self, thread_id: str, first_seq: int, items: Sequence[ItemRecord]) -> None:
+        db = self._db
+        for seq, item in enumerate(items, first_seq):
+            cursor = db.execute(
+                "INSERT INTO items (thread_id, seq, id, created_at, type, raw)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (thread_id, seq, item.id, item.created_at, item.type, item.raw),
+            )
+            text = item_text(item.raw)
+            if text:
+                db.execute(
+                    "INSERT INTO search (rowid, body, thread_id, item_id, type, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        cursor.lastrowid,
+                        index_form(text),
+                        thread_id,
+                        item.id,
+                        item.type,
+                        item.created_at,
+                    ),
+                )
+
+    def save_unreadable(self, raw: bytes, error: str, now: int | None = None) -> bool:
+        """Keep a listed record that had no id; False if it was kept already."""
+        with self._write():
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO unreadable (raw, error, first_seen) VALUES (?, ?, ?)",
+                (raw, error, int(time.time()) if now is None else now),
+            )
+            return cursor.rowcount > 0
+
+    def mark_gone(self, thread_ids: Iterable[str], now: int | None = None) -> int:
+        """Mark threads deleted upstream (their content stays); how many were marked."""
+        when = int(time.time()) if now is None else now
+        marked = 0
+        with self._write():
+            for thread_id in thread_ids:
+                cursor = self._db.execute(
+                    "UPDATE threads SET gone_at = ? WHERE id = ? AND gone_at IS NULL",
+                    (when, thread_id),
+                )
+                marked += cursor.rowcount
+        return marked
+
+    def prune(self, user: str | None = None) -> int:
+        """Delete the threads marked gone (of ``user``), their items and search rows."""
+        scope = "gone_at IS NOT NULL" + (" AND user = ?" if user is not None else "")
+        params: tuple[str, ...] = () if user is None else (user,)
+        with self._write():
+            db = self._db
+            db.execute(
+                "DELETE FROM search WHERE rowid IN (SELECT items.pk FROM items JOIN threads"  # noqa: S608
+                f" ON threads.id = items.thread_id WHERE threads.{scope})",
+                params,
+            )
+            db.execute(
+                f"DELETE FROM search WHERE rowid IN (SELECT -pk FROM threads WHERE {scope})",  # noqa: S608
+                params,
+            )
+            db.execute(
+                f"DELETE FROM items WHERE thread_id IN (SELECT id FROM threads WHERE {scope})",  # noqa: S608
+                params,
+            )
+            return db.execute(f"DELETE FROM threads WHERE {scope}", params).rowcount  # noqa: S608
+
+    def record_failure(self, thread_id: str, error: str, now: int | None = None) -> None:
+        when = int(time.time()) if now is None else now
+        with self._write():
+            self._db.execute(
+                "INSERT INTO failures VALUES (?, ?, 1, ?, ?) ON CONFLICT (thread_id) DO UPDATE"
+                " SET error = excluded.error, runs = runs + 1,"
+                " last_failed_at = excluded.last_failed_at",
+                (thread_id, error, when, when),
+            )
+
+    def forget_failures(self, keep: set[str]) -> int:
+        """Drop failures of threads not in ``keep`` (no longer listed, nor held)."""
+        with self._write():
+            rows = self._db.execute("SELECT thread_id FROM failures").fetchall()
+            stale = [(str(r[0]),) for r in rows if str(r[0]) not in keep]
+            self._db.executemany("DELETE FROM failures WHERE thread_id = ?", stale)
+        return len(stale)
+
+    def record_run(self, run: RunRecord) -> None:
+        values = (
+            run.started_at,
+            run.finished_at,
+            run.user,
+            int(run.listing_complete),
+            int(run.interrupted),
+            run.threads,
+            run.new,
+            run.changed,
+            run.grown,
+            run.items,
+            run.gone,
+            run.failed,
+            run.pruned,
+            run.requests,
+        )
+        with self._write():
+            self._db.execute(
+                f"INSERT INTO runs ({_RUN_COLUMNS}) VALUES ({', '.join('?' * len(values))})",  # noqa: S608
+                values,
+            )
+
+    def _write(self) -> _Transaction:
+        if self.read_only:
+            raise MirrorError(f"{self.path} is open read-only")
+        return _Transaction(self._db, self._lock)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception), under the lock."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._db = db
+        self._lock = lock
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        try:
+            self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        finally:
+            self._lock.release()
+
+
+def _origin(meta: dict[str, str | None]) -> Origin:
+    return Origin(meta.get("base_url") or "", meta.get("organization"), meta.get("project"))
+
+
+def _thread_from_row(row: Sequence[object]) -> MirrorThread:
+    def opt_int(value: object) -> int | None:
+        return None if value is None else int(value)  # type: ignore[call-overload]
+
+    def opt_str(value: object) -> str | None:
+        return None if value is None else str(value)
+
+    return MirrorThread(
+        id=str(row[0]),
+        created_at=int(row[1]),  # type: ignore[call-overload]
+        user=opt_str(row[2]),
+        title=opt_str(row[3]),
+        status=opt_str(row[4]),
+        raw=bytes(row[5]),  # type: ignore[arg-type]
+        readable=bool(row[6]),
+        item_count=int(row[7]),  # type: ignore[call-overload]
+        items_after=opt_str(row[8]),
+        first_seen=int(row[9]),  # type: ignore[call-overload]
+        changed_at=int(row[10]),  # type: ignore[call-overload]
+        gone_at=opt_int(row[11]),
+    )
+
+
+def _run_from_row(row: Sequence[object]) -> RunRecord:
+    ints = [int(v) for v in row[3:]]  # type: ignore[call-overload]
+    return RunRecord(
+        float(row[0]),  # type: ignore[arg-type]
+        float(row[1]),  # type: ignore[arg-type]
+        None if row[2] is None else str(row[2]),
+        bool(ints[0]),
+        bool(ints[1]),
+        *ints[2:],
+    )
