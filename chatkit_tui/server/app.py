@@ -30,11 +30,13 @@ from urllib.parse import parse_qs
 
 import msgspec
 
-from chatkit_tui.client.models import ThreadDeleted, ThreadPage
+from chatkit_tui.client.models import ThreadDeleted
 from chatkit_tui.server.faults import FaultInjector, Faults
+from chatkit_tui.server.keyset import Page
 from chatkit_tui.server.params import RequestError, decode_session_body, parse_list_params
 from chatkit_tui.server.sessions import resolve_session
-from chatkit_tui.server.store import CursorNotFoundError, Store
+from chatkit_tui.server.source import ThreadSource
+from chatkit_tui.server.store import CursorNotFoundError
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -68,11 +70,11 @@ class _Response:
 
 
 class ChatKitServerApp:
-    """ASGI callable serving the six ChatKit endpoints from a :class:`Store`."""
+    """ASGI callable serving the six ChatKit endpoints from a :class:`Store` (or a mirror)."""
 
     def __init__(
         self,
-        store: Store,
+        store: ThreadSource,
         *,
         api_key: str | None = None,
         faults: Faults | None = None,
@@ -223,26 +225,18 @@ class ChatKitServerApp:
     def _list_threads(self, scope: Scope, _: str, __: bytes) -> _Response:
         limit, order, after, before, user = parse_list_params(_query(scope), with_user=True)
         try:
-            page = self.store.list_threads(
+            page = self.store.thread_page(
                 limit=limit, order=order, after=after, before=before, user=user
             )
         except CursorNotFoundError as exc:
             raise _cursor_error(exc, "thread") from None
-        body = msgspec.json.encode(
-            ThreadPage(
-                data=page.data,
-                has_more=page.has_more,
-                first_id=page.first_id,
-                last_id=page.last_id,
-            )
-        )
-        return _Response(200, body)
+        return _Response(200, _list_body(page))
 
     def _retrieve_thread(self, _: Scope, thread_id: str, __: bytes) -> _Response:
-        thread = self.store.get_thread(thread_id)
+        thread = self.store.thread_json(thread_id)
         if thread is None:
             raise _not_found("thread", thread_id)
-        return _Response(200, msgspec.json.encode(thread))
+        return _Response(200, thread)
 
     def _delete_thread(self, _: Scope, thread_id: str, __: bytes) -> _Response:
         if not self.store.delete_thread(thread_id):
@@ -259,20 +253,7 @@ class ChatKitServerApp:
             raise _cursor_error(exc, "item") from None
         if page is None:
             raise _not_found("thread", thread_id)
-        body = b"".join(
-            (
-                b'{"object":"list","data":[',
-                b",".join(page.data),
-                b'],"first_id":',
-                msgspec.json.encode(page.first_id),
-                b',"last_id":',
-                msgspec.json.encode(page.last_id),
-                b',"has_more":',
-                b"true" if page.has_more else b"false",
-                b"}",
-            )
-        )
-        return _Response(200, body)
+        return _Response(200, _list_body(page))
 
     # -- sessions ------------------------------------------------------------------
 
@@ -291,7 +272,7 @@ class ChatKitServerApp:
 
 
 def create_app(
-    store: Store,
+    store: ThreadSource,
     *,
     api_key: str | None = None,
     faults: Faults | None = None,
@@ -300,6 +281,23 @@ def create_app(
     """The ASGI app serving ``store``; ``api_key`` None accepts any (or no) key."""
     return ChatKitServerApp(
         store, api_key=api_key, faults=faults, require_beta_header=require_beta_header
+    )
+
+
+def _list_body(page: Page[bytes]) -> bytes:
+    """A list resource around objects that are JSON already."""
+    return b"".join(
+        (
+            b'{"object":"list","data":[',
+            b",".join(page.data),
+            b'],"first_id":',
+            msgspec.json.encode(page.first_id),
+            b',"last_id":',
+            msgspec.json.encode(page.last_id),
+            b',"has_more":',
+            b"true" if page.has_more else b"false",
+            b"}",
+        )
     )
 
 

@@ -32,10 +32,12 @@ def keyset_page(
     scope: tuple[str, tuple[str, ...]] | None,
     limit: int,
     order: Order,
-    after: tuple[int, str] | None,
-    before: tuple[int, str] | None,
+    after: tuple[object, ...] | None,
+    before: tuple[object, ...] | None,
+    key: tuple[str, str] = ("created_at", "id"),
 ) -> Page[tuple[object, ...]]:
-    """Keyset page. ``after``/``before`` are positions in the list's own order.
+    """Keyset page. ``after``/``before`` are positions in the list's own order, as values
+    of the two ``key`` columns (a mirror's items are ordered by ``(seq, pk)``).
 
     With ``before`` alone the page is the ``limit`` rows just before it (read
     backwards, returned in list order) and ``has_more`` says whether rows
@@ -49,11 +51,12 @@ def keyset_page(
     if scope is not None:
         where.append(scope[0])
         params.extend(scope[1])
+    first, second = key
     if after is not None:
-        where.append(f"(created_at, id) {forward_op} (?, ?)")
+        where.append(f"({first}, {second}) {forward_op} (?, ?)")
         params.extend(after)
     if before is not None:
-        where.append(f"(created_at, id) {backward_op} (?, ?)")
+        where.append(f"({first}, {second}) {backward_op} (?, ?)")
         params.extend(before)
     backwards = before is not None and after is None
     descending = desc != backwards
@@ -67,7 +70,7 @@ def keyset_page(
         return Page([], None, None, exists is not None)
     rows: list[tuple[object, ...]] = db.execute(
         f"SELECT {columns} FROM {table} {sql_where}"  # noqa: S608
-        f" ORDER BY created_at {direction}, id {direction} LIMIT ?",
+        f" ORDER BY {first} {direction}, {second} {direction} LIMIT ?",
         [*params, limit + 1],
     ).fetchall()
     has_more = len(rows) > limit

@@ -24,6 +24,7 @@ import uvicorn
 from chatkit_tui import APP_NAME
 from chatkit_tui.server.app import create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
+from chatkit_tui.server.mirror import MirrorSource, is_mirror
 from chatkit_tui.server.seed import BASE_TIME
 from chatkit_tui.server.seed import seed as seed_store
 from chatkit_tui.server.store import Store
@@ -107,7 +108,8 @@ class BackgroundServer:
     Use as a context manager (or ``start()`` / ``stop()``). ``store`` is the live
     Store, for tests to inspect or insert into. ``seed`` threads are generated
     when the database has no threads yet, the newest at ``seed_time`` (default: the
-    seed's fixed instant, so runs are reproducible).
+    seed's fixed instant, so runs are reproducible). A ``db`` that is a mirror file is
+    served read-only (:mod:`chatkit_tui.server.mirror`; there is no ``store`` then).
     """
 
     def __init__(
@@ -134,6 +136,7 @@ class BackgroundServer:
         self.seed_time = seed_time
         self.require_beta_header = require_beta_header
         self._store = store
+        self._mirror: MirrorSource | None = None
         self._owns_store = store is None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -161,9 +164,11 @@ class BackgroundServer:
     def start(self, timeout: float = 10.0) -> BackgroundServer:
         if self._thread is not None:
             raise RuntimeError("the server is already started")
-        if self._store is None:
+        if self._store is None and is_mirror(self.db):
+            self._mirror = MirrorSource(self.db)
+        elif self._store is None:
             self._store = Store(self.db)
-        if self.seed and self._store.count_threads() == 0:
+        if self.seed and self._store is not None and self._store.count_threads() == 0:
             seed_store(
                 self._store,
                 self.seed,
@@ -171,7 +176,7 @@ class BackgroundServer:
                 base_time=self.seed_time if self.seed_time is not None else BASE_TIME,
             )
         app = create_app(
-            self._store,
+            self._mirror or self.store,
             api_key=self.api_key,
             faults=self.faults,
             require_beta_header=self.require_beta_header,
@@ -205,6 +210,9 @@ class BackgroundServer:
         if self._owns_store and self._store is not None:
             self._store.close()
             self._store = None
+        if self._mirror is not None:
+            self._mirror.close()
+            self._mirror = None
 
     def __enter__(self) -> BackgroundServer:
         return self.start()
@@ -240,12 +248,19 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.port > 65535:
         return fail(f"--port must be between 0 and 65535, got {args.port}")
     db = args.db if args.db is not None else str(default_db_path())
+    mirrored = is_mirror(db)
+    if mirrored and args.seed:
+        return fail(f"{db} is a mirror, served read-only: --seed cannot add to it")
     try:
-        store = Store(db)
+        store = MirrorSource(db) if mirrored else Store(db)
     except Exception as exc:  # sqlite3 errors, permissions, a directory given as --db
         return fail(f"cannot open the database {db}: {exc}")
     with store:
-        if args.seed and store.count_threads() == 0:
+        if isinstance(store, MirrorSource):
+            what = f"mirror of {store.origin() or 'an unknown origin'}: {db}, read-only"
+        else:
+            what = f"database: {db}"
+        if args.seed and isinstance(store, Store) and store.count_threads() == 0:
             started = time.perf_counter()
             # a day ago: items follow their thread by up to hours, never in the future
             seed_store(store, args.seed, base_time=int(time.time()) - 86_400)
@@ -261,7 +276,7 @@ def serve_command(args: argparse.Namespace) -> int:
         api_key = args.api_key or os.environ.get(ENV_SERVE_API_KEY) or None
         app = create_app(store, api_key=api_key, faults=faults if faults.active else None)
         base = f"http://{_url_host(args.host)}:{port}/v1"
-        print(f"ChatKit API on {base}  (database: {db}, {store.count_threads()} threads)")
+        print(f"ChatKit API on {base}  ({what}, {store.count_threads()} threads)")
         # the app and the script commands need a key even when the server checks none
         key_hint = "anything"
         if api_key:

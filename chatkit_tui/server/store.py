@@ -261,6 +261,24 @@ class Store:
         threads = [_thread_from_row(r) for r in rows.data]
         return Page(threads, rows.first_id, rows.last_id, rows.has_more)
 
+    def thread_page(
+        self,
+        *,
+        limit: int = 20,
+        order: Order = "desc",
+        after: str | None = None,
+        before: str | None = None,
+        user: str | None = None,
+    ) -> Page[bytes]:
+        """:meth:`list_threads` with each thread as its JSON (what the app serves)."""
+        page = self.list_threads(limit=limit, order=order, after=after, before=before, user=user)
+        data = [_item_encoder.encode(t) for t in page.data]
+        return Page(data, page.first_id, page.last_id, page.has_more)
+
+    def thread_json(self, thread_id: str) -> bytes | None:
+        thread = self.get_thread(thread_id)
+        return None if thread is None else _item_encoder.encode(thread)
+
     def list_items(
         self,
         thread_id: str,

@@ -1,0 +1,208 @@
+"""Serving a mirror file (``chatkit-tui serve --db MIRROR``): a read-only source of threads
+and items that answers with the exact JSON the origin sent.
+
+The server may not import ``chatkit_tui.core``, which writes mirrors, so this reads the
+mirror's layout directly: the ``threads`` table (``id``, ``created_at``, ``user``,
+``raw``, ``gone_at``) and the ``items`` table (``thread_id``, ``seq``, ``pk``, ``id``,
+``raw``), as :mod:`chatkit_tui.core.mirror.store` documents them; a file is a mirror when
+its ``PRAGMA application_id`` is :data:`MIRROR_APPLICATION_ID` (the two constants are
+checked to agree by ``tests/server/test_serve_mirror.py``).
+
+- Threads list by ``(created_at, id)`` like the server's own, keyset-paged; those marked
+  gone (deleted upstream) are not listed, but a thread read by its id is served even when
+  gone (a backup is for reading what was deleted), and a cursor naming a gone thread
+  still works.
+- Items list in the origin's order (``seq``), either way round.
+- ``DELETE`` answers 403: the file is opened read-only and nothing changes it here.
+- Sessions are minted and cancelled as by the local server, in memory (a mirror holds none).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import cast
+from urllib.parse import quote
+
+from chatkit_tui.client.models import ChatSession
+from chatkit_tui.server.keyset import Order, Page, keyset_page
+from chatkit_tui.server.params import RequestError
+from chatkit_tui.server.store import CursorNotFoundError, Store
+
+__all__ = ["MIRROR_APPLICATION_ID", "MIRROR_SCHEMA_VERSION", "MirrorSource", "is_mirror"]
+
+MIRROR_APPLICATION_ID = 0x434B4D52  # "CKMR": chatkit_tui.core.mirror.store.APPLICATION_ID
+MIRROR_SCHEMA_VERSION = 1
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+
+
+def is_mirror(path: str | Path) -> bool:
+    """Whether ``path`` is a mirror file (False for anything else, missing files included)."""
+    if str(path) == ":memory:":
+        return False
+    target = Path(path).expanduser()
+    if not target.is_file():
+        return False
+    try:
+        db = _connect_read_only(target)
+        try:
+            app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.DatabaseError:
+        return False
+    return app_id == MIRROR_APPLICATION_ID
+
+
+def _json_page(rows: Page[tuple[object, ...]]) -> Page[bytes]:
+    """Rows of (id, raw) as a page of raw JSON."""
+    data = [bytes(cast("bytes", row[1])) for row in rows.data]
+    return Page(data, rows.first_id, rows.last_id, rows.has_more)
+
+
+class MirrorSource:
+    """What :class:`~chatkit_tui.server.app.ChatKitServerApp` serves, from a mirror file."""
+
+    def __init__(self, path: str | Path, *, clock: Callable[[], float] | None = None) -> None:
+        self.path = str(Path(path).expanduser())
+        self._db = _connect_read_only(Path(self.path))
+        self._db.execute("PRAGMA busy_timeout = 30000")  # a mirror run may be writing
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version != MIRROR_SCHEMA_VERSION:
+            self._db.close()
+            raise ValueError(
+                f"{self.path} is a mirror of layout version {version}; this server reads "
+                f"version {MIRROR_SCHEMA_VERSION}"
+            )
+        self._lock = threading.Lock()
+        self._sessions = Store(":memory:", clock=clock)
+        self.clock = self._sessions.clock
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+        self._sessions.close()
+
+    def __enter__(self) -> MirrorSource:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- what the banner says ---------------------------------------------------------------
+
+    def origin(self) -> str:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'base_url'").fetchone()
+        return "" if row is None or row[0] is None else str(row[0])
+
+    def count_threads(self) -> int:
+        """Threads listed (those not marked gone)."""
+        with self._lock:
+            row = self._db.execute("SELECT count(*) FROM threads WHERE gone_at IS NULL").fetchone()
+        return int(row[0])
+
+    # -- threads ----------------------------------------------------------------------------
+
+    def thread_page(
+        self,
+        *,
+        limit: int = 20,
+        order: Order = "desc",
+        after: str | None = None,
+        before: str | None = None,
+        user: str | None = None,
+    ) -> Page[bytes]:
+        with self._lock:
+            keys = {
+                name: self._thread_key(name, value)
+                for name, value in (("after", after), ("before", before))
+                if value is not None
+            }
+            scope = "gone_at IS NULL" + (" AND user = ?" if user is not None else "")
+            rows = keyset_page(
+                self._db,
+                "threads",
+                "id, raw",
+                (scope, (user,) if user is not None else ()),
+                limit,
+                order,
+                keys.get("after"),
+                keys.get("before"),
+            )
+        return _json_page(rows)
+
+    def _thread_key(self, name: str, thread_id: str) -> tuple[int, str]:
+        row = self._db.execute(
+            "SELECT created_at, id FROM threads WHERE id = ?", (thread_id,)
+        ).fetchone()
+        if row is None:
+            raise CursorNotFoundError(name, thread_id)
+        return int(row[0]), str(row[1])
+
+    def thread_json(self, thread_id: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute("SELECT raw FROM threads WHERE id = ?", (thread_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def delete_thread(self, thread_id: str) -> bool:
+        raise RequestError(
+            403,
+            "This server serves a read-only mirror (chatkit-tui serve --db MIRROR): threads"
+            " cannot be deleted here.",
+            type="permission_error",
+            code="read_only_mirror",
+        )
+
+    # -- items --------------------------------------------------------------------------------
+
+    def list_items(
+        self,
+        thread_id: str,
+        *,
+        limit: int = 20,
+        order: Order = "desc",
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Page[bytes] | None:
+        with self._lock:
+            held = self._db.execute("SELECT 1 FROM threads WHERE id = ?", (thread_id,))
+            if held.fetchone() is None:
+                return None
+            keys: dict[str, tuple[int, int]] = {}
+            for name, value in (("after", after), ("before", before)):
+                if value is None:
+                    continue
+                row = self._db.execute(
+                    "SELECT seq, pk FROM items WHERE thread_id = ? AND id = ? ORDER BY seq LIMIT 1",
+                    (thread_id, value),
+                ).fetchone()
+                if row is None:
+                    raise CursorNotFoundError(name, value)
+                keys[name] = (int(row[0]), int(row[1]))
+            rows = keyset_page(
+                self._db,
+                "items",
+                "coalesce(id, ''), raw",
+                ("thread_id = ?", (thread_id,)),
+                limit,
+                order,
+                keys.get("after"),
+                keys.get("before"),
+                key=("seq", "pk"),
+            )
+        return _json_page(rows)
+
+    # -- sessions (in memory) ---------------------------------------------------------------
+
+    def insert_session(self, session: ChatSession, created_at: int) -> None:
+        self._sessions.insert_session(session, created_at)
+
+    def cancel_session(self, session_id: str) -> ChatSession | None:
+        return self._sessions.cancel_session(session_id)
