@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Protocol
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -119,7 +120,36 @@ VIEWS: list[tuple[str, tuple[int, int], Script]] = [
 ]
 
 
-async def shoot(server: BackgroundServer, name: str, size: tuple[int, int], script: Script) -> Path:
+async def odd_items(pilot: Pilot[None], app: ChatKitApp) -> None:
+    """chatkit-python's item types and pieces nobody knows (tests/fixtures/odd.py)."""
+    await settled(pilot, app)
+    await pilot.press("enter")
+    await pilot.pause(0.3)
+
+
+async def unreadable_rows(pilot: Pilot[None], app: ChatKitApp) -> None:
+    from tests.fixtures.odd import UNREADABLE
+
+    await settled(pilot, app)
+    view = app.main_screen.query_one("#view", ThreadView)
+    await pilot.press("j", "j")
+    await wait(pilot, lambda: view.thread_id == UNREADABLE and not view.fetching)
+    await pilot.pause(0.3)
+
+
+# against a deployment that sends what the spec does not say (a scripted server)
+ODD_VIEWS: list[tuple[str, tuple[int, int], Script]] = [
+    ("chatkit-python-items-100x104", (100, 104), odd_items),
+    ("unreadable-rows-120x30", (120, 30), unreadable_rows),
+]
+
+
+class _Served(Protocol):
+    @property
+    def base_url(self) -> str: ...
+
+
+async def shoot(server: _Served, name: str, size: tuple[int, int], script: Script) -> Path:
     async with AsyncChatKit(api_key="demo", base_url=server.base_url) as client:
         app = ChatKitApp(client, endpoint_label="demo · local server", now=lambda: NOW)
         async with app.run_test(size=size) as pilot:
@@ -169,6 +199,19 @@ def main() -> int:
             svg = asyncio.run(shoot(server, name, size, script))
             png = to_png(svg)
             print(svg.relative_to(ROOT), png.relative_to(ROOT) if png else "(no rsvg-convert)")
+    from tests.fixtures.odd import serve_odd_deployment
+    from tests.fixtures.scripted import ScriptedServer
+
+    odd = ScriptedServer()
+    odd.start()
+    try:
+        serve_odd_deployment(odd)
+        for name, size, script in ODD_VIEWS:
+            svg = asyncio.run(shoot(odd, name, size, script))
+            png = to_png(svg)
+            print(svg.relative_to(ROOT), png.relative_to(ROOT) if png else "(no rsvg-convert)")
+    finally:
+        odd.stop()
     return 0
 
 

@@ -22,7 +22,7 @@ from chatkit_tui.core.transcript import to_markdown
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
-    from chatkit_tui.client.models import Thread, ThreadItem
+    from chatkit_tui.client.models import AnyThread, ThreadItem
 
 
 @dataclass(frozen=True)
@@ -31,16 +31,23 @@ class ExportPaths:
     markdown: Path
 
 
-def to_json(thread: Thread, items: Iterable[ThreadItem]) -> str:
+def to_json(thread: AnyThread, items: Iterable[ThreadItem]) -> str:
     return json.dumps(thread_document(thread, items), indent=2, ensure_ascii=False) + "\n"
 
 
 def export_thread(
-    thread: Thread, items: Sequence[ThreadItem], directory: Path | None = None
+    thread: AnyThread,
+    items: Sequence[ThreadItem],
+    directory: Path | None = None,
+    *,
+    thread_id: str | None = None,
 ) -> ExportPaths:
-    """Write ``<thread_id>.json`` and ``<thread_id>.md``; return where they went."""
+    """Write ``<thread_id>.json`` and ``<thread_id>.md``; return where they went.
+
+    ``thread_id`` names the files when the thread's own record has no id to give (it did
+    not decode)."""
     target = directory if directory is not None else default_export_dir()
-    stem = safe_filename(thread.id)
+    stem = safe_filename(thread.id or thread_id or "thread")
     paths = ExportPaths(json=target / f"{stem}.json", markdown=target / f"{stem}.md")
     atomic_write(paths.json, to_json(thread, items))
     atomic_write(paths.markdown, to_markdown(thread, items))
@@ -51,4 +58,4 @@ async def export_thread_by_id(
     client: AsyncChatKit, thread_id: str, directory: Path | None = None
 ) -> ExportPaths:
     thread, items = await fetch_thread(client, thread_id)
-    return export_thread(thread, items, directory)
+    return export_thread(thread, items, directory, thread_id=thread_id)

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
-    from chatkit_tui.client.models import Thread, ThreadItem
+    from chatkit_tui.client.models import AnyThread, ThreadItem
 
 ITEMS_PAGE_SIZE = 100  # the API's largest page
 
 
-async def fetch_thread(client: AsyncChatKit, thread_id: str) -> tuple[Thread, list[ThreadItem]]:
+async def fetch_thread(client: AsyncChatKit, thread_id: str) -> tuple[AnyThread, list[ThreadItem]]:
     """The thread and all its items in reading order (every page, oldest first).
 
     The thread and the first page of items are asked for at once (one round trip, not

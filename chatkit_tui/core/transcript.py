@@ -12,18 +12,34 @@ import json
 import re
 from collections.abc import Sequence
 
+from msgspec import UnsetType
+
 from chatkit_tui.client.models import (
+    AnyThread,
     AssistantMessageItem,
     ClientToolCallItem,
     FileAnnotation,
+    InputTag,
     QuotedText,
+    SourceAnnotation,
     TaskGroupItem,
     TaskItem,
-    Thread,
     ThreadItem,
     UnknownItem,
+    UnknownPiece,
+    UnreadableThread,
+    UrlAnnotation,
     UserMessageItem,
     WidgetItem,
+)
+from chatkit_tui.core.items import (
+    Block,
+    Described,
+    describe,
+    is_chatkit_python_item,
+    raw_text,
+    task_blocks,
+    unknown_piece,
 )
 from chatkit_tui.core.text import visible
 from chatkit_tui.core.times import absolute_time
@@ -144,24 +160,33 @@ def quote_block(markdown: str) -> str:
 # --- Markdown transcript --------------------------------------------------------------------------
 
 
-def _status(thread: Thread) -> str:
+def _status(thread: AnyThread) -> str:
     status = thread.status.type
     reason = thread.status.reason
     return f"{status} ({reason})" if reason else status
 
 
-def to_markdown(thread: Thread, items: Sequence[ThreadItem]) -> str:
-    title = thread.title or "Untitled"
+def to_markdown(thread: AnyThread, items: Sequence[ThreadItem]) -> str:
+    title = thread.title or (
+        "Unreadable thread" if isinstance(thread, UnreadableThread) else "Untitled"
+    )
     lines = [
         f"# {escape_inline(title)}",
         "",
-        f"- Thread: {code_span(thread.id)}",
-        f"- User: {escape_inline(thread.user)}",
+        f"- Thread: {code_span(thread.id) if thread.id is not None else '(no id)'}",
+        f"- User: {escape_inline(thread.user) if thread.user is not None else '(unknown)'}",
         f"- Status: {escape_inline(_status(thread))}",
         f"- Created: {absolute_time(thread.created_at)}",
         f"- Items: {len(items)}",
         "",
     ]
+    if isinstance(thread, UnreadableThread):
+        lines += [
+            f"_This thread did not decode ({escape_inline(thread.error)}); as sent:_",
+            "",
+            fenced(raw_text(thread.raw), "json"),
+            "",
+        ]
     for number, item in enumerate(items, start=1):
         lines.append(_item_markdown(number, item))
         lines.append("")
@@ -179,11 +204,13 @@ def _item_markdown(number: int, item: ThreadItem) -> str:
     if isinstance(item, AssistantMessageItem):
         return _assistant_markdown(number, item)
     if isinstance(item, WidgetItem):
-        content, info = pretty_json(item.widget)
+        content, info = pretty_json(item.widget_json)
         return _heading(number, "Widget", item) + "\n" + fenced(content, info)
     if isinstance(item, ClientToolCallItem):
         return _tool_call_markdown(number, item)
     if isinstance(item, TaskItem):
+        if item.task is not None and not isinstance(item.task, UnsetType):
+            return _heading(number, "Task", item) + "\n" + _blocks(task_blocks(item.task))
         body = _task_lines(item.task_type, item.heading, item.summary)
         return _heading(number, "Task", item) + "\n" + fenced(body, "text")
     if isinstance(item, TaskGroupItem):
@@ -192,7 +219,43 @@ def _item_markdown(number: int, item: ThreadItem) -> str:
         count = len(item.tasks)
         label = f"Task group ({count} task{'' if count == 1 else 's'})"
         return _heading(number, label, item) + "\n" + fenced(body, "text")
-    return _unknown_markdown(number, item)
+    if isinstance(item, UnknownItem):
+        return _unknown_markdown(number, item)
+    assert is_chatkit_python_item(item)
+    return _described_markdown(number, item, describe(item))
+
+
+def _described_markdown(number: int, item: ThreadItem, described: Described) -> str:
+    label = described.label.capitalize()
+    extra = "".join(f" · {escape_inline(fact)}" for fact in described.extra)
+    heading = _heading(number, label + extra, item)
+    if described.rule:
+        return heading.rstrip("\n")
+    note = "_Hidden context: stored in the thread, not shown to the end user._\n\n"
+    body = _blocks(described.blocks) if described.blocks else "_(empty)_"
+    return heading + "\n" + (note if described.hidden else "") + body
+
+
+def _blocks(blocks: Sequence[Block]) -> str:
+    """Described blocks as Markdown that renders literally."""
+    out: list[str] = []
+    for b in blocks:
+        match b.kind:
+            case "raw":
+                out.append(f"_{escape_inline(b.label or 'raw JSON')}:_\n\n{fenced(b.text, 'json')}")
+            case "json":
+                content, info = pretty_json(b.text)
+                label = f"{escape_inline(b.label)}:\n\n" if b.label else ""
+                out.append(label + fenced(content, info))
+            case "url":
+                out.append((f"{escape_inline(b.label)}: " if b.label else "") + autolink(b.text))
+            case "note":
+                out.append(f"_{escape_inline(b.text)}_")
+            case "line":
+                out.append(escape_inline(b.text))
+            case "text":
+                out.append(escape_text(b.text))
+    return "\n\n".join(out)
 
 
 def _user_markdown(number: int, item: UserMessageItem) -> str:
@@ -200,11 +263,18 @@ def _user_markdown(number: int, item: UserMessageItem) -> str:
     for content in item.content:
         if isinstance(content, QuotedText):
             parts.append(quote_block(escape_text(content.text)) + "\n")
+        elif isinstance(content, InputTag):
+            parts.append(f"Tag {code_span(content.text)} (id {code_span(content.id)})\n")
+        elif isinstance(content, UnknownPiece):
+            parts.append(_blocks([unknown_piece(content, "content part")]) + "\n")
         else:
             parts.append(escape_text(content.text) + "\n")
     if item.attachments:
         parts.append("Attachments:\n")
         for att in item.attachments:
+            if isinstance(att, UnknownPiece):
+                parts.append("\n" + _blocks([unknown_piece(att, "attachment")]) + "\n")
+                continue
             line = f"- {escape_inline(att.name)} ({escape_inline(att.mime_type)}, "
             line += f"{escape_inline(att.type)}, id {code_span(att.id)})"
             if att.preview_url:
@@ -226,12 +296,30 @@ def _assistant_markdown(number: int, item: AssistantMessageItem) -> str:
     parts = [_heading(number, "Assistant", item)]
     references: list[str] = []
     for content in item.content:
+        if isinstance(content, UnknownPiece):
+            parts.append(_blocks([unknown_piece(content, "content part")]) + "\n")
+            continue
         parts.append(contain_markdown(content.text) + "\n")
         for annotation in content.annotations:
             if isinstance(annotation, FileAnnotation):
                 references.append(f"file {escape_inline(annotation.source.filename)}")
-            else:
+            elif isinstance(annotation, UrlAnnotation):
                 references.append(autolink(annotation.source.url))
+            elif isinstance(annotation, SourceAnnotation) and not isinstance(
+                annotation.source, UnknownPiece
+            ):
+                source = annotation.source
+                where = getattr(source, "url", None) or getattr(source, "filename", None)
+                ref = f"{escape_inline(source.type)} {escape_inline(source.title)}"
+                references.append(ref + (f" — {autolink(where)}" if isinstance(where, str) else ""))
+            else:
+                piece = (
+                    annotation.source if isinstance(annotation, SourceAnnotation) else annotation
+                )
+                assert isinstance(piece, UnknownPiece)
+                references.append(
+                    f"{escape_inline(piece.type or 'unknown')} (not known; raw in the JSON export)"
+                )
     if references:
         parts.append("References:\n")
         parts.extend(f"{i}. {ref}" for i, ref in enumerate(references, start=1))
@@ -239,7 +327,7 @@ def _assistant_markdown(number: int, item: AssistantMessageItem) -> str:
 
 
 def _tool_call_markdown(number: int, item: ClientToolCallItem) -> str:
-    args, args_info = pretty_json(item.arguments)
+    args, args_info = pretty_json(item.arguments_json)
     parts = [
         _heading(number, f"Tool call {code_span(item.name)}", item),
         f"- Status: {escape_inline(item.status)}",
@@ -249,8 +337,8 @@ def _tool_call_markdown(number: int, item: ClientToolCallItem) -> str:
         "",
         fenced(args, args_info),
     ]
-    if item.output is not None:
-        output, output_info = pretty_json(item.output)
+    if item.output_json is not None:
+        output, output_info = pretty_json(item.output_json)
         parts += ["", "Output:", "", fenced(output, output_info)]
     return "\n".join(parts)
 

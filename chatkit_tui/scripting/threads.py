@@ -10,16 +10,19 @@ from typing import TYPE_CHECKING, Any
 from chatkit_tui.client.decoding import encode
 from chatkit_tui.client.errors import ChatKitError
 from chatkit_tui.client.models import (
+    AnyThread,
     AssistantMessageItem,
     ClientToolCallItem,
     TaskGroupItem,
     TaskItem,
-    Thread,
     ThreadItem,
     UnknownItem,
+    UnknownPiece,
+    UnreadableThread,
     UserMessageItem,
     WidgetItem,
 )
+from chatkit_tui.core.items import describe
 from chatkit_tui.core.text import escaped
 from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
@@ -50,8 +53,8 @@ def _json_line(obj: object) -> str:
     return encode(obj).decode("utf-8")
 
 
-def _status(thread: Thread) -> str:
-    return thread.status.type
+def _status(thread: AnyThread) -> str:
+    return escaped(thread.status.type)
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -67,7 +70,7 @@ async def list_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
     printed = 0
     pager = client.threads.list(user=args.user, limit=page_size, order=args.order)
     async for page in pager.pages():
-        rows: list[Thread] = list(page.data)
+        rows: list[AnyThread] = list(page.data)
         if remaining is not None:
             rows = rows[: remaining - printed]
         if args.json:
@@ -76,11 +79,11 @@ async def list_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
         else:
             cells = [
                 [
-                    escaped(t.id),
+                    escaped(t.id or "-"),
                     short_time(t.created_at),
-                    escaped(t.user),
+                    escaped(t.user or "-"),
                     _status(t),
-                    escaped(t.title or ""),
+                    escaped(t.title or ("(unreadable: see --json)" if t.id is None else "")),
                 ]
                 for t in rows
             ]
@@ -113,46 +116,58 @@ async def show_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
         out(_json_line(thread))
         return EXIT_OK
     rows = [
-        ("id", thread.id),
+        ("id", thread.id or "-"),
         ("title", thread.title or "(untitled)"),
-        ("user", thread.user),
-        ("status", _status(thread)),
+        ("user", thread.user or "-"),
+        ("status", thread.status.type),
     ]
     if thread.status.reason:
         rows.append(("reason", thread.status.reason))
-    rows.append(("created", f"{short_time(thread.created_at)} UTC ({thread.created_at})"))
+    if thread.created_at is not None:
+        rows.append(("created", f"{short_time(thread.created_at)} UTC ({thread.created_at})"))
     for name, value in rows:
         out(f"{name + ':':<9}{escaped(value)}")
+    if isinstance(thread, UnreadableThread):
+        err(f"the thread did not decode ({escaped(thread.error)}); --json prints it as sent")
     return EXIT_OK
 
 
 # --- items --------------------------------------------------------------------------------------
 
 
+def _piece_text(piece: object) -> str:
+    if isinstance(piece, UnknownPiece):
+        return f"(unknown {piece.type or 'piece'}, raw with --json)"
+    text = getattr(piece, "text", "")
+    return text if isinstance(text, str) else ""
+
+
 def item_summary(item: ThreadItem) -> str:
     """One line saying what an item holds (untrusted text, escaped by the caller)."""
     if isinstance(item, UserMessageItem):
-        text = " ".join(c.text for c in item.content)
+        text = " ".join(_piece_text(c) for c in item.content)
         if item.attachments:
             text += f" [+{len(item.attachments)} attachment(s)]"
         return text
     if isinstance(item, AssistantMessageItem):
-        return " ".join(c.text for c in item.content)
+        return " ".join(_piece_text(c) for c in item.content)
     if isinstance(item, WidgetItem):
-        return item.widget
+        return item.widget_json
     if isinstance(item, ClientToolCallItem):
-        return f"{item.name}({item.arguments}) {item.status}"
+        return f"{item.name}({item.arguments_json}) {item.status}"
     if isinstance(item, TaskItem):
         return f"{item.task_type}: {item.heading or ''} {item.summary or ''}".strip()
     if isinstance(item, TaskGroupItem):
         return f"{len(item.tasks)} task(s): " + "; ".join(t.heading or t.type for t in item.tasks)
-    return f"(unknown item type {item.type!r}, shown raw with --json)"
+    if isinstance(item, UnknownItem):
+        return f"(unknown item type {item.type!r}, shown raw with --json)"
+    described = describe(item)
+    words = [*described.extra, *(b.text if b.kind != "raw" else "(raw)" for b in described.blocks)]
+    return " ".join(words)
 
 
 def _item_type(item: ThreadItem) -> str:
-    if isinstance(item, UnknownItem):
-        return item.type or "?"
-    return type(item).__struct_config__.tag  # type: ignore[attr-defined,no-any-return]
+    return item.type or "?"
 
 
 async def list_items(args: argparse.Namespace, client: AsyncChatKit) -> int:

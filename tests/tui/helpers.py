@@ -18,6 +18,7 @@ from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.threads.main import MainScreen
 from chatkit_tui.tui.threads.thread_list import ThreadList
 from chatkit_tui.tui.threads.thread_view import ThreadView
+from tests.fixtures.scripted import ScriptedServer
 
 # the seed's threads are created around 2025-11-01; "now" is fixed 30 days later
 FIXED_NOW = 1_762_000_000 + 30 * 86400
@@ -28,7 +29,7 @@ def fixed_now() -> float:
 
 
 def make_app(
-    server: BackgroundServer,
+    server: BackgroundServer | ScriptedServer,
     *,
     archive_dir: Path | None = None,
     read_only: bool = False,

@@ -14,6 +14,8 @@ from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.dialogs.help import HelpScreen
 from chatkit_tui.tui.sessions.screen import SessionScreen
 from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
+from tests.fixtures.odd import UNREADABLE, serve_odd_deployment
+from tests.fixtures.scripted import ScriptedServer
 from tests.tui.helpers import (
     HOSTILE_TITLE,
     every_item_type,
@@ -180,3 +182,36 @@ def test_session_created(
 
     app = session_panel_app(local_server, monkeypatch)
     assert snap_compare(app, terminal_size=(120, 34), run_before=created)
+
+
+def test_chatkit_python_items_and_unknown_pieces(
+    scripted_server: ScriptedServer, snap_compare: SnapCompare
+) -> None:
+    """Workflow, generated image, structured input, hidden context, end of turn, and the
+    pieces nobody knows (a part, an annotation, an attachment, a task) shown raw in place."""
+    serve_odd_deployment(scripted_server)
+
+    async def open_thread(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+
+    app = make_app(scripted_server)
+    assert snap_compare(app, terminal_size=(100, 150), run_before=open_thread)
+
+
+def test_unreadable_rows(scripted_server: ScriptedServer, snap_compare: SnapCompare) -> None:
+    """An unknown status and two threads that do not decode, among the others; the view
+    shows the one selected as it was sent."""
+    serve_odd_deployment(scripted_server)
+
+    async def select_unreadable(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        app = pilot.app
+        assert isinstance(app, ChatKitApp)
+        await pilot.press("j", "j")
+        await view_done(pilot, app, UNREADABLE)
+        await pilot.pause(0.1)
+
+    app = make_app(scripted_server)
+    assert snap_compare(app, terminal_size=(120, 30), run_before=select_unreadable)

@@ -23,12 +23,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState
 
-from chatkit_tui.client.models import Thread
+from chatkit_tui.client.models import AnyThread
 from chatkit_tui.core.bulk import DEFAULT_CONCURRENCY, BulkDelete, BulkProgress, BulkSummary
 from chatkit_tui.core.text import one_line, plural
 from chatkit_tui.tui.base import describe_error
 from chatkit_tui.tui.keys.order import ReadFirstDialog
-from chatkit_tui.tui.threads.render import thread_title
+from chatkit_tui.tui.threads.render import shown_id, thread_title
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
@@ -44,7 +44,7 @@ class ConfirmBulkDeleteScreen(ReadFirstDialog):
         Binding("escape", "cancel", "Cancel", id="bulk_confirm.cancel"),
     ]
 
-    def __init__(self, threads: list[Thread], *, hidden: int = 0) -> None:
+    def __init__(self, threads: list[AnyThread], *, hidden: int = 0) -> None:
         super().__init__()
         self.threads = threads
         self.hidden = hidden
@@ -54,7 +54,7 @@ class ConfirmBulkDeleteScreen(ReadFirstDialog):
         lines: list[Text] = []
         for thread in self.threads[:LISTED]:
             line = Text("  • ", style="dim", end="")
-            line.append(one_line(thread.id), style="dim")
+            line.append(shown_id(thread), style="dim")
             line.append("  ")
             line.append(thread_title(thread), style="bold")
             lines.append(line)
@@ -128,7 +128,7 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
     def __init__(
         self,
         client: AsyncChatKit,
-        threads: list[Thread],
+        threads: list[AnyThread],
         *,
         archive_dir: Path | None,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -160,7 +160,7 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
     async def run_bulk(self) -> None:
         self.runner = runner = BulkDelete(
             self.client,
-            [t.id for t in self.threads],
+            [t.id for t in self.threads if t.id is not None],
             archive_dir=self.archive_dir,
             concurrency=self.concurrency,
             on_progress=lambda p: self.post_message(BulkProgressed(p)),
@@ -247,9 +247,9 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
             self.runner.stop()
 
 
-def summary_text(summary: BulkSummary, threads: list[Thread]) -> Text:
+def summary_text(summary: BulkSummary, threads: list[AnyThread]) -> Text:
     """Failures with their reasons, then what was already gone or not attempted."""
-    titles = {t.id: thread_title(t) for t in threads}
+    titles = {t.id: thread_title(t) for t in threads if t.id is not None}
     text = Text(end="")
     sections = (
         ("Failed (still marked)", summary.failed, "bold red"),

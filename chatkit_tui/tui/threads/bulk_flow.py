@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.message import Message
 
-from chatkit_tui.client.models import Thread
-from chatkit_tui.core.text import one_line, plural
+from chatkit_tui.client.models import AnyThread
+from chatkit_tui.core.text import plural
 from chatkit_tui.tui.base import describe_error
 from chatkit_tui.tui.threads.deletes import DeleteFlow
-from chatkit_tui.tui.threads.render import thread_title
+from chatkit_tui.tui.threads.render import shown_id, thread_title
 
 if TYPE_CHECKING:
     from chatkit_tui.core.bulk import BulkSummary
@@ -27,13 +27,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class ThreadExported(Message):
-    thread: Thread
+    thread: AnyThread
     paths: ExportPaths
 
 
 @dataclass
 class ExportFailed(Message):
-    thread: Thread
+    thread: AnyThread
     reason: str
 
 
@@ -84,7 +84,7 @@ class BulkFlow(DeleteFlow):
 
         self.host.push_screen(ConfirmBulkDeleteScreen(threads, hidden=hidden), decided)
 
-    def _start_bulk(self, threads: list[Thread]) -> None:
+    def _start_bulk(self, threads: list[AnyThread]) -> None:
         from chatkit_tui.core.bulk import DEFAULT_CONCURRENCY
         from chatkit_tui.tui.threads.bulk import BulkDeleteScreen
 
@@ -125,7 +125,10 @@ class BulkFlow(DeleteFlow):
         self.export(thread)
 
     @work(group="export", exit_on_error=False)
-    async def export(self, thread: Thread) -> None:
+    async def export(self, thread: AnyThread) -> None:
+        if thread.id is None:
+            self.post_message(ExportFailed(thread, "it has no id (it did not decode)"))
+            return
         from chatkit_tui.core.export import export_thread_by_id
 
         directory = self.ctx.export_dir  # None: the user data directory's exports
@@ -138,7 +141,7 @@ class BulkFlow(DeleteFlow):
 
     def on_thread_exported(self, message: ThreadExported) -> None:
         text = (
-            f"“{thread_title(message.thread)}” ({one_line(message.thread.id)}) written to\n"
+            f"“{thread_title(message.thread)}” ({shown_id(message.thread)}) written to\n"
             f"{message.paths.json}\n{message.paths.markdown}"
         )
         self.host.notify(text, title="Exported", timeout=10)

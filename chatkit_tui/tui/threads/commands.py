@@ -104,6 +104,8 @@ def _loaded_matches(main: MainScreen, query: str) -> list[tuple[float, str, str]
     prefix: list[tuple[str, str]] = []
     inside: list[tuple[str, str]] = []
     for thread in main.thread_list.threads:
+        if thread.id is None:
+            continue
         found = thread.id.casefold().find(needle)
         if found < 0:
             continue

@@ -14,13 +14,13 @@ from typing import ClassVar
 from textual import work
 from textual.binding import Binding, BindingType
 
-from chatkit_tui.client.models import Thread
+from chatkit_tui.client.models import AnyThread
 from chatkit_tui.core.delete import Outcome, archive_then_delete
 from chatkit_tui.core.text import one_line
 from chatkit_tui.tui.base import ChatKitScreen, describe_error
 from chatkit_tui.tui.dialogs.confirm import BUTTON_KEYS, ConfirmScreen
 from chatkit_tui.tui.threads.messages import DeleteFailed, ThreadArchived, ThreadDeleted
-from chatkit_tui.tui.threads.render import thread_title
+from chatkit_tui.tui.threads.render import shown_id, thread_key, thread_title
 from chatkit_tui.tui.threads.thread_list import ThreadList
 from chatkit_tui.tui.threads.thread_view import ThreadView
 
@@ -44,7 +44,7 @@ class DeleteFlow(ChatKitScreen):
         return True
 
     @property
-    def selected_thread(self) -> Thread | None:
+    def selected_thread(self) -> AnyThread | None:
         """The thread the user is looking at: the open one while the thread view has the
         focus (the list may have moved under it), else the list's cursor row."""
         view = self.query_one("#view", ThreadView)
@@ -59,6 +59,13 @@ class DeleteFlow(ChatKitScreen):
         thread = self.selected_thread
         if thread is None:
             return
+        if thread.id is None:
+            self.host.notify(
+                "This thread has no id (it did not decode): there is nothing to delete it by.",
+                title="Not deleted",
+                severity="warning",
+            )
+            return
 
         def decided(confirmed: bool | None) -> None:
             if confirmed:
@@ -67,7 +74,8 @@ class DeleteFlow(ChatKitScreen):
         self.host.push_screen(ConfirmDeleteScreen(thread), decided)
 
     @work(group="delete", exit_on_error=False)
-    async def delete_thread(self, thread: Thread) -> None:
+    async def delete_thread(self, thread: AnyThread) -> None:
+        assert thread.id is not None  # action_delete asks only for threads with an id
         result = await archive_then_delete(
             self.ctx.client,
             thread.id,
@@ -84,26 +92,28 @@ class DeleteFlow(ChatKitScreen):
         self.post_message(ThreadDeleted(thread, result.archive, already_gone=gone))
 
     def on_thread_archived(self, message: ThreadArchived) -> None:
-        index = self.thread_list.remove_thread(message.thread.id)
+        key = thread_key(message.thread)
+        index = self.thread_list.remove_thread(key)
         if index is not None:
-            self._removed[message.thread.id] = index
+            self._removed[key] = index
         self._update_status()
 
     def on_thread_deleted(self, message: ThreadDeleted) -> None:
-        self._removed.pop(message.thread.id, None)
-        self.seen.discard(message.thread.id)
+        key = thread_key(message.thread)
+        self._removed.pop(key, None)
+        self.seen.discard(key)
         title = thread_title(message.thread)
         if message.already_gone:
-            text = f"“{title}” ({one_line(message.thread.id)}) was already gone from the server."
+            text = f"“{title}” ({shown_id(message.thread)}) was already gone from the server."
         else:
-            text = f"Deleted “{title}” ({one_line(message.thread.id)})."
+            text = f"Deleted “{title}” ({shown_id(message.thread)})."
         where = f"Archived to {message.path}" if message.path else "Nothing to archive."
         self.host.notify(f"{text}\n{where}", title="Thread deleted")
-        self.thread_gone(message.thread.id)
+        self.thread_gone(key)
 
     def on_delete_failed(self, message: DeleteFailed) -> None:
         thread = message.thread
-        index = self._removed.pop(thread.id, None)
+        index = self._removed.pop(thread_key(thread), None)
         if index is not None:
             self.thread_list.insert_thread(index, thread)
             self._update_status()
@@ -124,13 +134,13 @@ class ConfirmDeleteScreen(ConfirmScreen):
         *BUTTON_KEYS,
     ]
 
-    def __init__(self, thread: Thread) -> None:
+    def __init__(self, thread: AnyThread) -> None:
         super().__init__(
             "Delete this thread?",
             [
                 ("title", thread_title(thread)),
-                ("id", one_line(thread.id)),
-                ("user", one_line(thread.user)),
+                ("id", shown_id(thread)),
+                ("user", one_line(thread.user) if thread.user is not None else "(unknown)"),
             ],
             "It is archived first (thread and every item, as JSON in your data "
             "directory), then deleted on the server.",

@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
-from chatkit_tui.client.models import Thread
+from chatkit_tui.client.models import AnyThread
 from chatkit_tui.core.text import one_line
 from chatkit_tui.tui.base import describe_error
 from chatkit_tui.tui.threads.bulk_flow import BulkFlow
@@ -27,7 +27,7 @@ from chatkit_tui.tui.threads.messages import (
     ThreadFetched,
     ThreadsLoaded,
 )
-from chatkit_tui.tui.threads.render import header_cells
+from chatkit_tui.tui.threads.render import header_cells, thread_key
 from chatkit_tui.tui.threads.thread_list import ThreadList
 from chatkit_tui.tui.threads.thread_view import ThreadView
 from chatkit_tui.tui.threads.user_filter import UserFilterScreen
@@ -160,8 +160,8 @@ class MainScreen(BulkFlow):
             return  # a page for a list that has since been reset
         tl = self.thread_list
         page = message.page
-        fresh = [t for t in page.data if t.id not in self.seen]
-        self.seen.update(t.id for t in fresh)
+        fresh = [t for t in page.data if thread_key(t) not in self.seen]
+        self.seen.update(thread_key(t) for t in fresh)
         stopped: str | None = None
         if page.has_more and (not page.last_id or page.last_id == message.after or not fresh):
             stopped = (
@@ -194,17 +194,17 @@ class MainScreen(BulkFlow):
             return
         self._open_soon(message.thread)
 
-    def _open_soon(self, thread: Thread | None) -> None:
+    def _open_soon(self, thread: AnyThread | None) -> None:
         """Show ``thread`` in the view after the debounce (a held key sends one request)."""
         self.workers.cancel_group(self, "items")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
         if self._debounce is not None:
             self._debounce.stop()
         self._debounce = self.set_timer(DEBOUNCE, lambda: self.open_in_view(thread))
 
-    def open_in_view(self, thread: Thread | None) -> None:
+    def open_in_view(self, thread: AnyThread | None) -> None:
         self.workers.cancel_group(self, "items")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
         self.view.show_thread(thread)
-        if thread is not None:
+        if thread is not None and thread.id is not None:  # no id: nothing to list items by
             self.load_items(thread.id, None)
 
     @work(exclusive=True, group="items", exit_on_error=False)
@@ -344,6 +344,9 @@ class MainScreen(BulkFlow):
     def action_copy_id(self) -> None:
         thread = self.selected_thread
         if thread is None:
+            return
+        if thread.id is None:
+            self.host.notify("This thread has no id (it did not decode).", title="Thread id")
             return
         self.host.copy_to_clipboard(thread.id)
         self.host.notify(f"Copied {one_line(thread.id)}", title="Thread id")

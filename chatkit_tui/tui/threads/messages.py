@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.message import Message
 
-from chatkit_tui.client.models import ItemPage, Thread, ThreadPage
+from chatkit_tui.client.models import AnyThread, ItemPage, ThreadPage
 
 
 @dataclass
@@ -32,14 +32,14 @@ class ItemsLoaded(Message):
 class ThreadFetched(Message):
     """One thread retrieved by id (the palette's "jump to thread")."""
 
-    thread: Thread
+    thread: AnyThread
 
 
 @dataclass
 class ThreadArchived(Message):
     """The thread was saved locally; its row goes and the DELETE is under way."""
 
-    thread: Thread
+    thread: AnyThread
     path: Path | None
 
 
@@ -47,7 +47,7 @@ class ThreadArchived(Message):
 class ThreadDeleted(Message):
     """The server deleted the thread (or it was already gone: ``already_gone``)."""
 
-    thread: Thread
+    thread: AnyThread
     path: Path | None
     already_gone: bool = False
 
@@ -56,6 +56,6 @@ class ThreadDeleted(Message):
 class DeleteFailed(Message):
     """The DELETE failed (the row comes back) or archiving failed (nothing was deleted)."""
 
-    thread: Thread
+    thread: AnyThread
     reason: str
     archived: bool

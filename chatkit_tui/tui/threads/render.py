@@ -7,28 +7,53 @@ directly, so it is never parsed as Textual or Rich markup. Thread items: :mod:`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from rich.text import Text
 
-from chatkit_tui.client.models import Thread
+from chatkit_tui.client.models import AnyThread, UnreadableThread
 from chatkit_tui.core import text as core_text
-from chatkit_tui.core.text import one_line
+from chatkit_tui.core.items import raw_text
+from chatkit_tui.core.text import one_line, visible
 from chatkit_tui.core.times import absolute_time, relative_long, relative_short
 
+KNOWN_STATUSES = ("active", "locked", "closed")
 
-def thread_title(thread: Thread) -> str:
+
+def thread_key(thread: AnyThread) -> str:
+    """What tells the list's rows apart: the id, or for a record without one (it did not
+    decode) a name made from its bytes, which no real id looks like."""
+    if thread.id is not None:
+        return thread.id
+    return "\0unreadable:" + hashlib.sha1(thread.raw, usedforsecurity=False).hexdigest()
+
+
+def thread_title(thread: AnyThread) -> str:
+    if isinstance(thread, UnreadableThread) and not (thread.title and thread.title.strip()):
+        return "Unreadable thread"
     return one_line(thread.title) if thread.title and thread.title.strip() else "Untitled"
 
 
-def status_word(thread: Thread) -> str:
-    return thread.status.type
+def shown_id(thread: AnyThread) -> str:
+    return one_line(thread.id) if thread.id is not None else "(no id)"
 
 
-def status_detail(thread: Thread) -> str:
+def status_word(thread: AnyThread) -> str:
+    """The status's type as sent (an unknown one included), on one line."""
+    return one_line(thread.status.type)
+
+
+def status_detail(thread: AnyThread) -> str:
     reason = thread.status.reason
-    word = thread.status.type
+    word = status_word(thread)
     return f"{word}: {one_line(reason)}" if reason else word
+
+
+def status_role(thread: AnyThread) -> str:
+    """The style of the status cell: a known status's own, else "unknown"."""
+    word = thread.status.type
+    return word if word in KNOWN_STATUSES else "unknown"
 
 
 @dataclass(frozen=True)
@@ -73,15 +98,20 @@ def fit(text: str, width: int) -> str:
     return core_text.fit(text, width - 1) + " "
 
 
-def thread_cells(thread: Thread, now: float, cols: Columns) -> list[tuple[str, str]]:
+def thread_cells(thread: AnyThread, now: float, cols: Columns) -> list[tuple[str, str]]:
     """The cells of one row as (text, role) pairs; role names the style to use."""
     status = status_word(thread)
+    age = relative_short(thread.created_at, now) if thread.created_at is not None else "?"
+    if isinstance(thread, UnreadableThread):
+        title_role = "unknown"
+    else:
+        title_role = "title" if thread.title else "untitled"
     return [
-        (fit(thread_title(thread), cols.title), "title" if thread.title else "untitled"),
-        (fit(one_line(thread.user), cols.user), "user"),
-        (fit("" if status == "active" else status, cols.status), status),
-        (fit(relative_short(thread.created_at, now), cols.age), "age"),
-        (fit(one_line(thread.id), cols.id), "id"),
+        (fit(thread_title(thread), cols.title), title_role),
+        (fit(one_line(thread.user or ""), cols.user), "user"),
+        (fit("" if status == "active" else status, cols.status), status_role(thread)),
+        (fit(age, cols.age), "age"),
+        (fit(shown_id(thread), cols.id), "id"),
     ]
 
 
@@ -95,34 +125,41 @@ def header_cells(cols: Columns) -> list[str]:
     ]
 
 
-def thread_matches(thread: Thread, needle: str) -> bool:
+def thread_matches(thread: AnyThread, needle: str) -> bool:
     """The ``/`` filter: ``needle`` (lower case) in the title, user or id."""
     return (
-        needle in thread.id.lower()
-        or needle in thread.user.lower()
+        (thread.id is not None and needle in thread.id.lower())
+        or (thread.user is not None and needle in thread.user.lower())
         or (thread.title is not None and needle in thread.title.lower())
     )
 
 
-def thread_header(thread: Thread, now: float) -> Text:
-    """The thread view's header: title, id, user, status and reason, created."""
+def thread_header(thread: AnyThread, now: float) -> Text:
+    """The thread view's header: title, id, user, status and reason, created; for a
+    record that did not decode, why, and its JSON as it came."""
     text = Text()
     text.append(thread_title(thread), style="bold")
     text.append("\n")
+    created = "unknown"
+    if thread.created_at is not None:
+        ago = relative_long(thread.created_at, now)
+        created = f"{absolute_time(thread.created_at)} ({ago})"
     rows = [
-        ("id", one_line(thread.id)),
-        ("user", one_line(thread.user)),
+        ("id", shown_id(thread)),
+        ("user", one_line(thread.user) if thread.user is not None else "(unknown)"),
         ("status", status_detail(thread)),
-        (
-            "created",
-            f"{absolute_time(thread.created_at)} ({relative_long(thread.created_at, now)})",
-        ),
+        ("created", created),
     ]
     for i, (label, value) in enumerate(rows):
         text.append(f"{label:>8}  ", style="dim")
         text.append(value, style="bold" if label == "status" and value != "active" else "")
         if i < len(rows) - 1:
             text.append("\n")
+    if isinstance(thread, UnreadableThread):
+        text.append("\n\n")
+        text.append("⚠ This thread did not decode; it is shown as the server sent it.", "italic")
+        text.append(f"\n{one_line(thread.error)}\n", style="dim")
+        text.append(visible(raw_text(thread.raw)))
     return text
 
 

@@ -1,8 +1,10 @@
 """Thread items -> Rich renderables, one look per item type. Pure functions, no widgets.
 
-API text goes through :func:`~chatkit_tui.tui.render.clean` into ``rich.text.Text``
+API text goes through :func:`~chatkit_tui.core.text.visible` into ``rich.text.Text``
 objects built directly (never markup). Assistant answers are Markdown parsed with raw
-HTML turned off, so every character the model wrote is shown.
+HTML turned off, so every character the model wrote is shown. chatkit-python's own item
+types are described once in :mod:`chatkit_tui.core.items` and styled here; a piece that
+did not decode (a content part, annotation, attachment) stays in place, shown raw.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
+from msgspec import UnsetType
 from rich.console import Group, RenderableType
 from rich.highlighter import JSONHighlighter
 from rich.text import Text
@@ -19,15 +22,32 @@ from rich.text import Text
 from chatkit_tui.client.models import (
     AssistantMessageItem,
     ClientToolCallItem,
+    EndOfTurnItem,
     FileAnnotation,
+    GeneratedImageItem,
+    HiddenContextItem,
+    InputTag,
     QuotedText,
+    SDKHiddenContextItem,
+    SourceAnnotation,
+    StructuredInputItem,
     TaskGroupItem,
     TaskItem,
     ThreadItem,
     UnknownItem,
+    UnknownPiece,
     UrlAnnotation,
     UserMessageItem,
     WidgetItem,
+    WorkflowItem,
+)
+from chatkit_tui.core.items import (
+    Block,
+    ChatkitPythonItem,
+    Described,
+    describe,
+    task_blocks,
+    unknown_piece,
 )
 from chatkit_tui.core.text import one_line, visible
 from chatkit_tui.core.times import absolute_time
@@ -113,14 +133,57 @@ def _quote(text: str) -> Text:
     return out
 
 
+def block(b: Block) -> Text:
+    """One described block, styled: API text literal, our notes italic."""
+    out = Text()
+    match b.kind:
+        case "raw":
+            out.append(f"⚠ {b.label or 'raw JSON'}", style="italic")
+            out.append("\n")
+            out.append_text(json_block(b.text))
+        case "json":
+            out.append_text(json_block(b.text, label=b.label))
+        case "url":
+            if b.label:
+                out.append(f"{b.label} ", style="dim")
+            out.append(one_line(b.text), style="underline")
+        case "note":
+            out.append(b.text, style="italic dim")
+        case "line":
+            out.append(one_line(b.text))
+        case "text":
+            out.append(visible(b.text))
+    return out
+
+
+def render_described(item: ChatkitPythonItem, described: Described) -> RenderableType:
+    if described.rule:
+        return item_heading(described.label, item)
+    parts: list[RenderableType] = [item_heading(described.label, item, described.extra)]
+    parts.extend(block(b) for b in described.blocks)
+    if not described.blocks:
+        parts.append(Text("(empty)", style="italic dim"))
+    return Group(*parts)
+
+
 def render_user_message(item: UserMessageItem) -> RenderableType:
     parts: list[RenderableType] = [item_heading("USER", item)]
     for content in item.content:
         if isinstance(content, QuotedText):
             parts.append(_quote(content.text))
+        elif isinstance(content, InputTag):
+            tag = Text()
+            tag.append(f"#{one_line(content.text)}", style="bold")
+            tag.append(f"  tag {one_line(content.id)}", style="dim")
+            parts.append(tag)
+        elif isinstance(content, UnknownPiece):
+            parts.append(block(unknown_piece(content, "content part")))
         else:
             parts.append(literal(content.text))
     for attachment in item.attachments:
+        if isinstance(attachment, UnknownPiece):
+            parts.append(block(unknown_piece(attachment, "attachment")))
+            continue
         line = Text()
         line.append("attachment ", style="dim")
         line.append(one_line(attachment.name), style="bold")
@@ -147,6 +210,9 @@ def render_assistant_message(item: AssistantMessageItem) -> RenderableType:
     parts: list[RenderableType] = [item_heading("ASSISTANT", item)]
     references: list[Text] = []
     for content in item.content:
+        if isinstance(content, UnknownPiece):
+            parts.append(block(unknown_piece(content, "content part")))
+            continue
         parts.append(literal_markdown(visible(content.text)))
         for annotation in content.annotations:
             number = len(references) + 1
@@ -155,9 +221,21 @@ def render_assistant_message(item: AssistantMessageItem) -> RenderableType:
             if isinstance(annotation, FileAnnotation):
                 ref.append("file ", style="dim")
                 ref.append(one_line(annotation.source.filename))
-            elif isinstance(annotation, UrlAnnotation):  # pyright: ignore[reportUnnecessaryIsInstance]
+            elif isinstance(annotation, UrlAnnotation):
                 ref.append("url ", style="dim")
                 ref.append(one_line(annotation.source.url), style="underline")
+            elif isinstance(annotation, SourceAnnotation):
+                source = annotation.source
+                if isinstance(source, UnknownPiece):
+                    ref.append_text(block(unknown_piece(source, "source")))
+                else:
+                    ref.append(f"{source.type} ", style="dim")
+                    ref.append(one_line(source.title), style="bold")
+                    where = getattr(source, "url", None) or getattr(source, "filename", None)
+                    if isinstance(where, str):
+                        ref.append(f"  {one_line(where)}", style="underline")
+            else:
+                ref.append_text(block(unknown_piece(annotation, "annotation")))
             references.append(ref)
     if references:
         parts.append(Text("References", style="bold dim"))
@@ -166,7 +244,7 @@ def render_assistant_message(item: AssistantMessageItem) -> RenderableType:
 
 
 def render_widget(item: WidgetItem) -> RenderableType:
-    return Group(item_heading("WIDGET", item), json_block(item.widget))
+    return Group(item_heading("WIDGET", item), json_block(item.widget_json))
 
 
 def render_tool_call(item: ClientToolCallItem) -> RenderableType:
@@ -174,11 +252,13 @@ def render_tool_call(item: ClientToolCallItem) -> RenderableType:
     call = Text()
     call.append("call id ", style="dim")
     call.append(one_line(item.call_id))
-    parts: list[RenderableType] = [heading, call, json_block(item.arguments, label="arguments")]
-    if item.output is None:
+    args = json_block(item.arguments_json, label="arguments")
+    parts: list[RenderableType] = [heading, call, args]
+    output = item.output_json
+    if output is None:
         parts.append(Text("output: (none yet)", style="italic dim"))
     else:
-        parts.append(json_block(item.output, label="output"))
+        parts.append(json_block(output, label="output"))
     return Group(*parts)
 
 
@@ -193,6 +273,9 @@ def _task_line(kind: str, heading: str | None, summary: str | None) -> Text:
 
 
 def render_task(item: TaskItem) -> RenderableType:
+    task = item.task
+    if task is not None and not isinstance(task, UnsetType):  # chatkit-python's shape
+        return Group(item_heading("TASK", item), *(block(b) for b in task_blocks(task)))
     return Group(item_heading("TASK", item), _task_line(item.task_type, item.heading, item.summary))
 
 
@@ -235,6 +318,16 @@ def item_kind(item: ThreadItem) -> str:
             return "task"
         case TaskGroupItem():
             return "task-group"
+        case WorkflowItem():
+            return "workflow"
+        case GeneratedImageItem():
+            return "image"
+        case StructuredInputItem():
+            return "input"
+        case HiddenContextItem() | SDKHiddenContextItem():
+            return "hidden"
+        case EndOfTurnItem():
+            return "end-of-turn"
         case UnknownItem():
             return "unknown"
 
@@ -254,5 +347,14 @@ def render_item(item: ThreadItem) -> RenderableType:
             return render_task(item)
         case TaskGroupItem():
             return render_task_group(item)
+        case (
+            WorkflowItem()
+            | GeneratedImageItem()
+            | StructuredInputItem()
+            | HiddenContextItem()
+            | SDKHiddenContextItem()
+            | EndOfTurnItem()
+        ):
+            return render_described(item, describe(item))
         case UnknownItem():
             return render_unknown(item)

@@ -20,12 +20,19 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from chatkit_tui.client.models import Thread
+from chatkit_tui.client.models import AnyThread
 from chatkit_tui.tui.threads import render
 from chatkit_tui.tui.threads import thread_list_messages as messages
-from chatkit_tui.tui.threads.render import Columns, columns_for, fit, thread_cells, thread_matches
+from chatkit_tui.tui.threads.render import (
+    Columns,
+    columns_for,
+    fit,
+    thread_cells,
+    thread_key,
+    thread_matches,
+)
 
-_ROLES = ("title", "untitled", "user", "locked", "closed", "active", "age", "id")
+_ROLES = ("title", "untitled", "user", "locked", "closed", "active", "unknown", "age", "id")
 
 
 class ThreadList(ScrollView, can_focus=True):
@@ -64,7 +71,7 @@ class ThreadList(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._now = now
-        self._threads: list[Thread] = []
+        self._threads: list[AnyThread] = []
         self._rows: list[int] | None = None  # indices into _threads when the / filter is on
         self._needle = ""
         self._cursor = 0
@@ -80,7 +87,7 @@ class ThreadList(ScrollView, can_focus=True):
     # --- data ------------------------------------------------------------------------------
 
     @property
-    def threads(self) -> Sequence[Thread]:
+    def threads(self) -> Sequence[AnyThread]:
         """Every loaded thread (filter or not)."""
         return self._threads
 
@@ -94,14 +101,14 @@ class ThreadList(ScrollView, can_focus=True):
         return self._cursor
 
     @property
-    def current(self) -> Thread | None:
+    def current(self) -> AnyThread | None:
         return self.thread_at(self._cursor)
 
     @property
     def filter_text(self) -> str:
         return self._needle
 
-    def thread_at(self, row: int) -> Thread | None:
+    def thread_at(self, row: int) -> AnyThread | None:
         if not 0 <= row < self.row_count:
             return None
         return self._threads[row if self._rows is None else self._rows[row]]
@@ -109,7 +116,7 @@ class ThreadList(ScrollView, can_focus=True):
     def row_of(self, thread_id: str) -> int | None:
         """The row showing ``thread_id``, or None (not loaded, or hidden by the filter)."""
         for index, thread in enumerate(self._threads):
-            if thread.id == thread_id:
+            if thread_key(thread) == thread_id:
                 if self._rows is None:
                     return index
                 try:
@@ -142,7 +149,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.refresh()
         self.post_message(self.Highlighted(self, None))
 
-    def add_threads(self, threads: Iterable[Thread]) -> None:
+    def add_threads(self, threads: Iterable[AnyThread]) -> None:
         """Append a page. Costs O(page): nothing already loaded is touched."""
         was_empty = self.row_count == 0
         start = len(self._threads)
@@ -163,7 +170,7 @@ class ThreadList(ScrollView, can_focus=True):
 
     def remove_thread(self, thread_id: str) -> int | None:
         """Remove ``thread_id``; return its index among loaded threads (to put it back)."""
-        index = next((i for i, t in enumerate(self._threads) if t.id == thread_id), None)
+        index = next((i for i, t in enumerate(self._threads) if thread_key(t) == thread_id), None)
         if index is None:
             return None
         current = self.current
@@ -172,36 +179,40 @@ class ThreadList(ScrollView, can_focus=True):
             self.marked.discard(thread_id)
             self.post_message(self.MarksChanged(self, len(self.marked)))
         self._reindex()
-        if current is not None and current.id == thread_id:
+        if current is not None and thread_key(current) == thread_id:
             self._cursor = min(self._cursor, max(self.row_count - 1, 0))
         elif current is not None:
-            self._cursor = self.row_of(current.id) or 0
+            self._cursor = self.row_of(thread_key(current)) or 0
         self._update_size()
         self.refresh()
         self.post_message(self.Highlighted(self, self.current))
         return index
 
-    def insert_thread(self, index: int, thread: Thread) -> None:
+    def insert_thread(self, index: int, thread: AnyThread) -> None:
         """Put a thread back where it was (a delete that failed)."""
         current = self.current
         self._threads.insert(min(index, len(self._threads)), thread)
         self._reindex()
         if current is not None:
-            self._cursor = self.row_of(current.id) or 0
+            self._cursor = self.row_of(thread_key(current)) or 0
         self._update_size()
         self.refresh()
 
     # --- marks (bulk work) ------------------------------------------------------------------
 
     @property
-    def marked_threads(self) -> list[Thread]:
+    def marked_threads(self) -> list[AnyThread]:
         """The marked threads, in list order (hidden by the / filter or not)."""
-        return [t for t in self._threads if t.id in self.marked]
+        return [t for t in self._threads if thread_key(t) in self.marked]
 
     def action_toggle_mark(self) -> None:
         """space: mark or unmark the thread under the cursor, then move down (as mc does)."""
         thread = self.current
         if thread is None:
+            return
+        if thread.id is None:  # a record without an id: nothing to delete it by
+            self.notify("This thread has no id (it did not decode): it cannot be marked.")
+            self.move_cursor(self._cursor + 1)
             return
         if thread.id in self.marked:
             self.marked.discard(thread.id)
@@ -229,7 +240,7 @@ class ThreadList(ScrollView, can_focus=True):
         current = self.current
         self._needle = needle
         self._reindex()
-        row = self.row_of(current.id) if current is not None else None
+        row = self.row_of(thread_key(current)) if current is not None else None
         self._cursor = row if row is not None else 0
         self._update_size()
         self.scroll_to(y=0, animate=False, immediate=True)
@@ -383,9 +394,9 @@ class ThreadList(ScrollView, can_focus=True):
             strip = Strip.blank(width, base)
         return strip.crop_extend(0, width, base)
 
-    def _render_row(self, thread: Thread, is_cursor: bool, base: Style) -> Strip:
+    def _render_row(self, thread: AnyThread, is_cursor: bool, base: Style) -> Strip:
         width = self.scrollable_content_region.width
-        marker = "● " if thread.id in self.marked else ("▶ " if is_cursor else "  ")
+        marker = "● " if thread_key(thread) in self.marked else ("▶ " if is_cursor else "  ")
         segments = [Segment(marker, base)]
         for text, role in thread_cells(thread, self._now(), self._columns):
             if text:

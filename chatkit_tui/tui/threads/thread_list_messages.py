@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from chatkit_tui.client.models import Thread
+from chatkit_tui.client.models import AnyThread
 from chatkit_tui.tui.threads.render import Columns
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class _ListMessage(Message, namespace="thread_list"):
 class Highlighted(_ListMessage, namespace="thread_list"):
     """The cursor moved to ``thread`` (None when the list is empty)."""
 
-    def __init__(self, thread_list: ThreadList, thread: Thread | None) -> None:
+    def __init__(self, thread_list: ThreadList, thread: AnyThread | None) -> None:
         self.thread = thread
         super().__init__(thread_list)
 
@@ -40,7 +40,7 @@ class Highlighted(_ListMessage, namespace="thread_list"):
 class Opened(_ListMessage, namespace="thread_list"):
     """enter (or a double click) on ``thread``: show it in the thread view."""
 
-    def __init__(self, thread_list: ThreadList, thread: Thread) -> None:
+    def __init__(self, thread_list: ThreadList, thread: AnyThread) -> None:
         self.thread = thread
         super().__init__(thread_list)
 

@@ -17,7 +17,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from chatkit_tui.client.models import Thread, ThreadItem
+from chatkit_tui.client.models import AnyThread, ThreadItem
 from chatkit_tui.core.text import one_line
 from chatkit_tui.tui.threads.render import thread_header
 from chatkit_tui.tui.threads.render_items import item_kind, render_item
@@ -55,7 +55,7 @@ class ThreadView(VerticalScroll, can_focus=True):
     def __init__(self, *, now: Callable[[], float] = time.time, id: str | None = None) -> None:
         super().__init__(id=id)
         self._now = now
-        self.thread: Thread | None = None
+        self.thread: AnyThread | None = None
         self.item_ids: set[str] = set()
         self.item_count = 0
         self.last_id: str | None = None
@@ -80,14 +80,15 @@ class ThreadView(VerticalScroll, can_focus=True):
     def thread_id(self) -> str | None:
         return self.thread.id if self.thread is not None else None
 
-    def show_thread(self, thread: Thread | None) -> None:
+    def show_thread(self, thread: AnyThread | None) -> None:
         """Start over with ``thread``'s header; items follow with :meth:`add_items`."""
         self.thread = thread
         self.item_ids = set()
         self.item_count = 0
         self.last_id = None
-        self.has_more = thread is not None
-        self.fetching = thread is not None
+        listable = thread is not None and thread.id is not None  # no id: no items to list
+        self.has_more = listable
+        self.fetching = listable
         self.stopped = None
         self.query(ItemView).remove()
         header = self.query_one("#view-header", Static)
@@ -98,7 +99,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.scroll_home(animate=False)
         self._update_status()
 
-    def update_thread(self, thread: Thread) -> None:
+    def update_thread(self, thread: AnyThread) -> None:
         """New metadata for the thread shown (e.g. after jumping to it by id)."""
         if self.thread is not None and thread.id == self.thread.id:
             self.thread = thread
@@ -148,6 +149,8 @@ class ThreadView(VerticalScroll, can_focus=True):
             status.update(Text("⋯ loading items…", style="dim"))
         elif self.has_more:
             status.update(Text("⋯ more items below", style="dim"))
+        elif self.item_count == 0 and self.thread.id is None:
+            status.update(Text("Without an id its items cannot be listed.", style="dim"))
         elif self.item_count == 0:
             status.update(Text("This thread has no items.", style="dim"))
         else:
@@ -156,6 +159,8 @@ class ThreadView(VerticalScroll, can_focus=True):
 
     def check_near_end(self) -> None:
         if self.thread is None or not self.has_more or self.fetching or self.stopped:
+            return
+        if self.thread.id is None:
             return
         if self.max_scroll_y - self.scroll_y <= max(self.size.height, 10):
             self.fetching = True
