@@ -1,4 +1,4 @@
-"""The script subcommands: ``chatkit-tui threads ...`` and ``chatkit-tui sessions ...``.
+"""The script subcommands: ``chatkit-tui threads ...``, ``sessions ...``, ``mirror``, ``search``.
 
 Textual-free, so they start fast. Output: tables for people (API text escaped), or JSON
 lines with ``--json``; errors on stderr with the request id; exit codes in
@@ -13,7 +13,7 @@ from typing import Any
 
 from chatkit_tui.scripting.common import EXIT_CODES_EPILOG, EXIT_USAGE, run_command
 
-SCRIPT_COMMANDS = ("threads", "sessions")
+SCRIPT_COMMANDS = ("threads", "sessions", "mirror", "search")
 
 
 def common_flags() -> argparse.ArgumentParser:
@@ -31,15 +31,19 @@ def common_flags() -> argparse.ArgumentParser:
 
 
 def add_script_commands(sub: Any) -> None:
+    from chatkit_tui.scripting.mirror import add_mirror_parsers
     from chatkit_tui.scripting.sessions import add_sessions_parser
     from chatkit_tui.scripting.threads import add_threads_parser
 
     common = common_flags()
     add_threads_parser(sub, common, EXIT_CODES_EPILOG)
     add_sessions_parser(sub, common, EXIT_CODES_EPILOG)
+    add_mirror_parsers(sub, common, EXIT_CODES_EPILOG)
 
 
 def run_script(args: argparse.Namespace) -> int:
+    if (runner := getattr(args, "runner", None)) is not None:  # a command with no client
+        return runner(args)
     handler = getattr(args, "handler", None)
     if handler is None:
         parser: argparse.ArgumentParser = args.subparser

@@ -27,6 +27,7 @@ EXIT_AUTH = 4
 EXIT_NETWORK = 5
 EXIT_RATE_LIMITED = 6
 EXIT_DECLINED = 7
+EXIT_INCOMPLETE = 8
 EXIT_INTERRUPTED = 130
 
 
@@ -53,6 +54,7 @@ exit codes:
   5    network error or timeout
   6    rate limited (429 after retries)
   7    declined at the confirmation prompt, or a count typed wrong (nothing deleted)
+  8    incomplete: a mirror run left threads to do (they are tried again next run)
   130  interrupted (Ctrl-C)"""
 
 PROG = "chatkit-tui"

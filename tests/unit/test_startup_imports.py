@@ -49,6 +49,8 @@ NOT_AT_START = (
     "chatkit_tui.server",
     "chatkit_tui.scripting.threads",
     "chatkit_tui.scripting.sessions",
+    "chatkit_tui.scripting.mirror",
+    "chatkit_tui.core.mirror",
     "chatkit_tui.core.export",
     "chatkit_tui.core.session_params",
     "chatkit_tui.tui.dialogs.help",
