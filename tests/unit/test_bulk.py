@@ -244,7 +244,7 @@ async def test_threads_given_as_listed_are_archived_without_being_read_again(
     list sent, fields no schema names included); only its items are asked for."""
     listed_json = (
         b'{"id":"cthr_a","object":"chatkit.thread","created_at":1,"user":"u",'
-        b'"title":"as listed","status":{"type":"active"},"metadata":{"kept":true}}'
+        b'"title":"as listed","status":{"type":"active"},"metadata":{"kept":true,"n":1.10}}'
     )
     page = b'{"object":"list","data":[' + listed_json + b'],"has_more":false}'
     items = {"object": "list", "data": [], "has_more": False, "first_id": None, "last_id": None}
@@ -269,7 +269,8 @@ async def test_threads_given_as_listed_are_archived_without_being_read_again(
     document = json.loads(result.archive.read_text())
     assert document["thread_from"] == "list" and document["thread"]["title"] == "as listed"
     if "UnreadableThread" in dir(importlib.import_module("chatkit_tui.client.models")):
-        assert document["thread"]["metadata"] == {"kept": True}  # raw JSON kept by the client
+        assert document["thread"]["metadata"] == {"kept": True, "n": 1.1}  # kept by the client
+        assert '"n": 1.10' in result.archive.read_text()  # each token as the server sent it
     paths = [(r.method, r.path) for r in scripted_server.requests]
     assert ("GET", "/v1/chatkit/threads/cthr_a") not in paths
 
