@@ -17,7 +17,10 @@ nothing is left half done; the threads not attempted are reported as such.
 The purge (:mod:`chatkit_tui.core.purge`) runs it too, with ``listed`` (the threads as the
 thread list sent them: each is archived from that copy, so only its items are read) and
 ``still_wanted`` (a last check of each thread before it is archived; a thread that fails it
-is :attr:`Outcome.SKIPPED`): see :func:`chatkit_tui.core.delete.archive_then_delete`.
+is :attr:`Outcome.SKIPPED`): see :func:`chatkit_tui.core.delete.archive_then_delete`. A
+purge told not to ask (``--yes``) starts deleting while it is still finding: the runner is
+made ``open_ended``, given threads with :meth:`BulkDelete.add` as they are found, and ends
+once :meth:`BulkDelete.close` says there are no more and the last has finished.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -148,6 +151,7 @@ class BulkDelete:
         on_progress: Callable[[BulkProgress], object] | None = None,
         listed: Mapping[str, object] | None = None,
         still_wanted: Callable[[object], str | None] | None = None,
+        open_ended: bool = False,
     ) -> None:
         self._throttle = Throttle(concurrency)  # ValueError below 1
         self.client = client
@@ -156,8 +160,10 @@ class BulkDelete:
         self.max_concurrency = concurrency
         self.on_result = on_result
         self.on_progress = on_progress
-        self.listed: Mapping[str, object] = listed or {}
+        self.listed: dict[str, object] = dict(listed or {})
         self.still_wanted = still_wanted
+        self._open = open_ended
+        self._known = set(self.thread_ids)
         self.summary = BulkSummary(lowest_concurrency=concurrency)
         self._archived: dict[str, Path] = {}
         self._limited: dict[str, int] = {}
@@ -167,6 +173,23 @@ class BulkDelete:
         self._wake = asyncio.Event()
 
     # --- control -------------------------------------------------------------------------
+
+    def add(self, thread_ids: Iterable[str], listed: Mapping[str, object] | None = None) -> None:
+        """More threads for an ``open_ended`` run (each once; ``listed`` as in the constructor)."""
+        if not self._open:
+            raise RuntimeError("add() on a run that is not open-ended, or after close()")
+        self.listed.update(listed or {})
+        for thread_id in thread_ids:
+            if thread_id not in self._known:
+                self._known.add(thread_id)
+                self.thread_ids.append(thread_id)
+                self._pending.append(thread_id)
+        self._wake.set()
+
+    def close(self) -> None:
+        """No more threads will be added: run() returns once those given are done."""
+        self._open = False
+        self._wake.set()
 
     def stop(self) -> None:
         """Start nothing new; requests in flight finish. The rest are 'not attempted'."""
@@ -204,7 +227,7 @@ class BulkDelete:
     async def run(self) -> BulkSummary:
         started = time.perf_counter()
         try:
-            while self._pending or self._running:
+            while self._pending or self._running or self._open:
                 if self._stopping and not self._running:
                     break
                 if self._can_launch():

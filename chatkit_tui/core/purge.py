@@ -29,7 +29,7 @@ import asyncio
 import json
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,6 +49,7 @@ from chatkit_tui.core.bulk import (
     BulkSummary,
     Outcome,
 )
+from chatkit_tui.core.errors import describe
 from chatkit_tui.core.paths import default_purge_dir
 from chatkit_tui.core.times import absolute_time
 
@@ -359,13 +360,15 @@ async def find_matches(
     *,
     page_size: int = PAGE_SIZE,
     on_page: Callable[[Found], object] | None = None,
+    keep_going: Callable[[], bool] | None = None,
     sleep: Callable[[float], Any] = asyncio.sleep,
 ) -> Found:
     """Every thread ``rules`` match, paging the server (see the module's doc).
 
     A 429 that outlasts the client's retries is waited out (its ``Retry-After``, else a
     doubling backoff) up to :data:`MAX_RATE_LIMITED` times in a row, then raised. Other
-    client errors are raised. ``on_page`` is called after each page.
+    client errors are raised. ``on_page`` is called after each page; ``keep_going`` before
+    each: False ends the listing there (``incomplete`` says so).
     """
     found = Found()
     seen_ids: set[str] = set()
@@ -373,6 +376,9 @@ async def find_matches(
     after: str | None = None
     limited = 0
     while True:
+        if keep_going is not None and not keep_going():
+            found.incomplete = "the purge was stopped before the end of the thread list"
+            return found
         try:
             page = await client.threads.list(
                 user=rules.user, limit=page_size, order=rules.order, after=after
@@ -506,8 +512,16 @@ class PurgeReport:
             data = data[os.write(self._fd, data) :]
 
     def run(
-        self, rules: Rules, found: Found, *, dry_run: bool, endpoint: str, archive_dir: Path
+        self,
+        rules: Rules,
+        found: Found | None,
+        *,
+        dry_run: bool,
+        endpoint: str,
+        archive_dir: Path,
     ) -> None:
+        """The first line. ``found`` None: deleting starts while finding (the counts are
+        then in the end line only)."""
         self.write(
             {
                 "record": "run",
@@ -517,10 +531,10 @@ class PurgeReport:
                 "dry_run": dry_run,
                 "endpoint": endpoint,
                 "rules": rules.as_json(),
-                "matched": len(found.matches),
-                "skipped": len(found.skipped),
-                "scanned": found.scanned,
-                "incomplete": found.incomplete,
+                "matched": len(found.matches) if found else None,
+                "skipped": len(found.skipped) if found else None,
+                "scanned": found.scanned if found else None,
+                "incomplete": found.incomplete if found else None,
                 "archive_dir": str(archive_dir),
                 "thread_from": "retrieve" if rules.rereads else "list",
             }
@@ -555,12 +569,25 @@ class PurgeReport:
         if c.thread_id is not None:
             self.reported.add(c.thread_id)
 
-    def end(self, how: str, counts: dict[str, int], elapsed: float) -> None:
+    def end(
+        self,
+        how: str,
+        counts: dict[str, int],
+        elapsed: float,
+        found: Found,
+        *,
+        error: str | None = None,
+    ) -> None:
         self.write(
             {
                 "record": "end",
                 "finished": _utc_now(),
                 "how": how,
+                "error": error,
+                "matched": len(found.matches),
+                "skipped_unreadable": len(found.skipped),
+                "scanned": found.scanned,
+                "incomplete": found.incomplete,
                 "counts": counts,
                 "seconds": round(elapsed, 3),
             }
@@ -610,7 +637,8 @@ def _counts(results: Iterable[BulkResult], skipped: int) -> dict[str, int]:
 
 
 class Purge:
-    """One purge: :meth:`find`, then (confirmed) :meth:`delete` or :meth:`dry_run`.
+    """One purge: :meth:`find`, then (confirmed) :meth:`delete` or :meth:`dry_run`; or,
+    with nobody to ask, :meth:`find_and_delete`, which deletes while it is still finding.
 
     ``request_ids``: the :class:`RequestIds` hook installed on the client's httpx client,
     if any (the report's ``request_id`` of a thread that did not fail comes from it).
@@ -632,6 +660,7 @@ class Purge:
         self.request_ids = request_ids
         self.found = Found()
         self.runner: BulkDelete | None = None
+        self._stopped = False
 
     async def find(self, on_page: Callable[[Found], object] | None = None) -> Found:
         self.found = await find_matches(self.client, self.rules, on_page=on_page)
@@ -643,10 +672,12 @@ class Purge:
             report.thread(c, WOULD_DELETE)
         for s in self.found.skipped:
             report.thread(s.candidate, Outcome.SKIPPED.value, reason=s.reason)
-        report.end("dry run", {WOULD_DELETE: len(self.found.matches)}, 0.0)
+        report.end("dry run", {WOULD_DELETE: len(self.found.matches)}, 0.0, self.found)
 
     def stop(self) -> None:
-        """Start no more threads; those in flight finish (the rest: 'not attempted')."""
+        """Find no more, start no more threads; those in flight finish (the rest of those
+        found: 'not attempted')."""
+        self._stopped = True
         if self.runner is not None:
             self.runner.stop()
 
@@ -657,17 +688,72 @@ class Purge:
         on_result: Callable[[BulkResult], object] | None = None,
         on_progress: Callable[[BulkProgress], object] | None = None,
     ) -> BulkSummary:
-        """Archive then delete every match with the bulk runner, reporting each thread.
-
-        A thread is archived from its listed copy, unless the rules re-read it (status):
-        then from that fresh copy. Cancelled (a second Ctrl-C), every thread without a line
-        yet gets one ("interrupted": its outcome is not known) before the error goes on.
-        """
-        found, rules = self.found, self.rules
-        by_id = {c.thread_id: c for c in found.matches if c.thread_id is not None}
-        thread_from = "retrieve" if rules.rereads else "list"
-        for s in found.skipped:
+        """Archive then delete every match of :meth:`find` with the bulk runner, reporting
+        each thread (see :meth:`_run`)."""
+        runner = self._runner(report, on_result, on_progress)
+        for s in self.found.skipped:
             report.thread(s.candidate, Outcome.SKIPPED.value, reason=s.reason)
+        runner.add_found(self.found.matches)
+        runner.close()
+        return await self._run(report, runner, runner.run())
+
+    async def find_and_delete(
+        self,
+        report: PurgeReport,
+        *,
+        on_page: Callable[[Found], object] | None = None,
+        on_result: Callable[[BulkResult], object] | None = None,
+        on_progress: Callable[[BulkProgress], object] | None = None,
+    ) -> BulkSummary:
+        """Find and delete at once: each page's matches go to the runner as the page
+        arrives, so the listing's round trips overlap the deletes (no one is asked, so
+        nothing needs the whole list first). A listing that fails stops the deletes (those
+        in flight finish) and raises once they have."""
+        runner = self._runner(report, on_result, on_progress)
+        fed = skipped = 0
+
+        def page(found: Found) -> None:
+            nonlocal fed, skipped
+            self.found = found
+            for s in found.skipped[skipped:]:
+                report.thread(s.candidate, Outcome.SKIPPED.value, reason=s.reason)
+            skipped = len(found.skipped)
+            runner.add_found(found.matches[fed:])
+            fed = len(found.matches)
+            if on_page is not None:
+                on_page(found)
+
+        async def finding_then_running() -> BulkSummary:
+            run = asyncio.ensure_future(runner.run())
+            try:
+                self.found = await find_matches(
+                    self.client, self.rules, on_page=page, keep_going=lambda: not self._stopped
+                )
+            except asyncio.CancelledError:  # abandoned: so are the requests in flight
+                run.cancel()
+                await asyncio.wait([run])
+                raise
+            except BaseException:
+                runner.stop()
+                runner.close()
+                await run  # the requests in flight finish; then the listing's error goes on
+                raise
+            runner.close()
+            return await run
+
+        return await self._run(report, runner, finding_then_running())
+
+    # --- shared ---------------------------------------------------------------------------
+
+    def _runner(
+        self,
+        report: PurgeReport,
+        on_result: Callable[[BulkResult], object] | None,
+        on_progress: Callable[[BulkProgress], object] | None,
+    ) -> _PurgeRunner:
+        """An open-ended bulk runner whose results go to ``report``; the caller adds the
+        matches (:meth:`_PurgeRunner.add_found`) and closes it."""
+        thread_from = "retrieve" if self.rules.rereads else "list"
 
         def record(result: BulkResult) -> None:
             error_id = getattr(result.error, "request_id", None)
@@ -675,7 +761,7 @@ class Purge:
             if request_id is None and self.request_ids is not None:
                 request_id = self.request_ids.of(result.thread_id)
             report.thread(
-                by_id[result.thread_id],
+                runner.found[result.thread_id],
                 result.outcome.value,
                 reason=result.reason,
                 archive=result.archive,
@@ -685,21 +771,32 @@ class Purge:
             if on_result is not None:
                 on_result(result)
 
-        self.runner = runner = BulkDelete(
+        self.runner = runner = _PurgeRunner(
             self.client,
-            list(by_id),
+            [],
             archive_dir=self.archive_dir,
             concurrency=self.concurrency,
             on_result=record,
             on_progress=on_progress,
-            listed={} if rules.rereads else {i: c.record for i, c in by_id.items()},
-            still_wanted=rules.still_matches,
+            still_wanted=self.rules.still_matches,
+            open_ended=True,
+            rereads=self.rules.rereads,
         )
+        if self._stopped:
+            runner.stop()
+        return runner
+
+    async def _run(
+        self, report: PurgeReport, runner: _PurgeRunner, work: Awaitable[BulkSummary]
+    ) -> BulkSummary:
+        """``work``, then the report's end line. Cancelled (a second Ctrl-C), every thread
+        found without a line yet gets one ("interrupted": its outcome is not known) before
+        the cancellation goes on."""
         started = asyncio.get_running_loop().time()
         try:
-            summary = await runner.run()
+            summary = await work
         except asyncio.CancelledError:
-            for thread_id, c in by_id.items():
+            for thread_id, c in runner.found.items():
                 if thread_id not in report.reported:
                     report.thread(
                         c,
@@ -707,10 +804,34 @@ class Purge:
                         reason="the run was interrupted before this thread's outcome was "
                         "known (it may have been archived or deleted); run the purge again",
                     )
-            counts = _counts(runner.summary.results, len(found.skipped))
-            counts[INTERRUPTED] = len(by_id) - len(runner.summary.results)
-            report.end(INTERRUPTED, counts, asyncio.get_running_loop().time() - started)
+            counts = _counts(runner.summary.results, len(self.found.skipped))
+            counts[INTERRUPTED] = len(runner.found) - len(runner.summary.results)
+            elapsed = asyncio.get_running_loop().time() - started
+            report.end(INTERRUPTED, counts, elapsed, self.found)
             raise
-        how = "stopped" if summary.stopped else "complete"
-        report.end(how, _counts(summary.results, len(found.skipped)), summary.elapsed)
+        except Exception as exc:  # the listing failed (find_and_delete): record why
+            counts = _counts(runner.summary.results, len(self.found.skipped))
+            elapsed = asyncio.get_running_loop().time() - started
+            report.end("failed", counts, elapsed, self.found, error=describe(exc))
+            raise
+        # stopped: threads were left (not attempted), or the listing was cut short by stop()
+        stopped = summary.stopped or (self._stopped and self.found.incomplete is not None)
+        counts = _counts(summary.results, len(self.found.skipped))
+        report.end("stopped" if stopped else "complete", counts, summary.elapsed, self.found)
         return summary
+
+
+class _PurgeRunner(BulkDelete):
+    """The bulk runner fed with :class:`Candidate` matches (by id, for the report)."""
+
+    def __init__(self, *args: Any, rereads: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rereads = rereads
+        self.found: dict[str, Candidate] = {}
+
+    def add_found(self, matches: Iterable[Candidate]) -> None:
+        new = [c for c in matches if c.thread_id is not None and c.thread_id not in self.found]
+        self.found.update((c.thread_id, c) for c in new if c.thread_id is not None)
+        ids = [c.thread_id for c in new if c.thread_id is not None]
+        listed = {} if self.rereads else {i: self.found[i].record for i in ids}
+        self.add(ids, listed)

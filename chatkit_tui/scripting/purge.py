@@ -24,7 +24,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -210,7 +210,6 @@ class Progress:
         self.on = stream.isatty()
         self._drawn = 0.0
         self._shown = False
-        self.note = ""
 
     def _draw(self, text: str, *, force: bool = False) -> None:
         now = time.monotonic()
@@ -240,8 +239,8 @@ class Progress:
             text += f" · rate limited {p.rate_limited}x"
             if p.waiting > 0:
                 text += f", waiting {p.waiting:.0f} s"
-        if p.stopping or self.note:
-            text += f" · {self.note or 'stopping'}"
+        if p.stopping:
+            text += " · stopping"
         self._draw(text, force=p.finished == p.total or p.stopping)
 
 
@@ -277,13 +276,13 @@ def _row(c: Candidate) -> list[str]:
     ]
 
 
-def show_matches(rules: Rules, found: Found) -> None:
+def show_matches(rules: Rules, found: Found, *, listed_as: str = "match") -> None:
     matches = found.matches
     what = escaped(rules.describe())
     if not matches:
         out(f"No {what} ({found.scanned:,} read).")
     else:
-        out(f"{plural(len(matches))} match: {what}")
+        out(f"{plural(len(matches))} {listed_as}: {what}")
         span = found.date_range()
         if span is not None:
             out(f"  created {absolute_time(span[0])} to {absolute_time(span[1])}")
@@ -368,14 +367,16 @@ async def purge_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
         concurrency=args.concurrency,
         request_ids=args.request_ids,
     )
+    archive_dir = args.archive_dir or default_archive_dir()
+    endpoint = client.base_url
+    if args.yes and not args.dry_run:
+        return await _purge_without_asking(args, purge, progress, archive_dir, endpoint)
+
     try:
         found = await purge.find(on_page=progress.found)
     finally:
         progress.clear()
     show_matches(rules, found)
-    archive_dir = args.archive_dir or default_archive_dir()
-    endpoint = client.base_url
-
     if args.dry_run or not found.matches:
         report = _open_report(args, rules)
         try:
@@ -390,27 +391,51 @@ async def purge_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
             report.close()
         if args.dry_run:
             out(f"dry run: nothing deleted; a real run would delete {plural(len(found.matches))}")
-            out(f"report: {report.path}")
-            return EXIT_OK
         out(f"report: {report.path}")
+        if args.dry_run:
+            return EXIT_OK
         return EXIT_API_ERROR if found.skipped or found.incomplete else EXIT_OK
 
-    if not args.yes:
-        print(
-            f"Each is archived first (to {archive_dir}), then deleted.",
-            file=sys.stderr,
-        )
-        if not ask_count(len(found.matches)):
-            err("nothing deleted")
-            return EXIT_DECLINED
-
+    print(f"Each is archived first (to {archive_dir}), then deleted.", file=sys.stderr)
+    if not ask_count(len(found.matches)):
+        err("nothing deleted")
+        return EXIT_DECLINED
     report = _open_report(args, rules)
     try:
         report.run(rules, found, dry_run=False, endpoint=endpoint, archive_dir=archive_dir)
-        summary = await _delete_with_signals(purge, report, progress)
+        work = purge.delete(report, on_progress=progress.deleting)
+        summary = await _with_signals(purge, work, progress)
     finally:
         progress.clear()
         report.close()
+    return _finished(summary, purge.found, report)
+
+
+async def _purge_without_asking(
+    args: argparse.Namespace, purge: Purge, progress: Progress, archive_dir: Path, endpoint: str
+) -> int:
+    """--yes: nobody is asked, so nothing needs the whole list first: each page's matches
+    are deleted while the next page is read (the listing's round trips hide behind the
+    deletes). What matched is shown at the end."""
+    rules = purge.rules
+    err(f"purging {escaped(rules.describe())} (--yes: each deleted once found, archived first)")
+    report = _open_report(args, rules)
+    try:
+        report.run(rules, None, dry_run=False, endpoint=endpoint, archive_dir=archive_dir)
+        work = purge.find_and_delete(report, on_progress=progress.deleting)
+        summary = await _with_signals(purge, work, progress)
+    except BaseException:
+        progress.clear()
+        report.close()
+        err(f"report: {report.path}")  # what was done before the failure
+        raise
+    progress.clear()
+    report.close()
+    show_matches(rules, purge.found, listed_as="matched")
+    return _finished(summary, purge.found, report)
+
+
+def _finished(summary: BulkSummary | None, found: Found, report: PurgeReport) -> int:
     if summary is None:
         out(f"report: {report.path}")
         err(
@@ -421,24 +446,24 @@ async def purge_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
     return show_result(summary, found, report)
 
 
-async def _delete_with_signals(
-    purge: Purge, report: PurgeReport, progress: Progress
+async def _with_signals(
+    purge: Purge, work: Awaitable[BulkSummary], progress: Progress
 ) -> BulkSummary | None:
-    """Run the deletes with Ctrl-C / SIGTERM handled: the first stops launching, the
-    second abandons what is in flight. None when abandoned."""
+    """Run ``work`` (the deletes) with Ctrl-C / SIGTERM handled: the first stops finding
+    and launching, the second abandons what is in flight. None when abandoned."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
     signals: Sequence[signal.Signals] = (signal.SIGINT, signal.SIGTERM)
     interrupts = 0
+    note = "stopping: requests in flight finish (Ctrl-C again abandons them)"
 
     def interrupted() -> None:
         nonlocal interrupts
         interrupts += 1
         if interrupts == 1:
             purge.stop()
-            progress.note = "stopping: requests in flight finish (Ctrl-C again abandons them)"
-            if not progress.on:
-                err("stopping: requests in flight finish (Ctrl-C again abandons them)")
+            progress.clear()
+            err(note)
         elif task is not None:
             task.cancel()
 
@@ -450,7 +475,7 @@ async def _delete_with_signals(
         except (ValueError, RuntimeError, NotImplementedError):  # not the main thread
             pass
     try:
-        return await purge.delete(report, on_progress=progress.deleting)
+        return await work
     except asyncio.CancelledError:
         if interrupts < 2 or task is None:
             raise  # cancelled by someone else: not ours to swallow

@@ -96,7 +96,7 @@ def test_purge_user_leaves_no_thread_of_the_user_and_every_other_thread(
     assert purge(server, tmp_path, "--user", user, "--yes") == 0
     out = capsys.readouterr().out
     assert ids_on(store, user) == set() and ids_on(store) == everyone - mine
-    assert f"{len(mine)} threads match: threads of user '{user}'" in out
+    assert f"{len(mine)} threads matched: threads of user '{user}'" in out
     assert f"deleted {len(mine)} in " in out
     path = report_path(out)  # the default: the user data directory's purges/
     assert path.parent == Path(os.environ["XDG_DATA_HOME"]) / "chatkit-tui" / "purges"
@@ -532,3 +532,32 @@ def test_on_a_terminal_it_asks_and_draws_progress(
     assert "[########################]" in text  # the bar, at the end full
     assert f"deleted {len(old)} in " in out.decode()
     assert young <= ids_on(server.store) and not old & ids_on(server.store)
+
+
+def test_with_yes_a_listing_error_after_deletes_began_says_where_the_report_is(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = make_server(seed=300, seed_time=int(time.time()) - 3600)
+    store = server.store
+    real_list = store.list_threads
+    calls = 0
+
+    def list_threads(**kw: Any) -> Any:  # the second page on: 500s (the retries too)
+        nonlocal calls
+        calls += 1
+        if calls >= 2:
+            raise RuntimeError("index on fire")
+        return real_list(**kw)
+
+    store.list_threads = list_threads  # type: ignore[method-assign]
+    report = tmp_path / "r.jsonl"
+    code = purge(server, tmp_path, "--older-than", "1d", "--yes", "--report", str(report))
+    captured = capsys.readouterr()
+    assert code == 1 and "500" in captured.err and f"report: {report}" in captured.err
+    records = read_report(report)
+    assert records[-1]["how"] == "failed" and "500" in records[-1]["error"]
+    lines = [r for r in records if r["record"] == "thread"]
+    assert len(lines) == 100  # the first page's matches, each with its outcome
+    for r in lines:
+        assert r["outcome"] in ("deleted", "not attempted")
+        assert store.thread_exists(r["id"]) == (r["outcome"] == "not attempted")

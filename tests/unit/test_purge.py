@@ -537,3 +537,90 @@ async def test_a_cancelled_purge_reports_every_thread_it_had_not_finished(
         if r["outcome"] == "deleted":
             assert not server.store.thread_exists(r["id"])
     assert Outcome.DELETED.value == "deleted"
+
+
+# --- deleting while finding (--yes) -----------------------------------------------------------
+
+
+async def test_find_and_delete_starts_deleting_before_the_listing_ends(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    now = int(time.time())
+    server = make_server(seed=350, seed_time=now - 3600, faults=Faults(latency_ms=20))
+    rules = Rules.make(now=now, older_than="2d")
+    expected = {t.id for t in every_thread(server.store) if t.created_at < (rules.before or 0)}
+    assert len(expected) > 200  # three pages of matches
+    counting = Counting(server.base_url)
+    report = PurgeReport(tmp_path / "r.jsonl")
+    try:
+        purge = Purge(counting.client, rules, archive_dir=tmp_path / "a")
+        summary = await purge.find_and_delete(report)
+    finally:
+        report.close()
+        await counting.close()
+    assert {r.thread_id for r in summary.deleted} == expected
+    assert {c.thread_id for c in purge.found.matches} == expected
+    lists = [i for i, seen in enumerate(counting.seen) if seen == ("GET", "list")]
+    first_read = counting.seen.index(("GET", "items"))
+    assert first_read < lists[-1]  # overlapped: archiving began before the last page
+    records = read_report(tmp_path / "r.jsonl")
+    assert sorted(r["id"] for r in records if r["record"] == "thread") == sorted(expected)
+    assert records[-1]["how"] == "complete" and records[-1]["matched"] == len(expected)
+
+
+async def test_a_listing_that_fails_midway_stops_the_deletes_and_is_recorded(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    first = {
+        "object": "list",
+        "data": [_thread_json(1), _thread_json(2)],
+        "first_id": "cthr_1",
+        "last_id": "cthr_2",
+        "has_more": True,
+    }
+    items = {"object": "list", "data": [], "has_more": False, "first_id": None, "last_id": None}
+
+    def handler(request: Any) -> Reply:
+        if request.path.endswith("/chatkit/threads"):
+            if "after" in request.query:
+                return Reply(503, {"error": {"message": "listing broke"}})
+            return Reply(200, first)
+        if request.method == "DELETE":
+            thread_id = request.path.rsplit("/", 1)[1]
+            return Reply(
+                200, {"id": thread_id, "object": "chatkit.thread.deleted", "deleted": True}
+            )
+        return Reply(200, items)
+
+    scripted_server.handler = handler
+    report = PurgeReport(tmp_path / "r.jsonl")
+    async with AsyncChatKit(api_key="k", base_url=scripted_server.base_url, max_retries=0) as c:
+        purge = Purge(c, Rules(started=int(time.time()), user="u_1"), archive_dir=tmp_path / "a")
+        with pytest.raises(Exception, match="listing broke"):
+            await purge.find_and_delete(report)
+    report.close()
+    records = read_report(tmp_path / "r.jsonl")
+    lines = {r["id"]: r["outcome"] for r in records if r["record"] == "thread"}
+    assert set(lines) == {"cthr_1", "cthr_2"}  # what was found got an outcome
+    assert set(lines.values()) <= {"deleted", "not attempted"}
+    end = records[-1]
+    assert end["record"] == "end" and end["how"] == "failed" and "listing broke" in end["error"]
+
+
+async def test_an_open_ended_runner_waits_for_more_until_closed(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    from chatkit_tui.core.bulk import BulkDelete
+
+    ids = [t.id for t in local_server.store.list_threads(limit=4, order="desc").data]
+    async with AsyncChatKit(api_key="k", base_url=local_server.base_url) as client:
+        runner = BulkDelete(client, ids[:1], archive_dir=tmp_path, open_ended=True)
+        run = asyncio.ensure_future(runner.run())
+        await asyncio.sleep(0.3)
+        assert not run.done() and len(runner.summary.results) == 1  # done, but still open
+        runner.add([*ids[1:], ids[0]])  # each thread once
+        runner.close()
+        summary = await asyncio.wait_for(run, 10)
+        with pytest.raises(RuntimeError, match="open-ended"):
+            runner.add(["cthr_more"])
+    assert sorted(r.thread_id for r in summary.deleted) == sorted(ids)
