@@ -42,6 +42,14 @@ def _add_app_flags(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="remove every destructive key binding (delete, cancel)",
     )
+    parser.add_argument(
+        "--mirror",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="browse a mirror (chatkit-tui mirror) offline, read-only; without PATH the "
+        "mirror of the endpoint the flags, environment or profile name",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -52,6 +52,7 @@ class ChatKitApp(OrderedKeysApp):
         thread_page_size: int = 100,
         item_page_size: int = 50,
         first_page: asyncio.Future[ThreadPage] | None = None,
+        mirror_path: Path | None = None,
     ) -> None:
         super().__init__(ansi_color=ansi_color)
         self.context = AppContext(
@@ -65,6 +66,8 @@ class ChatKitApp(OrderedKeysApp):
             thread_page_size=thread_page_size,
             item_page_size=item_page_size,
             first_page=first_page,
+            mirror_path=mirror_path,
+            project=client.project,
         )
         self._theme_name = theme
 

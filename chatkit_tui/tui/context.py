@@ -34,3 +34,7 @@ class AppContext:
     """The first page, requested before the app started (see run.py): saves a round trip."""
     session_book: SessionBook = field(default_factory=SessionBook)
     """Sessions created in this run (the API cannot list them)."""
+    mirror_path: Path | None = None
+    """The mirror the app browses offline (--mirror); None online."""
+    project: str | None = None
+    """The OpenAI project of the endpoint (a mirror's default file is named after both)."""

@@ -7,12 +7,14 @@ import asyncio
 import os
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.client.models import ThreadPage
     from chatkit_tui.config import Config
+    from chatkit_tui.server.run import BackgroundServer
     from chatkit_tui.tui.app import ChatKitApp
 
 DEMO_THREADS = 300
@@ -34,7 +36,20 @@ def run_app(args: argparse.Namespace) -> int:
     keymap = dict(config.keys) if config is not None else {}
     theme = config.theme if config is not None else None
     server = None
-    if getattr(args, "demo", False):
+    mirror_path: Path | None = None
+    mirror = getattr(args, "mirror", None)
+    if mirror is not None and getattr(args, "demo", False):
+        print("chatkit-tui: error: --mirror and --demo cannot go together", file=sys.stderr)
+        return 2
+    if mirror is not None:
+        opened = _open_mirror(mirror, config)
+        if isinstance(opened, int):
+            return opened
+        server, mirror_path, label = opened
+        base_url, api_key = server.base_url, "mirror"
+        organization = project = None
+        read_only = True  # a mirror is a copy: nothing to delete or create there
+    elif getattr(args, "demo", False):
         from chatkit_tui.server.run import BackgroundServer
 
         try:
@@ -76,6 +91,7 @@ def run_app(args: argparse.Namespace) -> int:
                 read_only=read_only,
                 keymap=keymap,
                 theme=theme,
+                mirror_path=mirror_path,
             )
         )
     finally:
@@ -93,6 +109,7 @@ async def _run(
     read_only: bool,
     keymap: dict[str, str],
     theme: str | None,
+    mirror_path: Path | None = None,
 ) -> int:
     from chatkit_tui.client import AsyncChatKit
 
@@ -116,6 +133,7 @@ async def _run(
                 theme=theme,
                 # NO_COLOR: ANSI mode + Textual's NoColor filter sends no colour at all
                 ansi_color=True if no_color else None,
+                mirror_path=mirror_path,
             )
             await app.run_async()
         finally:
@@ -124,6 +142,45 @@ async def _run(
             elif not first_page.cancelled():
                 first_page.exception()  # retrieved: an error was already shown by the app
         return app.return_code or 0
+
+
+def _open_mirror(
+    flag: str, config: Config | None
+) -> tuple[BackgroundServer, Path, str] | int:
+    """--mirror [PATH]: the mirror served read-only by a local server on loopback, and the
+    top bar's words (what it mirrors, when it was last synced); or the exit code."""
+    from chatkit_tui.client.client import DEFAULT_BASE_URL
+    from chatkit_tui.core.mirror import Mirror, MirrorError, default_mirror_path
+    from chatkit_tui.core.times import absolute_time
+    from chatkit_tui.server.run import BackgroundServer
+
+    if flag:
+        path = Path(flag).expanduser()
+    else:
+        base = (config.base_url if config is not None else None) or DEFAULT_BASE_URL
+        path = default_mirror_path(base, config.project if config is not None else None)
+    try:
+        with Mirror.open(path, read_only=True) as mirror:
+            info = mirror.info()
+    except FileNotFoundError:
+        print(
+            f"chatkit-tui: error: no mirror at {path}: make one with chatkit-tui mirror "
+            "(or pass --mirror PATH)",
+            file=sys.stderr,
+        )
+        return 2
+    except MirrorError as exc:
+        print(f"chatkit-tui: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        server = BackgroundServer(db=path).start()
+    except (OSError, RuntimeError) as exc:
+        print(f"chatkit-tui: error: the mirror could not be served: {exc}", file=sys.stderr)
+        return 2
+    synced = info.last_sync
+    when = absolute_time(int(synced)) if synced is not None else "never synced"
+    label = f"mirror of {info.origin} · synced {when} · {info.threads:,} threads · offline"
+    return server, path, label
 
 
 def _app_class() -> type[ChatKitApp]:

@@ -55,6 +55,7 @@ class Place:
 
 
 def sections() -> list[Section]:
+    from chatkit_tui.tui.search.screen import SearchScreen
     from chatkit_tui.tui.sessions.cancel import ConfirmCancelSessionScreen
     from chatkit_tui.tui.sessions.screen import SessionScreen
     from chatkit_tui.tui.threads.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
@@ -74,6 +75,7 @@ def sections() -> list[Section]:
         Section("Delete marked: progress", BulkDeleteScreen.BINDINGS, destructive=True),
         Section("User filter dialog (u)", UserFilterScreen.BINDINGS),
         Section("Session panel (s)", SessionScreen.BINDINGS),
+        Section("Search (ctrl+f)", SearchScreen.BINDINGS),
         Section("Cancel-session dialog", ConfirmCancelSessionScreen.BINDINGS, destructive=True),
     ]
 
@@ -81,6 +83,7 @@ def sections() -> list[Section]:
 def places() -> list[Place]:
     """The app's real binding contexts: each screen with the widget that may have the focus."""
     from chatkit_tui.tui.dialogs.help import HelpScreen
+    from chatkit_tui.tui.search.screen import SearchScreen
     from chatkit_tui.tui.sessions.cancel import ConfirmCancelSessionScreen
     from chatkit_tui.tui.sessions.screen import SessionScreen
     from chatkit_tui.tui.threads.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
@@ -98,6 +101,7 @@ def places() -> list[Place]:
         Place("the delete-marked progress", (BulkDeleteScreen,), app=False),
         Place("the cancel-session dialog", (ConfirmCancelSessionScreen,), app=False),
         Place("the help screen", (HelpScreen,), app=False),
+        Place("the search screen", (SearchScreen,), app=False),
     ]
 
 

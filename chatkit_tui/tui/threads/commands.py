@@ -30,6 +30,11 @@ class ThreadCommands(Provider):
             ("Refresh threads", main.action_refresh, "reload from the first page (r)"),
             ("Filter loaded threads…", main.action_find, "by title, user or id (/)"),
             ("Sessions…", main.action_sessions, "create, inspect and cancel sessions (s)"),
+            (
+                "Search every conversation…",
+                main.action_search,
+                "full text over the mirror of this deployment (ctrl+f)",
+            ),
         ]
         if main.user is not None:
             commands.insert(1, ("Clear user filter", partial(main.set_user, None), "every user"))

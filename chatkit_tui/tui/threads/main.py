@@ -6,6 +6,7 @@ ThreadDeleted, ...) -> the widgets. Widgets never do I/O.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.text import Text
@@ -33,7 +34,7 @@ from chatkit_tui.tui.threads.thread_view import ThreadView
 from chatkit_tui.tui.threads.user_filter import UserFilterScreen
 
 if TYPE_CHECKING:
-    pass
+    from chatkit_tui.core.mirror import SearchHit
 
 DEBOUNCE = 0.15
 
@@ -53,6 +54,7 @@ class MainScreen(BulkFlow):
         Binding("D", "bulk_delete", "Delete marked", show=False, id="main.bulk_delete"),
         Binding("e", "export", "Export", show=False, id="main.export"),
         Binding("s", "sessions", "Sessions", show=False, id="main.sessions"),
+        Binding("ctrl+f", "search", "Search all", show=False, id="main.search"),
     ]
 
     def __init__(self) -> None:
@@ -350,6 +352,43 @@ class MainScreen(BulkFlow):
             return
         self.host.copy_to_clipboard(thread.id)
         self.host.notify(f"Copied {one_line(thread.id)}", title="Thread id")
+
+    # --- search (a mirror of the deployment) -----------------------------------------------
+
+    def mirror_to_search(self) -> Path | None:
+        """The mirror this app browses, or online the mirror of its endpoint if one exists."""
+        ctx = self.ctx
+        if ctx.mirror_path is not None:
+            return ctx.mirror_path
+        from chatkit_tui.core.mirror import default_mirror_path
+
+        path = default_mirror_path(ctx.client.base_url, ctx.project)
+        return path if path.exists() else None
+
+    def action_search(self) -> None:
+        path = self.mirror_to_search()
+        if path is None:
+            self.host.notify(
+                "There is no mirror of this endpoint to search: make one with "
+                "chatkit-tui mirror (the API cannot search what was said).",
+                title="Search",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        from chatkit_tui.tui.search.screen import SearchScreen
+
+        online = self.ctx.mirror_path is None
+        what = f"mirror of {self.ctx.client.base_url}" if online else self.ctx.endpoint_label
+        self.host.push_screen(SearchScreen(path, what=what, online=online), self.open_hit)
+
+    def open_hit(self, hit: SearchHit | None) -> None:
+        """Open the hit's thread (live, when online) at the item that matched."""
+        if hit is None:
+            return
+        self.view.seek(hit.thread_id, hit.item_id, hit.seq)
+        self.jump_to(hit.thread_id)
+        self._focus(self.view)
 
     def action_sessions(self) -> None:
         from chatkit_tui.tui.sessions.screen import open_session_panel

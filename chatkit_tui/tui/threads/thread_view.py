@@ -62,6 +62,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         self.has_more = False
         self.fetching = False
         self.stopped: str | None = None
+        self._seek: tuple[str, str | None, int | None] | None = None  # thread, item id, seq
 
     def compose(self):  # type: ignore[override]
         yield Static(Text("Select a thread to read it.", style="dim"), id="view-header")
@@ -82,6 +83,8 @@ class ThreadView(VerticalScroll, can_focus=True):
 
     def show_thread(self, thread: AnyThread | None) -> None:
         """Start over with ``thread``'s header; items follow with :meth:`add_items`."""
+        if self._seek is not None and (thread is None or thread.id != self._seek[0]):
+            self._seek = None
         self.thread = thread
         self.item_ids = set()
         self.item_count = 0
@@ -128,6 +131,37 @@ class ThreadView(VerticalScroll, can_focus=True):
             self.mount_all(fresh, before="#view-status")
         self._update_status()
         self.call_after_refresh(self.check_near_end)
+        self._seek_target()
+
+    def seek(self, thread_id: str, item_id: str | None, seq: int | None) -> None:
+        """Once ``thread_id`` is shown, scroll to its item ``item_id`` (or the ``seq``-th
+        item, for one without an id), loading pages until it comes."""
+        self._seek = (thread_id, item_id, seq)
+        if self.thread_id == thread_id and not self.fetching:
+            self._seek_target()
+
+    def _seek_target(self) -> None:
+        if self._seek is None or self.thread is None or self.thread_id != self._seek[0]:
+            return
+        _, item_id, seq = self._seek
+        if item_id is None and seq is None:  # a title hit: the thread itself
+            self._seek = None
+            return
+        views = list(self.query(ItemView))
+        if item_id is not None:
+            target = next((v for v in views if v.item.id == item_id), None)
+        else:
+            target = views[seq] if seq is not None and 0 <= seq < len(views) else None
+        if target is not None:
+            self._seek = None
+            target.add_class("-hit")
+            self.call_after_refresh(lambda: self.scroll_to_widget(target, top=True, animate=False))
+        elif self.has_more and not self.fetching and not self.stopped and self.thread.id:
+            self.fetching = True
+            self._update_status()
+            self.post_message(self.NeedMore(self, self.thread.id, self.last_id))
+        elif not self.has_more:
+            self._seek = None  # not in the thread (any more)
 
     def set_fetching(self, fetching: bool) -> None:
         self.fetching = fetching

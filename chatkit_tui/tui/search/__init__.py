@@ -1,0 +1,1 @@
+"""Search every conversation: a screen over a mirror's full-text index (core.mirror)."""
