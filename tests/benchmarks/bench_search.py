@@ -1,0 +1,197 @@
+"""Search over a mirror of 1,000,000 items: FTS5 (what ``chatkit-tui search`` runs) beside a
+``LIKE`` scan of the same text.
+
+Run: ``python tests/benchmarks/bench_search.py`` (``--items``, ``--db PATH`` to keep the
+built mirror and reuse it on the next run). The mirror is built through
+:meth:`chatkit_tui.core.mirror.Mirror.save_thread`, as a mirror run writes it (one
+transaction per thread of 20 items). The text: sentences of 8 to 40 words drawn from a
+vocabulary of 40,000 made-up words with a Zipf distribution (a few words are in most items,
+most words in few), as natural text is.
+
+The queries (fixed seed): single words from four frequency bands (ranks 10-100, 100-1k,
+1k-10k, 10k-40k), two-word queries, two-word phrases taken from the text, and 3- and
+4-letter prefixes; each run three times, its median kept. Printed: the median over the
+queries (goal: under 50 ms) and by kind; the same queries as ``LIKE '%word%'`` scans of the
+indexed text (a scan has to read every row to find every match; it cannot rank them),
+once each, and the ratio of the medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import platform
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from chatkit_tui.core.mirror import Mirror, Origin  # noqa: E402
+from chatkit_tui.core.mirror.records import ItemRecord, ThreadRecord  # noqa: E402
+
+VOCABULARY = 40_000
+ITEMS_PER_THREAD = 20
+SYLLABLES = [c + v for c in "bcdfghjklmnprstvwz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]
+
+
+def vocabulary(rng: random.Random) -> list[str]:
+    words: list[str] = []
+    seen: set[str] = set()
+    while len(words) < VOCABULARY:
+        word = "".join(rng.choices(SYLLABLES, k=rng.choice((1, 2, 2, 3, 3, 4))))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+def build(path: Path, items: int, words: list[str], rng: random.Random) -> float:
+    weights = list(itertools.accumulate(1.0 / (rank + 1) ** 1.07 for rank in range(len(words))))
+    started = time.perf_counter()
+    with Mirror.open(path, create=True, origin=Origin("http://bench/v1")) as mirror:
+        for t in range(items // ITEMS_PER_THREAD):
+            thread_id = f"cthr_{t:024x}"
+            created = 1_790_000_000 + t * 60
+            title = " ".join(rng.choices(words, cum_weights=weights, k=4))
+            user = f"u_{t % 997}"
+            thread = {"id": thread_id, "object": "chatkit.thread", "created_at": created,
+                      "title": title, "status": {"type": "active"}, "user": user}  # fmt: skip
+            records = []
+            for n in range(ITEMS_PER_THREAD):
+                text = " ".join(rng.choices(words, cum_weights=weights, k=rng.randrange(8, 41)))
+                kind = "user_message" if n % 2 == 0 else "assistant_message"
+                part = "input_text" if n % 2 == 0 else "output_text"
+                item_id = f"cthi_{t:016x}{n:08x}"
+                doc = {"id": item_id, "object": "chatkit.thread_item", "created_at": created + n,
+                       "thread_id": thread_id, "type": f"chatkit.{kind}",
+                       "content": [{"type": part, "text": text}]}  # fmt: skip
+                records.append(ItemRecord(json.dumps(doc).encode(), item_id, created + n, kind))
+            record = ThreadRecord(
+                thread_id,
+                json.dumps(thread).encode(),
+                created,
+                user,
+                title,
+                "active",
+                True,
+            )
+            mirror.save_thread(record, records, items_after=records[-1].id)
+            if t % 5000 == 4999:
+                print(f"  {(t + 1) * ITEMS_PER_THREAD:,} items", flush=True)
+    return time.perf_counter() - started
+
+
+def queries(db: sqlite3.Connection, words: list[str], rng: random.Random) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for low, high in ((10, 100), (100, 1_000), (1_000, 10_000), (10_000, VOCABULARY)):
+        out += [(f"word, rank {low}-{high}", rng.choice(words[low:high])) for _ in range(5)]
+    out += [("two words", f"{rng.choice(words[100:5000])} {rng.choice(words[100:5000])}")
+            for _ in range(10)]  # fmt: skip
+    top = db.execute("SELECT max(id) FROM search_content").fetchone()[0]
+    for _ in range(10):
+        rowid = rng.randrange(1, top)
+        row = db.execute("SELECT c0 FROM search_content WHERE id >= ? LIMIT 1", (rowid,)).fetchone()
+        text = str(row[0]).split()
+        at = rng.randrange(len(text) - 1)
+        out.append(("phrase", f'"{text[at]} {text[at + 1]}"'))
+    prefixes = [w for w in words[100:5000] if len(w) >= 5]
+    out += [("prefix", rng.choice(prefixes)[: rng.choice((3, 4))] + "*") for _ in range(10)]
+    return out
+
+
+def like_of(query: str) -> tuple[str, list[str]]:
+    """The same question as LIKE conditions on the indexed text."""
+    if query.startswith('"'):
+        return "c0 LIKE ?", [f"%{query.strip(chr(34))}%"]
+    terms = [t.rstrip("*") for t in query.split()]
+    return " AND ".join(["c0 LIKE ?"] * len(terms)), [f"%{t}%" for t in terms]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, default=None, help="keep (or reuse) the mirror here")
+    parser.add_argument("--like", type=int, default=25, help="queries to time as LIKE scans")
+    args = parser.parse_args()
+    rng = random.Random(5)
+    words = vocabulary(rng)
+    print(
+        f"search · {args.items:,} items · Python {platform.python_version()} · SQLite"
+        f" {sqlite3.sqlite_version} · {platform.machine()}"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.db or Path(tmp) / "mirror.sqlite3"
+        if not path.exists():
+            print(f"building {path} ...")
+            seconds = build(path, args.items, words, random.Random(6))
+            print(f"built in {seconds:.0f} s ({args.items / seconds:,.0f} items/s)")
+        print(f"mirror file {path.stat().st_size / 1e6:,.0f} MB")
+        with Mirror.open(path, read_only=True) as mirror:
+            held = mirror.info().items
+            raw = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            chosen = queries(raw, words, random.Random(7))
+            mirror.search("warm up the page cache")
+            raw.execute("SELECT count(*) FROM search_content WHERE c0 LIKE '%zzzz%'").fetchone()
+            fts: list[tuple[str, str, float, int]] = []
+            for kind, query in chosen:
+                times = []
+                for _ in range(3):
+                    started = time.perf_counter()
+                    hits = mirror.search(query, limit=20)
+                    times.append(time.perf_counter() - started)
+                count = raw.execute(
+                    "SELECT count(*) FROM search WHERE search MATCH ?",
+                    (_expression(query),),
+                ).fetchone()[0]
+                fts.append((kind, query, statistics.median(times), count))
+                assert hits or count == 0
+            like: list[float] = []
+            picked = chosen[:: max(1, len(chosen) // args.like)][: args.like]
+            for _, query in picked:
+                where, params = like_of(query)
+                started = time.perf_counter()
+                raw.execute(f"SELECT id FROM search_content WHERE {where}", params).fetchall()
+                like.append(time.perf_counter() - started)
+            raw.close()
+    print(f"{held:,} items held\n")
+    print(f"{'kind':<22} {'query':<28} {'matches':>9} {'FTS5 ms':>9}")
+    for kind, query, seconds, count in fts:
+        print(f"{kind:<22} {query:<28} {count:>9,} {seconds * 1000:>9.2f}")
+    all_ms = sorted(t * 1000 for _, _, t, _ in fts)
+    median = statistics.median(all_ms)
+    p90 = all_ms[int(0.9 * (len(all_ms) - 1))]
+    print(
+        f"\nFTS5, {len(all_ms)} queries: median {median:.2f} ms, p90 {p90:.2f} ms,"
+        f" max {all_ms[-1]:.2f} ms"
+    )
+    by_kind: dict[str, list[float]] = {}
+    for kind, _, t, _ in fts:
+        by_kind.setdefault(kind.split(",")[0] if kind.startswith("word") else kind, []).append(t)
+    for kind, times in by_kind.items():
+        print(f"  {kind}: median {statistics.median(times) * 1000:.2f} ms")
+    fts_same = [t for (_, q, t, _) in fts if q in {p[1] for p in picked}]
+    like_median = statistics.median(like) * 1000
+    same_median = statistics.median(fts_same) * 1000
+    print(
+        f"LIKE scan, the same {len(like)} of those queries: median {like_median:,.0f} ms"
+        f" (FTS5 on them: {same_median:.2f} ms) -> FTS5 {like_median / same_median:,.0f}x faster"
+    )
+    print(f"goal: median under 50 ms -> {'met' if median < 50 else 'NOT met'}")
+    return 0
+
+
+def _expression(query: str) -> str:
+    from chatkit_tui.core.mirror.search import match_expression
+
+    return match_expression(query) or '""'
+
+
+if __name__ == "__main__":
+    sys.exit(main())
