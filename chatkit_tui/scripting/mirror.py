@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from chatkit_tui.core.text import cell_len, escaped, fit, plural
 from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
+    EXIT_API_ERROR,
     EXIT_INCOMPLETE,
     EXIT_OK,
     EXIT_USAGE,
@@ -179,6 +181,12 @@ async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
                 f" to {path} are kept; run it again to carry on"
             )
             raise
+        except (sqlite3.Error, OSError) as exc:  # the file, not the API: a full disk, ...
+            raise ScriptError(
+                f"could not write the mirror {path}: {escaped(str(exc))}; what was"
+                " committed before is kept",
+                EXIT_API_ERROR,
+            ) from None
         finally:
             if line is not None:
                 line.clear()

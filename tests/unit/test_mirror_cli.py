@@ -229,3 +229,22 @@ def test_the_mirror_file_is_private_and_readable_while_it_is_written(
     assert oct(db.parent.stat().st_mode & 0o777) == "0o700"
     with Mirror.open(db, read_only=True) as mirror:
         assert mirror.info().threads == 21
+
+
+def test_a_mirror_that_cannot_be_written_is_one_line_not_a_traceback(
+    origin: BackgroundServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    import sqlite3
+
+    def full_disk(*args: Any, **kwargs: Any) -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Mirror, "save_thread", full_disk)
+    db = tmp_path / "m.sqlite3"
+    assert main(["mirror", "--base-url", origin.base_url, "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert f"could not write the mirror {db}: database or disk is full" in err
+    assert "Traceback" not in err

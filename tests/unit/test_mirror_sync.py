@@ -505,3 +505,19 @@ def test_threads_page_newest_first_by_keyset_and_items_in_order(
     decoded = page.data[0].decoded()
     assert decoded.thread_id == big.id
     assert big.decoded().id == big.id
+
+
+def test_a_write_that_fails_ends_the_run_with_its_error(
+    make_server: Callable[..., BackgroundServer], open_mirror: Callable[[str], Mirror]
+):
+    import sqlite3
+
+    server = make_server(seed=10)
+    mirror = open_mirror(server.base_url)
+
+    def full_disk(*args: Any, **kwargs: Any) -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    mirror.save_thread = full_disk  # type: ignore[method-assign]
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        run_sync(server.base_url, mirror)

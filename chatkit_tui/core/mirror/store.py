@@ -381,11 +381,17 @@ class Mirror:
         has_more = len(rows) > len(page)
         return MirrorPage(page, has_more, page[-1].id if page and has_more else None)
 
-    def iter_threads(self, **kwargs: object) -> Iterator[MirrorThread]:
-        """Every thread :meth:`threads` lists (same arguments, ``after`` excepted)."""
+    def iter_threads(
+        self,
+        *,
+        user: str | None = None,
+        order: Literal["asc", "desc"] = "desc",
+        gone: bool | None = None,
+    ) -> Iterator[MirrorThread]:
+        """Every thread :meth:`threads` lists, page after page."""
         after: str | None = None
         while True:
-            page = self.threads(after=after, **kwargs)  # type: ignore[arg-type]
+            page = self.threads(user=user, order=order, after=after, limit=500, gone=gone)
             yield from page.data
             if page.after is None:
                 return

@@ -267,6 +267,7 @@ class MirrorSync:
         self._running: set[asyncio.Future[Any]] = set()
         self._listing_task: asyncio.Future[Any] | None = None
         self._writes: set[asyncio.Future[Any]] = set()
+        self._write_error: BaseException | None = None
         self._done = 0
         self._started = 0.0
         self._samples: deque[tuple[float, int]] = deque()
@@ -341,6 +342,7 @@ class MirrorSync:
 
     async def _loop(self) -> None:
         while True:
+            self._raise_write_error()
             self._launch_what_can()
             if not self._running and not self._pending and self._list_job is None:
                 return
@@ -577,8 +579,11 @@ class MirrorSync:
 
     def _written(self, future: asyncio.Future[Any]) -> None:
         self._writes.discard(future)
-        if future.cancelled() or future.exception() is not None:
-            return  # raised by _drain_writes
+        if future.cancelled():
+            return
+        if (error := future.exception()) is not None:  # a full disk, a broken file: fatal
+            self._write_error = self._write_error or error
+            return
         result = future.result()
         if isinstance(result, ThreadOutcome):
             self._outcome(result)
@@ -589,8 +594,13 @@ class MirrorSync:
 
     async def _drain_writes(self) -> None:
         while self._writes:
-            pending = list(self._writes)
-            await asyncio.gather(*pending)  # a failed write (a full disk) raises here
+            await asyncio.gather(*self._writes, return_exceptions=True)
+        self._raise_write_error()
+
+    def _raise_write_error(self) -> None:
+        """A write that failed ends the run (the next loop turn, or once writes drain)."""
+        if self._write_error is not None:
+            raise self._write_error
 
     def _record_run(self, started_wall: float) -> None:
         s = self.summary
