@@ -20,7 +20,6 @@ import shutil
 import sqlite3
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -38,6 +37,7 @@ from chatkit_tui.scripting.common import (
     resolve_config,
     whole_number,
 )
+from chatkit_tui.scripting.threads import _user  # the API's bounds on a user, checked once
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
@@ -261,27 +261,16 @@ def _print_summary(s: SyncSummary, path: Path) -> None:
 
 # --- search -------------------------------------------------------------------------------------
 
-_RELATIVE = re.compile(r"(\d+)\s*(m|min|h|d|w)", re.IGNORECASE)
-_UNITS = {"m": 60, "min": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
 
 def since_arg(text: str) -> int:
-    """argparse type: ``2026-11-01``, ``2026-11-01T12:00:00Z`` (UTC when no zone), or an
-    age: ``30m``, ``12h``, ``7d``, ``2w``. Epoch seconds."""
-    stripped = text.strip()
-    match = _RELATIVE.fullmatch(stripped)
-    if match is not None:
-        ago = int(match.group(1)) * _UNITS[match.group(2).lower()]
-        return int((datetime.now(UTC) - timedelta(seconds=ago)).timestamp())
+    """argparse type: a date (``2026-11-01``, midnight UTC), a date-time (no zone: UTC) or
+    an age (``12h``, ``7d``, ``2w``), read as ``threads purge`` reads them. Epoch seconds."""
+    from chatkit_tui.core.purge import RuleError, parse_cutoff
+
     try:
-        moment = datetime.fromisoformat(stripped)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a date (2026-11-01), a date-time or an age (7d, 12h), got {text!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+        return parse_cutoff(text, time.time())[0]
+    except RuleError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _bold_allowed() -> bool:
@@ -412,12 +401,6 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 # --- parsers --------------------------------------------------------------------------------------
-
-
-def _user(text: str) -> str:
-    if not 1 <= len(text) <= 512:
-        raise argparse.ArgumentTypeError("a user is 1 to 512 characters")
-    return text
 
 
 def _concurrency(text: str) -> int:

@@ -19,8 +19,6 @@ import argparse
 import asyncio
 import os
 import platform
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,57 +31,7 @@ import httpx  # noqa: E402
 
 from chatkit_tui.client import AsyncChatKit  # noqa: E402
 from chatkit_tui.core.bulk import BulkDelete  # noqa: E402
-
-BETA = {"OpenAI-Beta": "chatkit_beta=v1"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(threads: int, latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "chatkit_tui",
-        "serve",
-        "--db",
-        ":memory:",
-        "--seed",
-        str(threads),
-        "--latency",
-        str(latency_ms),
-        "--port",
-        str(port),
-        "--quiet",
-    ]
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the server exited")
-        try:
-            httpx.get(f"{base_url}/chatkit/threads?limit=1", headers=BETA, trust_env=False)
-            return process, base_url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("the server did not start")
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of process ``pid`` so far (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from tests.benchmarks.local_server import process_cpu, start_server  # noqa: E402
 
 
 async def one_run(
@@ -144,7 +92,9 @@ def main() -> int:
         f"Python {platform.python_version()} · {platform.machine()}"
     )
     for concurrency in args.concurrency:
-        process, base_url = start_server(args.threads, args.latency_ms)
+        process, base_url = start_server(
+            "--db", ":memory:", "--seed", str(args.threads), "--latency", str(args.latency_ms)
+        )
         try:
             r = asyncio.run(one_run(base_url, concurrency, latency, process.pid))
         finally:

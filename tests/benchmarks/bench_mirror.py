@@ -26,8 +26,6 @@ import json
 import os
 import platform
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,8 +40,8 @@ import httpx  # noqa: E402
 from chatkit_tui.client import AsyncChatKit  # noqa: E402
 from chatkit_tui.core.mirror import Mirror, MirrorSync, Origin  # noqa: E402
 from chatkit_tui.server.store import Store  # noqa: E402
+from tests.benchmarks.local_server import process_cpu, start_server  # noqa: E402
 
-BETA = {"OpenAI-Beta": "chatkit_beta=v1"}
 WORDS = (
     "refund order invoice shipping account password billing plan upgrade cancel subscription"
     " delivery tracking address card payment charge receipt support ticket issue error login"
@@ -93,42 +91,6 @@ def make_origin(path: Path, threads: int, items: int, rng: random.Random) -> Non
                 item_rows = []
         store.insert_thread_rows(thread_rows)
         store.insert_item_rows(item_rows)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(db: Path, latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [sys.executable, "-m", "chatkit_tui", "serve", "--db", str(db)]
-    command += ["--latency", str(latency_ms), "--port", str(port), "--quiet"]
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the server exited")
-        try:
-            httpx.get(f"{base_url}/chatkit/threads?limit=1", headers=BETA, trust_env=False)
-            return process, base_url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("the server did not start")
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of process ``pid`` so far (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def one_run(
@@ -201,7 +163,7 @@ def main() -> int:
         started = time.perf_counter()
         make_origin(origin_db, args.threads, args.items, random.Random(1))
         print(f"origin written in {time.perf_counter() - started:.1f} s")
-        process, base_url = start_server(origin_db, args.latency_ms)
+        process, base_url = start_server("--db", str(origin_db), "--latency", str(args.latency_ms))
         try:
             with Mirror.open(
                 Path(tmp) / "mirror.sqlite3", create=True, origin=Origin(base_url)

@@ -211,13 +211,16 @@ def test_the_progress_line(monkeypatch: pytest.MonkeyPatch):
     assert "10/300+ threads" in stream.getvalue() and "listing" in stream.getvalue()
 
 
-def test_since_takes_dates_times_and_ages():
-    assert since_arg("2026-11-01") == 1793491200
-    assert since_arg("2026-11-01T12:00:00+02:00") == 1793491200 + 10 * 3600
+def test_since_takes_dates_times_and_ages_as_purge_does():
+    import argparse
     import time
 
+    assert since_arg("2026-11-01") == 1793491200
+    assert since_arg("2026-11-01T12:00:00+02:00") == 1793491200 + 10 * 3600
     assert abs(since_arg("7d") - (time.time() - 7 * 86400)) < 5
     assert abs(since_arg("12h") - (time.time() - 12 * 3600)) < 5
+    with pytest.raises(argparse.ArgumentTypeError, match="minutes or months"):
+        since_arg("30m")
 
 
 def test_the_mirror_file_is_private_and_readable_while_it_is_written(
