@@ -75,7 +75,6 @@ class Known:
     items_after: str | None
     item_count: int
     gone: bool
-    title: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, urlsplit
@@ -185,7 +185,6 @@ class _Stats:
     new: bool = False
     changed: bool = False
     items: int = 0
-    total_changes: int = field(default=0)
 
 
 # --- the file -------------------------------------------------------------------------------
@@ -468,13 +467,11 @@ class Mirror:
                 chunk = list(thread_ids[start : start + 500])
                 marks = ", ".join("?" * len(chunk))
                 for row in self._db.execute(
-                    "SELECT id, raw, items_after, item_count, gone_at, title FROM threads"  # noqa: S608
+                    "SELECT id, raw, items_after, item_count, gone_at FROM threads"  # noqa: S608
                     f" WHERE id IN ({marks})",
                     chunk,
                 ):
-                    out[str(row[0])] = Known(
-                        bytes(row[1]), row[2], int(row[3]), row[4] is not None, row[5]
-                    )
+                    out[str(row[0])] = Known(bytes(row[1]), row[2], int(row[3]), row[4] is not None)
         return out
 
     def present_ids(self, user: str | None = None) -> set[str]:
@@ -510,7 +507,6 @@ class Mirror:
         stats = _Stats()
         with self._write():
             db = self._db
-            before = db.total_changes
             row = db.execute(
                 "SELECT pk, raw, item_count, title FROM threads WHERE id = ?", (thread.id,)
             ).fetchone()
@@ -576,7 +572,6 @@ class Mirror:
                 (count + len(items), items_after, pk, count + len(items), items_after),
             )
             db.execute("DELETE FROM failures WHERE thread_id = ?", (thread.id,))
-            stats.total_changes = db.total_changes - before
         return stats
 
     def _insert_items(self, thread_id: str, first_seq: int, items: Sequence[ItemRecord]) -> None:
