@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from chatkit_tui.client.errors import RateLimitError, redact
-from chatkit_tui.client.models import Thread
+from chatkit_tui.client.models import AnyThread, Thread, UnreadableThread
 from chatkit_tui.core.bulk import (
     DEFAULT_CONCURRENCY,
     FIRST_BACKOFF,
@@ -349,9 +349,9 @@ class Found:
         return (min(times), max(times)) if times else None
 
     @property
-    def threads(self) -> list[Thread]:
-        """The matches that decoded as Threads (all of them, unless some did not decode)."""
-        return [c.record for c in self.matches if isinstance(c.record, Thread)]
+    def threads(self) -> list[AnyThread]:
+        """The matches as the client decoded them (each has an id: a match must)."""
+        return [c.record for c in self.matches if isinstance(c.record, Thread | UnreadableThread)]
 
 
 async def find_matches(

@@ -22,7 +22,7 @@ APP_BINDINGS: list[BindingType] = [
     Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette"),
 ]
 
-DESTRUCTIVE = {"main.delete", "confirm.delete", "main.bulk_delete"} | {
+DESTRUCTIVE = {"main.delete", "confirm.delete", "main.bulk_delete", "main.mark_by_rule"} | {
     # read-only mode removes creating and cancelling sessions too
     "sessions.new",
     "sessions.create",
@@ -61,6 +61,7 @@ def sections() -> list[Section]:
     from chatkit_tui.tui.threads.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
     from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
     from chatkit_tui.tui.threads.main import MainScreen
+    from chatkit_tui.tui.threads.mark_by_rule import MarkByRuleScreen
     from chatkit_tui.tui.threads.thread_list import ThreadList
     from chatkit_tui.tui.threads.thread_view import ThreadView
     from chatkit_tui.tui.threads.user_filter import UserFilterScreen
@@ -73,6 +74,7 @@ def sections() -> list[Section]:
         Section("Delete dialog", ConfirmDeleteScreen.BINDINGS, destructive=True),
         Section("Delete marked: confirmation", ConfirmBulkDeleteScreen.BINDINGS, destructive=True),
         Section("Delete marked: progress", BulkDeleteScreen.BINDINGS, destructive=True),
+        Section("Mark by rule dialog (M)", MarkByRuleScreen.BINDINGS, destructive=True),
         Section("User filter dialog (u)", UserFilterScreen.BINDINGS),
         Section("Session panel (s)", SessionScreen.BINDINGS),
         Section("Search (ctrl+f)", SearchScreen.BINDINGS),
@@ -89,6 +91,7 @@ def places() -> list[Place]:
     from chatkit_tui.tui.threads.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
     from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
     from chatkit_tui.tui.threads.main import MainScreen
+    from chatkit_tui.tui.threads.mark_by_rule import MarkByRuleScreen
     from chatkit_tui.tui.threads.thread_list import ThreadList
     from chatkit_tui.tui.threads.thread_view import ThreadView
 
@@ -99,6 +102,7 @@ def places() -> list[Place]:
         Place("the delete dialog", (ConfirmDeleteScreen,), app=False),
         Place("the delete-marked dialog", (ConfirmBulkDeleteScreen,), app=False),
         Place("the delete-marked progress", (BulkDeleteScreen,), app=False),
+        Place("the mark-by-rule dialog", (MarkByRuleScreen,), app=False),
         Place("the cancel-session dialog", (ConfirmCancelSessionScreen,), app=False),
         Place("the help screen", (HelpScreen,), app=False),
         Place("the search screen", (SearchScreen,), app=False),

@@ -44,10 +44,13 @@ class ConfirmBulkDeleteScreen(ReadFirstDialog):
         Binding("escape", "cancel", "Cancel", id="bulk_confirm.cancel"),
     ]
 
-    def __init__(self, threads: list[AnyThread], *, hidden: int = 0) -> None:
+    def __init__(
+        self, threads: list[AnyThread], *, hidden: int = 0, not_loaded: int = 0
+    ) -> None:
         super().__init__()
         self.threads = threads
         self.hidden = hidden
+        self.not_loaded = not_loaded
 
     def compose(self) -> ComposeResult:
         count = len(self.threads)
@@ -62,6 +65,8 @@ class ConfirmBulkDeleteScreen(ReadFirstDialog):
             lines.append(Text(f"  … and {count - LISTED:,} more", style="dim"))
         if self.hidden:
             lines.append(Text(f"  ({plural(self.hidden)} of these hidden by the / filter)"))
+        if self.not_loaded:
+            lines.append(Text(f"  ({plural(self.not_loaded)} of these not loaded in the list)"))
         listed = Text("\n", end="").join(lines)
         note = Text(
             "Each is archived first (JSON in your data directory); "

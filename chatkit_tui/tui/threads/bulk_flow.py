@@ -4,10 +4,16 @@ A base class of :class:`~chatkit_tui.tui.threads.main.MainScreen` (the bindings 
 there), split out to keep each file readable. Marking is the list's (``space``); this
 class turns marks into a confirmed bulk delete (:mod:`chatkit_tui.tui.threads.bulk`) and
 writes exports in a worker that posts :class:`ThreadExported`.
+
+Marks can name threads the list has not loaded (mark by rule,
+:mod:`chatkit_tui.tui.threads.mark_by_rule`, marks across every page): the list holds
+every marked id, and :attr:`BulkFlow.marked_elsewhere` the threads not loaded, so that
+``D`` counts, confirms and deletes them all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,12 +46,42 @@ class ExportFailed(Message):
 class BulkFlow(DeleteFlow):
     """Marks, bulk delete and export for a screen with a ``#threads`` list."""
 
+    _marked_elsewhere: dict[str, AnyThread] | None = None
+
+    @property
+    def marked_elsewhere(self) -> dict[str, AnyThread]:
+        """Marked threads that were not loaded in the list when they were marked."""
+        if self._marked_elsewhere is None:
+            self._marked_elsewhere = {}
+        return self._marked_elsewhere
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "bulk_delete" and self.ctx.read_only:
             return False
         return super().check_action(action, parameters)
 
     # --- marks ---------------------------------------------------------------------------
+
+    def mark_threads(self, threads: Iterable[AnyThread]) -> tuple[int, int]:
+        """Mark ``threads`` (those with an id), loaded in the list or not; return how many
+        were newly marked and how many of those are not loaded."""
+        tl = self.thread_list
+        loaded = {t.id for t in tl.threads}
+        fresh = {t.id: t for t in threads if t.id is not None and t.id not in tl.marked}
+        away = {i: t for i, t in fresh.items() if i not in loaded}
+        self.marked_elsewhere.update(away)
+        tl.mark(fresh)
+        return len(fresh), len(away)
+
+    def all_marked(self) -> list[AnyThread]:
+        """Every marked thread: the loaded ones in list order, then those not loaded."""
+        tl = self.thread_list
+        threads = tl.marked_threads
+        loaded = {t.id for t in tl.threads}
+        elsewhere = self.marked_elsewhere
+        for thread_id in [i for i in elsewhere if i not in tl.marked or i in loaded]:
+            del elsewhere[thread_id]  # unmarked since, or its page has been loaded
+        return [*threads, *elsewhere.values()]
 
     def clear_marks(self) -> bool:
         """Unmark every thread; False when nothing was marked."""
@@ -63,7 +99,7 @@ class BulkFlow(DeleteFlow):
         if self.ctx.read_only:
             return
         tl = self.thread_list
-        threads = tl.marked_threads
+        threads = self.all_marked()
         if not threads:
             self.host.notify(
                 "No threads are marked: mark them with space, then press D.",
@@ -72,7 +108,9 @@ class BulkFlow(DeleteFlow):
             )
             return
         visible = {id(tl.thread_at(row)) for row in range(tl.row_count)}
-        hidden = sum(1 for t in threads if id(t) not in visible)
+        loaded = {id(t) for t in tl.threads}
+        hidden = sum(1 for t in threads if id(t) in loaded and id(t) not in visible)
+        not_loaded = sum(1 for t in threads if id(t) not in loaded)
 
         def decided(confirmed: bool | None) -> None:
             if confirmed:
@@ -82,7 +120,8 @@ class BulkFlow(DeleteFlow):
 
         from chatkit_tui.tui.threads.bulk import ConfirmBulkDeleteScreen
 
-        self.host.push_screen(ConfirmBulkDeleteScreen(threads, hidden=hidden), decided)
+        dialog = ConfirmBulkDeleteScreen(threads, hidden=hidden, not_loaded=not_loaded)
+        self.host.push_screen(dialog, decided)
 
     def _start_bulk(self, threads: list[AnyThread]) -> None:
         from chatkit_tui.core.bulk import DEFAULT_CONCURRENCY
@@ -102,6 +141,8 @@ class BulkFlow(DeleteFlow):
         for thread_id in gone:
             tl.remove_thread(thread_id)  # also unmarks it
             self.seen.discard(thread_id)
+        tl.unmark(gone)  # those not loaded in the list
+        self.all_marked()  # and forget them
         self._update_status()
         left = len(summary.failed) + len(summary.not_attempted)
         trouble = left > 0

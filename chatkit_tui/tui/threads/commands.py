@@ -52,6 +52,22 @@ class ThreadCommands(Provider):
                     "the selected thread, every item, to the export folder (e)",
                 )
             )
+        if not main.ctx.read_only:  # marks only feed D
+            if main.user is not None:
+                commands.append(
+                    (
+                        "Mark every thread of this user (all pages)",
+                        main.mark_all_of_user,
+                        "every page of the user filter, not only the loaded rows; then D",
+                    )
+                )
+            commands.append(
+                (
+                    "Mark threads older than…",
+                    main.action_mark_by_rule,
+                    "an age (90d) or a date, across all pages, within the user filter (M)",
+                )
+            )
         marked = len(main.thread_list.marked)
         if marked:
             if not main.ctx.read_only:

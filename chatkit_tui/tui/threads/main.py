@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from chatkit_tui.client.models import AnyThread
 from chatkit_tui.core.text import one_line
 from chatkit_tui.tui.base import describe_error
-from chatkit_tui.tui.threads.bulk_flow import BulkFlow
+from chatkit_tui.tui.threads.mark_by_rule import MarkByRuleFlow
 from chatkit_tui.tui.threads.messages import (
     ItemsLoaded,
     ThreadFetched,
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 DEBOUNCE = 0.15
 
 
-class MainScreen(BulkFlow):
+class MainScreen(MarkByRuleFlow):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -47,6 +47,7 @@ class MainScreen(BulkFlow):
         Binding("tab,shift+tab", "switch_pane", "Switch pane", show=False, id="main.switch_pane"),
         Binding("d,delete", "delete", "Delete", id="main.delete"),
         Binding("u", "user_filter", "User", id="main.user_filter"),
+        Binding("M", "mark_by_rule", "Mark by rule", show=False, id="main.mark_by_rule"),
         Binding("o", "flip_order", "Order", show=False, id="main.flip_order"),
         Binding("slash", "find", "Find", id="main.find"),
         Binding("r", "refresh", "Refresh", id="main.refresh"),
@@ -115,6 +116,10 @@ class MainScreen(BulkFlow):
             text.append(one_line(self.user), style="bold")
         if tl.filter_text:
             text.append(f" · /{one_line(tl.filter_text)}: {tl.row_count:,} shown", style="bold")
+        if self.marking is not None:
+            read, matched = self.marking
+            text.append(f" · marking: {read:,} read, {matched:,} match…", style="bold")
+            text.append(" (esc stops)", style="dim")
         if tl.marked:
             text.append(f" · {len(tl.marked):,} marked", style="bold")
             if not self.ctx.read_only:

@@ -222,6 +222,14 @@ class ThreadList(ScrollView, can_focus=True):
         self.post_message(self.MarksChanged(self, len(self.marked)))
         self.move_cursor(self._cursor + 1)
 
+    def mark(self, thread_ids: Iterable[str]) -> None:
+        """Mark these ids, loaded or not (a row loaded later shows its mark)."""
+        before = len(self.marked)
+        self.marked.update(thread_ids)
+        if len(self.marked) != before:
+            self.refresh()
+            self.post_message(self.MarksChanged(self, len(self.marked)))
+
     def unmark(self, thread_ids: Iterable[str]) -> None:
         before = len(self.marked)
         self.marked.difference_update(thread_ids)
