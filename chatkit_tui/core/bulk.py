@@ -114,7 +114,7 @@ class BulkSummary:
 
     def line(self) -> str:
         """One line: 'deleted 10, already gone 1, failed 2, skipped 1, not attempted 3'."""
-        parts = [f"deleted {len(self.deleted)}"]
+        parts = [f"deleted {len(self.deleted):,}"]
         for label, results in (
             ("already gone", self.gone),
             ("failed", self.failed),
@@ -122,7 +122,7 @@ class BulkSummary:
             ("not attempted", self.not_attempted),
         ):
             if results:
-                parts.append(f"{label} {len(results)}")
+                parts.append(f"{label} {len(results):,}")
         return ", ".join(parts)
 
 

@@ -293,9 +293,9 @@ def show_matches(rules: Rules, found: Found, *, listed_as: str = "match") -> Non
             min(USER_WIDTH, max([len("USER"), *(len(r[2]) for r in rows)])),
             max([len("STATUS"), *(len(r[3]) for r in rows)]),
         ]
-        out("  " + format_row(["ID", "CREATED", "USER", "STATUS", "TITLE"], widths))
-        for row in rows:
-            out("  " + format_row(row, widths))
+        out(format_row(["ID", "CREATED", "USER", "STATUS", "TITLE"], widths))
+        for row in rows:  # (not indented: format_row fits the last cell to the terminal)
+            out(format_row(row, widths))
         if len(matches) > SHOWN:
             out(f"  … and {len(matches) - SHOWN:,} more (every one is in the report)")
     if found.skipped:

@@ -44,9 +44,7 @@ class ConfirmBulkDeleteScreen(ReadFirstDialog):
         Binding("escape", "cancel", "Cancel", id="bulk_confirm.cancel"),
     ]
 
-    def __init__(
-        self, threads: list[AnyThread], *, hidden: int = 0, not_loaded: int = 0
-    ) -> None:
+    def __init__(self, threads: list[AnyThread], *, hidden: int = 0, not_loaded: int = 0) -> None:
         super().__init__()
         self.threads = threads
         self.hidden = hidden
@@ -66,7 +64,7 @@ class ConfirmBulkDeleteScreen(ReadFirstDialog):
         if self.hidden:
             lines.append(Text(f"  ({plural(self.hidden)} of these hidden by the / filter)"))
         if self.not_loaded:
-            lines.append(Text(f"  ({plural(self.not_loaded)} of these not loaded in the list)"))
+            lines.append(Text(f"  ({self.not_loaded:,} of these are not loaded in the list)"))
         listed = Text("\n", end="").join(lines)
         note = Text(
             "Each is archived first (JSON in your data directory); "
@@ -274,5 +272,5 @@ def summary_text(summary: BulkSummary, threads: list[AnyThread]) -> Text:
     if summary.deleted:
         where = summary.deleted[0].archive
         folder = f" in {where.parent}" if where is not None else ""
-        text.append(f"Deleted: {len(summary.deleted)}, archived{folder}\n", style="bold")
+        text.append(f"Deleted: {len(summary.deleted):,}, archived{folder}\n", style="bold")
     return text
