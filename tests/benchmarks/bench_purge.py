@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,58 +43,13 @@ import httpx  # noqa: E402
 from chatkit_tui.client import AsyncChatKit  # noqa: E402
 from chatkit_tui.core.bulk import BulkDelete  # noqa: E402
 from chatkit_tui.core.purge import Purge, PurgeReport, RequestIds, Rules, read_report  # noqa: E402
+from tests.benchmarks.local_server import BETA, process_cpu, start_server  # noqa: E402
 
-BETA = {"OpenAI-Beta": "chatkit_beta=v1"}
 GOAL = 1.15
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(threads: int, latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "chatkit_tui",
-        "serve",
-        "--db",
-        ":memory:",
-        "--seed",
-        str(threads),
-        "--latency",
-        str(latency_ms),
-        "--port",
-        str(port),
-        "--quiet",
-    ]
-    process = subprocess.Popen(
-        command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the server exited")
-        try:
-            httpx.get(f"{base_url}/chatkit/threads?limit=1", headers=BETA, trust_env=False)
-            return process, base_url
-        except httpx.TransportError:
-            time.sleep(0.05)
-    process.kill()
-    raise SystemExit("the server did not start")
-
-
-def process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of process ``pid`` so far (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def serve(threads: int, latency_ms: int) -> tuple[subprocess.Popen[bytes], str]:
+    return start_server("--db", ":memory:", "--seed", str(threads), "--latency", str(latency_ms))
 
 
 class Counter:
@@ -231,7 +185,7 @@ def main() -> int:
         f" · Python {platform.python_version()} · {platform.machine()} · {os.cpu_count()} CPUs"
     )
     seeded = args.threads + 20
-    process, base_url = start_server(seeded, args.latency_ms)
+    process, base_url = serve(seeded, args.latency_ms)
     try:
         before = cutoff_after(base_url, args.threads)
         r = asyncio.run(purge_run(base_url, c, process.pid, before))
@@ -269,7 +223,7 @@ def main() -> int:
     )
     if args.no_compare:
         return 0
-    process, base_url = start_server(seeded, args.latency_ms)
+    process, base_url = serve(seeded, args.latency_ms)
     try:
         b = asyncio.run(bulk_run(base_url, c, before))
     finally:
@@ -288,7 +242,7 @@ def main() -> int:
         f" requests {r['total'] / b['total']:.2f}x,"
         f" CPU per thread {(r['cpu'] / n) / (b['cpu'] / b['threads']):.2f}x"
     )
-    process, base_url = start_server(seeded, args.latency_ms)
+    process, base_url = serve(seeded, args.latency_ms)
     try:
         a = asyncio.run(purge_run(base_url, c, process.pid, int(time.time())))
     finally:
