@@ -521,3 +521,36 @@ def test_a_write_that_fails_ends_the_run_with_its_error(
     mirror.save_thread = full_disk  # type: ignore[method-assign]
     with pytest.raises(sqlite3.OperationalError, match="disk is full"):
         run_sync(server.base_url, mirror)
+
+
+def test_a_listing_cut_short_marks_nothing_gone_and_prunes_nothing(
+    scripted_server: ScriptedServer, open_mirror: Callable[[str], Mirror]
+):
+    """has_more with no cursor (or one seen before) is not the end of the list: the run is
+    incomplete, and no thread it did not reach is taken for deleted upstream."""
+    threads = [
+        b'{"id":"cthr_%d","object":"chatkit.thread","created_at":%d,"user":"u",'
+        b'"status":{"type":"active"},"title":"t"}' % (n, 100 - n)
+        for n in range(6)
+    ]
+    empty = b'{"object":"list","data":[],"last_id":null,"has_more":false}'
+    cut = {"on": False}
+
+    def handler(request: Any) -> Reply:
+        if request.path.endswith("/chatkit/threads"):
+            if cut["on"]:  # the second run: more follows, but no cursor to get there
+                body = b'{"object":"list","data":[%s],"last_id":null,"has_more":true}'
+                return Reply(body=body % b",".join(threads[:3]))
+            body = b'{"object":"list","data":[%s],"last_id":"cthr_5","has_more":false}'
+            return Reply(body=body % b",".join(threads))
+        return Reply(body=empty)
+
+    scripted_server.handler = handler
+    mirror = open_mirror(scripted_server.base_url)
+    assert run_sync(scripted_server.base_url, mirror).complete
+    cut["on"] = True
+    summary = run_sync(scripted_server.base_url, mirror, prune=True)
+    assert not summary.complete and not summary.listing_complete
+    assert summary.listing_error is not None and "no new cursor" in summary.listing_error
+    assert summary.gone == 0 and summary.pruned == 0
+    assert mirror.info().threads == 6 and mirror.info().gone == 0

@@ -193,6 +193,7 @@ class _Listed:
     threads: list[AnyThread] = field(default_factory=list[Any])
     next_after: str | None = None
     error: BaseException | None = None
+    cut_short: str | None = None  # has_more without a usable cursor: the listing ends early
 
 
 def _thread_record(thread: AnyThread, raw: bytes) -> ThreadRecord | None:
@@ -414,6 +415,11 @@ class MirrorSync:
         if page.has_more and cursor and cursor not in self._seen_cursors:
             self._seen_cursors.add(cursor)
             result.next_after = cursor
+        elif page.has_more:  # more, but no cursor to reach it (none, or one seen before)
+            result.cut_short = (
+                "the server said more threads follow but gave no new cursor to them "
+                f"(last_id {cursor!r}); the listing stopped there"
+            )
         return result
 
     def _listed(self, result: _Listed) -> None:
@@ -454,7 +460,11 @@ class MirrorSync:
         if result.next_after is None:
             self._list_job = None
             self._listing_done = True
-            s.listing_complete = True
+            if result.cut_short is not None:
+                # not the end of the list: nothing unlisted may be taken for gone
+                s.listing_error = result.cut_short
+            else:
+                s.listing_complete = True
         else:
             self._list_job = _ListJob(result.next_after)
 
