@@ -90,6 +90,17 @@ def format_row(cells: Sequence[str], widths: Sequence[int]) -> str:
     return "  ".join([*parts, last]).rstrip()
 
 
+def json_line(obj: object) -> str:
+    """``obj`` as one line of JSON: a record from the API as the bytes it came as, with
+    the white space between them taken out (values, escapes and key order untouched), so
+    that an indented response still gives one record a line."""
+    import msgspec
+
+    from chatkit_tui.client.decoding import encode
+
+    return msgspec.json.format(encode(obj), indent=-1).decode("utf-8")
+
+
 def out(line: str = "", stream: TextIO | None = None) -> None:
     print(line, file=stream or sys.stdout)
 

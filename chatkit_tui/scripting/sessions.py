@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from chatkit_tui.client.decoding import encode
 from chatkit_tui.client.models import ChatSession
 from chatkit_tui.core.session_params import (
     SessionFields,
@@ -20,6 +19,7 @@ from chatkit_tui.scripting.common import (
     EXIT_USAGE,
     HelpFormatter,
     ScriptError,
+    json_line,
     out,
     refuse_if_read_only,
 )
@@ -118,7 +118,7 @@ async def create_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
         raise ScriptError(problems, EXIT_USAGE) from None
     session = await client.sessions.create(**create_kwargs(body))
     if args.json:
-        out(encode(session).decode("utf-8"))
+        out(json_line(session))
     else:
         print_session(session, show_secret=args.show_secret)
     return EXIT_OK
@@ -127,7 +127,7 @@ async def create_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
 async def cancel_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
     session = await client.sessions.cancel(args.session_id)
     if args.json:
-        out(encode(session).decode("utf-8"))
+        out(json_line(session))
     else:
         out(f"{escaped(session.id)}: {escaped(session.status)}")
     return EXIT_OK

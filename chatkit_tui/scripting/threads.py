@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chatkit_tui.client.decoding import encode
 from chatkit_tui.client.errors import ChatKitError
 from chatkit_tui.client.models import (
     AnyThread,
@@ -35,6 +34,7 @@ from chatkit_tui.scripting.common import (
     describe_error,
     err,
     format_row,
+    json_line,
     out,
     refuse_if_read_only,
     whole_number,
@@ -47,10 +47,6 @@ PAGE_SIZE = 100
 USER_WIDTH = 24
 STATUS_WIDTH = 8
 MAX_CONTENT = 500
-
-
-def _json_line(obj: object) -> str:
-    return encode(obj).decode("utf-8")
 
 
 def _status(thread: AnyThread) -> str:
@@ -75,7 +71,7 @@ async def list_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
             rows = rows[: remaining - printed]
         if args.json:
             for thread in rows:
-                out(_json_line(thread))
+                out(json_line(thread))
         else:
             cells = [
                 [
@@ -113,7 +109,7 @@ async def list_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
 async def show_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
     thread = await client.threads.retrieve(args.thread_id)
     if args.json:
-        out(_json_line(thread))
+        out(json_line(thread))
         return EXIT_OK
     rows = [
         ("id", thread.id or "-"),
@@ -176,7 +172,7 @@ async def list_items(args: argparse.Namespace, client: AsyncChatKit) -> int:
     async for page in pager.pages():
         if args.json:
             for item in page.data:
-                out(_json_line(item))
+                out(json_line(item))
             sys.stdout.flush()
             continue
         rows = [
@@ -249,7 +245,7 @@ async def delete_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
             what = "archived but not deleted" if archive else "not deleted: could not archive"
             if args.json:
                 out(
-                    _json_line(
+                    json_line(
                         {
                             "id": thread_id,
                             "outcome": result.outcome.value,
@@ -264,7 +260,7 @@ async def delete_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
             continue
         if args.json:
             out(
-                _json_line(
+                json_line(
                     {
                         "id": thread_id,
                         "outcome": result.outcome.value,
@@ -299,7 +295,7 @@ async def export_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
         err(f"error: could not write the export to {escaped(str(directory))}: {message}")
         return code
     if args.json:
-        out(_json_line({"json": str(paths.json), "markdown": str(paths.markdown)}))
+        out(json_line({"json": str(paths.json), "markdown": str(paths.markdown)}))
     else:
         out(str(paths.json))
         out(str(paths.markdown))

@@ -18,7 +18,7 @@ from chatkit_tui.core.archive import archive_thread
 from chatkit_tui.core.delete import Outcome, archive_then_delete
 from chatkit_tui.core.export import ExportPaths, export_thread_by_id
 from tests.fixtures.odd import RICH, THREADS, UNREADABLE, rich_items, serve_odd_deployment
-from tests.fixtures.scripted import ScriptedServer
+from tests.fixtures.scripted import Reply, ScriptedServer
 
 
 @pytest.fixture(autouse=True)
@@ -127,3 +127,19 @@ async def test_an_unreadable_thread_with_an_id_is_archived_raw_then_deleted(
     assert result.outcome is Outcome.DELETED and deployment.deleted == [UNREADABLE]
     assert result.archive is not None
     assert json.loads(result.archive.read_text(encoding="utf-8"))["thread"] == THREADS[2]
+
+
+def test_json_lines_stay_one_record_a_line_when_the_server_indents(
+    scripted_server: ScriptedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--json writes each record as it came, its white space aside: an indented response
+    still gives one record a line, with the values (1e400, escapes) untouched."""
+    thread = {"id": "cthr_i", "object": "chatkit.thread", "created_at": 1, "user": "u",
+              "title": "caf\u00e9", "status": {"type": "active"}}  # fmt: skip
+    text = json.dumps({"object": "list", "data": [thread], "has_more": False}, indent=2)
+    text = text.replace('"created_at": 1', '"created_at": 1, "big": 1e400')
+    scripted_server.handler = lambda _: Reply(body=text.encode())
+    assert main(["--base-url", scripted_server.base_url, "threads", "list", "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and '"big":1e400' in lines[0]
+    assert json.loads(lines[0].replace("1e400", "0"))["title"] == "caf\u00e9"
