@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -30,9 +31,7 @@ def _config(args: argparse.Namespace) -> Config | None:
 def run_app(args: argparse.Namespace) -> int:
     """Run the app; return the process exit code (2: cannot start, e.g. no API key)."""
     config = _config(args)
-    read_only = bool(getattr(args, "read_only", False)) or (
-        config is not None and config.read_only
-    )
+    read_only = bool(getattr(args, "read_only", False)) or (config is not None and config.read_only)
     keymap = dict(config.keys) if config is not None else {}
     theme = config.theme if config is not None else None
     server = None
@@ -46,7 +45,7 @@ def run_app(args: argparse.Namespace) -> int:
         if isinstance(opened, int):
             return opened
         server, mirror_path, label = opened
-        base_url, api_key = server.base_url, "mirror"
+        base_url, api_key = server.base_url, server.api_key
         organization = project = None
         read_only = True  # a mirror is a copy: nothing to delete or create there
     elif getattr(args, "demo", False):
@@ -144,9 +143,7 @@ async def _run(
         return app.return_code or 0
 
 
-def _open_mirror(
-    flag: str, config: Config | None
-) -> tuple[BackgroundServer, Path, str] | int:
+def _open_mirror(flag: str, config: Config | None) -> tuple[BackgroundServer, Path, str] | int:
     """--mirror [PATH]: the mirror served read-only by a local server on loopback, and the
     top bar's words (what it mirrors, when it was last synced); or the exit code."""
     from chatkit_tui.client.client import DEFAULT_BASE_URL
@@ -173,13 +170,17 @@ def _open_mirror(
         print(f"chatkit-tui: error: {exc}", file=sys.stderr)
         return 2
     try:
-        server = BackgroundServer(db=path).start()
+        # a key of this run only: other local users must not read the mirror over loopback
+        server = BackgroundServer(db=path, api_key=secrets.token_urlsafe(32)).start()
     except (OSError, RuntimeError) as exc:
         print(f"chatkit-tui: error: the mirror could not be served: {exc}", file=sys.stderr)
         return 2
-    synced = info.last_sync
-    when = absolute_time(int(synced)) if synced is not None else "never synced"
-    label = f"mirror of {info.origin} · synced {when} · {info.threads:,} threads · offline"
+    synced = info.last_complete_sync
+    when = f"synced {absolute_time(int(synced))}" if synced is not None else "never fully synced"
+    if info.last_run is not None and (synced is None or info.last_run.finished_at > synced):
+        when += " (a later run did not finish)"
+    shown = info.threads - info.gone  # threads deleted upstream are kept, not listed
+    label = f"mirror of {info.origin} · {when} · {shown:,} threads · offline"
     return server, path, label
 
 

@@ -138,3 +138,28 @@ def test_mirror_flag_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "error:" in capsys.readouterr().err
     assert main(["--mirror", "--demo"]) == 2
     assert "cannot go together" in capsys.readouterr().err
+
+
+async def test_the_served_mirror_answers_only_this_run(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    """--mirror serves the file on loopback with a key made for the run: another local
+    user's request without it gets a 401, not the conversations."""
+    import httpx
+
+    from chatkit_tui.tui.run import _open_mirror  # pyright: ignore[reportPrivateUsage]
+
+    path = tmp_path / "mirror.sqlite3"
+    await make_mirror(local_server, path)
+    opened = _open_mirror(str(path), None)
+    assert not isinstance(opened, int)
+    server, served_path, label = opened
+    try:
+        assert served_path == path and "mirror of" in label and "synced" in label
+        beta = {"OpenAI-Beta": "chatkit_beta=v1"}
+        async with httpx.AsyncClient(base_url=server.base_url, headers=beta) as http:
+            assert (await http.get("/chatkit/threads")).status_code == 401
+            key = {"Authorization": f"Bearer {server.api_key}"}
+            assert (await http.get("/chatkit/threads", headers=key)).status_code == 200
+    finally:
+        server.stop()

@@ -554,3 +554,18 @@ def test_a_listing_cut_short_marks_nothing_gone_and_prunes_nothing(
     assert summary.listing_error is not None and "no new cursor" in summary.listing_error
     assert summary.gone == 0 and summary.pruned == 0
     assert mirror.info().threads == 6 and mirror.info().gone == 0
+
+
+def test_the_last_complete_sync_is_not_moved_by_a_run_that_failed(
+    make_server: Callable[..., BackgroundServer], open_mirror: Callable[[str], Mirror]
+):
+    server = make_server(seed=3)
+    mirror = open_mirror(server.base_url)
+    assert run_sync(server.base_url, mirror).complete
+    good = mirror.info().last_complete_sync
+    assert good is not None
+    server.stop()  # the next run cannot reach the origin: it lists nothing
+    assert not run_sync(server.base_url, mirror).complete
+    info = mirror.info()
+    assert info.last_run is not None and info.last_run.finished_at > good
+    assert info.last_complete_sync == good

@@ -179,8 +179,12 @@ class MirrorInfo:
     unreadable: int
     last_run: RunRecord | None
     runs: int
+    last_complete_sync: float | None = None
+    """When the last run that read the whole list and was not interrupted finished: what
+    the mirror is known to be a copy of (a failed run since then changes nothing)."""
 
     @property
     def last_sync(self) -> float | None:
-        """When the last run finished (epoch seconds), None before the first."""
+        """When the last run finished (epoch seconds), None before the first; it may have
+        failed or been cut short: :attr:`last_complete_sync` is the one to trust."""
         return None if self.last_run is None else self.last_run.finished_at

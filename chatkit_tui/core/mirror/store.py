@@ -325,6 +325,9 @@ class Mirror:
             last = self._db.execute(
                 f"SELECT {_RUN_COLUMNS} FROM runs ORDER BY pk DESC LIMIT 1"  # noqa: S608
             ).fetchone()
+            synced = self._db.execute(  # the last run that read the whole list and finished
+                "SELECT max(finished_at) FROM runs WHERE listing_complete AND NOT interrupted"
+            ).fetchone()[0]
         return MirrorInfo(
             path=self.path,
             origin=_origin(meta),
@@ -337,6 +340,7 @@ class Mirror:
             unreadable=int(unreadable),
             last_run=None if last is None else _run_from_row(last),
             runs=int(runs),
+            last_complete_sync=None if synced is None else float(synced),
         )
 
     # -- reads ---------------------------------------------------------------------------------
