@@ -3,7 +3,7 @@
 Textual-free. :func:`archive_thread` fetches the thread's metadata and every item (all
 pages, oldest first) and writes them as one JSON document in the user data directory
 (``<user data dir>/chatkit-tui/archive``), so a mistaken delete loses nothing. Each
-object is written as the JSON the server sent (see :func:`thread_document`). The
+object is written as the JSON the server sent (see :func:`document_bytes`). The
 file is written to a temporary name, flushed to disk and renamed into place: a file that
 exists is complete. If anything fails, the caller must not delete the thread.
 
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from chatkit_tui.client.decoding import encode, to_builtins
+from chatkit_tui.client.decoding import encode
 from chatkit_tui.core.fetch import fetch_items, fetch_thread
 from chatkit_tui.core.paths import atomic_write, default_archive_dir, safe_filename
 
@@ -33,12 +33,6 @@ if TYPE_CHECKING:
 
 ThreadFrom = Literal["retrieve", "list"]
 """Where an archive's thread JSON came from: its own GET, or the thread list's page."""
-
-
-def thread_document(thread: object, items: Iterable[ThreadItem]) -> dict[str, Any]:
-    """The archive (and export) document: the thread (a ``Thread``, or a record that did not
-    decode) and every item as the JSON the server sent, as plain data."""
-    return {"thread": to_builtins(thread), "items": [to_builtins(item) for item in items]}
 
 
 async def read_for_archive(
@@ -69,16 +63,28 @@ async def save_archive(
     return await asyncio.to_thread(write_archive, target_dir, thread_id, data)
 
 
-def archive_bytes(thread: object, items: Iterable[ThreadItem], *, thread_from: ThreadFrom) -> bytes:
-    """The archive document as indented JSON: ``archived_at``, ``thread_from``, then the
-    thread and every item as the JSON the server sent (each record's own bytes, indented)."""
+def document_bytes(
+    thread: object, items: Iterable[ThreadItem], head: dict[str, Any] | None = None
+) -> bytes:
+    """``{**head, "thread": ..., "items": [...]}`` as indented JSON, each record written as
+    its own bytes (the JSON the server sent: numbers and escapes as they came), indented
+    by msgspec. The one writer of the archive and the export alike."""
     document: dict[str, Any] = {
-        "archived_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "thread_from": thread_from,
+        **(head or {}),
         "thread": msgspec.Raw(encode(thread)),
         "items": [msgspec.Raw(encode(item)) for item in items],
     }
     return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
+
+
+def archive_bytes(thread: object, items: Iterable[ThreadItem], *, thread_from: ThreadFrom) -> bytes:
+    """The archive document: ``archived_at``, ``thread_from``, then the thread and every
+    item (:func:`document_bytes`)."""
+    head = {
+        "archived_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "thread_from": thread_from,
+    }
+    return document_bytes(thread, items, head)
 
 
 async def archive_thread(

@@ -1,21 +1,20 @@
 """Export a thread and its items as JSON and as a readable Markdown transcript.
 
 Textual-free. JSON is ``{"thread": ..., "items": [...]}`` with every object written back
-as the JSON the server sent (:func:`chatkit_tui.core.archive.thread_document`, the same
-document an archive holds): nothing is written from a decoded Struct. The transcript is
+as the JSON the server sent (:func:`chatkit_tui.core.archive.document_bytes`, the same
+writer as the archive's): nothing is written from a decoded Struct. The transcript is
 :mod:`.transcript`. Both files are written atomically
 (:func:`chatkit_tui.core.paths.atomic_write`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chatkit_tui.core.archive import thread_document
+from chatkit_tui.core.archive import document_bytes
 from chatkit_tui.core.fetch import fetch_thread
 from chatkit_tui.core.paths import atomic_write, default_export_dir, safe_filename
 from chatkit_tui.core.transcript import to_markdown
@@ -32,7 +31,8 @@ class ExportPaths:
 
 
 def to_json(thread: AnyThread, items: Iterable[ThreadItem]) -> str:
-    return json.dumps(thread_document(thread, items), indent=2, ensure_ascii=False) + "\n"
+    """``{"thread": ..., "items": [...]}``: the records as the server sent them, indented."""
+    return document_bytes(thread, items).decode("utf-8")
 
 
 def export_thread(

@@ -143,3 +143,19 @@ def test_json_lines_stay_one_record_a_line_when_the_server_indents(
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and '"big":1e400' in lines[0]
     assert json.loads(lines[0].replace("1e400", "0"))["title"] == "caf\u00e9"
+
+
+def test_an_export_writes_numbers_python_cannot_hold_as_they_came(
+    scripted_server: ScriptedServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """1e400 overflows a float: the export (like the archive) writes the record's own bytes."""
+    body = (
+        b'{"id":"cthr_n","object":"chatkit.thread","created_at":1,"user":"u","title":"n",'
+        b'"status":{"type":"active"},"metadata":{"n":1e400,"s":"\\u00e9"}}'
+    )
+    empty = b'{"object":"list","data":[],"has_more":false,"first_id":null,"last_id":null}'
+    scripted_server.handler = lambda r: Reply(body=empty if r.path.endswith("/items") else body)
+    base = ["--base-url", scripted_server.base_url]
+    assert main([*base, "threads", "export", "cthr_n", "--dir", str(tmp_path)]) == 0
+    text = (tmp_path / "cthr_n.json").read_text(encoding="utf-8")
+    assert '"n": 1e400' in text and '"s": "\\u00e9"' in text
