@@ -233,11 +233,14 @@ class AsyncChatKit:
         request_id = _request_id(response.headers, self._api_key)
         try:
             return decode(response.content)
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
             where = f" (request id {request_id})" if request_id else ""
-            kind = (
-                "not as the spec says" if isinstance(exc, msgspec.ValidationError) else "not JSON"
-            )
+            if isinstance(exc, RecursionError):
+                kind = "nested too deeply to read"
+            elif isinstance(exc, msgspec.ValidationError):
+                kind = "not as the spec says"
+            else:
+                kind = "not JSON"
             detail = redact(str(exc), self._api_key)
             raise APIResponseValidationError(
                 f"Malformed response to {what}: status {response.status_code} but the body is "

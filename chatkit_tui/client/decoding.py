@@ -44,6 +44,8 @@ from chatkit_tui.client.models import (
     ThreadItem,
     ThreadPage,
     UnknownItem,
+    UnknownStatus,
+    UnreadableThread,
 )
 
 __all__ = [
@@ -119,6 +121,7 @@ _raw_page_decoder = msgspec.json.Decoder(_RawPage)
 # Where a one-pass decode failed: "... - at `$.data[37].content[1]`" (a page) or
 # "... - at `$[37]...`" (a run of elements).
 _AT = " - at `$"
+TOO_DEEP = "nested too deeply to decode (kept as sent)"
 _FAILED_AT = re.compile(r" - at `\$(?:\.data)?\[(\d+)\]")
 
 Slow = Callable[[Raw | bytes, str], R]
@@ -231,9 +234,14 @@ def decode_item(raw: bytes | Raw) -> ThreadItem:
     try:
         item = _item_decoder.decode(data)
     except msgspec.ValidationError as exc:
-        return _tolerant_item(data, str(exc))
+        try:
+            return _tolerant_item(data, str(exc))
+        except RecursionError:
+            return _too_deep_item(data)
     except msgspec.DecodeError as exc:  # not JSON: nothing to read, still kept
         return UnknownItem(raw=data, error=str(exc))
+    except RecursionError:  # nested past what the decoder follows: kept raw
+        return _too_deep_item(data)
     try:
         _finish(item, data)
     except ValueError as exc:  # a created_at that is no time
@@ -243,6 +251,23 @@ def decode_item(raw: bytes | Raw) -> ThreadItem:
 
 def decode_item_page(data: bytes) -> ItemPage:
     """Decode a ThreadItemListResource; ``data`` may hold UnknownItem (see the module doc)."""
+    try:
+        return _decode_item_page(data)
+    except RecursionError:  # one record nested too deeply: the others decode on their own
+        envelope, elements = _split(data)
+        head = _raw_page_decoder.decode(envelope)
+        result = ItemPage(
+            data=[decode_item(element) for element in elements],
+            has_more=head.has_more,
+            first_id=head.first_id,
+            last_id=head.last_id,
+            object=head.object,
+        )
+        result._raw = data
+        return result
+
+
+def _decode_item_page(data: bytes) -> ItemPage:
     try:
         page = _item_page_decoder.decode(data)
     except msgspec.ValidationError as exc:
@@ -273,6 +298,78 @@ def decode_item_page(data: bytes) -> ItemPage:
 def decode_thread_page(data: bytes) -> ThreadPage:
     """Decode a ThreadListResource; ``data`` may hold UnreadableThread (see the module doc)."""
     try:
+        return _decode_thread_page(data)
+    except RecursionError:  # one record nested too deeply: the others decode on their own
+        envelope, elements = _split(data)
+        head = _raw_page_decoder.decode(envelope)
+        page = ThreadPage(
+            data=[_one_thread(element) for element in elements],
+            has_more=head.has_more,
+            first_id=head.first_id,
+            last_id=head.last_id,
+            object=head.object,
+        )
+        page._raw = data
+        return page
+
+
+def _one_thread(data: bytes) -> AnyThread:
+    """One listed thread on its own (the slow way: only after a page was too deep)."""
+    try:
+        return _decode_thread_page(b'{"data":[' + data + b"]}").data[0]
+    except RecursionError:
+        return _too_deep_thread(data)
+
+
+def _too_deep_item(data: bytes) -> ThreadItem:
+    from chatkit_tui.client.split import shallow_fields
+
+    head = shallow_fields(data)
+    text: dict[str, str | None] = {k: v if isinstance(v, str) else None for k, v in head.items()}
+    created = head.get("created_at")
+    return UnknownItem(
+        raw=data,
+        error=TOO_DEEP,
+        type=text.get("type"),
+        id=text.get("id"),
+        thread_id=text.get("thread_id"),
+        created_at=created if isinstance(created, int) else None,
+    )
+
+
+def _too_deep_thread(data: bytes) -> AnyThread:
+    from chatkit_tui.client.split import shallow_fields
+
+    head = shallow_fields(data)
+    status = UnknownStatus(raw=b'{"type":"unreadable"}', type="unreadable", reason=TOO_DEEP)
+
+    def text(name: str) -> str | None:
+        value = head.get(name)
+        return value if isinstance(value, str) else None
+
+    created = head.get("created_at")
+    return UnreadableThread(
+        raw=data,
+        error=TOO_DEEP,
+        status=status,
+        id=text("id"),
+        user=text("user"),
+        title=text("title"),
+        created_at=created if isinstance(created, int) else None,
+    )
+
+
+def _split(data: bytes) -> tuple[bytes, list[bytes]]:
+    from chatkit_tui.client.split import SplitError, split_page
+
+    try:
+        return split_page(data)
+    except SplitError as exc:
+        raise msgspec.DecodeError(f"malformed page: {exc}") from None
+
+
+def _decode_thread_page(data: bytes) -> ThreadPage:
+    try:
         page = _thread_page_decoder.decode(data)
     except msgspec.ValidationError as exc:
         failed = _failed_at(exc)
@@ -302,7 +399,12 @@ def decode_thread(data: bytes) -> AnyThread:
     try:
         thread = _thread_decoder.decode(data)
     except msgspec.ValidationError:
-        return _tolerant_body(data)
+        try:
+            return _tolerant_body(data)
+        except RecursionError:
+            return _too_deep_thread(data)
+    except RecursionError:
+        return _too_deep_thread(data)
     try:
         _finish(thread, data)
     except ValueError:  # a created_at that is no time

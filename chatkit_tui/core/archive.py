@@ -74,7 +74,11 @@ def document_bytes(
         "thread": msgspec.Raw(encode(thread)),
         "items": [msgspec.Raw(encode(item)) for item in items],
     }
-    return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
+    compact = msgspec.json.encode(document)
+    try:
+        return msgspec.json.format(compact, indent=2) + b"\n"
+    except RecursionError:  # a record nested too deeply to indent: written as it came
+        return compact + b"\n"
 
 
 def archive_bytes(thread: object, items: Iterable[ThreadItem], *, thread_from: ThreadFrom) -> bytes:

@@ -107,7 +107,7 @@ def pretty_json(text: str | None) -> tuple[str, str]:
         return "null", "json"
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False), "json"
-    except ValueError:
+    except (ValueError, RecursionError):
         return text, "text"
 
 
@@ -357,7 +357,7 @@ def _unknown_markdown(number: int, item: UnknownItem) -> str:
     try:
         raw = json.dumps(json.loads(item.raw), indent=2, ensure_ascii=False)
         info = "json"
-    except ValueError:
+    except (ValueError, RecursionError):
         raw, info = item.raw.decode("utf-8", "replace"), "text"
     return "\n".join(
         [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -98,7 +99,11 @@ def json_line(obj: object) -> str:
 
     from chatkit_tui.client.decoding import encode
 
-    return msgspec.json.format(encode(obj), indent=-1).decode("utf-8")
+    data = encode(obj)
+    try:
+        return msgspec.json.format(data, indent=-1).decode("utf-8")
+    except RecursionError:  # too deep to reformat: a raw line break is only ever white space
+        return re.sub(rb"[\r\n]+", b" ", data).decode("utf-8")
 
 
 def out(line: str = "", stream: TextIO | None = None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,51 @@ def test_an_export_writes_numbers_python_cannot_hold_as_they_came(
     assert main([*base, "threads", "export", "cthr_n", "--dir", str(tmp_path)]) == 0
     text = (tmp_path / "cthr_n.json").read_text(encoding="utf-8")
     assert '"n": 1e400' in text and '"s": "\\u00e9"' in text
+
+
+DEEP = b'{"a":' * 1500 + b"1" + b"}" * 1500  # past what msgspec (or json) will recurse into
+
+
+def test_a_record_nested_too_deeply_hides_nothing(
+    scripted_server: ScriptedServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The decoder gives up past ~1,000 levels, for the whole page: each record is then
+    decoded alone, the deep one kept raw; archive, export and --json still work."""
+    deep_thread = b'{"id":"cthr_deep","object":"chatkit.thread","created_at":2,"user":"u",'
+    deep_thread += b'"status":{"type":"active"},"metadata":' + DEEP + b"}"
+    plain = b'{"id":"cthr_plain","object":"chatkit.thread","created_at":1,"user":"u"}'
+    deep_item = b'{"id":"cthi_deep","type":"chatkit.widget","thread_id":"cthr_deep",'
+    deep_item += b'"created_at":3,"widget":' + DEEP + b"}"
+    end = b'{"id":"cthi_end","type":"end_of_turn","thread_id":"cthr_deep","created_at":4}'
+
+    def page(*records: bytes) -> bytes:
+        return b'{"object":"list","data":[%s],"has_more":false}' % b",".join(records)
+
+    def handler(request: Any) -> Reply:
+        if request.path.endswith("/items"):
+            return Reply(body=page(deep_item, end))
+        if request.path.endswith("/threads"):
+            return Reply(body=page(deep_thread, plain))
+        if request.method == "DELETE":
+            return Reply(
+                body={"id": "cthr_deep", "object": "chatkit.thread.deleted", "deleted": True}
+            )
+        return Reply(body=deep_thread)
+
+    scripted_server.handler = handler
+    base = ["--base-url", scripted_server.base_url]
+    assert main([*base, "threads", "list", "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and '"id":"cthr_plain"' in lines[1]
+    assert main([*base, "threads", "items", "cthr_deep"]) == 0
+    table = capsys.readouterr().out
+    assert "cthi_deep" in table and "cthi_end" in table
+    assert main([*base, "threads", "export", "cthr_deep", "--dir", str(tmp_path)]) == 0
+    exported = (tmp_path / "cthr_deep.json").read_bytes()
+    assert DEEP in exported and b"cthi_end" in exported
+    assert (
+        main([*base, "threads", "delete", "--yes", "cthr_deep", "--archive-dir", str(tmp_path)])
+        == 0
+    )
+    (archive,) = tmp_path.glob("cthr_deep-*.json")
+    assert DEEP in archive.read_bytes()

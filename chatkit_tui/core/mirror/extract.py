@@ -156,7 +156,7 @@ def item_text(raw: bytes) -> str:
     """What search indexes of an item, from its raw JSON (pieces joined by newlines)."""
     try:
         doc = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested too deeply: as text
         return raw.decode("utf-8", "replace")
     if not isinstance(doc, dict):
         return "\n".join(_strings(doc))
