@@ -40,8 +40,6 @@ from chatkit_tui.client.errors import RateLimitError, redact
 from chatkit_tui.client.models import AnyThread, Thread, UnreadableThread
 from chatkit_tui.core.bulk import (
     DEFAULT_CONCURRENCY,
-    FIRST_BACKOFF,
-    MAX_BACKOFF,
     MAX_RATE_LIMITED,
     BulkDelete,
     BulkProgress,
@@ -51,6 +49,7 @@ from chatkit_tui.core.bulk import (
 )
 from chatkit_tui.core.errors import describe
 from chatkit_tui.core.paths import default_purge_dir
+from chatkit_tui.core.throttle import backoff_delay
 from chatkit_tui.core.times import absolute_time
 
 if TYPE_CHECKING:
@@ -387,11 +386,7 @@ async def find_matches(
             limited += 1
             if limited > MAX_RATE_LIMITED:
                 raise
-            asked = exc.retry_after
-            delay = asked if asked is not None and 0 <= asked <= MAX_BACKOFF else None
-            await sleep(
-                delay if delay is not None else min(FIRST_BACKOFF * 2 ** (limited - 1), MAX_BACKOFF)
-            )
+            await sleep(backoff_delay(exc.retry_after, limited - 1))
             continue
         limited = 0
         found.pages += 1

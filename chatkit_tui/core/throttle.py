@@ -15,10 +15,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["FIRST_BACKOFF", "MAX_BACKOFF", "Throttle"]
+__all__ = ["FIRST_BACKOFF", "MAX_BACKOFF", "Throttle", "backoff_delay"]
 
 FIRST_BACKOFF = 1.0
-MAX_BACKOFF = 60.0
+MAX_BACKOFF = 120.0  # as the client's own cap on Retry-After
+
+
+def backoff_delay(retry_after: float | None, backoffs: int) -> float:
+    """How long to wait after the ``backoffs``-th 429 in a row that outlasted the client's
+    retries: what the server asked (``Retry-After``), at most :data:`MAX_BACKOFF`; without
+    an answer, 1 s doubling to that. A long ask is waited out as far as the cap, never
+    replaced by the short default."""
+    if retry_after is not None and retry_after >= 0:
+        return min(retry_after, MAX_BACKOFF)
+    return min(FIRST_BACKOFF * 2**backoffs, MAX_BACKOFF)
 
 
 @dataclass(slots=True)
@@ -61,10 +71,7 @@ class Throttle:
         self.rate_limited_count += 1
         if now < self.not_before:  # one more 429 of the burst already backed off from
             return
-        if retry_after is not None and 0 <= retry_after <= MAX_BACKOFF:
-            delay = retry_after
-        else:
-            delay = min(FIRST_BACKOFF * 2**self._backoffs, MAX_BACKOFF)
+        delay = backoff_delay(retry_after, self._backoffs)
         self._backoffs += 1
         self.not_before = now + delay
         self.concurrency = max(1, self.concurrency // 2)

@@ -25,3 +25,14 @@ def test_the_throttle_halves_on_a_429_waits_and_grows_back_by_one():
     assert throttle.concurrency == 8
     with pytest.raises(ValueError):
         Throttle(0)
+
+
+def test_a_long_retry_after_is_waited_out_up_to_the_cap_not_replaced_by_one_second():
+    from chatkit_tui.core.throttle import MAX_BACKOFF, backoff_delay
+
+    assert backoff_delay(90.0, 0) == 90.0  # was 1 s: anything over 60 fell to the default
+    assert backoff_delay(10_000.0, 3) == MAX_BACKOFF
+    assert backoff_delay(None, 0) == 1.0 and backoff_delay(None, 2) == 4.0
+    throttle = Throttle(4)
+    throttle.rate_limited(90.0, now=0.0)
+    assert throttle.not_before == 90.0
