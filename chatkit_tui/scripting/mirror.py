@@ -352,9 +352,14 @@ def search_command(args: argparse.Namespace) -> int:
             f"nothing to search for in {escaped(query)!r}: no letters or digits", EXIT_USAGE
         )
     with _open_for_search(args) as mirror:
-        hits = mirror.search(
-            query, user=args.user, since=args.since, kinds=args.type, limit=args.limit
-        )
+        try:
+            hits = mirror.search(
+                query, user=args.user, since=args.since, kinds=args.type, limit=args.limit
+            )
+        except sqlite3.Error as exc:  # a file locked, damaged or cut short
+            raise ScriptError(
+                f"the mirror {mirror.path} could not be read: {exc}", EXIT_API_ERROR
+            ) from None
     if args.json:
         for hit in hits:
             out(_json(_hit_json(hit)))

@@ -11,6 +11,7 @@ matching item.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -133,7 +134,7 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
         try:
             with Mirror.open(self.mirror, read_only=True) as mirror:
                 hits = mirror.search(query, limit=LIMIT)
-        except (OSError, MirrorError) as exc:
+        except (OSError, MirrorError, sqlite3.Error) as exc:  # locked, corrupt, gone
             self.post_message(HitsFound(query, [], f"the mirror could not be read: {exc}"))
             return
         self.post_message(HitsFound(query, hits))
