@@ -66,6 +66,14 @@ def _json_page(rows: Page[tuple[object, ...]]) -> Page[bytes]:
     return Page(data, rows.first_id, rows.last_id, rows.has_more)
 
 
+SEQ_CURSOR = "~seq:"  # the item cursor this server gives an item the origin sent without an id
+
+
+def _seq_cursor(value: str) -> int | None:
+    rest = value.removeprefix(SEQ_CURSOR)
+    return int(rest) if rest != value and rest.isdigit() else None
+
+
 class MirrorSource:
     """What :class:`~chatkit_tui.server.app.ChatKitServerApp` serves, from a mirror file."""
 
@@ -179,17 +187,27 @@ class MirrorSource:
             for name, value in (("after", after), ("before", before)):
                 if value is None:
                     continue
-                row = self._db.execute(
-                    "SELECT seq, pk FROM items WHERE thread_id = ? AND id = ? ORDER BY seq LIMIT 1",
-                    (thread_id, value),
-                ).fetchone()
+                seq = _seq_cursor(value)
+                if seq is not None:  # an item without an id: the cursor this server gave it
+                    row = self._db.execute(
+                        "SELECT seq, pk FROM items WHERE thread_id = ? AND seq = ?",
+                        (thread_id, seq),
+                    ).fetchone()
+                else:
+                    row = self._db.execute(
+                        "SELECT seq, pk FROM items WHERE thread_id = ? AND id = ?"
+                        " ORDER BY seq LIMIT 1",
+                        (thread_id, value),
+                    ).fetchone()
                 if row is None:
                     raise CursorNotFoundError(name, value)
                 keys[name] = (int(row[0]), int(row[1]))
             rows = keyset_page(
                 self._db,
                 "items",
-                "coalesce(id, ''), raw",
+                # an item without an id still needs a cursor, or a page ending on one would
+                # end the listing for every client (an empty last_id): one of our own
+                f"coalesce(id, '{SEQ_CURSOR}' || seq), raw",
                 ("thread_id = ?", (thread_id,)),
                 limit,
                 order,

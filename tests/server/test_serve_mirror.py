@@ -198,3 +198,43 @@ def test_serve_refuses_to_seed_a_mirror(tmp_path: Path, capsys: pytest.CaptureFi
     Mirror.open(path, create=True, origin=Origin("http://x/v1")).close()
     assert main(["serve", "--db", str(path), "--seed", "5"]) == 2
     assert "is a mirror" in capsys.readouterr().err
+
+
+def test_an_item_without_an_id_does_not_end_the_served_listing(
+    scripted_server: Any, tmp_path: Path
+) -> None:
+    """A page that ends on an item the origin sent without an id still gives a cursor
+    (one of the served mirror's own), so clients page on to the items after it."""
+    from tests.fixtures.scripted import Reply
+
+    thread = {"id": "cthr_x", "object": "chatkit.thread", "created_at": 1, "user": "u",
+              "title": "t", "status": {"type": "active"}}  # fmt: skip
+    items: list[dict[str, Any]] = [
+        {
+            "id": f"cthi_{n:02}",
+            "type": "chatkit.end_of_turn",
+            "thread_id": "cthr_x",
+            "created_at": 10 + n,
+        }
+        for n in range(25)
+    ]
+    del items[19]["id"]
+    pages = {
+        "threads": {"object": "list", "data": [thread], "has_more": False, "last_id": "cthr_x"},
+        "items": {"object": "list", "data": items, "has_more": False, "last_id": "cthi_24"},
+    }
+    scripted_server.handler = lambda r: Reply(
+        body=pages["items"] if r.path.endswith("/items") else pages["threads"]
+    )
+    path = tmp_path / "mirror.sqlite3"
+
+    async def copy_then_read() -> list[Any]:
+        async with AsyncChatKit(api_key="k", base_url=scripted_server.base_url) as client:
+            with Mirror.open(path, create=True, origin=Origin(scripted_server.base_url)) as m:
+                assert (await MirrorSync(client, m).run()).complete
+        with BackgroundServer(db=path) as served_mirror:
+            async with AsyncChatKit(api_key="k", base_url=served_mirror.base_url) as client:
+                return [i async for i in client.threads.list_items("cthr_x", limit=20, order="asc")]
+
+    got = asyncio.run(copy_then_read())
+    assert [json.loads(i.raw) for i in got] == items  # all 25, the id-less one in its place

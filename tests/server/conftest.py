@@ -1,0 +1,3 @@
+from tests.fixtures.scripted import scripted_server
+
+__all__ = ["scripted_server"]
