@@ -706,15 +706,26 @@ class Purge:
         in flight finish) and raises once they have."""
         runner = self._runner(report, on_result, on_progress)
         fed = skipped = 0
+        latest: list[Found] = []  # the listing so far, once a page has come
+
+        def feed(found: Found, *, hold_last: bool) -> None:
+            # The last match so far may be the page's last thread: the cursor of the next
+            # list request. Deleting it before that request is sent could leave the server
+            # a cursor that names no thread, so it waits until the next page has come.
+            nonlocal fed
+            upto = len(found.matches) - 1 if hold_last else len(found.matches)
+            if upto > fed:
+                runner.add_found(found.matches[fed:upto])
+                fed = upto
 
         def page(found: Found) -> None:
-            nonlocal fed, skipped
+            nonlocal skipped
             self.found = found
+            latest[:] = [found]
             for s in found.skipped[skipped:]:
                 report.thread(s.candidate, Outcome.SKIPPED.value, reason=s.reason)
             skipped = len(found.skipped)
-            runner.add_found(found.matches[fed:])
-            fed = len(found.matches)
+            feed(found, hold_last=True)
             if on_page is not None:
                 on_page(found)
 
@@ -729,10 +740,13 @@ class Purge:
                 await asyncio.wait([run])
                 raise
             except BaseException:
+                for found in latest:
+                    feed(found, hold_last=False)  # reported, as not attempted
                 runner.stop()
                 runner.close()
                 await run  # the requests in flight finish; then the listing's error goes on
                 raise
+            feed(self.found, hold_last=False)  # the listing is over: no cursor to keep
             runner.close()
             return await run
 

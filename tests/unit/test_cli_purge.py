@@ -26,6 +26,7 @@ from chatkit_tui.core.purge import read_report
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.server.store import Store
+from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
 from tests.fixtures.server import fail_deletes
 
 MakeServer = Callable[..., BackgroundServer]
@@ -561,3 +562,77 @@ def test_with_yes_a_listing_error_after_deletes_began_says_where_the_report_is(
     for r in lines:
         assert r["outcome"] in ("deleted", "not attempted")
         assert store.thread_exists(r["id"]) == (r["outcome"] == "not attempted")
+
+
+def test_purge_yes_never_deletes_the_thread_its_next_list_request_starts_after(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """With --yes the deletes run while the list is still read: the thread a page ends
+    on is the next request's cursor, and a server may refuse a cursor naming a deleted
+    thread. That thread waits until the next page has come."""
+    threads = [
+        {
+            "id": f"cthr_{n:03}",
+            "object": "chatkit.thread",
+            "created_at": 1000 - n,
+            "user": "u_gone",
+            "title": f"t{n}",
+            "status": {"type": "active"},
+        }
+        for n in range(250)
+    ]
+    deleted: set[str] = set()
+    refused: list[str] = []
+    tried: set[str] = set()
+
+    def handler(request: Recorded) -> Reply:
+        path = request.path
+        if path.endswith("/chatkit/threads"):
+            after = request.query.get("after", [None])[0]
+            if after is not None and after not in tried:  # each next page fails once: the
+                tried.add(after)  # client retries it 0.5 s later, the deletes running on
+                return Reply(503, {"error": {"message": "try again"}})
+            if after is not None and after in deleted:
+                refused.append(after)
+                return Reply(400, {"error": {"message": f"cursor {after} not found"}})
+            ids = [t["id"] for t in threads]
+            start = ids.index(after) + 1 if after else 0
+            limit = int(request.query.get("limit", ["20"])[0])
+            chunk = threads[start : start + limit]
+            more = start + limit < len(threads)
+            body = {
+                "object": "list",
+                "data": chunk,
+                "has_more": more,
+                "first_id": chunk[0]["id"],
+                "last_id": chunk[-1]["id"],
+            }
+            return Reply(body=body)
+        if path.endswith("/items"):
+            return Reply(body={"object": "list", "data": [], "has_more": False})
+        thread_id = path.rsplit("/", 1)[-1]
+        if request.method == "DELETE":
+            deleted.add(thread_id)
+            return Reply(
+                body={"id": thread_id, "object": "chatkit.thread.deleted", "deleted": True}
+            )
+        return Reply(body=next(t for t in threads if t["id"] == thread_id))
+
+    scripted_server.handler = handler
+    base = ["--base-url", scripted_server.base_url]
+    code = main(
+        [
+            *base,
+            "threads",
+            "purge",
+            "--user",
+            "u_gone",
+            "--yes",
+            "--report",
+            str(tmp_path / "r.jsonl"),
+            "--archive-dir",
+            str(tmp_path),
+        ]
+    )
+    assert refused == []
+    assert code == 0 and len(deleted) == 250
