@@ -2,7 +2,7 @@
 they are, and the two ways of showing them.
 
 Textual-free. Unsafe: the C0 controls except tab and newline, DEL, the C1 controls, and
-the bidirectional controls (U+200E/F, U+202A-E, U+2066-9: they reorder what follows, a
+the bidirectional controls (U+061C, U+200E/F, U+202A-E, U+2066-9: they reorder what follows, a
 way to spoof a title). :func:`visible` is for a screen or a document (the app, the
 Markdown transcript): control pictures (ESC -> ``␛``), ``\\x9b`` for C1, ``<U+202E>``
 for bidi. :func:`escaped` is for the script CLI's tables and messages: backslash escapes
@@ -16,7 +16,7 @@ import re
 
 from rich import cells  # column widths as the app's own rendering counts them
 
-_BIDI = "\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 # what visible() replaces: a lone CR included (a CRLF pair is folded to LF first)
 _UNSAFE = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{_BIDI}]")
 # what escaped() replaces: every control, newline and tab too, and the backslash

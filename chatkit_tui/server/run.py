@@ -181,7 +181,13 @@ class BackgroundServer:
             faults=self.faults,
             require_beta_header=self.require_beta_header,
         )
-        sock = _bind(self.host, self.port)
+        try:
+            sock = _bind(self.host, self.port)
+        except OSError:
+            if self._mirror is not None:  # opened above: not left open by a port in use
+                self._mirror.close()
+                self._mirror = None
+            raise
         self.port = int(sock.getsockname()[1])
         config = uvicorn.Config(
             app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2

@@ -25,10 +25,10 @@ HOSTILE = [
     "[@click=app.quit]Click[/] [bold]x[/bold]",  # Textual / Rich markup with an action
     "esc \x1b[31mred\x1b[0m bell\x07 nul\x00",  # C0 controls, an ANSI sequence
     "csi \x9b2J del\x7f",  # C1 and DEL
-    "rtl \u202eolleh\u202c \u2066iso\u2069 \u200fmark",  # bidirectional controls
+    "rtl \u202eolleh\u202c \u2066iso\u2069 \u200fmark \u061calm",  # bidirectional controls
 ]
 
-_RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @pytest.fixture(autouse=True)
