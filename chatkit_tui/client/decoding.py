@@ -254,17 +254,25 @@ def decode_item_page(data: bytes) -> ItemPage:
     try:
         return _decode_item_page(data)
     except RecursionError:  # one record nested too deeply: the others decode on their own
-        envelope, elements = _split(data)
-        head = _raw_page_decoder.decode(envelope)
-        result = ItemPage(
-            data=[decode_item(element) for element in elements],
-            has_more=head.has_more,
-            first_id=head.first_id,
-            last_id=head.last_id,
-            object=head.object,
-        )
-        result._raw = data
-        return result
+        return _one_by_one(data, ItemPage, decode_item)
+
+
+P = TypeVar("P", ItemPage, ThreadPage)
+
+
+def _one_by_one(data: bytes, page_class: type[P], decode_one: Callable[[bytes], Any]) -> P:
+    """A page decoded element by element after a flat split (see :mod:`.split`)."""
+    envelope, elements = _split(data)
+    head = _raw_page_decoder.decode(envelope)
+    page = page_class(
+        data=[decode_one(element) for element in elements],
+        has_more=head.has_more,
+        first_id=head.first_id,
+        last_id=head.last_id,
+        object=head.object,
+    )
+    page._raw = data
+    return page
 
 
 def _decode_item_page(data: bytes) -> ItemPage:
@@ -300,17 +308,7 @@ def decode_thread_page(data: bytes) -> ThreadPage:
     try:
         return _decode_thread_page(data)
     except RecursionError:  # one record nested too deeply: the others decode on their own
-        envelope, elements = _split(data)
-        head = _raw_page_decoder.decode(envelope)
-        page = ThreadPage(
-            data=[_one_thread(element) for element in elements],
-            has_more=head.has_more,
-            first_id=head.first_id,
-            last_id=head.last_id,
-            object=head.object,
-        )
-        page._raw = data
-        return page
+        return _one_by_one(data, ThreadPage, _one_thread)
 
 
 def _one_thread(data: bytes) -> AnyThread:
