@@ -100,6 +100,7 @@ CREATE TABLE threads (
 );
 CREATE INDEX threads_by_time ON threads (created_at, id);
 CREATE INDEX threads_by_user ON threads (user, created_at, id);
+CREATE INDEX threads_listed ON threads (created_at, id) WHERE gone_at IS NULL;
 CREATE TABLE items (
     pk INTEGER PRIMARY KEY,
     thread_id TEXT NOT NULL,
@@ -147,6 +148,9 @@ CREATE TABLE runs (
 );
 """
 
+_LISTED_INDEX = (  # the app's list reads rows by position over it (see Mirror.listed_window)
+    "CREATE INDEX IF NOT EXISTS threads_listed ON threads (created_at, id) WHERE gone_at IS NULL"
+)
 _THREAD_COLUMNS = (
     "id, created_at, user, title, status, raw, readable, item_count, items_after,"
     " first_seen, changed_at, gone_at"
@@ -248,6 +252,7 @@ class Mirror:
             if not read_only:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
+                db.execute(_LISTED_INDEX)  # files made before it had it: a run adds it
             if origin is not None:
                 mirror._check_origin(origin)
         except BaseException:
@@ -383,6 +388,96 @@ class Mirror:
         page = [_thread_from_row(r) for r in rows[: max(0, limit)]]
         has_more = len(rows) > len(page)
         return MirrorPage(page, has_more, page[-1].id if page and has_more else None)
+
+    # -- the list by position: what the app shows, read on demand --------------------------
+
+    @staticmethod
+    def _listed(user: str | None, needle: str) -> tuple[str, list[object]]:
+        """The threads the app lists (not gone), of ``user``, containing ``needle`` (lower
+        case) in their title, user or id."""
+        where = ["gone_at IS NULL"]
+        params: list[object] = []
+        if user is not None:
+            where.append("user = ?")
+            params.append(user)
+        if needle:
+            where.append(
+                "(instr(lower(coalesce(title, '')), ?) OR instr(lower(coalesce(user, '')), ?)"
+                " OR instr(lower(id), ?))"
+            )
+            params.extend([needle] * 3)
+        return " AND ".join(where), params
+
+    def count_listed(self, *, user: str | None = None, needle: str = "") -> int:
+        where, params = self._listed(user, needle)
+        with self._lock:
+            row = self._db.execute(f"SELECT count(*) FROM threads WHERE {where}", params)  # noqa: S608
+            return int(row.fetchone()[0])
+
+    def listed_window(
+        self,
+        offset: int,
+        limit: int,
+        *,
+        user: str | None = None,
+        order: Literal["asc", "desc"] = "desc",
+        needle: str = "",
+        total: int | None = None,
+    ) -> list[MirrorThread]:
+        """Rows ``offset`` to ``offset + limit`` of the listed threads in ``order``. With
+        ``total`` (their count), a window in the far half is read from the other end, so
+        the last rows cost what the first do."""
+        if limit <= 0 or offset < 0:
+            return []
+        direction, reverse = ("DESC", "ASC") if order == "desc" else ("ASC", "DESC")
+        flipped = total is not None and offset > total // 2
+        if flipped and total is not None:
+            stop = min(offset + limit, total)
+            offset, limit, direction = max(0, total - stop), max(0, stop - offset), reverse
+        where, params = self._listed(user, needle)
+        with self._lock:
+            keys = [  # positions over the index alone; the rows of just this window after
+                int(r[0])
+                for r in self._db.execute(
+                    f"SELECT pk FROM threads WHERE {where}"  # noqa: S608
+                    f" ORDER BY created_at {direction}, id {direction} LIMIT ? OFFSET ?",
+                    [*params, limit, offset],
+                )
+            ]
+            marks = ",".join("?" * len(keys))
+            rows = {
+                int(r[0]): r[1:]
+                for r in self._db.execute(
+                    f"SELECT pk, {_THREAD_COLUMNS} FROM threads WHERE pk IN ({marks})",  # noqa: S608
+                    keys,
+                )
+            }
+        window = [_thread_from_row(rows[k]) for k in keys if k in rows]
+        return window[::-1] if flipped else window
+
+    def listed_position(
+        self,
+        thread_id: str,
+        *,
+        user: str | None = None,
+        order: Literal["asc", "desc"] = "desc",
+        needle: str = "",
+    ) -> int | None:
+        """Where ``thread_id`` stands among the listed threads (None: not among them)."""
+        where, params = self._listed(user, needle)
+        with self._lock:
+            key = self._db.execute(
+                f"SELECT created_at, id FROM threads WHERE id = ? AND {where}",  # noqa: S608
+                [thread_id, *params],
+            ).fetchone()
+            if key is None:
+                return None
+            op = ">" if order == "desc" else "<"
+            row = self._db.execute(
+                f"SELECT count(*) FROM threads WHERE {where} AND (created_at, id) {op} (?, ?)",  # noqa: S608
+                [*params, *key],
+            )
+            return int(row.fetchone()[0])
 
     def iter_threads(
         self,

@@ -124,7 +124,7 @@ def _loaded_matches(main: MainScreen, query: str) -> list[tuple[float, str, str]
     needle = query.casefold()
     prefix: list[tuple[str, str]] = []
     inside: list[tuple[str, str]] = []
-    for thread in main.thread_list.threads:
+    for thread in main.thread_list.loaded():  # over a mirror: the rows in memory
         if thread.id is None:
             continue
         found = thread.id.casefold().find(needle)

@@ -6,6 +6,7 @@ ThreadDeleted, ...) -> the widgets. Widgets never do I/O.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -34,7 +35,7 @@ from chatkit_tui.tui.threads.thread_view import ThreadView
 from chatkit_tui.tui.threads.user_filter import UserFilterScreen
 
 if TYPE_CHECKING:
-    from chatkit_tui.core.mirror import SearchHit
+    from chatkit_tui.core.mirror import Mirror, SearchHit
 
 DEBOUNCE = 0.15
 
@@ -68,6 +69,7 @@ class MainScreen(MarkByRuleFlow):
         self.restore: tuple[str, int] | None = None  # (thread id, rows to search) after refresh
         self._debounce: Timer | None = None
         self._removed: dict[str, int] = {}
+        self._mirror: Mirror | None = None  # over a mirror (--mirror): the rows' file
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -130,6 +132,9 @@ class MainScreen(MarkByRuleFlow):
 
     def reload(self, *, keep: str | None = None) -> None:
         """Start the list over from the first page; ``keep`` re-selects that thread if found."""
+        if self.ctx.mirror_path is not None:
+            self._reload_from_mirror(self.ctx.mirror_path, keep)
+            return
         tl = self.thread_list
         self.restore = (keep, tl.cursor + 2 * self.ctx.thread_page_size) if keep else None
         self.generation += 1
@@ -139,6 +144,37 @@ class MainScreen(MarkByRuleFlow):
         tl.set_paging(has_more=True, fetching=True)
         self._update_status()
         self.load_threads(self.generation, None)
+
+    def _reload_from_mirror(self, path: Path, keep: str | None) -> None:
+        """Over a mirror the list reads its rows from the file on demand (flat memory at a
+        million threads; End is one query); the user filter and the order are the query's."""
+        from chatkit_tui.core.mirror import Mirror, MirrorError
+        from chatkit_tui.tui.threads.rows import MirrorRows
+
+        tl = self.thread_list
+        self.generation += 1
+        self.seen = set()
+        try:
+            if self._mirror is None:
+                self._mirror = Mirror.open(path, read_only=True)
+            rows = MirrorRows(self._mirror, user=self.user, order=self.order, needle=tl.filter_text)
+        except (OSError, MirrorError, sqlite3.Error) as exc:
+            tl.clear()
+            tl.set_paging(
+                has_more=False, fetching=False, stopped=f"the mirror cannot be read: {exc}"
+            )
+            self._update_status()
+            self.host.notify(str(exc), title="Mirror", severity="error")
+            return
+        tl.set_source(rows)
+        if keep is not None:
+            tl.select_thread(keep)
+        self._update_status()
+
+    def on_unmount(self) -> None:
+        if self._mirror is not None:
+            self._mirror.close()
+            self._mirror = None
 
     @work(exclusive=True, group="threads", exit_on_error=False)
     async def load_threads(self, generation: int, after: str | None) -> None:

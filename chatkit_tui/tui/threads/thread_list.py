@@ -9,8 +9,8 @@ The widget never does I/O: it asks for more with :class:`NearEnd`; the screen ca
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,6 +23,9 @@ from textual.strip import Strip
 from chatkit_tui.client.models import AnyThread
 from chatkit_tui.tui.threads import render
 from chatkit_tui.tui.threads import thread_list_messages as messages
+
+if TYPE_CHECKING:
+    from chatkit_tui.tui.threads.rows import MirrorRows
 from chatkit_tui.tui.threads.render import (
     Columns,
     columns_for,
@@ -72,6 +75,7 @@ class ThreadList(ScrollView, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._now = now
         self._threads: list[AnyThread] = []
+        self._source: MirrorRows | None = None  # over a mirror: rows read on demand
         self._rows: list[int] | None = None  # indices into _threads when the / filter is on
         self._needle = ""
         self._cursor = 0
@@ -88,12 +92,34 @@ class ThreadList(ScrollView, can_focus=True):
 
     @property
     def threads(self) -> Sequence[AnyThread]:
-        """Every loaded thread (filter or not)."""
-        return self._threads
+        """Every loaded thread (filter or not); over a mirror, every listed one (read on
+        demand: iterate :meth:`loaded` instead where all would be too many)."""
+        return self._source if self._source is not None else self._threads
+
+    def loaded(self) -> Iterator[AnyThread]:
+        """The threads in memory: all of them online, the cached windows over a mirror."""
+        return self._source.cached() if self._source is not None else iter(self._threads)
+
+    @property
+    def source(self) -> MirrorRows | None:
+        return self._source
+
+    def set_source(self, rows: MirrorRows) -> None:
+        """Show ``rows`` (a mirror's listed threads, read on demand) instead of pages."""
+        self.clear()
+        self._source = rows
+        self.has_more = self.fetching = False
+        self.stopped = None
+        self._update_size()
+        self.refresh()
+        if self.row_count:
+            self.post_message(self.Highlighted(self, self.current))
 
     @property
     def row_count(self) -> int:
         """Rows shown (after the / filter)."""
+        if self._source is not None:
+            return len(self._source)
         return len(self._threads) if self._rows is None else len(self._rows)
 
     @property
@@ -111,10 +137,17 @@ class ThreadList(ScrollView, can_focus=True):
     def thread_at(self, row: int) -> AnyThread | None:
         if not 0 <= row < self.row_count:
             return None
+        if self._source is not None:
+            try:
+                return self._source[row]
+            except IndexError:  # the file changed under us
+                return None
         return self._threads[row if self._rows is None else self._rows[row]]
 
     def row_of(self, thread_id: str) -> int | None:
         """The row showing ``thread_id``, or None (not loaded, or hidden by the filter)."""
+        if self._source is not None:
+            return self._source.position(thread_id)
         for index, thread in enumerate(self._threads):
             if thread_key(thread) == thread_id:
                 if self._rows is None:
@@ -141,6 +174,7 @@ class ThreadList(ScrollView, can_focus=True):
         if self.marked:
             self.unmark_all()  # a reloaded list is another list: marks do not carry over
         self._threads = []
+        self._source = None
         self._rows = [] if self._needle else None
         self._cursor = self._ahead = 0
         self._asked_for_more = False
@@ -203,6 +237,9 @@ class ThreadList(ScrollView, can_focus=True):
     @property
     def marked_threads(self) -> list[AnyThread]:
         """The marked threads, in list order (hidden by the / filter or not)."""
+        if self._source is not None:
+            found = (self._source.thread(key) for key in sorted(self.marked))
+            return [t for t in found if t is not None]
         return [t for t in self._threads if thread_key(t) in self.marked]
 
     def action_toggle_mark(self) -> None:
@@ -258,6 +295,11 @@ class ThreadList(ScrollView, can_focus=True):
         self._check_near_end()
 
     def _reindex(self) -> None:
+        if self._source is not None:  # over a mirror the filter is the query's
+            if self._source.needle != self._needle:
+                self._source = self._source.narrowed(self._needle)
+            self._rows = None
+            return
         if not self._needle:
             self._rows = None
             return
