@@ -101,13 +101,14 @@ class RawBacked:
         return hash(self.raw)
 
 
-def _enc_hook(obj: Any) -> Any:
+def raw_enc_hook(obj: Any) -> Any:
+    """msgspec's ``enc_hook``: a record kept raw (an ``Unknown*``) is written as its bytes."""
     if isinstance(obj, RawBacked):
         return Raw(obj.raw)
     raise NotImplementedError(f"cannot encode {type(obj).__name__}")
 
 
-_field_encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
+_field_encoder = msgspec.json.Encoder(enc_hook=raw_enc_hook)
 
 
 class _RawData(Struct, gc=False):

@@ -17,19 +17,13 @@ from typing import Any, cast
 import msgspec
 from msgspec import Raw
 
-from chatkit_tui.client.base import RawBacked, kept_raw
+from chatkit_tui.client.base import kept_raw, raw_enc_hook
 from chatkit_tui.client.models import ItemPage, ThreadPage
 
 __all__ = ["encode", "raw_json", "to_builtins"]
 
 
-def _enc_hook(obj: Any) -> Any:
-    if isinstance(obj, RawBacked):
-        return Raw(obj.raw)
-    raise NotImplementedError(f"cannot encode {type(obj).__name__}")
-
-
-_encoder = msgspec.json.Encoder(enc_hook=_enc_hook)
+_encoder = msgspec.json.Encoder(enc_hook=raw_enc_hook)
 
 
 def _prepared(obj: object) -> object:

@@ -43,6 +43,20 @@ def whole_number(text: str) -> int:
     return value
 
 
+MAX_CONCURRENCY = 64
+
+
+def concurrency(text: str) -> int:
+    """argparse type of ``--concurrency``: a whole number from 1 to :data:`MAX_CONCURRENCY`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_CONCURRENCY}, got {value}")
+    return value
+
+
 EXIT_CODES_EPILOG = """\
 exit codes:
   0    success

@@ -32,6 +32,7 @@ from chatkit_tui.scripting.common import (
     EXIT_USAGE,
     HelpFormatter,
     ScriptError,
+    concurrency,
     err,
     out,
     resolve_config,
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.core.mirror import Mirror, SearchHit, SyncProgress, SyncSummary, ThreadOutcome
 
-MAX_CONCURRENCY = 64
 PROGRESS_EVERY = 0.1  # seconds between redraws of the progress line
 JSON_PROGRESS_EVERY = 1.0
 
@@ -408,13 +408,6 @@ def run_search(args: argparse.Namespace) -> int:
 # --- parsers --------------------------------------------------------------------------------------
 
 
-def _concurrency(text: str) -> int:
-    value = whole_number(text)
-    if not 1 <= value <= MAX_CONCURRENCY:
-        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_CONCURRENCY}, got {value}")
-    return value
-
-
 def _positive(text: str) -> int:
     value = whole_number(text)
     if value < 1:
@@ -445,7 +438,7 @@ def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -
     p.add_argument("--user", type=_user, help="only the threads of this user")
     p.add_argument(
         "--concurrency",
-        type=_concurrency,
+        type=concurrency,
         default=8,
         metavar="N",
         help="requests in flight (default 8; halved while the API rate-limits)",

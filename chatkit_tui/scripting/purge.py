@@ -51,6 +51,7 @@ from chatkit_tui.scripting.common import (
     EXIT_OK,
     EXIT_USAGE,
     ScriptError,
+    concurrency,
     describe_error,
     err,
     exit_code,
@@ -65,7 +66,6 @@ if TYPE_CHECKING:
 
 SHOWN = 5  # matches listed before the prompt; the rest are counted
 FAILURES_SHOWN = 10
-MAX_CONCURRENCY = 64
 USER_WIDTH = 24
 
 
@@ -86,16 +86,6 @@ def _date(text: str) -> str:
     except RuleError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
-
-
-def _concurrency(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 1 <= value <= MAX_CONCURRENCY:
-        raise argparse.ArgumentTypeError(f"expected 1 to {MAX_CONCURRENCY}, got {value}")
-    return value
 
 
 def add_purge_parser(actions: Any, kw: dict[str, Any]) -> None:
@@ -140,7 +130,7 @@ def add_purge_parser(actions: Any, kw: dict[str, Any]) -> None:
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for the count")
     p.add_argument(
         "--concurrency",
-        type=_concurrency,
+        type=concurrency,
         default=DEFAULT_CONCURRENCY,
         metavar="N",
         help=f"threads archived and deleted at a time (default {DEFAULT_CONCURRENCY})",
