@@ -29,6 +29,8 @@ EXIT_NETWORK = 5
 EXIT_RATE_LIMITED = 6
 EXIT_DECLINED = 7
 EXIT_INCOMPLETE = 8
+EXIT_DAMAGED = 9  # the mirror file is damaged (mirror --check says where; mirror --full repairs)
+EXIT_BUSY = 10  # another writer holds the mirror (mirror --wait waits for it)
 EXIT_INTERRUPTED = 130
 
 
@@ -70,6 +72,8 @@ exit codes:
   6    rate limited (429 after retries)
   7    declined at the confirmation prompt, or a count typed wrong (nothing deleted)
   8    incomplete: a mirror run left threads to do (they are tried again next run)
+  9    the mirror is damaged (mirror --check says where; mirror --full repairs it)
+  10   another mirror run holds the file (who, since when; --wait waits for it)
   130  interrupted (Ctrl-C)"""
 
 PROG = "chatkit-tui"
