@@ -11,7 +11,7 @@ import logging
 import os
 import platform
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -20,6 +20,7 @@ import httpx
 import msgspec
 
 from chatkit_tui import __version__
+from chatkit_tui.client.deployment import HOSTED, Capabilities
 from chatkit_tui.client.errors import (
     APIConnectionError,
     APIError,
@@ -51,7 +52,7 @@ USER_AGENT = (
 T = TypeVar("T")
 
 
-def _request_id(headers: httpx.Headers, secret: str | None) -> str | None:
+def _request_id(headers: httpx.Headers, secret: str | Sequence[str] | None) -> str | None:
     value = headers.get("x-request-id")
     return None if value is None else redact(value, secret)
 
@@ -73,6 +74,8 @@ class AsyncChatKit:
 
     threads: Threads
     sessions: Sessions
+    capabilities: Capabilities = HOSTED
+    send_idempotency_keys = True  # OpenAI's API dedupes a retried POST by it
 
     def __init__(
         self,
@@ -121,6 +124,11 @@ class AsyncChatKit:
     @property
     def api_key(self) -> str | None:
         return self._api_key
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What is sent that must never be shown: redacted from every message and error."""
+        return (self._api_key,) if self._api_key else ()
 
     def __repr__(self) -> str:
         key = "set" if self._api_key else "none"
@@ -171,15 +179,18 @@ class AsyncChatKit:
         *,
         params: Mapping[str, str | int] | None = None,
         body: bytes | None = None,
+        what: str | None = None,
     ) -> T:
-        """Send one API call with retries; ``decode`` turns a 2xx body into a model."""
+        """Send one API call with retries; ``decode`` turns a 2xx body into a model.
+        ``what`` names the call in messages (default: the method and path)."""
         headers = self._headers()
         if body is not None:
             headers["Content-Type"] = "application/json"
-        if method == "POST":
+        if method == "POST" and self.send_idempotency_keys:
             headers["Idempotency-Key"] = f"chatkit-tui-retry-{uuid.uuid4()}"
         url = self.base_url + path
-        what = f"{method} {path}"
+        what = what or f"{method} {path}"
+        secrets = self.secrets
         retries_done = 0
         while True:
             retry_headers: httpx.Headers | None = None
@@ -200,11 +211,11 @@ class AsyncChatKit:
                 )
             except httpx.UnsupportedProtocol as exc:
                 raise APIConnectionError(
-                    f"Cannot connect: {what}: {redact(str(exc), self._api_key)}"
+                    f"Cannot connect: {what}: {redact(str(exc), secrets)}"
                 ) from exc
             except httpx.TransportError as exc:
                 cause = exc
-                detail = redact(str(exc), self._api_key) or type(exc).__name__
+                detail = redact(str(exc), secrets) or type(exc).__name__
                 failure = APIConnectionError(
                     f"Connection error: {what} at {self.base_url}: {detail}"
                 )
@@ -215,9 +226,9 @@ class AsyncChatKit:
                 failure = make_status_error(
                     response.status_code,
                     response.content,
-                    request_id=_request_id(response.headers, self._api_key),
+                    request_id=_request_id(response.headers, secrets),
                     reason=response.reason_phrase,
-                    secret=self._api_key,
+                    secret=secrets,
                 )
                 failure.retry_after = parse_retry_after(response.headers)
                 if not should_retry_status(response.status_code, response.headers):
@@ -230,7 +241,7 @@ class AsyncChatKit:
             await self.retry_policy.sleep(delay)
 
     def _decode(self, response: httpx.Response, decode: Callable[[bytes], T], what: str) -> T:
-        request_id = _request_id(response.headers, self._api_key)
+        request_id = _request_id(response.headers, self.secrets)
         try:
             return decode(response.content)
         except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as exc:
@@ -241,7 +252,7 @@ class AsyncChatKit:
                 kind = "not as the spec says"
             else:
                 kind = "not JSON"
-            detail = redact(str(exc), self._api_key)
+            detail = redact(str(exc), self.secrets)
             raise APIResponseValidationError(
                 f"Malformed response to {what}: status {response.status_code} but the body is "
                 f"{kind}: {detail}{where}",

@@ -8,6 +8,7 @@ stored here (see :func:`redact`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 import msgspec
@@ -39,10 +40,14 @@ REDACTED = "***"
 _MIN_SECRET = 8  # shorter "keys" (tests, local servers) would mangle ordinary words
 
 
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` replaced by ``***``."""
-    if secret and len(secret) >= _MIN_SECRET and secret in text:
-        return text.replace(secret, REDACTED)
+def redact(text: str, secret: str | Sequence[str] | None) -> str:
+    """``text`` with every occurrence of ``secret`` (or of each of several, the longest
+    first) replaced by ``***``."""
+    if not secret:
+        return text
+    for one in (secret,) if isinstance(secret, str) else sorted(secret, key=len, reverse=True):
+        if one and len(one) >= _MIN_SECRET and one in text:
+            text = text.replace(one, REDACTED)
     return text
 
 
@@ -217,7 +222,7 @@ def make_status_error(
     *,
     request_id: str | None,
     reason: str = "",
-    secret: str | None = None,
+    secret: str | Sequence[str] | None = None,
 ) -> APIStatusError:
     """The exception for an error response; ``secret`` is redacted from everything kept."""
     text = redact(content.decode("utf-8", errors="replace"), secret)

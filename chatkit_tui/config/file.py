@@ -49,12 +49,22 @@ class ProfileFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     read_only: bool = False
     """No deleting or cancelling with this profile: the app has no such keys, and
     ``threads purge`` refuses to run."""
+    chatkit_url: str | None = None
+    """A self-hosted deployment: the operator's chatkit-python endpoint (no API key)."""
+    headers: dict[str, str] = {}
+    """Headers sent to ``chatkit_url`` with every request, by name: the value itself."""
+    header_env: dict[str, str] = {}
+    """... the value from an environment variable (``Authorization = "SUPPORT_AUTH"``)."""
+    header_command: dict[str, str] = {}
+    """... the value printed by a command (run without a shell, like api_key_command)."""
 
-    def __repr__(self) -> str:  # the key must not leak through a repr
+    def __repr__(self) -> str:  # the key and header values must not leak through a repr
         return (
             f"ProfileFile(base_url={self.base_url!r}, api_key_env={self.api_key_env!r}, "
             f"api_key_command={self.api_key_command!r}, "
-            f"api_key={'***' if self.api_key else None}, read_only={self.read_only!r})"
+            f"api_key={'***' if self.api_key else None}, read_only={self.read_only!r}, "
+            f"chatkit_url={self.chatkit_url!r}, headers={sorted(self.headers)!r}, "
+            f"header_env={self.header_env!r}, header_command={sorted(self.header_command)!r})"
         )
 
 
@@ -196,6 +206,7 @@ def parse_config_text(text: str, path: Path) -> ConfigFile:
             )
         if profile.base_url is not None and (problem := url_problem("base_url", profile.base_url)):
             raise reader.fail(f"profile {name!r}: {problem}", ["profiles", name, "base_url"])
+        _check_self_hosted(reader, name, profile)
         if profile.api_key_command is not None:
             try:
                 argv = shlex.split(profile.api_key_command)
@@ -232,6 +243,61 @@ def parse_config_text(text: str, path: Path) -> ConfigFile:
     )
 
 
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP token (RFC 9110)
+
+
+def header_problem(name: str, value: str | None = None) -> str | None:
+    """Why ``name: value`` cannot be sent as a header, or None. Never repeats the value."""
+    if not HEADER_NAME.fullmatch(name):
+        return f"{name!r} is not a header name (letters, digits and -, no spaces)"
+    if value is not None and (not value.strip() or any(c in value for c in "\r\n\0")):
+        return f"the value of header {name!r} is empty or holds a line break"
+    return None
+
+
+def _check_self_hosted(reader: _Reader, name: str, profile: ProfileFile) -> None:
+    where = ["profiles", name]
+    if profile.chatkit_url is not None:
+        if profile.base_url is not None:
+            raise reader.fail(
+                f"profile {name!r} sets base_url and chatkit_url: a profile names one deployment",
+                [*where, "chatkit_url"],
+            )
+        if problem := url_problem("chatkit_url", profile.chatkit_url):
+            raise reader.fail(f"profile {name!r}: {problem}", [*where, "chatkit_url"])
+    tables = {"headers": profile.headers, "header_env": profile.header_env}
+    tables["header_command"] = profile.header_command
+    seen: dict[str, str] = {}
+    for table, entries in tables.items():
+        for header, value in entries.items():
+            key = [*where, table, header]
+            if profile.chatkit_url is None:
+                raise reader.fail(
+                    f"profile {name!r}: {table} is sent to chatkit_url, which it does not set",
+                    key,
+                )
+            if problem := header_problem(header, value if table == "headers" else None):
+                raise reader.fail(f"profile {name!r}: {table}: {problem}", key)
+            if header.lower() in seen:
+                raise reader.fail(
+                    f"profile {name!r}: header {header!r} is set in {seen[header.lower()]} "
+                    f"and in {table}: choose one",
+                    key,
+                )
+            seen[header.lower()] = table
+            if table == "header_command":
+                try:
+                    argv = shlex.split(value)
+                except ValueError as exc:
+                    raise reader.fail(
+                        f"profile {name!r}: header_command {header!r} cannot be split into "
+                        f"words: {exc}",
+                        key,
+                    ) from None
+                if not argv:
+                    raise reader.fail(f"profile {name!r}: header_command {header!r} is empty", key)
+
+
 def known_profiles(profiles: Mapping[str, object]) -> str:
     if not profiles:
         return "it defines no profiles"
@@ -244,12 +310,15 @@ def _check_private(path: Path) -> None:
         return
     info = path.stat()
     if info.st_uid != os.getuid():
-        raise ConfigError("holds an api_key but is not owned by you; refusing to use it", path=path)
+        raise ConfigError(
+            "holds an api_key or headers but is not owned by you; refusing to use it", path=path
+        )
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(
-            f"holds an api_key but is readable by others (mode {stat.filemode(info.st_mode)}); "
-            f"run: chmod 600 {shlex.quote(str(path))}  (better: use api_key_env or "
-            "api_key_command instead of the key itself)",
+            "holds an api_key or headers but is readable by others "
+            f"(mode {stat.filemode(info.st_mode)}); run: chmod 600 {shlex.quote(str(path))}  "
+            "(better: use api_key_env / api_key_command, header_env / header_command, "
+            "instead of the secret itself)",
             path=path,
         )
 
@@ -266,6 +335,6 @@ def read_config_file(path: Path, *, required: bool) -> ConfigFile:
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
     parsed = parse_config_text(text, path)
-    if any(p.api_key is not None for p in parsed.profiles.values()):
+    if any(p.api_key is not None or p.headers for p in parsed.profiles.values()):
         _check_private(path)
     return parsed

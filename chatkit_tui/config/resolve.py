@@ -23,6 +23,7 @@ from chatkit_tui.config.file import (
     ConfigError,
     ConfigFile,
     ProfileFile,
+    header_problem,
     known_profiles,
     read_config_file,
     url_problem,
@@ -58,15 +59,21 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
     keys: dict[str, str] = {}
     read_only: bool = False
     """The profile says ``read_only = true`` (the ``--read-only`` flag is the caller's)."""
+    chatkit_url: str | None = None
+    """A self-hosted (chatkit-python) deployment's endpoint; then no API key is needed."""
+    headers: tuple[tuple[str, str], ...] = ()
+    """Sent to ``chatkit_url`` with every request: secrets, never shown."""
 
     def __repr__(self) -> str:
         key = "'***'" if self.api_key else "None"
+        headers = ", ".join(f"{name}: ***" for name, _ in self.headers)
         return (
             f"Config(api_key={key}, api_key_source={self.api_key_source!r}, "
             f"base_url={self.base_url!r}, organization={self.organization!r}, "
             f"project={self.project!r}, profile={self.profile!r}, "
             f"config_path={self.config_path!r}, theme={self.theme!r}, keys={self.keys!r}, "
-            f"read_only={self.read_only!r})"
+            f"read_only={self.read_only!r}, chatkit_url={self.chatkit_url!r}, "
+            f"headers=[{headers}])"
         )
 
     __str__ = __repr__
@@ -91,10 +98,11 @@ def config_path(flag: str | None, env: Mapping[str, str]) -> tuple[Path, bool]:
 # --- resolving ------------------------------------------------------------------------------
 
 
-def run_key_command(command: str, profile: str) -> str:
-    """Run ``api_key_command`` without a shell; its stripped first line is the key."""
+def run_key_command(command: str, profile: str, field: str = "api_key_command") -> str:
+    """Run ``api_key_command`` (or a ``header_command``) without a shell; its stripped
+    first line is the key."""
     argv = shlex.split(command)
-    what = f"profile {profile!r}: api_key_command {argv[0]!r}"
+    what = f"profile {profile!r}: {field} {argv[0]!r}"
     try:
         done = subprocess.run(  # noqa: S603  (the user's own command, no shell)
             argv,
@@ -141,6 +149,31 @@ def _profile_key(profile: ProfileFile, name: str, env: Mapping[str, str]) -> tup
     return profile.api_key, f"config file (profile {name!r})"
 
 
+def parse_header_flag(text: str) -> tuple[str, str]:
+    """``--header 'Name: value'`` -> (name, value); ConfigError naming the name only."""
+    name, sep, value = text.partition(":")
+    name, value = name.strip(), value.strip()
+    if not sep or not name:
+        raise ConfigError("--header takes 'Name: value' (the value is never shown)")
+    if problem := header_problem(name, value):
+        raise ConfigError(f"--header: {problem}")
+    return name, value
+
+
+def _profile_headers(profile: ProfileFile, name: str, env: Mapping[str, str]) -> dict[str, str]:
+    headers = dict(profile.headers)
+    for header, variable in profile.header_env.items():
+        value = env.get(variable, "").strip()
+        if not value:
+            raise ConfigError(
+                f"profile {name!r} takes header {header!r} from ${variable}, which is not set"
+            )
+        headers[header] = value
+    for header, command in profile.header_command.items():
+        headers[header] = run_key_command(command, name, f"header_command {header!r}")
+    return headers
+
+
 def resolve(
     file: ConfigFile,
     *,
@@ -148,6 +181,8 @@ def resolve(
     profile_flag: str | None = None,
     base_url_flag: str | None = None,
     resolve_key: bool = True,
+    chatkit_url_flag: str | None = None,
+    header_flags: tuple[str, ...] = (),
 ) -> Config:
     """Combine the file, the environment and the flags (flags win, then env, then file)."""
     profile_name = profile_flag or env.get(ENV_PROFILE) or file.default_profile
@@ -175,13 +210,33 @@ def resolve(
         and (problem := url_problem(f"${ENV_BASE_URL}", env_base_url))
     ):
         raise ConfigError(problem)
+    if chatkit_url_flag is not None:
+        if base_url_flag is not None:
+            raise ConfigError("--base-url and --chatkit-url name two deployments: give one of them")
+        if problem := url_problem("--chatkit-url", chatkit_url_flag):
+            raise ConfigError(problem)
+    # a flag naming the other kind of deployment wins over the profile's
+    chatkit_url = chatkit_url_flag or (None if base_url_flag else profile.chatkit_url)
     base_url = base_url_flag or env_base_url or profile.base_url
     organization = env.get(ENV_ORG) or profile.organization
     project = env.get(ENV_PROJECT) or profile.project
+    headers: dict[str, str] = {}
+    if chatkit_url is not None:
+        base_url = organization = project = None
+        if resolve_key and chatkit_url == profile.chatkit_url and profile_name:
+            headers = _profile_headers(profile, profile_name, env)
+        for flag in header_flags:
+            name, value = parse_header_flag(flag)
+            headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
+            headers[name] = value
+    elif header_flags:
+        raise ConfigError("--header is sent to a self-hosted deployment: give --chatkit-url too")
 
     api_key: str | None = None
     source: str | None = None
-    if env.get(ENV_API_KEY, "").strip():
+    if chatkit_url is not None:
+        pass  # the OpenAI key is not the operator's server's to see
+    elif env.get(ENV_API_KEY, "").strip():
         api_key, source = env[ENV_API_KEY].strip(), f"${ENV_API_KEY}"
     elif resolve_key and profile_name and _has_key_source(profile):
         api_key, source = _profile_key(profile, profile_name, env)
@@ -197,6 +252,8 @@ def resolve(
         theme=file.theme,
         keys=dict(file.keys),
         read_only=profile.read_only,
+        chatkit_url=chatkit_url.rstrip("/") if chatkit_url else None,
+        headers=tuple(headers.items()),
     )
 
 
@@ -222,4 +279,6 @@ def load_config(args: Any, env: Mapping[str, str] | None = None) -> Config:
         profile_flag=getattr(args, "profile", None),
         base_url_flag=getattr(args, "base_url", None),
         resolve_key=not getattr(args, "demo", False),
+        chatkit_url_flag=getattr(args, "chatkit_url", None),
+        header_flags=tuple(getattr(args, "header", None) or ()),
     )

@@ -504,14 +504,24 @@ class Mirror:
         return None if row is None else _thread_from_row(row)
 
     def items(
-        self, thread_id: str, *, after: int | None = None, limit: int = 100
+        self,
+        thread_id: str,
+        *,
+        after: int | None = None,
+        limit: int = 100,
+        order: Literal["asc", "desc"] = "asc",
     ) -> MirrorPage[MirrorItem, int]:
-        """A page of a thread's items in the origin's order; ``after`` is a ``seq``."""
+        """A page of a thread's items in the origin's order (``desc``: the other way
+        round); ``after`` is a ``seq``."""
+        if order == "asc":
+            where, start = "seq > ? ORDER BY seq", -1 if after is None else after
+        else:
+            where, start = "seq < ? ORDER BY seq DESC", (1 << 62) if after is None else after
         with self._lock:
             rows = self._db.execute(
-                "SELECT seq, id, created_at, type, raw FROM items"
-                " WHERE thread_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (thread_id, -1 if after is None else after, max(0, limit) + 1),
+                f"SELECT seq, id, created_at, type, raw FROM items"  # noqa: S608
+                f" WHERE thread_id = ? AND {where} LIMIT ?",
+                (thread_id, start, max(0, limit) + 1),
             ).fetchall()
         page = [
             MirrorItem(thread_id, int(r[0]), r[1], None if r[2] is None else int(r[2]), r[3], r[4])
@@ -519,6 +529,14 @@ class Mirror:
         ]
         has_more = len(rows) > len(page)
         return MirrorPage(page, has_more, page[-1].seq if page and has_more else None)
+
+    def item_seq(self, thread_id: str, item_id: str) -> int | None:
+        """The place (``seq``) of the item ``item_id`` in its thread; None if not held."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT min(seq) FROM items WHERE thread_id = ? AND id = ?", (thread_id, item_id)
+            ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
 
     def all_items(self, thread_id: str) -> list[MirrorItem]:
         out: list[MirrorItem] = []
