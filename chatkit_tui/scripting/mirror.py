@@ -7,6 +7,11 @@ once a second, a ``summary`` last). ``search`` prints a table of hits (API text 
 matches in bold on a terminal) or, with ``--json``, one object per hit with its snippet as
 it is. Exit codes as every command's, and 8 when a mirror run left something undone
 (threads that failed, a listing cut short): run it again.
+
+One writer per mirror: a second ``mirror`` on a file being written is refused (exit 10,
+naming the holder) or, with ``--wait``, waits for it. A read-only file or directory is
+refused (exit 2) before anything is touched; a new file is not left behind when nothing
+could be written into it (the first request failed).
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ from chatkit_tui.core.text import cell_len, escaped, fit, plural
 from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
     EXIT_API_ERROR,
+    EXIT_BUSY,
     EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     HelpFormatter,
@@ -46,6 +53,7 @@ if TYPE_CHECKING:
 
 PROGRESS_EVERY = 0.1  # seconds between redraws of the progress line
 JSON_PROGRESS_EVERY = 1.0
+WAIT_POLL = 0.2  # seconds between tries for a mirror another writer holds (--wait)
 
 
 def _json(obj: object) -> str:
@@ -117,26 +125,74 @@ def _mirror_path(args: argparse.Namespace, base_url: str, project: str | None) -
     return Path(args.db).expanduser() if args.db else default_mirror_path(base_url, project)
 
 
-def _open_for_run(path: Path, client: AsyncChatKit) -> Mirror:
-    from chatkit_tui.core.mirror import Mirror, MirrorError, Origin
+async def _open_for_run(path: Path, client: AsyncChatKit, *, wait: bool) -> Mirror:
+    """The mirror, open for writing: refused (exit 10) while another writer holds it, or
+    with ``wait`` tried again every :data:`WAIT_POLL` s, saying for whom it waits."""
+    from chatkit_tui.core.mirror import (
+        Mirror,
+        MirrorBusyError,
+        MirrorError,
+        MirrorReadOnlyError,
+        Origin,
+    )
 
     origin = Origin(client.base_url, client.organization, client.project)
-    try:
-        return Mirror.open(path, create=True, origin=origin)
-    except MirrorError as exc:
-        raise ScriptError(str(exc), EXIT_USAGE) from None
-    except OSError as exc:
-        raise ScriptError(f"cannot open {path}: {exc.strerror or exc}", EXIT_USAGE) from None
+    said: str | None = None
+    while True:
+        try:
+            return Mirror.open(path, create=True, origin=origin)
+        except MirrorBusyError as exc:
+            if not wait:
+                raise ScriptError(
+                    f"{exc}; one writer at a time (--wait waits for it to finish)", EXIT_BUSY
+                ) from None
+            who = str(exc.holder) if exc.holder is not None else "another writer"
+            if who != said:  # once, and again if another comes first
+                err(f"waiting for {who}, which is writing the mirror {path} (Ctrl-C to stop)")
+                said = who
+        except (MirrorError, MirrorReadOnlyError) as exc:
+            raise ScriptError(str(exc), EXIT_USAGE) from None
+        except OSError as exc:
+            raise ScriptError(f"cannot open {path}: {exc.strerror or exc}", EXIT_USAGE) from None
+        await asyncio.sleep(WAIT_POLL)
+
+
+def _close(mirror: Mirror, summary: SyncSummary) -> bool:
+    """Close the file after a run; whether it is kept (a file this run made and could
+    write nothing into, the listing not read, is removed)."""
+    if summary.listing_complete:  # an empty deployment's mirror is a mirror
+        mirror.close()
+        return True
+    return not mirror.discard_if_empty()
 
 
 async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
+    path = _mirror_path(args, client.base_url, client.project)
+    try:
+        mirror = await _open_for_run(path, client, wait=args.wait)
+    except asyncio.CancelledError:  # Ctrl-C while waiting for another writer
+        err(f"interrupted while waiting for the mirror {path}; nothing was written")
+        return EXIT_INTERRUPTED
+    try:
+        return await _run(args, client, mirror, path)
+    finally:
+        mirror.close()  # and its writer lock with it (closed already when all went well)
+
+
+async def _run(args: argparse.Namespace, client: AsyncChatKit, mirror: Mirror, path: Path) -> int:
     from chatkit_tui.core.mirror import MirrorSync
 
-    path = _mirror_path(args, client.base_url, client.project)
-    mirror = _open_for_run(path, client)
     json_out: bool = args.json
     line = _ProgressLine(sys.stderr) if not json_out and sys.stderr.isatty() else None
     last_json = [0.0]
+    upgrade = mirror.upgrade
+    removed = 0 if upgrade is None else upgrade.duplicates_removed
+    if upgrade is not None and removed and not json_out:
+        err(
+            f"repaired {path}: removed {plural(removed, 'duplicate item row')} in"
+            f" {plural(upgrade.threads_repaired)} (copies written by two runs at once);"
+            f" it is now of layout version {upgrade.to_version}"
+        )
 
     def on_thread(outcome: ThreadOutcome) -> None:
         if json_out and outcome.outcome != "unchanged":
@@ -158,7 +214,8 @@ async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
             out(_json(_progress_event(p)))
 
     if json_out:
-        out(_json({"event": "start", "db": str(path), "origin": str(mirror.origin)}))
+        start = {"event": "start", "db": str(path), "origin": str(mirror.origin)}
+        out(_json({**start, "duplicates_removed": removed}))
     sync = MirrorSync(
         client,
         mirror,
@@ -169,31 +226,36 @@ async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
         on_thread=on_thread,
         on_progress=on_progress,
     )
-    with mirror:
+    kept = True
+    try:
         try:
             summary = await sync.run()
-        except asyncio.CancelledError:  # Ctrl-C: say what is kept, then stop as usual
+        finally:
             if line is not None:
                 line.clear()
-            done = sync.summary
+            kept = _close(mirror, sync.summary)
+    except asyncio.CancelledError:  # Ctrl-C: say what is kept; the one message (exit 130)
+        done = sync.summary
+        if kept:
             err(
                 f"interrupted: {plural(done.new + done.changed + done.grown)} written this run"
                 f" to {path} are kept; run it again to carry on"
             )
-            raise
-        except (sqlite3.Error, OSError) as exc:  # the file, not the API: a full disk, ...
-            raise ScriptError(
-                f"could not write the mirror {path}: {escaped(str(exc))}; what was"
-                " committed before is kept",
-                EXIT_API_ERROR,
-            ) from None
-        finally:
-            if line is not None:
-                line.clear()
+        else:
+            err(f"interrupted before anything was written: no mirror was left at {path}")
+        return EXIT_INTERRUPTED
+    except (sqlite3.Error, OSError) as exc:  # the file, not the API: a full disk, ...
+        raise ScriptError(
+            f"could not write the mirror {path}: {escaped(str(exc))}; what was"
+            " committed before is kept",
+            EXIT_API_ERROR,
+        ) from None
     if json_out:
-        out(_json(_summary_event(summary, path)))
+        out(_json(_summary_event(summary, path, duplicates_removed=removed, kept=kept)))
     else:
         _print_summary(summary, path)
+        if not kept:
+            err(f"nothing could be written: no mirror was left at {path}")
     return EXIT_OK if summary.complete else EXIT_INCOMPLETE
 
 
@@ -212,10 +274,13 @@ def _progress_event(p: SyncProgress) -> dict[str, Any]:
     }
 
 
-def _summary_event(s: SyncSummary, path: Path) -> dict[str, Any]:
+def _summary_event(
+    s: SyncSummary, path: Path, *, duplicates_removed: int, kept: bool
+) -> dict[str, Any]:
     return {
         "event": "summary",
         "db": str(path),
+        "kept": kept,
         "complete": s.complete,
         "threads": s.threads,
         "new": s.new,
@@ -234,6 +299,7 @@ def _summary_event(s: SyncSummary, path: Path) -> dict[str, Any]:
         "rate_limited": s.rate_limited,
         "lowest_concurrency": s.lowest_concurrency,
         "seconds": round(s.elapsed, 3),
+        "duplicates_removed": duplicates_removed,
     }
 
 
@@ -426,7 +492,10 @@ def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -
             "to carry on after an interruption or to pick up what changed: new threads, new "
             "items, status and title changes; threads deleted upstream are marked gone and "
             "kept (--prune deletes them). A thread that keeps failing is reported and tried "
-            "again next run."
+            "again next run. One writer per file: while another run writes it, a second is "
+            "refused (exit 10, naming it: host, pid, since when) or waits (--wait); readers "
+            "(search, serve --db, the app) are never held up. A file of an older layout is "
+            "upgraded by the next run, which says how many duplicate items it removed."
         ),
         **kw,
     )
@@ -450,6 +519,11 @@ def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -
         "--full",
         action="store_true",
         help="read every thread's items from the first (finds items edited in place)",
+    )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="when another run is writing the file, wait for it to finish (instead of exit 10)",
     )
     p.add_argument("--json", action="store_true", help="JSON lines instead of a progress bar")
     p.set_defaults(handler=mirror_command)

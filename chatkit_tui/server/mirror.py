@@ -5,8 +5,12 @@ The server may not import ``chatkit_tui.core``, which writes mirrors, so this re
 mirror's layout directly: the ``threads`` table (``id``, ``created_at``, ``user``,
 ``raw``, ``gone_at``) and the ``items`` table (``thread_id``, ``seq``, ``pk``, ``id``,
 ``raw``), as :mod:`chatkit_tui.core.mirror.store` documents them; a file is a mirror when
-its ``PRAGMA application_id`` is :data:`MIRROR_APPLICATION_ID` (the two constants are
-checked to agree by ``tests/server/test_serve_mirror.py``).
+its ``PRAGMA application_id`` is :data:`MIRROR_APPLICATION_ID` and its ``PRAGMA
+user_version`` one of :data:`MIRROR_READABLE_VERSIONS` (the constants are checked to agree
+by ``tests/server/test_serve_mirror.py``). What this reads is the same in layout versions 1
+and 2 (2 adds a unique index on the items' ids, so a thread never holds an item twice; a
+version-1 file written by two runs at once may, and is served as it is until a mirror run
+upgrades it).
 
 - Threads list by ``(created_at, id)`` like the server's own, keyset-paged; those marked
   gone (deleted upstream) are not listed, but a thread read by its id is served even when
@@ -31,10 +35,17 @@ from chatkit_tui.server.keyset import Order, Page, keyset_page
 from chatkit_tui.server.params import RequestError
 from chatkit_tui.server.store import CursorNotFoundError, Store
 
-__all__ = ["MIRROR_APPLICATION_ID", "MIRROR_SCHEMA_VERSION", "MirrorSource", "is_mirror"]
+__all__ = [
+    "MIRROR_APPLICATION_ID",
+    "MIRROR_READABLE_VERSIONS",
+    "MIRROR_SCHEMA_VERSION",
+    "MirrorSource",
+    "is_mirror",
+]
 
 MIRROR_APPLICATION_ID = 0x434B4D52  # "CKMR": chatkit_tui.core.mirror.store.APPLICATION_ID
-MIRROR_SCHEMA_VERSION = 1
+MIRROR_SCHEMA_VERSION = 2  # chatkit_tui.core.mirror.store.SCHEMA_VERSION
+MIRROR_READABLE_VERSIONS = (1, 2)  # chatkit_tui.core.mirror.store.READABLE_VERSIONS
 
 
 def _connect_read_only(path: Path) -> sqlite3.Connection:
@@ -81,12 +92,17 @@ class MirrorSource:
         self.path = str(Path(path).expanduser())
         self._db = _connect_read_only(Path(self.path))
         self._db.execute("PRAGMA busy_timeout = 30000")  # a mirror run may be writing
+        app_id = int(self._db.execute("PRAGMA application_id").fetchone()[0])
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version != MIRROR_SCHEMA_VERSION:
+        if app_id != MIRROR_APPLICATION_ID:
             self._db.close()
+            raise ValueError(f"{self.path} is not a chatkit-tui mirror")
+        if version not in MIRROR_READABLE_VERSIONS:
+            self._db.close()
+            known = " and ".join(str(v) for v in MIRROR_READABLE_VERSIONS)
             raise ValueError(
                 f"{self.path} is a mirror of layout version {version}; this server reads "
-                f"version {MIRROR_SCHEMA_VERSION}"
+                f"versions {known}"
             )
         self._lock = threading.Lock()
         self._sessions = Store(":memory:", clock=clock)

@@ -191,6 +191,42 @@ def test_a_mirror_is_told_from_a_server_database(tmp_path: Path):
     # the server reads the layout the core writes: the same markers
     assert served.MIRROR_APPLICATION_ID == mirror_store.APPLICATION_ID
     assert served.MIRROR_SCHEMA_VERSION == mirror_store.SCHEMA_VERSION
+    assert served.MIRROR_READABLE_VERSIONS == mirror_store.READABLE_VERSIONS
+    # and opened directly, a database that is not a mirror is refused, not served
+    with pytest.raises(ValueError, match="not a chatkit-tui mirror"):
+        served.MirrorSource(tmp_path / "s.sqlite3")
+
+
+def test_a_mirror_of_layout_version_1_is_served_and_a_later_one_refused(
+    pair: tuple[BackgroundServer, BackgroundServer], tmp_path: Path
+):
+    import sqlite3
+
+    from tests.fixtures.mirror_file import as_version_1
+
+    origin, _ = pair
+    path = tmp_path / "v1.sqlite3"
+    make_mirror(origin, path)
+    as_version_1(path)
+    with BackgroundServer(db=path) as mirror:
+        for params in LIST_PARAMS:
+            assert get(mirror, "/chatkit/threads", **params).content == (
+                get(origin, "/chatkit/threads", **params).content
+            )
+        thread_id = get(origin, "/chatkit/threads", limit=1).json()["data"][0]["id"]
+        page = {"limit": 5, "order": "asc"}
+        first = get(origin, f"/chatkit/threads/{thread_id}/items", **page).json()
+        after = {**page, "after": first["data"][1]["id"]} if len(first["data"]) > 1 else page
+        for params in (page, after):
+            path_items = f"/chatkit/threads/{thread_id}/items"
+            assert get(mirror, path_items, **params).content == (
+                get(origin, path_items, **params).content
+            )
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA user_version = 3")
+    con.close()
+    with pytest.raises(ValueError, match="layout version 3; this server reads versions 1 and 2"):
+        served.MirrorSource(path)
 
 
 def test_serve_refuses_to_seed_a_mirror(tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -178,6 +178,8 @@ def test_help_names_the_exit_codes(command: list[str], capsys: pytest.CaptureFix
     text = capsys.readouterr().out
     assert text.startswith(f"usage: chatkit-tui {command[0]}")
     assert "  8    incomplete" in text and "--profile NAME" in text
+    if command == ["mirror"]:
+        assert "--wait" in text and "exit 10" in text
 
 
 def test_the_progress_line(monkeypatch: pytest.MonkeyPatch):

@@ -140,6 +140,7 @@ def test_ctrl_c_stops_with_130_and_keeps_what_was_done(
     _, err = process.communicate(timeout=30)
     assert process.returncode == 130, err
     assert "interrupted:" in err and "run it again to carry on" in err
+    assert err.count("interrupted") == 1, err  # the informative line, not a second one
     assert "Traceback" not in err
     assert assert_whole(db, by_id) < 80
     with Mirror.open(db, read_only=True) as mirror:

@@ -7,16 +7,23 @@ Textual-free. What the app and the CLI use:
   (``search()`` -> :class:`SearchHit`), metadata (``info()``: origin, counts, last run).
 - :class:`MirrorSync` (:mod:`.sync`): one run from a client into a mirror.
 - :func:`default_mirror_path`: where a deployment's mirror lives by default.
+
+One writer at a time: a writable ``Mirror.open`` raises :class:`MirrorBusyError` while
+another holds the file, :class:`MirrorReadOnlyError` for a read-only file or directory
+(:mod:`.writer_lock`).
 """
 
 from chatkit_tui.core.mirror.search import SearchHit
 from chatkit_tui.core.mirror.store import (
     Failure,
+    LayoutUpgrade,
     Mirror,
+    MirrorBusyError,
     MirrorError,
     MirrorInfo,
     MirrorItem,
     MirrorPage,
+    MirrorReadOnlyError,
     MirrorThread,
     Origin,
     RunRecord,
@@ -27,11 +34,14 @@ from chatkit_tui.core.mirror.sync import MirrorSync, SyncProgress, SyncSummary, 
 
 __all__ = [
     "Failure",
+    "LayoutUpgrade",
     "Mirror",
+    "MirrorBusyError",
     "MirrorError",
     "MirrorInfo",
     "MirrorItem",
     "MirrorPage",
+    "MirrorReadOnlyError",
     "MirrorSync",
     "MirrorThread",
     "Origin",

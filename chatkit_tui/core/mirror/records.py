@@ -15,6 +15,7 @@ __all__ = [
     "Failure",
     "ItemRecord",
     "Known",
+    "LayoutUpgrade",
     "MirrorInfo",
     "MirrorItem",
     "MirrorPage",
@@ -188,3 +189,15 @@ class MirrorInfo:
         """When the last run finished (epoch seconds), None before the first; it may have
         failed or been cut short: :attr:`last_complete_sync` is the one to trust."""
         return None if self.last_run is None else self.last_run.finished_at
+
+
+@dataclass(frozen=True, slots=True)
+class LayoutUpgrade:
+    """What opening a file of an older layout for writing did to it."""
+
+    from_version: int
+    to_version: int
+    duplicates_removed: int
+    """Item rows removed: second (and later) copies of an item a thread held twice."""
+    threads_repaired: int
+    """Threads that held such copies (their items numbered again, their count set)."""

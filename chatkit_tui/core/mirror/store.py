@@ -5,7 +5,9 @@ Textual-free. The layout is a contract: ``chatkit-tui serve --db MIRROR``
 (:mod:`chatkit_tui.server.mirror`, which may not import this package) reads the
 ``threads`` and ``items`` tables directly. It is told from the server's own database by
 ``PRAGMA application_id`` (:data:`APPLICATION_ID`, "CKMR"); ``PRAGMA user_version`` is
-the layout's version (:data:`SCHEMA_VERSION`).
+the layout's version (:data:`SCHEMA_VERSION`, 2; readers read :data:`READABLE_VERSIONS`).
+Version 2 makes a duplicate item impossible (below); the first writable open of a
+version-1 file upgrades it in place (:meth:`Mirror.open`, :class:`LayoutUpgrade`).
 
 - ``meta``: key/value text: the origin (``base_url``, ``organization``, ``project``), when
   the mirror was made, by which version.
@@ -18,7 +20,9 @@ the layout's version (:data:`SCHEMA_VERSION`).
   stays). Its ``pk`` is also its title's search row (as ``-pk``).
 - ``items``: one row per item in the origin's order (``seq`` from 0 within the thread):
   raw JSON, ``id`` (NULL for an item that has none), ``created_at``, ``type`` without its
-  ``chatkit.`` prefix. Its ``pk`` is its search row.
+  ``chatkit.`` prefix. Its ``pk`` is its search row. Unique: ``(thread_id, seq)``, and
+  ``(thread_id, id)`` for the items that have an id (version 2; a version-1 file written
+  by two runs at once could hold every item twice).
 - ``search``: FTS5 over the items' text and the titles (see :mod:`.search`).
 - ``failures``: threads that could not be mirrored, with the last error and how many runs
   failed on them (a thread's row goes when it is mirrored).
@@ -27,11 +31,13 @@ the layout's version (:data:`SCHEMA_VERSION`).
 
 File databases use WAL mode: a run writes one transaction per thread (its row, its new
 items, their search rows, the failure cleared) while readers (the app, ``serve``, a
-search) read on.
+search) read on. One writer at a time: a writable open takes the file's writer lock and
+refuses a file or directory that is read-only (:mod:`.writer_lock`); readers take nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -47,6 +53,7 @@ from chatkit_tui.core.mirror.records import (
     Failure,
     ItemRecord,
     Known,
+    LayoutUpgrade,
     MirrorInfo,
     MirrorItem,
     MirrorPage,
@@ -57,19 +64,29 @@ from chatkit_tui.core.mirror.records import (
 )
 from chatkit_tui.core.mirror.search import SearchHit, index_form
 from chatkit_tui.core.mirror.search import search as run_search
+from chatkit_tui.core.mirror.writer_lock import (
+    MirrorBusyError,
+    MirrorReadOnlyError,
+    WriterLock,
+    refuse_unwritable,
+)
 from chatkit_tui.core.paths import data_dir, safe_filename
 
 __all__ = [
     "APPLICATION_ID",
+    "READABLE_VERSIONS",
     "SCHEMA_VERSION",
     "Failure",
     "ItemRecord",
     "Known",
+    "LayoutUpgrade",
     "Mirror",
+    "MirrorBusyError",
     "MirrorError",
     "MirrorInfo",
     "MirrorItem",
     "MirrorPage",
+    "MirrorReadOnlyError",
     "MirrorThread",
     "Origin",
     "RunRecord",
@@ -79,7 +96,9 @@ __all__ = [
 ]
 
 APPLICATION_ID = 0x434B4D52  # "CKMR"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Version 1 lacks the unique ``items_by_id``; it reads the same."""
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -111,7 +130,7 @@ CREATE TABLE items (
     raw BLOB NOT NULL,
     UNIQUE (thread_id, seq)
 );
-CREATE INDEX items_by_id ON items (thread_id, id);
+CREATE UNIQUE INDEX items_by_id ON items (thread_id, id) WHERE id IS NOT NULL;
 CREATE VIRTUAL TABLE search USING fts5(
     body, thread_id UNINDEXED, item_id UNINDEXED, type UNINDEXED, created_at UNINDEXED,
     tokenize = 'unicode61 remove_diacritics 2'
@@ -148,6 +167,7 @@ CREATE TABLE runs (
 );
 """
 
+_ITEMS_BY_ID = "CREATE UNIQUE INDEX items_by_id ON items (thread_id, id) WHERE id IS NOT NULL"
 _LISTED_INDEX = (  # the app's list reads rows by position over it (see Mirror.listed_window)
     "CREATE INDEX IF NOT EXISTS threads_listed ON threads (created_at, id) WHERE gone_at IS NULL"
 )
@@ -189,6 +209,35 @@ class _Stats:
     new: bool = False
     changed: bool = False
     items: int = 0
+    """Items written (one the thread holds already, by its id, is not written again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    """What a writable open holds and made: the writer lock, the file (symbolic links
+    resolved: two names of one file are one lock), whether this open made it (so may take
+    it away again when nothing was written, see :meth:`Mirror.discard_if_empty`), the
+    directories it made for it (the deepest first)."""
+
+    lock: WriterLock
+    real: Path
+    created: bool
+    made_dirs: tuple[Path, ...]
+
+    @staticmethod
+    def take(target: Path) -> _Claim:
+        """Refuse a read-only file or directory (before anything is touched), make the
+        directories, take the lock (:class:`MirrorBusyError` when another writer has it)."""
+        real = target.resolve()
+        refuse_unwritable(real)
+        missing: list[Path] = []
+        parent = real.parent
+        while not parent.exists() and parent != parent.parent:
+            missing.append(parent)
+            parent = parent.parent
+        real.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = WriterLock.acquire(real)
+        return _Claim(lock, real, not real.exists(), tuple(missing))
 
 
 # --- the file -------------------------------------------------------------------------------
@@ -203,11 +252,21 @@ class Mirror:
     ``create=True`` and its ``origin``.
     """
 
-    def __init__(self, db: sqlite3.Connection, path: Path, *, read_only: bool) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, path: Path, *, read_only: bool, claim: _Claim | None = None
+    ) -> None:
         self._db = db
         self.path = path
         self.read_only = read_only
         self._lock = threading.RLock()
+        self._claim = claim
+        self.upgrade: LayoutUpgrade | None = None
+        """What the open did to a file of an older layout (writable opens)."""
+
+    @property
+    def created(self) -> bool:
+        """This (writable) open made the file."""
+        return self._claim is not None and self._claim.created
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -223,11 +282,33 @@ class Mirror:
         """Open a mirror. ``create``: make the file (and its directory) if there is none.
         ``origin``: refuse (:class:`MirrorError`) a mirror of another deployment, and
         record it in a new one. ``FileNotFoundError`` when there is no file and not
-        ``create``; :class:`MirrorError` when the file is something else."""
+        ``create``; :class:`MirrorError` when the file is something else.
+
+        Writable: :class:`MirrorReadOnlyError` for a read-only file or directory, and
+        :class:`MirrorBusyError` (naming the holder) while another writer holds the file,
+        both before anything is touched; a version-1 file is upgraded (:attr:`upgrade`)."""
         target = Path(path).expanduser()
         exists = target.exists()
         if not exists and not create:
             raise FileNotFoundError(f"no mirror at {target}")
+        claim = None if read_only else _Claim.take(target)  # one writer (see writer_lock)
+        try:
+            return cls._open(target, exists, claim, origin=origin, read_only=read_only)
+        except BaseException:
+            if claim is not None:
+                claim.lock.release()
+            raise
+
+    @classmethod
+    def _open(
+        cls,
+        target: Path,
+        exists: bool,
+        claim: _Claim | None,
+        *,
+        origin: Origin | None,
+        read_only: bool,
+    ) -> Mirror:
         if not exists:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
@@ -242,17 +323,19 @@ class Mirror:
             app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise MirrorError(f"cannot open {target} as a mirror: {exc}") from None
-        mirror = cls(db, target, read_only=read_only)
+        mirror = cls(db, target, read_only=read_only, claim=claim)
         try:
             if app_id == 0 and not read_only and mirror._is_empty():
                 mirror._create(origin)
             elif app_id != APPLICATION_ID:
                 raise MirrorError(f"{target} is not a chatkit-tui mirror")
-            mirror._check_version()
+            version = mirror._check_version()
             if not read_only:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
                 db.execute(_LISTED_INDEX)  # files made before it had it: a run adds it
+                if version < SCHEMA_VERSION:
+                    mirror.upgrade = mirror._upgrade(version)
             if origin is not None:
                 mirror._check_origin(origin)
         except BaseException:
@@ -282,13 +365,49 @@ class Mirror:
             self._db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
         self.path.chmod(0o600)  # users' conversations
 
-    def _check_version(self) -> None:
+    def _check_version(self) -> int:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_VERSIONS:
+            known = " and ".join(str(v) for v in READABLE_VERSIONS)
             raise MirrorError(
                 f"{self.path} is a mirror of layout version {version}; this chatkit-tui "
-                f"reads version {SCHEMA_VERSION}"
+                f"reads versions {known}"
             )
+        return version
+
+    def _upgrade(self, version: int) -> LayoutUpgrade:
+        """Version 1 to 2, in one transaction: the items a thread holds twice (or more) by
+        id go (the first copy by ``seq`` stays, with its search row), ``seq`` is numbered
+        again from 0 in the threads that had any, their ``item_count`` is set, and the
+        unique ``items_by_id`` makes another impossible."""
+        with self._write():
+            db = self._db
+            extra = db.execute(
+                "SELECT pk, thread_id FROM items AS a WHERE id IS NOT NULL AND EXISTS"
+                " (SELECT 1 FROM items AS b"
+                " WHERE b.thread_id = a.thread_id AND b.id = a.id AND b.seq < a.seq)"
+            ).fetchall()
+            db.executemany("DELETE FROM search WHERE rowid = ?", [(r[0],) for r in extra])
+            db.executemany("DELETE FROM items WHERE pk = ?", [(r[0],) for r in extra])
+            threads = sorted({str(r[1]) for r in extra})
+            for thread_id in threads:
+                pks = [
+                    int(r[0])
+                    for r in db.execute(
+                        "SELECT pk FROM items WHERE thread_id = ? ORDER BY seq", (thread_id,)
+                    )
+                ]
+                # through negative numbers: (thread_id, seq) stays unique at every row
+                db.executemany(
+                    "UPDATE items SET seq = ? WHERE pk = ?",
+                    [(-1 - n, pk) for n, pk in enumerate(pks)],
+                )
+                db.execute("UPDATE items SET seq = -1 - seq WHERE thread_id = ?", (thread_id,))
+                db.execute("UPDATE threads SET item_count = ? WHERE id = ?", (len(pks), thread_id))
+            db.execute("DROP INDEX IF EXISTS items_by_id")
+            db.execute(_ITEMS_BY_ID)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return LayoutUpgrade(version, SCHEMA_VERSION, len(extra), len(threads))
 
     def _check_origin(self, origin: Origin) -> None:
         mine = self.origin
@@ -299,6 +418,37 @@ class Mirror:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._claim is not None:
+                self._claim.lock.release()
+
+    def discard_if_empty(self) -> bool:
+        """Close; and when this open made the file and it holds no thread, no failure and
+        no unreadable record (its first request failed, say), remove it, its WAL files,
+        its lock and the directories made for it: True then. A file that was there before
+        is never removed."""
+        claim = self._claim
+        with self._lock:
+            if claim is None or not claim.created or not claim.lock.held:
+                self.close()
+                return False
+            held = self._db.execute(
+                "SELECT (SELECT count(*) FROM threads) + (SELECT count(*) FROM failures)"
+                " + (SELECT count(*) FROM unreadable)"
+            ).fetchone()[0]
+            if held:
+                self.close()
+                return False
+            self._db.close()
+            try:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    with contextlib.suppress(FileNotFoundError):
+                        claim.real.with_name(claim.real.name + suffix).unlink()
+            finally:
+                claim.lock.release()
+            for made in claim.made_dirs:  # the deepest first
+                with contextlib.suppress(OSError):
+                    made.rmdir()
+            return True
 
     def __enter__(self) -> Mirror:
         return self
@@ -680,25 +830,34 @@ class Mirror:
                 )
                 db.execute("DELETE FROM items WHERE thread_id = ?", (thread.id,))
                 count = 0
-            self._insert_items(thread.id, count, items)
-            stats.items = len(items)
+            stats.items = self._insert_items(thread.id, count, items)
+            count += stats.items
             db.execute(
                 "UPDATE threads SET item_count = ?, items_after = ?, gone_at = NULL"
                 " WHERE pk = ? AND (item_count IS NOT ? OR items_after IS NOT ?"
                 " OR gone_at IS NOT NULL)",
-                (count + len(items), items_after, pk, count + len(items), items_after),
+                (count, items_after, pk, count, items_after),
             )
             db.execute("DELETE FROM failures WHERE thread_id = ?", (thread.id,))
         return stats
 
-    def _insert_items(self, thread_id: str, first_seq: int, items: Sequence[ItemRecord]) -> None:
+    def _insert_items(self, thread_id: str, first_seq: int, items: Sequence[ItemRecord]) -> int:
+        """Append ``items`` from ``seq`` ``first_seq``; how many were written. An item whose
+        id the thread holds already (a page that overlaps what is held, an item sent twice)
+        is not written again: the copy held stays where it is (``--full`` replaces items
+        that differ)."""
         db = self._db
-        for seq, item in enumerate(items, first_seq):
+        seq = first_seq
+        for item in items:
             cursor = db.execute(
                 "INSERT INTO items (thread_id, seq, id, created_at, type, raw)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (thread_id, id) WHERE id IS NOT NULL DO NOTHING",
                 (thread_id, seq, item.id, item.created_at, item.type, item.raw),
             )
+            if cursor.rowcount == 0:
+                continue
+            seq += 1
             text = item_text(item.raw)
             if text:
                 db.execute(
@@ -713,6 +872,7 @@ class Mirror:
                         item.created_at,
                     ),
                 )
+        return seq - first_seq
 
     def save_unreadable(self, raw: bytes, error: str, now: int | None = None) -> bool:
         """Keep a listed record that had no id; False if it was kept already."""

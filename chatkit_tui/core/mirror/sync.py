@@ -569,7 +569,7 @@ class MirrorSync:
             outcome: Outcome = "new"
         elif stats.changed or replace:  # its JSON, or items read again that differ
             outcome = "changed"
-        elif items:
+        elif stats.items:  # not when every item read was one held already
             outcome = "grown"
         else:
             outcome = "unchanged"
