@@ -545,7 +545,7 @@ def test_with_yes_a_listing_error_after_deletes_began_says_where_the_report_is(
 
     def list_threads(**kw: Any) -> Any:  # the second page on: 500s (the retries too)
         nonlocal calls
-        calls += 1
+        calls += kw.get("order") == "asc"  # (not the look at the newest thread, first)
         if calls >= 2:
             raise RuntimeError("index on fire")
         return real_list(**kw)
@@ -559,6 +559,7 @@ def test_with_yes_a_listing_error_after_deletes_began_says_where_the_report_is(
     assert records[-1]["how"] == "failed" and "500" in records[-1]["error"]
     lines = [r for r in records if r["record"] == "thread"]
     assert len(lines) == 100  # the first page's matches, each with its outcome
+    assert "deleted" in {r["outcome"] for r in lines}  # (the newest thread is left out)
     for r in lines:
         assert r["outcome"] in ("deleted", "not attempted")
         assert store.thread_exists(r["id"]) == (r["outcome"] == "not attempted")
@@ -636,3 +637,135 @@ def test_purge_yes_never_deletes_the_thread_its_next_list_request_starts_after(
     )
     assert refused == []
     assert code == 0 and len(deleted) == 250
+
+
+# --- every thread of the deployment: --all ----------------------------------------------------
+
+
+def _closed_base_url() -> str:
+    with socket.socket() as sock:  # nothing listens: a request would be exit 5
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
+def _all_closed(store: Store) -> None:
+    with store._lock:
+        store._db.execute("UPDATE threads SET status = 'closed'")
+        store._db.commit()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--older-than", "0d", "--yes"],
+        ["--older-than", "0s"],  # asked: refused before anyone is
+        ["--before", "2999-01-01", "--yes"],
+    ],
+)
+def test_an_age_that_leaves_no_thread_out_is_refused_before_anything_is_read(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("1\n"))
+    code = main(["--base-url", _closed_base_url(), "threads", "purge", *argv])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"refusing to purge: {argv[0]} {argv[1]} matches every thread there is" in err
+    assert "pass --all to delete them all" in err and "Type" not in err
+
+
+def test_with_all_an_age_that_leaves_no_thread_out_deletes_every_thread(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = local_server.store
+    everyone = ids_on(store)
+    assert purge(local_server, tmp_path, "--older-than", "0d", "--dry-run") == 0  # never refused
+    captured = capsys.readouterr()
+    assert ids_on(store) == everyone and not (tmp_path / "archive").exists()
+    assert f"a real run would delete {len(everyone)} threads" in captured.out
+    assert f"this rule matches every thread scanned ({len(everyone)})" in captured.err
+    assert purge(local_server, tmp_path, "--older-than", "0d", "--yes", "--all") == 0
+    assert ids_on(store) == set()
+    assert f"deleted {len(everyone)} in " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("rule", ["age", "status"])
+def test_with_yes_rules_that_matched_every_thread_read_delete_nothing_without_all(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: str
+) -> None:
+    """Deleting while finding: nothing is deleted until a thread the rules leave out has
+    been read, and a listing that left none out is refused at its end."""
+    server = make_server(seed=250, seed_time=int(time.time()) - 3600)  # newest: an hour ago
+    store = server.store
+    if rule == "age":
+        argv = ["--older-than", "30min"]  # every thread (read oldest first, three pages)
+    else:
+        _all_closed(store)
+        argv = ["--status", "closed"]  # every thread (newest first)
+    everyone = ids_on(store)
+    report = tmp_path / "r.jsonl"
+    assert purge(server, tmp_path, *argv, "--yes", "--report", str(report)) == 2
+    captured = capsys.readouterr()
+    note = f"this rule matches every thread scanned ({len(everyone)}): pass --all"
+    assert f"refusing to purge: {note}" in captured.err and "nothing deleted" in captured.err
+    assert f"{len(everyone)} threads match: " in captured.out
+    assert f"report: {report}" in captured.out
+    assert ids_on(store) == everyone and not (tmp_path / "archive").exists()
+    records = read_report(report)
+    lines = [r for r in records if r["record"] == "thread"]
+    assert sorted(r["id"] for r in lines) == sorted(everyone)
+    assert {r["outcome"] for r in lines} == {"not attempted"} and note in lines[0]["reason"]
+    end = records[-1]
+    assert end["record"] == "end" and end["how"] == "refused" and note in end["error"]
+    assert end["counts"] == {"not attempted": len(everyone)}
+
+    assert purge(server, tmp_path, *argv, "--yes", "--all") == 0
+    assert ids_on(store) == set()
+
+
+def test_with_yes_one_thread_left_out_anywhere_lets_the_held_matches_be_deleted(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = make_server(seed=150)
+    store = server.store
+    _all_closed(store)
+    every = ids_on(store)
+    oldest = store.list_threads(limit=1, order="asc").data[0].id  # the last one read
+    with store._lock:
+        store._db.execute("UPDATE threads SET status = 'active' WHERE id = ?", (oldest,))
+        store._db.commit()
+    assert purge(server, tmp_path, "--status", "closed", "--yes") == 0
+    assert ids_on(store) == {oldest}
+    assert f"deleted {len(every) - 1} in " in capsys.readouterr().out
+
+
+def test_asked_rules_that_matched_every_thread_read_are_refused_without_all(
+    make_server: MakeServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = make_server(seed=120, seed_time=int(time.time()) - 3600)
+    store = server.store
+    everyone = ids_on(store)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(f"{len(everyone)}\n"))
+    assert purge(server, tmp_path, "--older-than", "30min") == 2
+    captured = capsys.readouterr()
+    assert f"{len(everyone)} threads match: " in captured.out  # shown, then refused
+    assert (
+        f"refusing to purge: this rule matches every thread scanned ({len(everyone)}): "
+        "pass --all to delete them all; nothing deleted"
+    ) in captured.err
+    assert "Type" not in captured.err and ids_on(store) == everyone
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(f"{len(everyone)}\n"))
+    assert purge(server, tmp_path, "--older-than", "30min", "--all") == 0
+    assert f"Type {len(everyone)} to archive" in capsys.readouterr().err
+    assert ids_on(store) == set()
+
+
+def test_a_user_s_every_thread_needs_no_all(local_server: BackgroundServer, tmp_path: Path) -> None:
+    """With --user every thread read is the user's: matching them all is an erasure."""
+    store = local_server.store
+    user = busiest_user(store)
+    others = ids_on(store) - ids_on(store, user)
+    assert purge(local_server, tmp_path, "--user", user, "--older-than", "0d", "--yes") == 0
+    assert ids_on(store) == others
