@@ -639,6 +639,94 @@ def test_purge_yes_never_deletes_the_thread_its_next_list_request_starts_after(
     assert code == 0 and len(deleted) == 250
 
 
+def _deployment(threads: list[dict[str, Any]], page: int) -> Callable[[Recorded], Reply]:
+    """A handler serving ``threads`` (pages of ``page``, whatever the limit asked), their
+    items (none) and DELETEs (which delete nothing: the server's recorded requests say
+    what was deleted)."""
+
+    def handler(request: Recorded) -> Reply:
+        path = request.path
+        if path.endswith("/chatkit/threads"):
+            after = request.query.get("after", [None])[0]
+            ids = [t["id"] for t in threads]
+            start = ids.index(after) + 1 if after else 0
+            chunk = threads[start : start + page]
+            body = {
+                "object": "list",
+                "data": chunk,
+                "has_more": start + page < len(threads),
+                "first_id": chunk[0]["id"] if chunk else None,
+                "last_id": chunk[-1]["id"] if chunk else None,
+            }
+            return Reply(body=body)
+        if path.endswith("/items"):
+            return Reply(body={"object": "list", "data": [], "has_more": False})
+        thread_id = path.rsplit("/", 1)[-1]
+        if request.method == "DELETE":
+            return Reply(
+                body={"id": thread_id, "object": "chatkit.thread.deleted", "deleted": True}
+            )
+        return Reply(body=next(t for t in threads if t["id"] == thread_id))
+
+    return handler
+
+
+def _names(request: Recorded, thread_id: str) -> bool:
+    """Whether ``request`` reads or deletes ``thread_id`` (a list request's cursor aside)."""
+    return f"/chatkit/threads/{thread_id}" in request.path
+
+
+def test_purge_yes_holds_the_cursor_thread_until_the_next_page_is_answered(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """The server holds the next list request until the page's other DELETEs have come (and
+    then a little longer, for a request about the cursor thread to show itself): the thread
+    the request starts after must not be read or deleted before that page is answered."""
+    threads = [
+        {
+            "id": f"cthr_{n}",
+            "object": "chatkit.thread",
+            "created_at": 1000 - n,
+            "user": "u_gone",
+            "title": f"t{n}",
+            "status": {"type": "active"},
+        }
+        for n in range(8)
+    ]
+    serve = _deployment(threads, page=4)
+    cursor, others = "cthr_3", {"cthr_0", "cthr_1", "cthr_2"}
+    early: list[Recorded] = []
+
+    def deleted(requests: list[Recorded]) -> set[str]:
+        return {r.path.rsplit("/", 1)[-1] for r in requests if r.method == "DELETE"}
+
+    def handler(request: Recorded) -> Reply:
+        if request.path.endswith("/chatkit/threads") and request.query.get("after") == [cursor]:
+            assert scripted_server.wait_until(lambda seen: others <= deleted(seen), 30)
+            scripted_server.wait_until(lambda seen: any(_names(r, cursor) for r in seen), 0.5)
+            early.extend(r for r in scripted_server.requests if _names(r, cursor))
+        return serve(request)
+
+    scripted_server.handler = handler
+    code = main(
+        [
+            "--base-url",
+            scripted_server.base_url,
+            "threads",
+            "purge",
+            "--user",
+            "u_gone",
+            "--yes",
+            "--report",
+            str(tmp_path / "r.jsonl"),
+            "--archive-dir",
+            str(tmp_path / "archive"),
+        ]
+    )
+    assert early == [], "the cursor thread was read or deleted before the next page came"
+    assert code == 0 and deleted(scripted_server.requests) == {t["id"] for t in threads}
+
+
 # --- every thread of the deployment: --all ----------------------------------------------------
 
 
