@@ -136,6 +136,42 @@ def test_older_than_deletes_what_the_seeded_ages_say(
     assert f"created {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(oldest))} UTC to " in out
 
 
+def test_the_report_holds_the_counts_found_where_the_readme_says(
+    make_server: MakeServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run line holds the counts when everything was found before the first delete
+    (asked, a dry run); with --yes they are null there. The end line holds them always."""
+    server = make_server(seed=200)
+    store = server.store
+    users = sorted({t.user for t in store.list_threads(limit=100).data})
+    first, second = sorted(users, key=lambda u: -store.count_threads(user=u))[:2]
+    counts = {u: len(ids_on(store, u)) for u in (first, second)}
+    dry, yes, asked = tmp_path / "dry.jsonl", tmp_path / "yes.jsonl", tmp_path / "asked.jsonl"
+    assert purge(server, tmp_path, "--user", first, "--dry-run", "--report", str(dry)) == 0
+    assert purge(server, tmp_path, "--user", first, "--yes", "--report", str(yes)) == 0
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(f"{counts[second]}\n"))
+    assert purge(server, tmp_path, "--user", second, "--report", str(asked)) == 0
+    capsys.readouterr()
+    for path, user, run_has_them in (
+        (dry, first, True),
+        (yes, first, False),
+        (asked, second, True),
+    ):
+        records = read_report(path)
+        run, end = records[0], records[-1]
+        assert run["record"] == "run" and end["record"] == "end"
+        found = {"matched": counts[user], "scanned": counts[user], "incomplete": None}
+        assert {k: end[k] for k in found} == found and end["skipped_unreadable"] == 0, path
+        if run_has_them:
+            assert {k: run[k] for k in found} == found and run["skipped"] == 0, path
+        else:
+            assert [run[k] for k in ("matched", "skipped", "scanned")] == [None] * 3
+    assert read_report(yes)[-1]["counts"] == {"deleted": counts[first]}
+
+
 def test_the_dry_run_reports_exactly_what_the_real_run_deletes(
     make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
