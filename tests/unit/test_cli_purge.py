@@ -193,6 +193,30 @@ def test_the_dry_run_reports_exactly_what_the_real_run_deletes(
     assert {r["thread_from"] for r in real} == {"retrieve"}  # a status can change: re-read
 
 
+@pytest.mark.parametrize("rule", ["user", "everything"])
+def test_dry_run_with_yes_deletes_nothing_and_reports_would_delete(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: str
+) -> None:
+    """--yes only skips the question: --dry-run still wins, and is never refused."""
+    store = local_server.store
+    everyone = ids_on(store)
+    user = busiest_user(store)
+    argv, expected = (
+        (["--user", user], ids_on(store, user))
+        if rule == "user"
+        else (["--older-than", "0d"], everyone)
+    )
+    assert purge(local_server, tmp_path, *argv, "--dry-run", "--yes") == 0
+    out = capsys.readouterr().out
+    assert ids_on(store) == everyone and not (tmp_path / "archive").exists()
+    assert f"dry run: nothing deleted; a real run would delete {len(expected)} threads" in out
+    lines = thread_lines(report_path(out))
+    assert sorted(r["id"] for r in lines) == sorted(expected)
+    assert {r["outcome"] for r in lines} == {"would delete"}
+    records = read_report(report_path(out))
+    assert records[0]["dry_run"] is True and records[-1]["how"] == "dry run"
+
+
 def test_a_thread_created_after_the_run_started_is_never_deleted(
     local_server: BackgroundServer, tmp_path: Path
 ) -> None:
