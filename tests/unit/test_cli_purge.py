@@ -8,6 +8,7 @@ httpx, never through the code under test.
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import socket
@@ -27,7 +28,7 @@ from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.server.store import Store
 from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
-from tests.fixtures.server import fail_deletes
+from tests.fixtures.server import deleted_by_someone_else, fail_deletes
 
 MakeServer = Callable[..., BackgroundServer]
 KEY = "sk-test-purge-key-0123456789"
@@ -260,6 +261,29 @@ def test_failures_are_reported_with_reasons_and_the_exit_code(
     assert {i for i, r in lines.items() if r["outcome"] == "failed"} == broken
     assert all(lines[i]["request_id"].startswith("req_") for i in broken)
     assert ids_on(store, user) == broken
+
+
+def test_a_thread_deleted_by_someone_else_just_before_its_delete_is_already_gone(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every read succeeded, the DELETE itself was answered 404: "already gone", with the
+    archive written first, and the run succeeds."""
+    store = local_server.store
+    user = busiest_user(store)
+    mine = sorted(ids_on(store, user))
+    vanished = set(mine[:2])
+    deleted_by_someone_else(local_server, vanished)
+    assert purge(local_server, tmp_path, "--user", user, "--yes") == 0
+    out = capsys.readouterr().out
+    assert f"deleted {len(mine) - 2}, already gone 2 in " in out
+    lines = {r["id"]: r for r in thread_lines(report_path(out))}
+    assert {i for i, r in lines.items() if r["outcome"] == "already gone"} == vanished
+    for thread_id in vanished:
+        archive = lines[thread_id]["archive"]
+        assert archive is not None and Path(archive).parent == tmp_path / "archive"
+        assert json.loads(Path(archive).read_text())["thread"]["id"] == thread_id
+        assert lines[thread_id]["reason"] is None
+    assert ids_on(store, user) == set()
 
 
 # --- asking, refusing -----------------------------------------------------------------------------
