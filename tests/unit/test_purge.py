@@ -605,6 +605,26 @@ async def test_find_and_delete_starts_deleting_before_the_listing_ends(
     assert records[-1]["how"] == "complete" and records[-1]["matched"] == len(expected)
 
 
+async def test_stopped_while_holding_every_match_is_stopped_not_refused(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    """Told to stop before a thread left out was read: what was found is reported "not
+    attempted" and the run ends "stopped" (run it again), not "refused"."""
+    now = int(time.time())
+    server = make_server(seed=250, seed_time=now - 3600)
+    everyone = {t.id for t in every_thread(server.store)}
+    report = PurgeReport(tmp_path / "r.jsonl")
+    async with AsyncChatKit(api_key="k", base_url=server.base_url) as client:
+        purge = Purge(client, Rules.make(now=now, older_than="30min"), archive_dir=tmp_path)
+        summary = await purge.find_and_delete(report, on_page=lambda _: purge.stop())
+    report.close()
+    assert summary.stopped and len(summary.not_attempted) == 100  # the first page's
+    assert {t.id for t in every_thread(server.store)} == everyone
+    records = read_report(tmp_path / "r.jsonl")
+    assert records[-1]["how"] == "stopped"
+    assert {r["outcome"] for r in records if r["record"] == "thread"} == {"not attempted"}
+
+
 async def test_a_listing_that_fails_midway_stops_the_deletes_and_is_recorded(
     scripted_server: ScriptedServer, tmp_path: Path
 ) -> None:
