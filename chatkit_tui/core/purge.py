@@ -21,6 +21,13 @@ and the app's mark-by-rule (:mod:`chatkit_tui.tui.threads.mark_by_rule`) share i
   one per thread, each appended as soon as its outcome is known, so an interrupted run
   leaves a truthful partial record; a run that ends (or is stopped) also writes a line for
   every thread it did not get to.
+- Everything: a run over the whole deployment (no user filter) whose rules match every
+  thread it read would delete them all. :attr:`Rules.everything` says so of rules that
+  cannot leave any thread out (a cutoff at or after the start, nothing else), before
+  anything is read; :attr:`Found.matched_all` of a listing that left none out. Unless told
+  (``allow_all``), :meth:`Purge.find_and_delete` deletes nothing until a thread the rules
+  leave out has been seen, and when none was it deletes nothing and raises
+  :class:`EverythingMatched`.
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ if TYPE_CHECKING:
 __all__ = [
     "STATUSES",
     "Candidate",
+    "EverythingMatched",
     "Found",
     "Purge",
     "PurgeReport",
@@ -83,6 +91,15 @@ INTERRUPTED = "interrupted"
 
 class RuleError(ValueError):
     """A rule that cannot be used, worded for the user."""
+
+
+class EverythingMatched(RuleError):
+    """A run over the whole deployment matched every thread it read, and was not told that
+    this is meant (``allow_all``, ``--all``): nothing was deleted."""
+
+    def __init__(self, found: Found) -> None:
+        self.found = found
+        super().__init__(found.everything_note())
 
 
 # --- ages and dates -----------------------------------------------------------------------
@@ -258,6 +275,32 @@ class Rules:
         return "asc" if self.before is not None else "desc"
 
     @property
+    def whole_deployment(self) -> bool:
+        """Whether the run reads every thread of the deployment (no user filter): then rules
+        that match every thread read would delete them all. (With a user, every thread read
+        is that user's: matching them all is what an erasure does.)"""
+        return self.user is None
+
+    @property
+    def everything(self) -> bool:
+        """Whether the rules cannot leave out any thread that existed when the run started:
+        no user, no status, and a cutoff at or after the start (``0d``, a date to come)."""
+        return (
+            self.user is None
+            and self.status is None
+            and self.before is not None
+            and self.before >= self.started
+        )
+
+    def leaves_out(self, c: Candidate, verdict: Verdict | None = None) -> bool:
+        """Whether the rules leave out ``c`` (``verdict``: :meth:`judge`'s, if known), a
+        thread that existed when the run started (one created after it is left out by the
+        run, not by a rule: it proves nothing)."""
+        if c.created_at is not None and c.created_at > self.started:
+            return False
+        return (verdict or self.judge(c)[0]) in ("other", "newer")
+
+    @property
     def rereads(self) -> bool:
         """Whether each thread is read again before it is archived: a status can change."""
         return self.status is not None
@@ -341,6 +384,20 @@ class Found:
     pages: int = 0
     incomplete: str | None = None
     """Why the listing stopped before the end (the server repeated a cursor), if it did."""
+    left_out: int = 0
+    """Threads read that the rules left out (of those that existed when the run started)."""
+
+    @property
+    def matched_all(self) -> bool:
+        """Whether something matched and the rules left out no thread read."""
+        return bool(self.matches) and not self.left_out
+
+    def everything_note(self) -> str:
+        """What :attr:`matched_all` means, and how to say it is meant."""
+        return (
+            f"this rule matches every thread scanned ({self.scanned:,}): pass --all to "
+            "delete them all"
+        )
 
     def date_range(self) -> tuple[int, int] | None:
         """(oldest, newest) creation time of the matches; None when there are none."""
@@ -399,6 +456,8 @@ async def find_matches(
                     continue  # a server that repeats a thread across pages
                 seen_ids.add(c.thread_id)
             verdict, why = rules.judge(c)
+            if rules.leaves_out(c, verdict):
+                found.left_out += 1
             if verdict == "newer":
                 stop = True
                 break
@@ -637,6 +696,8 @@ class Purge:
 
     ``request_ids``: the :class:`RequestIds` hook installed on the client's httpx client,
     if any (the report's ``request_id`` of a thread that did not fail comes from it).
+    ``allow_all``: rules that match every thread of the deployment read are meant
+    (``--all``); without it :meth:`find_and_delete` refuses them (see the module's doc).
     """
 
     def __init__(
@@ -647,9 +708,11 @@ class Purge:
         archive_dir: Path | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
         request_ids: RequestIds | None = None,
+        allow_all: bool = False,
     ) -> None:
         self.client = client
         self.rules = rules
+        self.allow_all = allow_all
         self.archive_dir = archive_dir
         self.concurrency = concurrency
         self.request_ids = request_ids
@@ -703,10 +766,18 @@ class Purge:
         """Find and delete at once: each page's matches go to the runner as the page
         arrives, so the listing's round trips overlap the deletes (no one is asked, so
         nothing needs the whole list first). A listing that fails stops the deletes (those
-        in flight finish) and raises once they have."""
+        in flight finish) and raises once they have.
+
+        Over the whole deployment, unless ``allow_all``, nothing goes to the runner until a
+        thread the rules leave out has been read (the newest thread is looked at first when
+        the pages go oldest first: an age leaves it out, and then the first page may go at
+        once). A listing that left out none deletes nothing: every match is reported "not
+        attempted" and :class:`EverythingMatched` is raised."""
         runner = self._runner(report, on_result, on_progress)
         fed = skipped = 0
         latest: list[Found] = []  # the listing so far, once a page has come
+        guarded = not self.allow_all and self.rules.whole_deployment
+        left_out_seen = False  # the newest thread, looked at first, is one left out
 
         def feed(found: Found, *, hold_last: bool) -> None:
             # The last match so far may be the page's last thread: the cursor of the next
@@ -725,13 +796,17 @@ class Purge:
             for s in found.skipped[skipped:]:
                 report.thread(s.candidate, Outcome.SKIPPED.value, reason=s.reason)
             skipped = len(found.skipped)
-            feed(found, hold_last=True)
+            if not guarded or left_out_seen or found.left_out:
+                feed(found, hold_last=True)
             if on_page is not None:
                 on_page(found)
 
         async def finding_then_running() -> BulkSummary:
+            nonlocal left_out_seen
             run = asyncio.ensure_future(runner.run())
             try:
+                if guarded and self.rules.order == "asc":
+                    left_out_seen = await self._newest_left_out()
                 self.found = await find_matches(
                     self.client, self.rules, on_page=page, keep_going=lambda: not self._stopped
                 )
@@ -746,11 +821,27 @@ class Purge:
                 runner.close()
                 await run  # the requests in flight finish; then the listing's error goes on
                 raise
+            if guarded and not left_out_seen and self.found.matched_all and not self._stopped:
+                reason = f"not deleted: {self.found.everything_note()}"
+                for c in self.found.matches:
+                    report.thread(c, Outcome.NOT_ATTEMPTED.value, reason=reason)
+                runner.close()
+                await run  # (it was given nothing)
+                raise EverythingMatched(self.found)
             feed(self.found, hold_last=False)  # the listing is over: no cursor to keep
             runner.close()
             return await run
 
         return await self._run(report, runner, finding_then_running())
+
+    async def _newest_left_out(self) -> bool:
+        """Whether the deployment's newest thread is one the rules leave out. Any failure:
+        False (the listing that follows meets it again, and says so)."""
+        try:
+            page = await self.client.threads.list(limit=1, order="desc")
+        except Exception:
+            return False
+        return any(self.rules.leaves_out(candidate(record)) for record in page.data)
 
     # --- shared ---------------------------------------------------------------------------
 
@@ -817,6 +908,12 @@ class Purge:
             counts[INTERRUPTED] = len(runner.found) - len(runner.summary.results)
             elapsed = asyncio.get_running_loop().time() - started
             report.end(INTERRUPTED, counts, elapsed, self.found)
+            raise
+        except EverythingMatched as exc:  # nothing deleted (find_and_delete)
+            counts = _counts(runner.summary.results, len(self.found.skipped))
+            counts[Outcome.NOT_ATTEMPTED.value] = len(self.found.matches)
+            elapsed = asyncio.get_running_loop().time() - started
+            report.end("refused", counts, elapsed, self.found, error=str(exc))
             raise
         except Exception as exc:  # the listing failed (find_and_delete): record why
             counts = _counts(runner.summary.results, len(self.found.skipped))

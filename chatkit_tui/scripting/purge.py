@@ -5,9 +5,13 @@ this is the command line around them:
 
 - before the client starts (:func:`before_purge`): refuse in read-only mode (a dry run is
   allowed: it deletes nothing), fix the run's start and so the cutoff, refuse when
-  nobody can confirm (no terminal, no ``--yes``: exit 2, before anything is read);
+  nobody can confirm (no terminal, no ``--yes``: exit 2, before anything is read), and
+  refuse rules that cannot leave any thread out (``--older-than 0d``) without ``--all``;
 - find the matches, show how many, the first few and their dates, and ask for the count
-  to be typed (``--yes`` skips it; a wrong count deletes nothing: exit 7);
+  to be typed (``--yes`` skips it; a wrong count deletes nothing: exit 7); rules that
+  matched every thread of the deployment read are refused (exit 2) without ``--all``, with
+  ``--yes`` too (:meth:`chatkit_tui.core.purge.Purge.find_and_delete` deletes nothing until
+  it has read a thread they leave out);
 - archive and delete with the bulk runner (a progress bar on a terminal), writing the
   report as it goes; Ctrl-C (or SIGTERM) once stops launching (requests in flight
   finish, the rest are reported "not attempted": exit 130), twice abandons them.
@@ -33,6 +37,7 @@ from chatkit_tui.core.paths import default_archive_dir
 from chatkit_tui.core.purge import (
     STATUSES,
     Candidate,
+    EverythingMatched,
     Found,
     Purge,
     PurgeReport,
@@ -129,6 +134,12 @@ def add_purge_parser(actions: Any, kw: dict[str, Any]) -> None:
     )
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for the count")
     p.add_argument(
+        "--all",
+        action="store_true",
+        help="the rules may match every thread of the deployment: delete them all (without "
+        "it, such a purge is refused)",
+    )
+    p.add_argument(
         "--concurrency",
         type=concurrency,
         default=DEFAULT_CONCURRENCY,
@@ -177,6 +188,15 @@ def before_purge(args: argparse.Namespace) -> int | None:
         )
     except RuleError as exc:
         raise ScriptError(str(exc), EXIT_USAGE) from None
+    rules: Rules = args.rules
+    if rules.everything and not (args.all or args.dry_run):
+        given = f"--older-than {rules.age}" if rules.age else f"--before {args.before_date}"
+        raise ScriptError(
+            f"refusing to purge: {escaped(given)} matches every thread there is (each was "
+            "created before the run started): pass --all to delete them all (--dry-run "
+            "lists them)",
+            EXIT_USAGE,
+        )
     if not (args.yes or args.dry_run) and not sys.stdin.isatty():
         raise ScriptError(
             "refusing to purge without confirmation: stdin is not a terminal; pass --yes to "
@@ -356,6 +376,7 @@ async def purge_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
         archive_dir=args.archive_dir,
         concurrency=args.concurrency,
         request_ids=args.request_ids,
+        allow_all=args.all,
     )
     archive_dir = args.archive_dir or default_archive_dir()
     endpoint = client.base_url
@@ -367,6 +388,7 @@ async def purge_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
     finally:
         progress.clear()
     show_matches(rules, found)
+    everything = rules.whole_deployment and found.matched_all and not args.all
     if args.dry_run or not found.matches:
         report = _open_report(args, rules)
         try:
@@ -381,11 +403,16 @@ async def purge_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
             report.close()
         if args.dry_run:
             out(f"dry run: nothing deleted; a real run would delete {plural(len(found.matches))}")
+            if everything:
+                err(f"warning: {found.everything_note()} (a real run without it is refused)")
         out(f"report: {report.path}")
         if args.dry_run:
             return EXIT_OK
         return EXIT_API_ERROR if found.skipped or found.incomplete else EXIT_OK
 
+    if everything:  # asked or not, every thread of the deployment needs --all
+        err(f"refusing to purge: {found.everything_note()}; nothing deleted")
+        return EXIT_USAGE
     print(f"Each is archived first (to {archive_dir}), then deleted.", file=sys.stderr)
     if not ask_count(len(found.matches)):
         err("nothing deleted")
@@ -406,7 +433,8 @@ async def _purge_without_asking(
 ) -> int:
     """--yes: nobody is asked, so nothing needs the whole list first: each page's matches
     are deleted while the next page is read (the listing's round trips hide behind the
-    deletes). What matched is shown at the end."""
+    deletes). What matched is shown at the end. Over the whole deployment without --all,
+    deleting waits for a thread the rules leave out, and a listing with none is refused."""
     rules = purge.rules
     err(f"purging {escaped(rules.describe())} (--yes: each deleted once found, archived first)")
     report = _open_report(args, rules)
@@ -414,6 +442,13 @@ async def _purge_without_asking(
         report.run(rules, None, dry_run=False, endpoint=endpoint, archive_dir=archive_dir)
         work = purge.find_and_delete(report, on_progress=progress.deleting)
         summary = await _with_signals(purge, work, progress)
+    except EverythingMatched as exc:
+        progress.clear()
+        report.close()
+        show_matches(rules, exc.found)
+        err(f"refusing to purge: {exc}; nothing deleted")
+        out(f"report: {report.path}")
+        return EXIT_USAGE
     except BaseException:
         progress.clear()
         report.close()

@@ -101,7 +101,7 @@ def cutoff_after(base_url: str, count: int) -> int:
 
 
 async def purge_run(
-    base_url: str, concurrency: int, server_pid: int, before: int
+    base_url: str, concurrency: int, server_pid: int, before: int, *, allow_all: bool = False
 ) -> dict[str, Any]:
     counter, ids = Counter(), RequestIds("bench")
     http, client = _client(base_url, concurrency, counter, ids)
@@ -109,7 +109,12 @@ async def purge_run(
         with tempfile.TemporaryDirectory() as tmp:
             rules = Rules(started=int(time.time()), before=before)
             purge = Purge(
-                client, rules, archive_dir=Path(tmp) / "a", concurrency=concurrency, request_ids=ids
+                client,
+                rules,
+                archive_dir=Path(tmp) / "a",
+                concurrency=concurrency,
+                request_ids=ids,
+                allow_all=allow_all,  # (every thread: refused without it, as without --all)
             )
             report = PurgeReport(Path(tmp) / "report.jsonl")
             started, cpu = time.perf_counter(), time.process_time()
@@ -244,7 +249,7 @@ def main() -> int:
     )
     process, base_url = serve(seeded, args.latency_ms)
     try:
-        a = asyncio.run(purge_run(base_url, c, process.pid, int(time.time())))
+        a = asyncio.run(purge_run(base_url, c, process.pid, int(time.time()), allow_all=True))
     finally:
         process.terminate()
         process.wait(10)

@@ -4,11 +4,14 @@ local server; what should match is read from the server's store."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
+from textual.worker import WorkerState
 
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
@@ -18,6 +21,7 @@ from chatkit_tui.tui.dialogs.help import HelpScreen
 from chatkit_tui.tui.threads.bulk import BulkDeleteScreen, ConfirmBulkDeleteScreen
 from chatkit_tui.tui.threads.main import MainScreen
 from chatkit_tui.tui.threads.mark_by_rule import MarkByRuleScreen
+from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
 from tests.tui.helpers import FIXED_NOW, loaded, make_app, notifications, screen_text, wait_for
 
 MakeServer = Callable[..., BackgroundServer]
@@ -158,20 +162,89 @@ async def test_a_date_works_and_a_bad_age_says_why_and_marks_nothing(
         assert any("Marked 0 threads" in m for m in notifications(app))
 
 
-async def test_escape_stops_a_marking_that_is_still_paging(make_server: MakeServer) -> None:
-    server = make_server(seed=200, faults=Faults(latency_ms=300))
-    user_filter_free = make_app(server, thread_page_size=20)
-    app = user_filter_free
-    async with app.run_test(size=(110, 34)) as pilot:
-        await wait_for(pilot, lambda: bool(app.main_screen.thread_list.threads), limit=10)
-        await open_dialog(pilot, app)
-        await pilot.press(*"1d", "enter")  # nearly every thread: two pages at 0.3 s each
-        await wait_for(pilot, lambda: "marking:" in status_line(app), what="marking")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: app.main_screen.marking is None)
-        await pilot.pause(0.8)  # a page that was on its way marks nothing either
-        assert not app.main_screen.thread_list.marked
-        assert any("Stopped marking" in m for m in notifications(app))
+def _deployment(count: int) -> Callable[[Recorded], Reply]:
+    """A scripted deployment of ``count`` threads, each older than a day: its pages (by
+    ``order``, ``after`` and ``limit``), each thread, and no items."""
+    threads = [
+        {
+            "id": f"cthr_{n:03}",
+            "object": "chatkit.thread",
+            "created_at": int(FIXED_NOW) - 10 * DAY - n * 3600,
+            "user": f"u_{n % 3}",
+            "title": f"thread {n}",
+            "status": {"type": "active"},
+        }
+        for n in range(count)
+    ]
+
+    def serve(request: Recorded) -> Reply:
+        path = request.path
+        if path.endswith("/chatkit/threads"):
+            order = request.query.get("order", ["desc"])[0]
+            listed = threads if order == "desc" else threads[::-1]
+            ids = [t["id"] for t in listed]
+            after = request.query.get("after", [None])[0]
+            start = ids.index(after) + 1 if after else 0
+            limit = int(request.query.get("limit", ["20"])[0])
+            chunk = listed[start : start + limit]
+            body = {
+                "object": "list",
+                "data": chunk,
+                "has_more": start + limit < len(listed),
+                "first_id": chunk[0]["id"] if chunk else None,
+                "last_id": chunk[-1]["id"] if chunk else None,
+            }
+            return Reply(body=body)
+        if path.endswith("/items"):
+            body = {"object": "list", "data": [], "has_more": False}
+            return Reply(body={**body, "first_id": None, "last_id": None})
+        thread_id = path.rsplit("/", 1)[-1]
+        return Reply(body=next(t for t in threads if t["id"] == thread_id))
+
+    return serve
+
+
+async def test_escape_stops_a_marking_that_is_still_paging(
+    scripted_server: ScriptedServer,
+) -> None:
+    """The marking's first page is held by the server until the test lets it go: escape
+    is pressed while it is certainly still paging (no clock decides that), and the page
+    that then arrives marks nothing."""
+    serve = _deployment(60)
+    release = threading.Event()
+
+    def marking(request: Recorded) -> bool:  # the app's own list is newest first
+        return request.path.endswith("/chatkit/threads") and request.query.get("order") == ["asc"]
+
+    def handler(request: Recorded) -> Reply:
+        if marking(request):
+            release.wait(60)  # (a bound for a failing test only)
+        return serve(request)
+
+    scripted_server.handler = handler
+    app = make_app(scripted_server, thread_page_size=20)
+    try:
+        async with app.run_test(size=(110, 34)) as pilot:
+            main = app.main_screen
+            await wait_for(pilot, lambda: bool(main.thread_list.threads), limit=60)
+            await open_dialog(pilot, app)
+            await pilot.press(*"1d", "enter")  # every thread
+            arrived = await asyncio.to_thread(
+                scripted_server.wait_until, lambda seen: any(map(marking, seen)), 60
+            )
+            assert arrived, "the marking never asked for its first page"
+            assert main.marking is not None and "marking:" in status_line(app)
+            [worker] = [w for w in app.workers if w.group == "mark_rule"]
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: main.marking is None, limit=60, what="stopped")
+            release.set()  # the page it was waiting for is answered now
+            await wait_for(pilot, lambda: worker.is_finished, limit=60, what="the worker")
+            await pilot.pause()  # whatever it posted before it ended is handled
+            assert worker.state is WorkerState.CANCELLED
+            assert not main.thread_list.marked and main.marking is None
+            assert any("Stopped marking" in m for m in notifications(app))
+    finally:
+        release.set()
 
 
 async def test_a_reload_while_marking_marks_nothing(make_server: MakeServer) -> None:

@@ -24,6 +24,7 @@ from chatkit_tui.client import errors
 from chatkit_tui.scripting.common import describe_error
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
+from tests.fixtures.server import deleted_by_someone_else
 
 HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "chatkit_beta=v1"}
 
@@ -290,6 +291,30 @@ def test_delete_reports_a_missing_thread_as_already_gone(
     assert run(local_server, "threads", "delete", "--yes", "--json", thread_id) == 0
     line = json.loads(capsys.readouterr().out)
     assert line == {"id": thread_id, "outcome": "already gone", "deleted": True, "archive": None}
+
+
+def test_a_404_to_the_delete_itself_is_already_gone_with_its_archive(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Read and archived, then deleted by someone else before our DELETE: the 404 is
+    "already gone" (exit 0), and the archive written first is named."""
+    first, second = (t["id"] for t in all_threads(local_server)[:2])
+    deleted_by_someone_else(local_server, {first, second})
+    archive = tmp_path / "archive"
+    assert (
+        run(local_server, "threads", "delete", "--yes", "--archive-dir", str(archive), first) == 0
+    )
+    captured = capsys.readouterr()
+    [path] = archive.iterdir()
+    assert captured.out == f"already gone {first} (archived to {path})\n" and captured.err == ""
+    assert json.loads(path.read_text())["thread"]["id"] == first
+    argv = ["threads", "delete", "--yes", "--json", "--archive-dir", str(archive), second]
+    assert run(local_server, *argv) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["outcome"] == "already gone" and line["deleted"] is True
+    assert line["archive"] is not None and Path(line["archive"]).parent == archive
+    assert json.loads(Path(line["archive"]).read_text())["thread"]["id"] == second
+    assert api(local_server, "GET", f"/chatkit/threads/{second}").status_code == 404
 
 
 # --- threads export ------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ httpx, never through the code under test.
 from __future__ import annotations
 
 import io
+import json
 import os
 import signal
 import socket
@@ -27,7 +28,7 @@ from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.server.store import Store
 from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
-from tests.fixtures.server import fail_deletes
+from tests.fixtures.server import deleted_by_someone_else, fail_deletes
 
 MakeServer = Callable[..., BackgroundServer]
 KEY = "sk-test-purge-key-0123456789"
@@ -136,6 +137,42 @@ def test_older_than_deletes_what_the_seeded_ages_say(
     assert f"created {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(oldest))} UTC to " in out
 
 
+def test_the_report_holds_the_counts_found_where_the_readme_says(
+    make_server: MakeServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run line holds the counts when everything was found before the first delete
+    (asked, a dry run); with --yes they are null there. The end line holds them always."""
+    server = make_server(seed=200)
+    store = server.store
+    users = sorted({t.user for t in store.list_threads(limit=100).data})
+    first, second = sorted(users, key=lambda u: -store.count_threads(user=u))[:2]
+    counts = {u: len(ids_on(store, u)) for u in (first, second)}
+    dry, yes, asked = tmp_path / "dry.jsonl", tmp_path / "yes.jsonl", tmp_path / "asked.jsonl"
+    assert purge(server, tmp_path, "--user", first, "--dry-run", "--report", str(dry)) == 0
+    assert purge(server, tmp_path, "--user", first, "--yes", "--report", str(yes)) == 0
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(f"{counts[second]}\n"))
+    assert purge(server, tmp_path, "--user", second, "--report", str(asked)) == 0
+    capsys.readouterr()
+    for path, user, run_has_them in (
+        (dry, first, True),
+        (yes, first, False),
+        (asked, second, True),
+    ):
+        records = read_report(path)
+        run, end = records[0], records[-1]
+        assert run["record"] == "run" and end["record"] == "end"
+        found = {"matched": counts[user], "scanned": counts[user], "incomplete": None}
+        assert {k: end[k] for k in found} == found and end["skipped_unreadable"] == 0, path
+        if run_has_them:
+            assert {k: run[k] for k in found} == found and run["skipped"] == 0, path
+        else:
+            assert [run[k] for k in ("matched", "skipped", "scanned")] == [None] * 3
+    assert read_report(yes)[-1]["counts"] == {"deleted": counts[first]}
+
+
 def test_the_dry_run_reports_exactly_what_the_real_run_deletes(
     make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -155,6 +192,30 @@ def test_the_dry_run_reports_exactly_what_the_real_run_deletes(
     assert {r["id"] for r in real if r["outcome"] == "deleted"} == {r["id"] for r in dry}
     assert ids_on(store) == before - {r["id"] for r in dry}
     assert {r["thread_from"] for r in real} == {"retrieve"}  # a status can change: re-read
+
+
+@pytest.mark.parametrize("rule", ["user", "everything"])
+def test_dry_run_with_yes_deletes_nothing_and_reports_would_delete(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: str
+) -> None:
+    """--yes only skips the question: --dry-run still wins, and is never refused."""
+    store = local_server.store
+    everyone = ids_on(store)
+    user = busiest_user(store)
+    argv, expected = (
+        (["--user", user], ids_on(store, user))
+        if rule == "user"
+        else (["--older-than", "0d"], everyone)
+    )
+    assert purge(local_server, tmp_path, *argv, "--dry-run", "--yes") == 0
+    out = capsys.readouterr().out
+    assert ids_on(store) == everyone and not (tmp_path / "archive").exists()
+    assert f"dry run: nothing deleted; a real run would delete {len(expected)} threads" in out
+    lines = thread_lines(report_path(out))
+    assert sorted(r["id"] for r in lines) == sorted(expected)
+    assert {r["outcome"] for r in lines} == {"would delete"}
+    records = read_report(report_path(out))
+    assert records[0]["dry_run"] is True and records[-1]["how"] == "dry run"
 
 
 def test_a_thread_created_after_the_run_started_is_never_deleted(
@@ -200,6 +261,29 @@ def test_failures_are_reported_with_reasons_and_the_exit_code(
     assert {i for i, r in lines.items() if r["outcome"] == "failed"} == broken
     assert all(lines[i]["request_id"].startswith("req_") for i in broken)
     assert ids_on(store, user) == broken
+
+
+def test_a_thread_deleted_by_someone_else_just_before_its_delete_is_already_gone(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every read succeeded, the DELETE itself was answered 404: "already gone", with the
+    archive written first, and the run succeeds."""
+    store = local_server.store
+    user = busiest_user(store)
+    mine = sorted(ids_on(store, user))
+    vanished = set(mine[:2])
+    deleted_by_someone_else(local_server, vanished)
+    assert purge(local_server, tmp_path, "--user", user, "--yes") == 0
+    out = capsys.readouterr().out
+    assert f"deleted {len(mine) - 2}, already gone 2 in " in out
+    lines = {r["id"]: r for r in thread_lines(report_path(out))}
+    assert {i for i, r in lines.items() if r["outcome"] == "already gone"} == vanished
+    for thread_id in vanished:
+        archive = lines[thread_id]["archive"]
+        assert archive is not None and Path(archive).parent == tmp_path / "archive"
+        assert json.loads(Path(archive).read_text())["thread"]["id"] == thread_id
+        assert lines[thread_id]["reason"] is None
+    assert ids_on(store, user) == set()
 
 
 # --- asking, refusing -----------------------------------------------------------------------------
@@ -545,7 +629,7 @@ def test_with_yes_a_listing_error_after_deletes_began_says_where_the_report_is(
 
     def list_threads(**kw: Any) -> Any:  # the second page on: 500s (the retries too)
         nonlocal calls
-        calls += 1
+        calls += kw.get("order") == "asc"  # (not the look at the newest thread, first)
         if calls >= 2:
             raise RuntimeError("index on fire")
         return real_list(**kw)
@@ -559,6 +643,7 @@ def test_with_yes_a_listing_error_after_deletes_began_says_where_the_report_is(
     assert records[-1]["how"] == "failed" and "500" in records[-1]["error"]
     lines = [r for r in records if r["record"] == "thread"]
     assert len(lines) == 100  # the first page's matches, each with its outcome
+    assert "deleted" in {r["outcome"] for r in lines}  # (the newest thread is left out)
     for r in lines:
         assert r["outcome"] in ("deleted", "not attempted")
         assert store.thread_exists(r["id"]) == (r["outcome"] == "not attempted")
@@ -636,3 +721,223 @@ def test_purge_yes_never_deletes_the_thread_its_next_list_request_starts_after(
     )
     assert refused == []
     assert code == 0 and len(deleted) == 250
+
+
+def _deployment(threads: list[dict[str, Any]], page: int) -> Callable[[Recorded], Reply]:
+    """A handler serving ``threads`` (pages of ``page``, whatever the limit asked), their
+    items (none) and DELETEs (which delete nothing: the server's recorded requests say
+    what was deleted)."""
+
+    def handler(request: Recorded) -> Reply:
+        path = request.path
+        if path.endswith("/chatkit/threads"):
+            after = request.query.get("after", [None])[0]
+            ids = [t["id"] for t in threads]
+            start = ids.index(after) + 1 if after else 0
+            chunk = threads[start : start + page]
+            body = {
+                "object": "list",
+                "data": chunk,
+                "has_more": start + page < len(threads),
+                "first_id": chunk[0]["id"] if chunk else None,
+                "last_id": chunk[-1]["id"] if chunk else None,
+            }
+            return Reply(body=body)
+        if path.endswith("/items"):
+            return Reply(body={"object": "list", "data": [], "has_more": False})
+        thread_id = path.rsplit("/", 1)[-1]
+        if request.method == "DELETE":
+            return Reply(
+                body={"id": thread_id, "object": "chatkit.thread.deleted", "deleted": True}
+            )
+        return Reply(body=next(t for t in threads if t["id"] == thread_id))
+
+    return handler
+
+
+def _names(request: Recorded, thread_id: str) -> bool:
+    """Whether ``request`` reads or deletes ``thread_id`` (a list request's cursor aside)."""
+    return f"/chatkit/threads/{thread_id}" in request.path
+
+
+def test_purge_yes_holds_the_cursor_thread_until_the_next_page_is_answered(
+    scripted_server: ScriptedServer, tmp_path: Path
+) -> None:
+    """The server holds the next list request until the page's other DELETEs have come (and
+    then a little longer, for a request about the cursor thread to show itself): the thread
+    the request starts after must not be read or deleted before that page is answered."""
+    threads = [
+        {
+            "id": f"cthr_{n}",
+            "object": "chatkit.thread",
+            "created_at": 1000 - n,
+            "user": "u_gone",
+            "title": f"t{n}",
+            "status": {"type": "active"},
+        }
+        for n in range(8)
+    ]
+    serve = _deployment(threads, page=4)
+    cursor, others = "cthr_3", {"cthr_0", "cthr_1", "cthr_2"}
+    early: list[Recorded] = []
+
+    def deleted(requests: list[Recorded]) -> set[str]:
+        return {r.path.rsplit("/", 1)[-1] for r in requests if r.method == "DELETE"}
+
+    def handler(request: Recorded) -> Reply:
+        if request.path.endswith("/chatkit/threads") and request.query.get("after") == [cursor]:
+            assert scripted_server.wait_until(lambda seen: others <= deleted(seen), 30)
+            scripted_server.wait_until(lambda seen: any(_names(r, cursor) for r in seen), 0.5)
+            early.extend(r for r in scripted_server.requests if _names(r, cursor))
+        return serve(request)
+
+    scripted_server.handler = handler
+    code = main(
+        [
+            "--base-url",
+            scripted_server.base_url,
+            "threads",
+            "purge",
+            "--user",
+            "u_gone",
+            "--yes",
+            "--report",
+            str(tmp_path / "r.jsonl"),
+            "--archive-dir",
+            str(tmp_path / "archive"),
+        ]
+    )
+    assert early == [], "the cursor thread was read or deleted before the next page came"
+    assert code == 0 and deleted(scripted_server.requests) == {t["id"] for t in threads}
+
+
+# --- every thread of the deployment: --all ----------------------------------------------------
+
+
+def _closed_base_url() -> str:
+    with socket.socket() as sock:  # nothing listens: a request would be exit 5
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+
+
+def _all_closed(store: Store) -> None:
+    with store._lock:
+        store._db.execute("UPDATE threads SET status = 'closed'")
+        store._db.commit()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--older-than", "0d", "--yes"],
+        ["--older-than", "0s"],  # asked: refused before anyone is
+        ["--before", "2999-01-01", "--yes"],
+    ],
+)
+def test_an_age_that_leaves_no_thread_out_is_refused_before_anything_is_read(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("1\n"))
+    code = main(["--base-url", _closed_base_url(), "threads", "purge", *argv])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"refusing to purge: {argv[0]} {argv[1]} matches every thread there is" in err
+    assert "pass --all to delete them all" in err and "Type" not in err
+
+
+def test_with_all_an_age_that_leaves_no_thread_out_deletes_every_thread(
+    local_server: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = local_server.store
+    everyone = ids_on(store)
+    assert purge(local_server, tmp_path, "--older-than", "0d", "--dry-run") == 0  # never refused
+    captured = capsys.readouterr()
+    assert ids_on(store) == everyone and not (tmp_path / "archive").exists()
+    assert f"a real run would delete {len(everyone)} threads" in captured.out
+    assert f"this rule matches every thread scanned ({len(everyone)})" in captured.err
+    assert purge(local_server, tmp_path, "--older-than", "0d", "--yes", "--all") == 0
+    assert ids_on(store) == set()
+    assert f"deleted {len(everyone)} in " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("rule", ["age", "status"])
+def test_with_yes_rules_that_matched_every_thread_read_delete_nothing_without_all(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], rule: str
+) -> None:
+    """Deleting while finding: nothing is deleted until a thread the rules leave out has
+    been read, and a listing that left none out is refused at its end."""
+    server = make_server(seed=250, seed_time=int(time.time()) - 3600)  # newest: an hour ago
+    store = server.store
+    if rule == "age":
+        argv = ["--older-than", "30min"]  # every thread (read oldest first, three pages)
+    else:
+        _all_closed(store)
+        argv = ["--status", "closed"]  # every thread (newest first)
+    everyone = ids_on(store)
+    report = tmp_path / "r.jsonl"
+    assert purge(server, tmp_path, *argv, "--yes", "--report", str(report)) == 2
+    captured = capsys.readouterr()
+    note = f"this rule matches every thread scanned ({len(everyone)}): pass --all"
+    assert f"refusing to purge: {note}" in captured.err and "nothing deleted" in captured.err
+    assert f"{len(everyone)} threads match: " in captured.out
+    assert f"report: {report}" in captured.out
+    assert ids_on(store) == everyone and not (tmp_path / "archive").exists()
+    records = read_report(report)
+    lines = [r for r in records if r["record"] == "thread"]
+    assert sorted(r["id"] for r in lines) == sorted(everyone)
+    assert {r["outcome"] for r in lines} == {"not attempted"} and note in lines[0]["reason"]
+    end = records[-1]
+    assert end["record"] == "end" and end["how"] == "refused" and note in end["error"]
+    assert end["counts"] == {"not attempted": len(everyone)}
+
+    assert purge(server, tmp_path, *argv, "--yes", "--all") == 0
+    assert ids_on(store) == set()
+
+
+def test_with_yes_one_thread_left_out_anywhere_lets_the_held_matches_be_deleted(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = make_server(seed=150)
+    store = server.store
+    _all_closed(store)
+    every = ids_on(store)
+    oldest = store.list_threads(limit=1, order="asc").data[0].id  # the last one read
+    with store._lock:
+        store._db.execute("UPDATE threads SET status = 'active' WHERE id = ?", (oldest,))
+        store._db.commit()
+    assert purge(server, tmp_path, "--status", "closed", "--yes") == 0
+    assert ids_on(store) == {oldest}
+    assert f"deleted {len(every) - 1} in " in capsys.readouterr().out
+
+
+def test_asked_rules_that_matched_every_thread_read_are_refused_without_all(
+    make_server: MakeServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = make_server(seed=120, seed_time=int(time.time()) - 3600)
+    store = server.store
+    everyone = ids_on(store)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(f"{len(everyone)}\n"))
+    assert purge(server, tmp_path, "--older-than", "30min") == 2
+    captured = capsys.readouterr()
+    assert f"{len(everyone)} threads match: " in captured.out  # shown, then refused
+    assert (
+        f"refusing to purge: this rule matches every thread scanned ({len(everyone)}): "
+        "pass --all to delete them all; nothing deleted"
+    ) in captured.err
+    assert "Type" not in captured.err and ids_on(store) == everyone
+    monkeypatch.setattr(sys, "stdin", FakeTerminal(f"{len(everyone)}\n"))
+    assert purge(server, tmp_path, "--older-than", "30min", "--all") == 0
+    assert f"Type {len(everyone)} to archive" in capsys.readouterr().err
+    assert ids_on(store) == set()
+
+
+def test_a_user_s_every_thread_needs_no_all(local_server: BackgroundServer, tmp_path: Path) -> None:
+    """With --user every thread read is the user's: matching them all is an erasure."""
+    store = local_server.store
+    user = busiest_user(store)
+    others = ids_on(store) - ids_on(store, user)
+    assert purge(local_server, tmp_path, "--user", user, "--older-than", "0d", "--yes") == 0
+    assert ids_on(store) == others

@@ -332,3 +332,40 @@ def test_assistant_raw_html_and_setext_are_neutralised() -> None:
     assert "&lt;!-- swallow the rest" in html
     assert [tag for tag, _ in headings(md)] == ["h1", "h2", "h2"]
     assert "<p>after</p>" in html
+
+
+BIDI = "\u202e\u2066\u2067\u2068\u2069\u061c\u200e\u200f\u202a\u202b\u202c\u202d"
+
+
+def test_bidi_controls_in_message_bodies_are_shown_not_passed_on(tmp_path: Path) -> None:
+    """No ESC here: a body left raw would pass a check for escape sequences. Each of the
+    user's text, a quote and the assistant's Markdown has its own bidi controls."""
+    items: list[ThreadItem] = [
+        UserMessageItem(
+            id="u",
+            created_at=1,
+            thread_id="t",
+            content=[
+                InputText(text="refund to \u202eexe.fdp\u202c please"),
+                QuotedText(text="quoted \u2066iso\u2069 text"),
+            ],
+        ),
+        AssistantMessageItem(
+            id="a",
+            created_at=2,
+            thread_id="t",
+            content=[OutputText(text="**sure** \u202eevil\u202c and \u061calm \u2067rtl\u2069")],
+        ),
+    ]
+    paths = export_thread(thread(title="plain", user="plain"), items, tmp_path)
+    md = paths.markdown.read_text(encoding="utf-8")
+    assert [c for c in md if c in BIDI] == []
+    assert "\x1b" not in md and "\u241b" not in md  # (the bodies had no ESC)
+    # plain text escapes the angle brackets; the assistant's Markdown is kept as written
+    assert "refund to \\<U+202E\\>exe.fdp\\<U+202C\\> please" in md  # the user's text
+    assert "quoted \\<U+2066\\>iso\\<U+2069\\> text" in md  # the quote
+    assert "**sure** <U+202E>evil<U+202C> and <U+061C>alm <U+2067>rtl<U+2069>" in md
+    html = rendered_text(md)  # what a reader sees
+    assert "<p>refund to &lt;U+202E&gt;exe.fdp&lt;U+202C&gt; please</p>" in html
+    assert "<p>quoted &lt;U+2066&gt;iso&lt;U+2069&gt; text</p>" in html
+    assert "<strong>sure</strong> &lt;U+202E&gt;evil&lt;U+202C&gt; and &lt;U+061C&gt;alm" in html

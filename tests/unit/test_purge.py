@@ -167,6 +167,18 @@ def test_rules_need_one_rule_and_fix_the_cutoff_when_made() -> None:
     assert Rules.make(now=1.0, user="u").order == "desc"
 
 
+def test_rules_that_cannot_leave_a_thread_out_say_so() -> None:
+    now = 1_800_000_000.0
+    assert Rules.make(now=now, older_than="0d").everything
+    assert Rules.make(now=now, before="2999-01-01").everything
+    assert not Rules.make(now=now, older_than="1s").everything  # the last second's are left
+    assert not Rules.make(now=now, older_than="0d", status="closed").everything
+    assert not Rules.make(now=now, older_than="0d", user="u").everything
+    assert not Rules.make(now=now, status="closed").everything
+    assert Rules.make(now=now, status="closed").whole_deployment
+    assert not Rules.make(now=now, user="u", status="closed").whole_deployment
+
+
 def _thread(**kw: Any) -> Thread:
     fields: dict[str, Any] = {"id": "cthr_1", "created_at": 1000, "user": "u_1", **kw}
     return Thread(**fields)
@@ -254,6 +266,31 @@ async def test_an_age_pages_oldest_first_and_stops_at_the_first_newer_thread(
     assert [c.thread_id for c in found.matches] == expected  # oldest first
     assert found.pages == len(expected) // 20 + 1  # the page holding the first newer one
     assert counting.count("GET", "list") == found.pages
+
+
+async def test_the_listing_counts_the_threads_the_rules_leave_out(
+    scripted_server: ScriptedServer,
+) -> None:
+    started = int(time.time())
+    made_later = {**_thread_json(4), "created_at": started + 60}  # left out by the run
+    closed = {**_thread_json(5), "status": {"type": "closed"}}
+    page = {
+        "object": "list",
+        "data": [_thread_json(1), _thread_json(2), made_later, closed],
+        "first_id": "cthr_1",
+        "last_id": "cthr_5",
+        "has_more": False,
+    }
+    scripted_server.add(Reply(200, page), Reply(200, {**page, "data": page["data"][:3]}))
+    async with AsyncChatKit(api_key="k", base_url=scripted_server.base_url) as client:
+        found = await find_matches(client, Rules(started=started, status="active"))
+        assert [c.thread_id for c in found.matches] == ["cthr_1", "cthr_2"]
+        assert found.left_out == 1 and not found.matched_all  # the closed one
+        found = await find_matches(client, Rules(started=started, status="active"))
+        assert found.left_out == 0 and found.matched_all  # made after the start: no proof
+        assert found.everything_note() == (
+            "this rule matches every thread scanned (3): pass --all to delete them all"
+        )
 
 
 async def test_status_is_checked_here_and_rules_combine(make_server: MakeServer) -> None:
@@ -566,6 +603,26 @@ async def test_find_and_delete_starts_deleting_before_the_listing_ends(
     records = read_report(tmp_path / "r.jsonl")
     assert sorted(r["id"] for r in records if r["record"] == "thread") == sorted(expected)
     assert records[-1]["how"] == "complete" and records[-1]["matched"] == len(expected)
+
+
+async def test_stopped_while_holding_every_match_is_stopped_not_refused(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    """Told to stop before a thread left out was read: what was found is reported "not
+    attempted" and the run ends "stopped" (run it again), not "refused"."""
+    now = int(time.time())
+    server = make_server(seed=250, seed_time=now - 3600)
+    everyone = {t.id for t in every_thread(server.store)}
+    report = PurgeReport(tmp_path / "r.jsonl")
+    async with AsyncChatKit(api_key="k", base_url=server.base_url) as client:
+        purge = Purge(client, Rules.make(now=now, older_than="30min"), archive_dir=tmp_path)
+        summary = await purge.find_and_delete(report, on_page=lambda _: purge.stop())
+    report.close()
+    assert summary.stopped and len(summary.not_attempted) == 100  # the first page's
+    assert {t.id for t in every_thread(server.store)} == everyone
+    records = read_report(tmp_path / "r.jsonl")
+    assert records[-1]["how"] == "stopped"
+    assert {r["outcome"] for r in records if r["record"] == "thread"} == {"not attempted"}
 
 
 async def test_a_listing_that_fails_midway_stops_the_deletes_and_is_recorded(
