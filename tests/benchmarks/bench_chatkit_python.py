@@ -40,8 +40,10 @@ HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 def start_server(threads: int) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fixtures.chatkit_python", "--port", "0"]
-        + ["--threads", str(threads), "--items-per-thread", "1"],
+        [
+            *(sys.executable, "-m", "tests.fixtures.chatkit_python", "--port", "0"),
+            *("--threads", str(threads), "--items-per-thread", "1"),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -125,7 +127,8 @@ def main() -> None:
     requests = -(-args.threads // 100)
     print(f"\n1. list {args.threads:,} threads ({requests} POSTs of 100), best of {args.rounds}")
     print(f"   floor (httpx + msgspec.json.decode)  {f:7.3f} s")
-    print(f"   ChatKitPython.threads.list           {o:7.3f} s   {o / f:.2f}x the floor (goal <= 1.3x)")
+    print(f"   ChatKitPython.threads.list           {o:7.3f} s   {o / f:.2f}x the floor", end="")
+    print(" (goal <= 1.3x)")
 
     from chatkit.types import Page, ThreadItem
     from pydantic import TypeAdapter

@@ -1,6 +1,49 @@
 """A self-hosted ChatKit deployment: the operator's chatkit-python server, over its own
-protocol (``--chatkit-url URL --header 'Name: value'``)."""
+protocol (``--chatkit-url URL --header 'Name: value'``, or a profile's ``chatkit_url``)."""
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chatkit_tui.backends import Backend, Flag
 from chatkit_tui.backends.chatkit_python.client import CHATKIT_PYTHON, ChatKitPython
 
-__all__ = ["CHATKIT_PYTHON", "ChatKitPython"]
+if TYPE_CHECKING:
+    import httpx
+
+    from chatkit_tui.config import Config
+
+__all__ = ["BACKEND", "CHATKIT_PYTHON", "ChatKitPython"]
+
+
+def _chooses(config: Config, mirror: Path | None) -> bool:
+    return mirror is None and config.chatkit_url is not None
+
+
+def _open(config: Config, mirror: Path | None, http: httpx.AsyncClient | None) -> ChatKitPython:
+    assert config.chatkit_url is not None
+    return ChatKitPython(config.chatkit_url, dict(config.headers), http_client=http)
+
+
+BACKEND = Backend(
+    name="chatkit-python",
+    capabilities=CHATKIT_PYTHON,
+    chooses=_chooses,
+    open=_open,
+    flags=(
+        Flag(
+            "--chatkit-url",
+            "a self-hosted deployment: the operator's chatkit-python endpoint "
+            "(e.g. https://support.example.com/chatkit); no API key needed",
+            metavar="URL",
+        ),
+        Flag(
+            "--header",
+            "a header for --chatkit-url's server, 'Name: value' (repeatable; values are "
+            "secrets, never shown; a profile's header_env keeps them out of the process list)",
+            metavar="HEADER",
+            repeat=True,
+        ),
+    ),
+)
