@@ -7,6 +7,11 @@ once a second, a ``summary`` last). ``search`` prints a table of hits (API text 
 matches in bold on a terminal) or, with ``--json``, one object per hit with its snippet as
 it is. Exit codes as every command's, and 8 when a mirror run left something undone
 (threads that failed, a listing cut short): run it again.
+
+A damaged file (:class:`~chatkit_tui.core.mirror.MirrorDamaged`) is exit 9 wherever it is
+met, with what to run: ``mirror --check`` says what is damaged (no key, no network, a
+read-only copy will do); a run does not write into a damaged file: an incremental one
+stops before it begins, a ``--full`` one repairs it first (:mod:`chatkit_tui.core.mirror.repair`).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import shutil
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -27,6 +33,7 @@ from chatkit_tui.core.text import cell_len, escaped, fit, plural
 from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
     EXIT_API_ERROR,
+    EXIT_DAMAGED,
     EXIT_INCOMPLETE,
     EXIT_OK,
     EXIT_USAGE,
@@ -36,6 +43,7 @@ from chatkit_tui.scripting.common import (
     err,
     out,
     resolve_config,
+    run_command,
     whole_number,
 )
 from chatkit_tui.scripting.threads import _user  # the API's bounds on a user, checked once
@@ -43,6 +51,7 @@ from chatkit_tui.scripting.threads import _user  # the API's bounds on a user, c
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.core.mirror import Mirror, SearchHit, SyncProgress, SyncSummary, ThreadOutcome
+    from chatkit_tui.core.mirror.check import CheckReport
 
 PROGRESS_EVERY = 0.1  # seconds between redraws of the progress line
 JSON_PROGRESS_EVERY = 1.0
@@ -118,11 +127,18 @@ def _mirror_path(args: argparse.Namespace, base_url: str, project: str | None) -
 
 
 def _open_for_run(path: Path, client: AsyncChatKit) -> Mirror:
-    from chatkit_tui.core.mirror import Mirror, MirrorError, Origin
+    from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError, Origin
 
     origin = Origin(client.base_url, client.organization, client.project)
     try:
         return Mirror.open(path, create=True, origin=origin)
+    except MirrorDamaged as exc:  # not even what it is a mirror of: nothing to repair it as
+        raise ScriptError(
+            f"the mirror is damaged: {path} ({exc.detail}); not even the deployment it copies"
+            " can be read, so it cannot be repaired: move it aside (chatkit-tui mirror --check"
+            " --db shows what it still holds) and run chatkit-tui mirror to make a new one",
+            EXIT_DAMAGED,
+        ) from None
     except MirrorError as exc:
         raise ScriptError(str(exc), EXIT_USAGE) from None
     except OSError as exc:
@@ -130,13 +146,19 @@ def _open_for_run(path: Path, client: AsyncChatKit) -> Mirror:
 
 
 async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
-    from chatkit_tui.core.mirror import MirrorSync
+    from chatkit_tui.core.mirror import MirrorDamaged, MirrorSync
+    from chatkit_tui.mirrorfile import damaged_message, is_damage
 
     path = _mirror_path(args, client.base_url, client.project)
     mirror = _open_for_run(path, client)
     json_out: bool = args.json
     line = _ProgressLine(sys.stderr) if not json_out and sys.stderr.isatty() else None
     last_json = [0.0]
+    try:
+        _mend_before_run(mirror, args.full, json_out)
+    except BaseException:
+        mirror.close()
+        raise
 
     def on_thread(outcome: ThreadOutcome) -> None:
         if json_out and outcome.outcome != "unchanged":
@@ -181,7 +203,11 @@ async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
                 f" to {path} are kept; run it again to carry on"
             )
             raise
+        except MirrorDamaged as exc:  # a read of what it holds met a damaged page
+            raise ScriptError(str(exc), EXIT_DAMAGED) from None
         except (sqlite3.Error, OSError) as exc:  # the file, not the API: a full disk, ...
+            if is_damage(exc):  # a write met a damaged page
+                raise ScriptError(damaged_message(path, exc), EXIT_DAMAGED) from None
             raise ScriptError(
                 f"could not write the mirror {path}: {escaped(str(exc))}; what was"
                 " committed before is kept",
@@ -195,6 +221,57 @@ async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
     else:
         _print_summary(summary, path)
     return EXIT_OK if summary.complete else EXIT_INCOMPLETE
+
+
+def _mend_before_run(mirror: Mirror, full: bool, json_out: bool) -> None:
+    """A run does not write into a damaged file. An incremental run checks every page
+    first (SQLite's quick_check, one read of the file) and stops with exit 9; a ``--full``
+    run checks everything (:func:`~chatkit_tui.core.mirror.check.check`) and, when
+    anything is damaged, repairs the file so that the run re-fetches what was."""
+    from chatkit_tui.core.mirror import MirrorDamaged
+    from chatkit_tui.core.mirror.check import check
+    from chatkit_tui.core.mirror.repair import repair
+    from chatkit_tui.mirrorfile import damaged_message
+
+    if not full:
+        problem = mirror.quick_check()
+        if problem is not None:
+            raise ScriptError(damaged_message(mirror.path, problem), EXIT_DAMAGED)
+        return
+    report = check(mirror)
+    if report.clean:
+        return
+    try:
+        repaired = repair(mirror)
+    except MirrorDamaged as exc:
+        raise ScriptError(
+            f"{exc}; it cannot be repaired: not even its origin can be read", EXIT_DAMAGED
+        ) from None
+    except (sqlite3.Error, OSError) as exc:
+        raise ScriptError(
+            f"the mirror {mirror.path} is damaged and could not be repaired: {escaped(str(exc))};"
+            " it is as it was",
+            EXIT_DAMAGED,
+        ) from None
+    damaged = sorted(report.damaged_ids() | set(repaired.dropped))
+    if json_out:
+        out(
+            _json(
+                {
+                    "event": "repaired",
+                    "db": str(mirror.path),
+                    "damaged": damaged,
+                    "kept": repaired.kept,
+                    "kept_damaged_file": str(repaired.backup),
+                }
+            )
+        )
+        return
+    if damaged:
+        what = f"{plural(len(damaged))} could not be read whole and are fetched again by this run"
+    else:
+        what = "it was rebuilt from what it holds, every thread whole"
+    err(f"the mirror was damaged: {what}; the damaged file is kept as {repaired.backup}")
 
 
 def _progress_event(p: SyncProgress) -> dict[str, Any]:
@@ -259,6 +336,73 @@ def _print_summary(s: SyncSummary, path: Path) -> None:
         err(f"the thread list was not read to its end{why}; no thread was marked gone")
 
 
+# --- mirror --check -------------------------------------------------------------------------------
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """``mirror --check``: what is damaged, by thread (no key, no network; only reads)."""
+    from chatkit_tui.core.mirror.check import check
+
+    for flag, given in (("--full", args.full), ("--prune", args.prune), ("--user", args.user)):
+        if given:
+            raise ScriptError(
+                f"--check reads the whole file and changes nothing: it does not go with {flag}",
+                EXIT_USAGE,
+            )
+    with _open_to_read(args) as mirror:
+        report = check(mirror)
+    if args.json:
+        out(_json(_report_json(report)))
+    else:
+        _print_report(report)
+    return EXIT_OK if report.clean else EXIT_DAMAGED
+
+
+def _report_json(r: CheckReport) -> dict[str, Any]:
+    return {
+        "db": str(r.path),
+        "clean": r.clean,
+        "threads": r.threads,
+        "items": r.items,
+        "sqlite": r.sqlite,
+        "tables": r.tables,
+        "search_index": r.search_index,
+        "damaged": [{"id": d.id, "reason": d.reason} for d in r.damaged],
+        "unread": r.unread,
+        "notes": r.notes,
+    }
+
+
+def _print_report(r: CheckReport) -> None:
+    import shlex
+
+    read = f"{plural(r.threads)} and {plural(r.items, 'item')} read"
+    for note in r.notes:
+        err(f"note: {escaped(note)}")
+    if r.clean:
+        out(f"no damage found in {r.path} ({read}, the search index checked)")
+        return
+    out(f"the mirror is damaged: {r.path}")
+    for finding in r.sqlite:
+        out(f"  SQLite: {escaped(finding)}")
+    if r.tables:
+        out(f"  damaged tables (or their indexes): {', '.join(r.tables)}")
+    if r.search_index is not None:
+        out(f"  the search index: {escaped(r.search_index)}")
+    for what in r.unread:
+        out(f"  {what}")
+    if r.damaged:
+        out(f"  {plural(len(r.damaged))} damaged:")
+        for thread in r.damaged:
+            out(f"    {escaped(thread.id)}  {escaped(thread.reason)}")
+    out(read)
+    where = shlex.quote(str(r.path))
+    out(
+        f"chatkit-tui mirror --full --db {where} repairs it: it keeps the damaged file beside"
+        " it, keeps what is whole and re-fetches the rest"
+    )
+
+
 # --- search -------------------------------------------------------------------------------------
 
 
@@ -318,9 +462,10 @@ def _hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def _open_for_search(args: argparse.Namespace) -> Mirror:
+def _open_to_read(args: argparse.Namespace) -> Mirror:
+    """The mirror of ``--db`` (or of the profile's endpoint) opened read-only."""
     from chatkit_tui.client.client import DEFAULT_BASE_URL
-    from chatkit_tui.core.mirror import Mirror, MirrorError, default_mirror_dir
+    from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError, default_mirror_dir
 
     if args.db:
         path = Path(args.db).expanduser()
@@ -339,11 +484,14 @@ def _open_for_search(args: argparse.Namespace) -> Mirror:
         raise ScriptError(
             f"no mirror at {path}: run chatkit-tui mirror first{hint}", EXIT_USAGE
         ) from None
+    except MirrorDamaged as exc:
+        raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except MirrorError as exc:
         raise ScriptError(str(exc), EXIT_USAGE) from None
 
 
 def search_command(args: argparse.Namespace) -> int:
+    from chatkit_tui.core.mirror import MirrorDamaged
     from chatkit_tui.core.mirror.search import match_expression
 
     query = " ".join(args.query)
@@ -351,12 +499,14 @@ def search_command(args: argparse.Namespace) -> int:
         raise ScriptError(
             f"nothing to search for in {escaped(query)!r}: no letters or digits", EXIT_USAGE
         )
-    with _open_for_search(args) as mirror:
+    with _open_to_read(args) as mirror:
         try:
             hits = mirror.search(
                 query, user=args.user, since=args.since, kinds=args.type, limit=args.limit
             )
-        except sqlite3.Error as exc:  # a file locked, damaged or cut short
+        except MirrorDamaged as exc:
+            raise ScriptError(str(exc), EXIT_DAMAGED) from None
+        except sqlite3.Error as exc:  # a file locked or cut short
             raise ScriptError(
                 f"the mirror {mirror.path} could not be read: {exc}", EXIT_API_ERROR
             ) from None
@@ -391,10 +541,22 @@ def search_command(args: argparse.Namespace) -> int:
 _HEADS = ("THREAD", "ITEM", "TYPE", "CREATED", "SNIPPET")
 
 
+def _run_mirror(args: argparse.Namespace) -> int:
+    """``chatkit-tui mirror``: a run over a client, or ``--check`` over the file alone."""
+    if args.check:
+        return _run_offline(check_command, args)
+    return run_command(args, mirror_command)
+
+
 def run_search(args: argparse.Namespace) -> int:
     """``chatkit-tui search``: no client, no key; errors to stderr with their exit code."""
+    return _run_offline(search_command, args)
+
+
+def _run_offline(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """A command over the file alone: errors to stderr with their exit code."""
     try:
-        return search_command(args)
+        return command(args)
     except ScriptError as exc:
         err(f"error: {exc}")
         return exc.code
@@ -451,8 +613,14 @@ def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -
         action="store_true",
         help="read every thread's items from the first (finds items edited in place)",
     )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check the file for damage instead (no key, no network; exit 9 when damaged, "
+        "naming the threads; --full repairs)",
+    )
     p.add_argument("--json", action="store_true", help="JSON lines instead of a progress bar")
-    p.set_defaults(handler=mirror_command)
+    p.set_defaults(handler=mirror_command, runner=_run_mirror)
 
     p = sub.add_parser(
         "search",
