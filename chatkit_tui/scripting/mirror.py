@@ -44,7 +44,6 @@ from chatkit_tui.scripting.common import (
     out,
     resolve_config,
     run_command,
-    whole_number,
 )
 from chatkit_tui.scripting.threads import _user  # the API's bounds on a user, checked once
 
@@ -490,6 +489,13 @@ def _open_to_read(args: argparse.Namespace) -> Mirror:
         raise ScriptError(str(exc), EXIT_USAGE) from None
 
 
+def _as_typed(text: str) -> str:
+    """What the user typed, quoted: as it is, unless it holds characters a terminal would
+    act on (then escaped, backslashes doubled so that nothing reads alike)."""
+    unsafe = escaped(text) != text.replace("\\", "\\\\")
+    return f"'{escaped(text) if unsafe else text}'"
+
+
 def search_command(args: argparse.Namespace) -> int:
     from chatkit_tui.core.mirror import MirrorDamaged
     from chatkit_tui.core.mirror.search import match_expression
@@ -497,13 +503,15 @@ def search_command(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     if match_expression(query) is None:
         raise ScriptError(
-            f"nothing to search for in {escaped(query)!r}: no letters or digits", EXIT_USAGE
+            f"nothing to search for in {_as_typed(query)}: no letters or digits", EXIT_USAGE
         )
     with _open_to_read(args) as mirror:
         try:
             hits = mirror.search(
                 query, user=args.user, since=args.since, kinds=args.type, limit=args.limit
             )
+            if not hits and args.type:
+                _check_types(mirror, args.type)
         except MirrorDamaged as exc:
             raise ScriptError(str(exc), EXIT_DAMAGED) from None
         except sqlite3.Error as exc:  # a file locked or cut short
@@ -541,6 +549,19 @@ def search_command(args: argparse.Namespace) -> int:
 _HEADS = ("THREAD", "ITEM", "TYPE", "CREATED", "SNIPPET")
 
 
+def _check_types(mirror: Mirror, wanted: list[str]) -> None:
+    """No hits with --type: a type the mirror holds no item of is a mistake (exit 2) that
+    names the types it holds, not "no matches"."""
+    held = mirror.types()
+    missing = [t for t in dict.fromkeys(wanted) if t.removeprefix("chatkit.") not in held]
+    if not missing:
+        return
+    named = ", ".join(_as_typed(t) for t in missing)
+    noun = "type" if len(missing) == 1 else "types"
+    holds = ", ".join(escaped(t) for t in held) or "nothing"
+    raise ScriptError(f"no item of {noun} {named} in the mirror; it holds: {holds}", EXIT_USAGE)
+
+
 def _run_mirror(args: argparse.Namespace) -> int:
     """``chatkit-tui mirror``: a run over a client, or ``--check`` over the file alone."""
     if args.check:
@@ -571,9 +592,13 @@ def _run_offline(command: Callable[[argparse.Namespace], int], args: argparse.Na
 
 
 def _positive(text: str) -> int:
-    value = whole_number(text)
+    """argparse type: a whole number of 1 or more, one message for every other input."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
     return value
 
 

@@ -597,6 +597,16 @@ class Mirror:
         with self.reading():
             return run_search(self._db, query, user=user, since=since, kinds=kinds, limit=limit)
 
+    def types(self) -> list[str]:
+        """What ``search(kinds=...)`` can be given: the item types held (without their
+        ``chatkit.`` prefix) and ``title`` when a thread has one. Reads every item row."""
+        with self.reading():
+            rows = self._db.execute("SELECT DISTINCT type FROM items WHERE type IS NOT NULL")
+            kinds = {str(r[0]) for r in rows}
+            if self._db.execute("SELECT 1 FROM threads WHERE title != '' LIMIT 1").fetchone():
+                kinds.add("title")
+        return sorted(kinds)
+
     def failures(self) -> list[Failure]:
         with self.reading():
             rows = self._db.execute(

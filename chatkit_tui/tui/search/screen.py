@@ -158,9 +158,8 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
             status.update(Text("no matches", style="dim"))
         else:
             more = "+" if len(self.hits) == LIMIT else ""
-            status.update(
-                Text(f"{len(self.hits)}{more} hits, best first · enter opens", style="dim")
-            )
+            count = f"{len(self.hits):,}{more} hit{'' if len(self.hits) == 1 else 's'}"
+            status.update(Text(f"{count}, best first · enter opens", style="dim"))
 
     @on(OptionList.OptionSelected, "#search-hits")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
