@@ -636,7 +636,8 @@ def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -
     p.add_argument(
         "--full",
         action="store_true",
-        help="read every thread's items from the first (finds items edited in place)",
+        help="read every thread's items from the first (finds items edited in place; "
+        "repairs a damaged file, keeping it beside)",
     )
     p.add_argument(
         "--check",

@@ -335,3 +335,34 @@ def test_a_mirror_whose_origin_cannot_be_read_says_it_cannot_be_repaired(
     err = capsys.readouterr().err
     assert "the mirror is damaged" in err and "cannot be repaired: move it aside" in err
     assert sha(path) == before
+
+
+def test_threads_whose_rows_are_damaged_are_named_and_fetched_again(
+    clean: Path, origin: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    path = tmp_path / "m.sqlite3"
+    shutil.copyfile(clean, path)
+    [page] = spread(leaf_pages(path, "threads"), 1)
+    db = sqlite3.connect(path)
+    marks = ", ".join("?" * len(rowids := rowids_on(path, page)))
+    lost = {r[0] for r in db.execute(f"SELECT id FROM threads WHERE pk IN ({marks})", rowids)}
+    made = db.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()[0]
+    db.close()
+    damage_pages(path, [page])
+    assert main(["mirror", "--check", "--db", str(path), "--json"]) == 9
+    report = json.loads(capsys.readouterr().out)
+    assert {d["id"] for d in report["damaged"]} == lost
+    assert {d["reason"] for d in report["damaged"]} <= {
+        "its row cannot be read (its items are held)",
+        "its row cannot be read",
+    }
+    assert report["unread"] and report["unread"][0].startswith("threads: the rows after")
+
+    assert main(["mirror", "--base-url", origin.base_url, "--db", str(path), "--full"]) == 0
+    assert f"new {len(lost)}," in capsys.readouterr().out
+    assert main(["mirror", "--check", "--db", str(path)]) == 0
+    fresh = tmp_path / "fresh.sqlite3"
+    make_mirror(origin, fresh)
+    assert rows(path) == rows(fresh)
+    with Mirror.open(path, read_only=True) as mirror:
+        assert mirror.info().created_at == int(made)  # when it was made, kept

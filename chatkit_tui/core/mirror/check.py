@@ -213,7 +213,7 @@ def _records_check(mirror: Mirror, report: CheckReport) -> None:
     for after, resumed in gaps:
         upto = "the end" if resumed is None else f"rowid {resumed}"
         start = "the start" if after == _LOW else f"rowid {after}"
-        report.unread.append(f"threads: the rows after {start} up to {upto} cannot be read")
+        report.unread.append(f"threads: the rows after {start}, before {upto}, cannot be read")
     # threads whose rows could not be read, named by what else holds their id
     named: dict[str, str] = {}
     item_gaps: list[tuple[int, int | None]] = []
@@ -276,36 +276,40 @@ def readable_rows(
     mirror: Mirror, table: str, columns: str, gaps: list[tuple[int, int | None]]
 ) -> Iterator[tuple[Any, ...]]:
     """``(rowid, *columns)`` of every row of ``table`` that can be read, in rowid order.
-    Where reading fails, the next readable rowid is found (the step doubled until a read
-    works, then halved back) and each stretch passed over is added to ``gaps`` as (the
-    last rowid read, where reading resumed; None: it never did)."""
-    sql = f"SELECT rowid, {columns} FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"  # noqa: S608
-    after = _LOW
+    Where reading fails, the next rowid from which reading works again is found (the step
+    doubled until a read works, then halved back) and each stretch passed over is added to
+    ``gaps`` as (the last rowid read, the rowid reading resumed at; None: it never did)."""
+    sql = f"SELECT rowid, {columns} FROM {table} WHERE rowid >= ? ORDER BY rowid LIMIT ?"  # noqa: S608
+    last, start = _LOW, _LOW
     batch = _BATCH
     while True:
         try:
             with mirror.reading() as db:
-                rows = db.execute(sql, (after, batch)).fetchall()
+                rows = db.execute(sql, (start, batch)).fetchall()
         except MirrorDamaged:
             if batch > 1:  # row by row up to the damage
                 batch = 1
                 continue
-            resumed = _readable_after(mirror, table, after)
-            gaps.append((after, resumed))
+            resumed = _readable_from(mirror, table, start)
+            gaps.append((last, resumed))
             if resumed is None:
                 return
-            after = resumed
+            start = resumed
             continue
         if not rows:
             return
         yield from rows
-        after = int(rows[-1][0])
-        batch = _BATCH
+        last = int(rows[-1][0])
+        if last == _HIGH:
+            return
+        start, batch = last + 1, _BATCH
 
 
-def _readable_after(mirror: Mirror, table: str, after: int) -> int | None:
-    """The smallest rowid past ``after`` from which reading ``table`` works (None: none)."""
-    sql = f"SELECT rowid FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT 1"  # noqa: S608
+def _readable_from(mirror: Mirror, table: str, start: int) -> int | None:
+    """The smallest rowid past ``start`` (where reading failed) from which reading
+    ``table`` works: a seek to a rowid descends to the page that would hold it, so this is
+    the first rowid past the damaged pages (None: none)."""
+    sql = f"SELECT rowid FROM {table} WHERE rowid >= ? ORDER BY rowid LIMIT 1"  # noqa: S608
 
     def readable(rowid: int) -> bool:
         try:
@@ -315,9 +319,9 @@ def _readable_after(mirror: Mirror, table: str, after: int) -> int | None:
             return False
         return True
 
-    bad, step = after, 1
+    bad, step = start, 1
     while True:
-        probe = min(after + step, _HIGH)
+        probe = min(start + step, _HIGH)
         if readable(probe):
             good = probe
             break

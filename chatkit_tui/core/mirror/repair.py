@@ -10,7 +10,8 @@ Textual-free. A damaged b-tree cannot be trusted to delete from, and SQLite's ow
    :class:`~.store.Mirror`'s own writes, so the search index is built afresh): each
    thread whose row reads, whose JSON parses and whose items are all there and parse
    (:func:`.check.whole_items`), with its times and gone mark; the run history, the
-   failures, the unreadable records; the metadata. A thread that is not whole is left out.
+   failures, the unreadable records; when the mirror was made. A thread that is not
+   whole is left out.
 3. **The new file's pages replace the damaged file's** through its open connection
    (the backup API again, into the mirror): one transaction, same file, so a reader has
    the old pages or the new, and a writer's lock on it holds. The new file is removed.
@@ -106,10 +107,11 @@ def _remove(path: Path) -> None:
 
 def _copy_whole(old: Mirror, new: Mirror, summary: RepairSummary) -> None:
     gaps: list[tuple[int, int | None]] = []
-    with old.reading() as db:
-        meta = db.execute("SELECT key, value FROM meta").fetchall()
-    with new._write():
-        new._db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", meta)
+    with old.reading() as db:  # when it was made; the rest is the new file's own
+        made = db.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone()
+    if made is not None:
+        with new._write():
+            new._db.execute("UPDATE meta SET value = ? WHERE key = 'created_at'", made)
     for row in readable_rows(old, "threads", _THREAD_COLUMNS, gaps):
         thread = _thread_from_row(row[1:])
         items, problem = whole_items(old, thread.id, thread.item_count)
