@@ -11,6 +11,7 @@ holds the API key: the client's errors carry none (``tests/unit/test_client_key_
 from __future__ import annotations
 
 from chatkit_tui.client import errors as client_errors
+from chatkit_tui.mirrorfile import DAMAGED_ERROR_TYPE
 
 KEY_HINT = (
     "set OPENAI_API_KEY to a valid API key (or a profile's key in the config file), "
@@ -19,7 +20,11 @@ KEY_HINT = (
 
 
 def describe(exc: BaseException) -> str:
-    """One line (white space folded) naming the failure, with the request id when known."""
+    """One line (white space folded) naming the failure, with the request id when known.
+    A served mirror's damaged page (``serve --db``, the app's ``--mirror``) is its
+    message alone: what is damaged and how to repair it, not "500 Server error"."""
+    if isinstance(exc, client_errors.APIStatusError) and exc.type == DAMAGED_ERROR_TYPE:
+        return " ".join(exc.message.split())
     text = client_errors.describe(exc)
     request_id = getattr(exc, "request_id", None)
     if isinstance(request_id, str) and request_id and request_id not in text:

@@ -12,6 +12,11 @@ One writer per mirror: a second ``mirror`` on a file being written is refused (e
 naming the holder) or, with ``--wait``, waits for it. A read-only file or directory is
 refused (exit 2) before anything is touched; a new file is not left behind when nothing
 could be written into it (the first request failed).
+
+A damaged file (:class:`~chatkit_tui.core.mirror.MirrorDamaged`) is exit 9 wherever it is
+met, with what to run: ``mirror --check`` says what is damaged (no key, no network, a
+read-only copy will do); a run does not write into a damaged file: an incremental one
+stops before it begins, a ``--full`` one repairs it first (:mod:`chatkit_tui.core.mirror.repair`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import shutil
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -33,6 +39,7 @@ from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
     EXIT_API_ERROR,
     EXIT_BUSY,
+    EXIT_DAMAGED,
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -43,13 +50,14 @@ from chatkit_tui.scripting.common import (
     err,
     out,
     resolve_config,
-    whole_number,
+    run_command,
 )
 from chatkit_tui.scripting.threads import _user  # the API's bounds on a user, checked once
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.core.mirror import Mirror, SearchHit, SyncProgress, SyncSummary, ThreadOutcome
+    from chatkit_tui.core.mirror.check import CheckReport
 
 PROGRESS_EVERY = 0.1  # seconds between redraws of the progress line
 JSON_PROGRESS_EVERY = 1.0
@@ -131,6 +139,7 @@ async def _open_for_run(path: Path, client: AsyncChatKit, *, wait: bool) -> Mirr
     from chatkit_tui.core.mirror import (
         Mirror,
         MirrorBusyError,
+        MirrorDamaged,
         MirrorError,
         MirrorReadOnlyError,
         Origin,
@@ -150,6 +159,14 @@ async def _open_for_run(path: Path, client: AsyncChatKit, *, wait: bool) -> Mirr
             if who != said:  # once, and again if another comes first
                 err(f"waiting for {who}, which is writing the mirror {path} (Ctrl-C to stop)")
                 said = who
+        except MirrorDamaged as exc:  # not even what it is a mirror of: nothing to repair it as
+            raise ScriptError(
+                f"the mirror is damaged: {path} ({exc.detail}); not even the deployment it"
+                " copies can be read, so it cannot be repaired: move it aside (chatkit-tui"
+                " mirror --check --db shows what it still holds) and run chatkit-tui mirror"
+                " to make a new one",
+                EXIT_DAMAGED,
+            ) from None
         except (MirrorError, MirrorReadOnlyError) as exc:
             raise ScriptError(str(exc), EXIT_USAGE) from None
         except OSError as exc:
@@ -180,7 +197,8 @@ async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
 
 
 async def _run(args: argparse.Namespace, client: AsyncChatKit, mirror: Mirror, path: Path) -> int:
-    from chatkit_tui.core.mirror import MirrorSync
+    from chatkit_tui.core.mirror import MirrorDamaged, MirrorSync
+    from chatkit_tui.mirrorfile import damaged_message, is_damage
 
     json_out: bool = args.json
     line = _ProgressLine(sys.stderr) if not json_out and sys.stderr.isatty() else None
@@ -193,6 +211,7 @@ async def _run(args: argparse.Namespace, client: AsyncChatKit, mirror: Mirror, p
             f" {plural(upgrade.threads_repaired)} (copies written by two runs at once);"
             f" it is now of layout version {upgrade.to_version}"
         )
+    _mend_before_run(mirror, args.full, json_out)  # the caller closes it
 
     def on_thread(outcome: ThreadOutcome) -> None:
         if json_out and outcome.outcome != "unchanged":
@@ -244,7 +263,11 @@ async def _run(args: argparse.Namespace, client: AsyncChatKit, mirror: Mirror, p
         else:
             err(f"interrupted before anything was written: no mirror was left at {path}")
         return EXIT_INTERRUPTED
+    except MirrorDamaged as exc:  # a read of what it holds met a damaged page
+        raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except (sqlite3.Error, OSError) as exc:  # the file, not the API: a full disk, ...
+        if is_damage(exc):  # a write met a damaged page
+            raise ScriptError(damaged_message(path, exc), EXIT_DAMAGED) from None
         raise ScriptError(
             f"could not write the mirror {path}: {escaped(str(exc))}; what was"
             " committed before is kept",
@@ -257,6 +280,57 @@ async def _run(args: argparse.Namespace, client: AsyncChatKit, mirror: Mirror, p
         if not kept:
             err(f"nothing could be written: no mirror was left at {path}")
     return EXIT_OK if summary.complete else EXIT_INCOMPLETE
+
+
+def _mend_before_run(mirror: Mirror, full: bool, json_out: bool) -> None:
+    """A run does not write into a damaged file. An incremental run checks every page
+    first (SQLite's quick_check, one read of the file) and stops with exit 9; a ``--full``
+    run checks everything (:func:`~chatkit_tui.core.mirror.check.check`) and, when
+    anything is damaged, repairs the file so that the run re-fetches what was."""
+    from chatkit_tui.core.mirror import MirrorDamaged
+    from chatkit_tui.core.mirror.check import check
+    from chatkit_tui.core.mirror.repair import repair
+    from chatkit_tui.mirrorfile import damaged_message
+
+    if not full:
+        problem = mirror.quick_check()
+        if problem is not None:
+            raise ScriptError(damaged_message(mirror.path, problem), EXIT_DAMAGED)
+        return
+    report = check(mirror)
+    if report.clean:
+        return
+    try:
+        repaired = repair(mirror)
+    except MirrorDamaged as exc:
+        raise ScriptError(
+            f"{exc}; it cannot be repaired: not even its origin can be read", EXIT_DAMAGED
+        ) from None
+    except (sqlite3.Error, OSError) as exc:
+        raise ScriptError(
+            f"the mirror {mirror.path} is damaged and could not be repaired: {escaped(str(exc))};"
+            " it is as it was",
+            EXIT_DAMAGED,
+        ) from None
+    damaged = sorted(report.damaged_ids() | set(repaired.dropped))
+    if json_out:
+        out(
+            _json(
+                {
+                    "event": "repaired",
+                    "db": str(mirror.path),
+                    "damaged": damaged,
+                    "kept": repaired.kept,
+                    "kept_damaged_file": str(repaired.backup),
+                }
+            )
+        )
+        return
+    if damaged:
+        what = f"{plural(len(damaged))} could not be read whole and are fetched again by this run"
+    else:
+        what = "it was rebuilt from what it holds, every thread whole"
+    err(f"the mirror was damaged: {what}; the damaged file is kept as {repaired.backup}")
 
 
 def _progress_event(p: SyncProgress) -> dict[str, Any]:
@@ -325,6 +399,73 @@ def _print_summary(s: SyncSummary, path: Path) -> None:
         err(f"the thread list was not read to its end{why}; no thread was marked gone")
 
 
+# --- mirror --check -------------------------------------------------------------------------------
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """``mirror --check``: what is damaged, by thread (no key, no network; only reads)."""
+    from chatkit_tui.core.mirror.check import check
+
+    for flag, given in (("--full", args.full), ("--prune", args.prune), ("--user", args.user)):
+        if given:
+            raise ScriptError(
+                f"--check reads the whole file and changes nothing: it does not go with {flag}",
+                EXIT_USAGE,
+            )
+    with _open_to_read(args) as mirror:
+        report = check(mirror)
+    if args.json:
+        out(_json(_report_json(report)))
+    else:
+        _print_report(report)
+    return EXIT_OK if report.clean else EXIT_DAMAGED
+
+
+def _report_json(r: CheckReport) -> dict[str, Any]:
+    return {
+        "db": str(r.path),
+        "clean": r.clean,
+        "threads": r.threads,
+        "items": r.items,
+        "sqlite": r.sqlite,
+        "tables": r.tables,
+        "search_index": r.search_index,
+        "damaged": [{"id": d.id, "reason": d.reason} for d in r.damaged],
+        "unread": r.unread,
+        "notes": r.notes,
+    }
+
+
+def _print_report(r: CheckReport) -> None:
+    import shlex
+
+    read = f"{plural(r.threads)} and {plural(r.items, 'item')} read"
+    for note in r.notes:
+        err(f"note: {escaped(note)}")
+    if r.clean:
+        out(f"no damage found in {r.path} ({read}, the search index checked)")
+        return
+    out(f"the mirror is damaged: {r.path}")
+    for finding in r.sqlite:
+        out(f"  SQLite: {escaped(finding)}")
+    if r.tables:
+        out(f"  damaged tables (or their indexes): {', '.join(r.tables)}")
+    if r.search_index is not None:
+        out(f"  the search index: {escaped(r.search_index)}")
+    for what in r.unread:
+        out(f"  {what}")
+    if r.damaged:
+        out(f"  {plural(len(r.damaged))} damaged:")
+        for thread in r.damaged:
+            out(f"    {escaped(thread.id)}  {escaped(thread.reason)}")
+    out(read)
+    where = shlex.quote(str(r.path))
+    out(
+        f"chatkit-tui mirror --full --db {where} repairs it: it keeps the damaged file beside"
+        " it, keeps what is whole and re-fetches the rest"
+    )
+
+
 # --- search -------------------------------------------------------------------------------------
 
 
@@ -384,9 +525,10 @@ def _hit_json(hit: SearchHit) -> dict[str, Any]:
     }
 
 
-def _open_for_search(args: argparse.Namespace) -> Mirror:
+def _open_to_read(args: argparse.Namespace) -> Mirror:
+    """The mirror of ``--db`` (or of the profile's endpoint) opened read-only."""
     from chatkit_tui.client.client import DEFAULT_BASE_URL
-    from chatkit_tui.core.mirror import Mirror, MirrorError, default_mirror_dir
+    from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError, default_mirror_dir
 
     if args.db:
         path = Path(args.db).expanduser()
@@ -405,24 +547,38 @@ def _open_for_search(args: argparse.Namespace) -> Mirror:
         raise ScriptError(
             f"no mirror at {path}: run chatkit-tui mirror first{hint}", EXIT_USAGE
         ) from None
+    except MirrorDamaged as exc:
+        raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except MirrorError as exc:
         raise ScriptError(str(exc), EXIT_USAGE) from None
 
 
+def _as_typed(text: str) -> str:
+    """What the user typed, quoted: as it is, unless it holds characters a terminal would
+    act on (then escaped, backslashes doubled so that nothing reads alike)."""
+    unsafe = escaped(text) != text.replace("\\", "\\\\")
+    return f"'{escaped(text) if unsafe else text}'"
+
+
 def search_command(args: argparse.Namespace) -> int:
+    from chatkit_tui.core.mirror import MirrorDamaged
     from chatkit_tui.core.mirror.search import match_expression
 
     query = " ".join(args.query)
     if match_expression(query) is None:
         raise ScriptError(
-            f"nothing to search for in {escaped(query)!r}: no letters or digits", EXIT_USAGE
+            f"nothing to search for in {_as_typed(query)}: no letters or digits", EXIT_USAGE
         )
-    with _open_for_search(args) as mirror:
+    with _open_to_read(args) as mirror:
         try:
             hits = mirror.search(
                 query, user=args.user, since=args.since, kinds=args.type, limit=args.limit
             )
-        except sqlite3.Error as exc:  # a file locked, damaged or cut short
+            if not hits and args.type:
+                _check_types(mirror, args.type)
+        except MirrorDamaged as exc:
+            raise ScriptError(str(exc), EXIT_DAMAGED) from None
+        except sqlite3.Error as exc:  # a file locked or cut short
             raise ScriptError(
                 f"the mirror {mirror.path} could not be read: {exc}", EXIT_API_ERROR
             ) from None
@@ -457,10 +613,35 @@ def search_command(args: argparse.Namespace) -> int:
 _HEADS = ("THREAD", "ITEM", "TYPE", "CREATED", "SNIPPET")
 
 
+def _check_types(mirror: Mirror, wanted: list[str]) -> None:
+    """No hits with --type: a type the mirror holds no item of is a mistake (exit 2) that
+    names the types it holds, not "no matches"."""
+    held = mirror.types()
+    missing = [t for t in dict.fromkeys(wanted) if t.removeprefix("chatkit.") not in held]
+    if not missing:
+        return
+    named = ", ".join(_as_typed(t) for t in missing)
+    noun = "type" if len(missing) == 1 else "types"
+    holds = ", ".join(escaped(t) for t in held) or "nothing"
+    raise ScriptError(f"no item of {noun} {named} in the mirror; it holds: {holds}", EXIT_USAGE)
+
+
+def _run_mirror(args: argparse.Namespace) -> int:
+    """``chatkit-tui mirror``: a run over a client, or ``--check`` over the file alone."""
+    if args.check:
+        return _run_offline(check_command, args)
+    return run_command(args, mirror_command)
+
+
 def run_search(args: argparse.Namespace) -> int:
     """``chatkit-tui search``: no client, no key; errors to stderr with their exit code."""
+    return _run_offline(search_command, args)
+
+
+def _run_offline(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """A command over the file alone: errors to stderr with their exit code."""
     try:
-        return search_command(args)
+        return command(args)
     except ScriptError as exc:
         err(f"error: {exc}")
         return exc.code
@@ -475,9 +656,13 @@ def run_search(args: argparse.Namespace) -> int:
 
 
 def _positive(text: str) -> int:
-    value = whole_number(text)
+    """argparse type: a whole number of 1 or more, one message for every other input."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
     return value
 
 
@@ -518,7 +703,14 @@ def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -
     p.add_argument(
         "--full",
         action="store_true",
-        help="read every thread's items from the first (finds items edited in place)",
+        help="read every thread's items from the first (finds items edited in place; "
+        "repairs a damaged file, keeping it beside)",
+    )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="check the file for damage instead (no key, no network; exit 9 when damaged, "
+        "naming the threads; --full repairs)",
     )
     p.add_argument(
         "--wait",
@@ -526,7 +718,7 @@ def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -
         help="when another run is writing the file, wait for it to finish (instead of exit 10)",
     )
     p.add_argument("--json", action="store_true", help="JSON lines instead of a progress bar")
-    p.set_defaults(handler=mirror_command)
+    p.set_defaults(handler=mirror_command, runner=_run_mirror)
 
     p = sub.add_parser(
         "search",

@@ -33,6 +33,7 @@ import msgspec
 from chatkit_tui.client.models import ThreadDeleted
 from chatkit_tui.server.faults import FaultInjector, Faults
 from chatkit_tui.server.keyset import Page
+from chatkit_tui.server.mirror import MirrorDamagedError
 from chatkit_tui.server.params import RequestError, decode_session_body, parse_list_params
 from chatkit_tui.server.sessions import resolve_session
 from chatkit_tui.server.source import ThreadSource
@@ -98,6 +99,8 @@ class ChatKitServerApp:
         try:
             response = await self._respond(scope, receive, method, path)
         except RequestError as exc:
+            if isinstance(exc, MirrorDamagedError):
+                log.error("%s %s (request %s): %s", method, path, request_id, exc.message)
             response = _Response(
                 exc.status, _error_body(exc.message, exc.type, exc.param, exc.code), exc.headers
             )

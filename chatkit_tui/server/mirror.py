@@ -18,6 +18,12 @@ upgrades it).
   still works.
 - Items list in the origin's order (``seq``), either way round.
 - ``DELETE`` answers 403: the file is opened read-only and nothing changes it here.
+- A file on read-only media is served as a read-only copy
+  (:func:`chatkit_tui.mirrorfile.connect_read_only`; ``copy`` says so).
+- A request that meets a damaged page answers 500 with the error type and code
+  ``mirror_damaged``, ``x-should-retry: false``, and the message every reader gives
+  (:func:`chatkit_tui.mirrorfile.damaged_message`: the mirror is damaged, how to check
+  and repair it); the app shows that message. The other threads are served as before.
 - Sessions are minted and cancelled as by the local server, in memory (a mirror holds none).
 """
 
@@ -25,12 +31,18 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import cast
-from urllib.parse import quote
 
 from chatkit_tui.client.models import ChatSession
+from chatkit_tui.mirrorfile import (
+    DAMAGED_ERROR_TYPE,
+    connect_read_only,
+    damaged_message,
+    is_damage,
+)
 from chatkit_tui.server.keyset import Order, Page, keyset_page
 from chatkit_tui.server.params import RequestError
 from chatkit_tui.server.store import CursorNotFoundError, Store
@@ -39,6 +51,7 @@ __all__ = [
     "MIRROR_APPLICATION_ID",
     "MIRROR_READABLE_VERSIONS",
     "MIRROR_SCHEMA_VERSION",
+    "MirrorDamagedError",
     "MirrorSource",
     "is_mirror",
 ]
@@ -48,9 +61,18 @@ MIRROR_SCHEMA_VERSION = 2  # chatkit_tui.core.mirror.store.SCHEMA_VERSION
 MIRROR_READABLE_VERSIONS = (1, 2)  # chatkit_tui.core.mirror.store.READABLE_VERSIONS
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+class MirrorDamagedError(RequestError):
+    """A 500 for a damaged page: ``mirror_damaged``, not to be retried (it stays damaged).
+    The server logs it (the operator learns what to run, not only that a 500 went out)."""
+
+    def __init__(self, path: str | Path, cause: BaseException | None = None) -> None:
+        super().__init__(
+            500,
+            damaged_message(path, cause),
+            type=DAMAGED_ERROR_TYPE,
+            code=DAMAGED_ERROR_TYPE,
+            headers={"x-should-retry": "false"},
+        )
 
 
 def is_mirror(path: str | Path) -> bool:
@@ -61,14 +83,27 @@ def is_mirror(path: str | Path) -> bool:
     if not target.is_file():
         return False
     try:
-        db = _connect_read_only(target)
+        db, _ = connect_read_only(target)
         try:
             app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
         finally:
             db.close()
-    except sqlite3.DatabaseError:
-        return False
+    except sqlite3.DatabaseError:  # a damaged mirror is still a mirror: its header says so
+        app_id = _header_application_id(target)
     return app_id == MIRROR_APPLICATION_ID
+
+
+def _header_application_id(path: Path) -> int | None:
+    """``PRAGMA application_id`` as the file's first 100 bytes hold it (None: no SQLite
+    header there)."""
+    try:
+        with path.open("rb") as f:
+            header = f.read(100)
+    except OSError:
+        return None
+    if len(header) < 72 or not header.startswith(b"SQLite format 3\x00"):
+        return None
+    return int.from_bytes(header[68:72], "big")
 
 
 def _json_page(rows: Page[tuple[object, ...]]) -> Page[bytes]:
@@ -90,7 +125,12 @@ class MirrorSource:
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] | None = None) -> None:
         self.path = str(Path(path).expanduser())
-        self._db = _connect_read_only(Path(self.path))
+        try:
+            self._db, self.copy = connect_read_only(Path(self.path))
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise MirrorDamagedError(self.path, exc) from None
+            raise
         self._db.execute("PRAGMA busy_timeout = 30000")  # a mirror run may be writing
         app_id = int(self._db.execute("PRAGMA application_id").fetchone()[0])
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
@@ -119,16 +159,27 @@ class MirrorSource:
     def __exit__(self, *_: object) -> None:
         self.close()
 
+    @contextmanager
+    def _reading(self) -> Generator[sqlite3.Connection]:
+        """The connection under the lock; a damaged page raises :class:`MirrorDamagedError`."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
+                raise MirrorDamagedError(self.path, exc) from None
+
     # -- what the banner says ---------------------------------------------------------------
 
     def origin(self) -> str:
-        with self._lock:
+        with self._reading():
             row = self._db.execute("SELECT value FROM meta WHERE key = 'base_url'").fetchone()
         return "" if row is None or row[0] is None else str(row[0])
 
     def count_threads(self) -> int:
         """Threads listed (those not marked gone)."""
-        with self._lock:
+        with self._reading():
             row = self._db.execute("SELECT count(*) FROM threads WHERE gone_at IS NULL").fetchone()
         return int(row[0])
 
@@ -143,7 +194,7 @@ class MirrorSource:
         before: str | None = None,
         user: str | None = None,
     ) -> Page[bytes]:
-        with self._lock:
+        with self._reading():
             keys = {
                 name: self._thread_key(name, value)
                 for name, value in (("after", after), ("before", before))
@@ -171,7 +222,7 @@ class MirrorSource:
         return int(row[0]), str(row[1])
 
     def thread_json(self, thread_id: str) -> bytes | None:
-        with self._lock:
+        with self._reading():
             row = self._db.execute("SELECT raw FROM threads WHERE id = ?", (thread_id,)).fetchone()
         return None if row is None else bytes(row[0])
 
@@ -195,7 +246,7 @@ class MirrorSource:
         after: str | None = None,
         before: str | None = None,
     ) -> Page[bytes] | None:
-        with self._lock:
+        with self._reading():
             held = self._db.execute("SELECT 1 FROM threads WHERE id = ?", (thread_id,))
             if held.fetchone() is None:
                 return None

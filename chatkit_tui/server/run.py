@@ -24,12 +24,13 @@ import uvicorn
 from chatkit_tui import APP_NAME
 from chatkit_tui.server.app import create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
-from chatkit_tui.server.mirror import MirrorSource, is_mirror
+from chatkit_tui.server.mirror import MirrorDamagedError, MirrorSource, is_mirror
 from chatkit_tui.server.seed import BASE_TIME
 from chatkit_tui.server.seed import seed as seed_store
 from chatkit_tui.server.store import Store
 
 ENV_SERVE_API_KEY = "CHATKIT_SERVE_API_KEY"
+EXIT_DAMAGED = 9  # chatkit_tui.scripting.common.EXIT_DAMAGED (the server may not import it)
 
 
 def default_db_path() -> Path:
@@ -243,9 +244,9 @@ def _is_loopback(host: str) -> bool:
 def serve_command(args: argparse.Namespace) -> int:
     """``chatkit-tui serve``: run the server in the foreground until Ctrl-C."""
 
-    def fail(message: str) -> int:
+    def fail(message: str, code: int = 2) -> int:
         print(f"chatkit-tui serve: error: {message}", file=sys.stderr)
-        return 2
+        return code
 
     try:
         faults = Faults.parse(args.latency, args.error_rate, args.rate_limit)
@@ -259,17 +260,25 @@ def serve_command(args: argparse.Namespace) -> int:
         return fail(f"{db} is a mirror, served read-only: --seed cannot add to it")
     try:
         store = MirrorSource(db) if mirrored else Store(db)
+    except MirrorDamagedError as exc:
+        return fail(exc.message, EXIT_DAMAGED)
     except Exception as exc:  # sqlite3 errors, permissions, a directory given as --db
         return fail(f"cannot open the database {db}: {exc}")
     with store:
-        if isinstance(store, MirrorSource):
-            what = f"mirror of {store.origin() or 'an unknown origin'}: {db}, read-only"
-        else:
-            what = f"database: {db}"
+        try:
+            count = store.count_threads()
+            if isinstance(store, MirrorSource):
+                kind = "read-only copy" if store.copy else "read-only"  # copy: read-only media
+                what = f"mirror of {store.origin() or 'an unknown origin'}: {db}, {kind}"
+            else:
+                what = f"database: {db}"
+        except MirrorDamagedError as exc:  # the banner's reads met a damaged page
+            return fail(exc.message, EXIT_DAMAGED)
         if args.seed and isinstance(store, Store) and store.count_threads() == 0:
             started = time.perf_counter()
             # a day ago: items follow their thread by up to hours, never in the future
             seed_store(store, args.seed, base_time=int(time.time()) - 86_400)
+            count = store.count_threads()
             print(
                 f"Seeded {args.seed} threads in {time.perf_counter() - started:.1f}s",
                 file=sys.stderr,
@@ -282,7 +291,7 @@ def serve_command(args: argparse.Namespace) -> int:
         api_key = args.api_key or os.environ.get(ENV_SERVE_API_KEY) or None
         app = create_app(store, api_key=api_key, faults=faults if faults.active else None)
         base = f"http://{_url_host(args.host)}:{port}/v1"
-        print(f"ChatKit API on {base}  ({what}, {store.count_threads()} threads)")
+        print(f"ChatKit API on {base}  ({what}, {count} threads)")
         # the app and the script commands need a key even when the server checks none
         key_hint = "anything"
         if api_key:

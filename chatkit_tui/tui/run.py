@@ -145,10 +145,13 @@ async def _run(
 
 def _open_mirror(flag: str, config: Config | None) -> tuple[BackgroundServer, Path, str] | int:
     """--mirror [PATH]: the mirror served read-only by a local server on loopback, and the
-    top bar's words (what it mirrors, when it was last synced); or the exit code."""
+    top bar's words (what it mirrors, when it was last synced, a read-only copy when it is
+    on read-only media); or the exit code (9: the mirror is damaged)."""
     from chatkit_tui.client.client import DEFAULT_BASE_URL
-    from chatkit_tui.core.mirror import Mirror, MirrorError, default_mirror_path
+    from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError, default_mirror_path
     from chatkit_tui.core.times import absolute_time
+    from chatkit_tui.scripting.common import EXIT_DAMAGED
+    from chatkit_tui.server.mirror import MirrorDamagedError
     from chatkit_tui.server.run import BackgroundServer
 
     if flag:
@@ -159,6 +162,7 @@ def _open_mirror(flag: str, config: Config | None) -> tuple[BackgroundServer, Pa
     try:
         with Mirror.open(path, read_only=True) as mirror:
             info = mirror.info()
+            copy = mirror.copy
     except FileNotFoundError:
         print(
             f"chatkit-tui: error: no mirror at {path}: make one with chatkit-tui mirror "
@@ -166,12 +170,18 @@ def _open_mirror(flag: str, config: Config | None) -> tuple[BackgroundServer, Pa
             file=sys.stderr,
         )
         return 2
+    except MirrorDamaged as exc:
+        print(f"chatkit-tui: error: {exc}", file=sys.stderr)
+        return EXIT_DAMAGED
     except MirrorError as exc:
         print(f"chatkit-tui: error: {exc}", file=sys.stderr)
         return 2
     try:
         # a key of this run only: other local users must not read the mirror over loopback
         server = BackgroundServer(db=path, api_key=secrets.token_urlsafe(32)).start()
+    except MirrorDamagedError as exc:
+        print(f"chatkit-tui: error: {exc.message}", file=sys.stderr)
+        return EXIT_DAMAGED
     except (OSError, RuntimeError) as exc:
         print(f"chatkit-tui: error: the mirror could not be served: {exc}", file=sys.stderr)
         return 2
@@ -180,7 +190,8 @@ def _open_mirror(flag: str, config: Config | None) -> tuple[BackgroundServer, Pa
     if info.last_run is not None and (synced is None or info.last_run.finished_at > synced):
         when += " (a later run did not finish)"
     shown = info.threads - info.gone  # threads deleted upstream are kept, not listed
-    label = f"mirror of {info.origin} · {when} · {shown:,} threads · offline"
+    kind = "offline, read-only copy" if copy else "offline"
+    label = f"mirror of {info.origin} · {when} · {shown:,} threads · {kind}"
     return server, path, label
 
 

@@ -86,6 +86,8 @@ async def test_offline_the_hit_opens_its_thread_at_the_item(
             screen = await search(app, pilot, NEEDLE)
             [hit] = screen.hits
             assert (hit.thread_id, hit.item_id) == (DEEP, "cthi_deep_070")
+            status = str(screen.query_one("#search-status").render())
+            assert status.startswith("1 hit, best first"), status
             shown = plain(screen.query_one(OptionList).get_option_at_index(0).prompt)
             assert "[bold]the" in shown and "\x1b" not in shown and "␛[31m" in shown, repr(shown)
             assert "[b]Deep[/b]" in shown

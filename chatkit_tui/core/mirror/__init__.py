@@ -5,6 +5,9 @@ Textual-free. What the app and the CLI use:
 - :class:`Mirror` (:mod:`.store`): open a file (``Mirror.open(path, read_only=True)``),
   list threads keyset-paged (``threads()``), read a thread's items (``items()``), search
   (``search()`` -> :class:`SearchHit`), metadata (``info()``: origin, counts, last run).
+  A read that meets a damaged page raises :class:`MirrorDamaged`.
+- :func:`~.check.check` (:mod:`.check`): what is damaged, by thread; :func:`~.repair.repair`
+  (:mod:`.repair`): keep what is whole, so that a ``--full`` run re-fetches the rest.
 - :class:`MirrorSync` (:mod:`.sync`): one run from a client into a mirror.
 - :func:`default_mirror_path`: where a deployment's mirror lives by default.
 
@@ -19,6 +22,7 @@ from chatkit_tui.core.mirror.store import (
     LayoutUpgrade,
     Mirror,
     MirrorBusyError,
+    MirrorDamaged,
     MirrorError,
     MirrorInfo,
     MirrorItem,
@@ -37,6 +41,7 @@ __all__ = [
     "LayoutUpgrade",
     "Mirror",
     "MirrorBusyError",
+    "MirrorDamaged",
     "MirrorError",
     "MirrorInfo",
     "MirrorItem",

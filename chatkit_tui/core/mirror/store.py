@@ -41,11 +41,12 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from chatkit_tui import __version__
 from chatkit_tui.core.mirror.extract import item_text
@@ -71,6 +72,7 @@ from chatkit_tui.core.mirror.writer_lock import (
     refuse_unwritable,
 )
 from chatkit_tui.core.paths import data_dir, safe_filename
+from chatkit_tui.mirrorfile import connect_read_only, damaged_message, is_damage
 
 __all__ = [
     "APPLICATION_ID",
@@ -82,6 +84,7 @@ __all__ = [
     "LayoutUpgrade",
     "Mirror",
     "MirrorBusyError",
+    "MirrorDamaged",
     "MirrorError",
     "MirrorInfo",
     "MirrorItem",
@@ -185,6 +188,18 @@ class MirrorError(Exception):
     """The file is not a mirror, is of another deployment, or cannot be opened."""
 
 
+class MirrorDamaged(MirrorError):
+    """A page of the file could not be read: SQLite found it damaged. The message says so
+    in the words every reader uses (:func:`chatkit_tui.mirrorfile.damaged_message`): how
+    to see what is damaged (``mirror --check``) and how to repair it (``mirror --full``)."""
+
+    def __init__(self, path: Path, cause: BaseException | None = None) -> None:
+        super().__init__(damaged_message(path, cause))
+        self.path = path
+        self.detail = " ".join(str(cause).split()) if cause is not None else ""
+        """What SQLite said (``database disk image is malformed``)."""
+
+
 # --- where mirrors live ---------------------------------------------------------------------
 
 
@@ -253,11 +268,20 @@ class Mirror:
     """
 
     def __init__(
-        self, db: sqlite3.Connection, path: Path, *, read_only: bool, claim: _Claim | None = None
+        self,
+        db: sqlite3.Connection,
+        path: Path,
+        *,
+        read_only: bool,
+        claim: _Claim | None = None,
+        copy: bool = False,
     ) -> None:
         self._db = db
         self.path = path
         self.read_only = read_only
+        self.copy = copy
+        """Opened as a read-only copy (read-only media: no shared WAL index; see
+        :func:`chatkit_tui.mirrorfile.connect_read_only`)."""
         self._lock = threading.RLock()
         self._claim = claim
         self.upgrade: LayoutUpgrade | None = None
@@ -311,10 +335,10 @@ class Mirror:
     ) -> Mirror:
         if not exists:
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        copy = False
         try:
             if read_only:
-                uri = f"file:{quote(str(target.resolve()))}?mode=ro"
-                db = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+                db, copy = connect_read_only(target)
             else:
                 db = sqlite3.connect(
                     target, check_same_thread=False, isolation_level=None, timeout=30.0
@@ -322,8 +346,10 @@ class Mirror:
             db.execute("PRAGMA busy_timeout = 30000")
             app_id = int(db.execute("PRAGMA application_id").fetchone()[0])
         except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise MirrorDamaged(target, exc) from None
             raise MirrorError(f"cannot open {target} as a mirror: {exc}") from None
-        mirror = cls(db, target, read_only=read_only, claim=claim)
+        mirror = cls(db, target, read_only=read_only, claim=claim, copy=copy)
         try:
             if app_id == 0 and not read_only and mirror._is_empty():
                 mirror._create(origin)
@@ -338,6 +364,11 @@ class Mirror:
                     mirror.upgrade = mirror._upgrade(version)
             if origin is not None:
                 mirror._check_origin(origin)
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            if is_damage(exc):
+                raise MirrorDamaged(target, exc) from None
+            raise
         except BaseException:
             db.close()
             raise
@@ -450,6 +481,33 @@ class Mirror:
                     made.rmdir()
             return True
 
+    @contextmanager
+    def reading(self) -> Generator[sqlite3.Connection]:
+        """The connection, under the lock, for a read: a damaged page raises
+        :class:`MirrorDamaged` (every read of this class goes through here; so do
+        :mod:`.check` and :mod:`.repair`)."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.DatabaseError as exc:
+                if is_damage(exc):
+                    raise MirrorDamaged(self.path, exc) from None
+                raise
+
+    def quick_check(self) -> str | None:
+        """SQLite's ``PRAGMA quick_check`` (every page of every table and index read and
+        its structure checked, in one pass): None when sound, else what it found. What a
+        run does before it writes anything: a damaged file is not written into."""
+        with self._lock:
+            try:
+                rows = self._db.execute("PRAGMA quick_check(20)").fetchall()
+            except sqlite3.DatabaseError as exc:
+                if is_damage(exc):
+                    return str(exc)
+                raise
+        found = [str(r[0]) for r in rows]
+        return None if found == ["ok"] else "; ".join(found)
+
     def __enter__(self) -> Mirror:
         return self
 
@@ -459,7 +517,7 @@ class Mirror:
     # -- metadata ------------------------------------------------------------------------------
 
     def _meta(self) -> dict[str, str | None]:
-        with self._lock:
+        with self.reading():
             rows = self._db.execute("SELECT key, value FROM meta").fetchall()
         return {str(k): None if v is None else str(v) for k, v in rows}
 
@@ -470,7 +528,7 @@ class Mirror:
     def info(self) -> MirrorInfo:
         """The origin, counts, and the last run (its time, what it did)."""
         meta = self._meta()
-        with self._lock:
+        with self.reading():
             threads, gone, items = self._db.execute(
                 "SELECT count(*), count(gone_at), coalesce(sum(item_count), 0) FROM threads"
             ).fetchone()
@@ -520,7 +578,7 @@ class Mirror:
         if gone is not None:
             where.append("gone_at IS NOT NULL" if gone else "gone_at IS NULL")
         direction, op = ("DESC", "<") if order == "desc" else ("ASC", ">")
-        with self._lock:
+        with self.reading():
             if after is not None:
                 key = self._db.execute(
                     "SELECT created_at, id FROM threads WHERE id = ?", (after,)
@@ -560,7 +618,7 @@ class Mirror:
 
     def count_listed(self, *, user: str | None = None, needle: str = "") -> int:
         where, params = self._listed(user, needle)
-        with self._lock:
+        with self.reading():
             row = self._db.execute(f"SELECT count(*) FROM threads WHERE {where}", params)  # noqa: S608
             return int(row.fetchone()[0])
 
@@ -585,7 +643,7 @@ class Mirror:
             stop = min(offset + limit, total)
             offset, limit, direction = max(0, total - stop), max(0, stop - offset), reverse
         where, params = self._listed(user, needle)
-        with self._lock:
+        with self.reading():
             keys = [  # positions over the index alone; the rows of just this window after
                 int(r[0])
                 for r in self._db.execute(
@@ -615,7 +673,7 @@ class Mirror:
     ) -> int | None:
         """Where ``thread_id`` stands among the listed threads (None: not among them)."""
         where, params = self._listed(user, needle)
-        with self._lock:
+        with self.reading():
             key = self._db.execute(
                 f"SELECT created_at, id FROM threads WHERE id = ? AND {where}",  # noqa: S608
                 [thread_id, *params],
@@ -646,7 +704,7 @@ class Mirror:
             after = page.after
 
     def thread(self, thread_id: str) -> MirrorThread | None:
-        with self._lock:
+        with self.reading():
             row = self._db.execute(
                 f"SELECT {_THREAD_COLUMNS} FROM threads WHERE id = ?",  # noqa: S608
                 (thread_id,),
@@ -667,7 +725,7 @@ class Mirror:
             where, start = "seq > ? ORDER BY seq", -1 if after is None else after
         else:
             where, start = "seq < ? ORDER BY seq DESC", (1 << 62) if after is None else after
-        with self._lock:
+        with self.reading():
             rows = self._db.execute(
                 f"SELECT seq, id, created_at, type, raw FROM items"  # noqa: S608
                 f" WHERE thread_id = ? AND {where} LIMIT ?",
@@ -682,7 +740,7 @@ class Mirror:
 
     def item_seq(self, thread_id: str, item_id: str) -> int | None:
         """The place (``seq``) of the item ``item_id`` in its thread; None if not held."""
-        with self._lock:
+        with self.reading():
             row = self._db.execute(
                 "SELECT min(seq) FROM items WHERE thread_id = ? AND id = ?", (thread_id, item_id)
             ).fetchone()
@@ -708,11 +766,21 @@ class Mirror:
         limit: int = 20,
     ) -> list[SearchHit]:
         """Full-text search (see :mod:`chatkit_tui.core.mirror.search`)."""
-        with self._lock:
+        with self.reading():
             return run_search(self._db, query, user=user, since=since, kinds=kinds, limit=limit)
 
+    def types(self) -> list[str]:
+        """What ``search(kinds=...)`` can be given: the item types held (without their
+        ``chatkit.`` prefix) and ``title`` when a thread has one. Reads every item row."""
+        with self.reading():
+            rows = self._db.execute("SELECT DISTINCT type FROM items WHERE type IS NOT NULL")
+            kinds = {str(r[0]) for r in rows}
+            if self._db.execute("SELECT 1 FROM threads WHERE title != '' LIMIT 1").fetchone():
+                kinds.add("title")
+        return sorted(kinds)
+
     def failures(self) -> list[Failure]:
-        with self._lock:
+        with self.reading():
             rows = self._db.execute(
                 "SELECT thread_id, error, runs, first_failed_at, last_failed_at FROM failures"
                 " ORDER BY last_failed_at DESC, thread_id"
@@ -721,7 +789,7 @@ class Mirror:
 
     def unreadable(self) -> list[bytes]:
         """Listed records that had no id, as they came."""
-        with self._lock:
+        with self.reading():
             return [bytes(r[0]) for r in self._db.execute("SELECT raw FROM unreadable ORDER BY pk")]
 
     # -- what a run reads ------------------------------------------------------------------------
@@ -729,7 +797,7 @@ class Mirror:
     def known(self, thread_ids: Sequence[str]) -> dict[str, Known]:
         """What the mirror holds of these threads (those it has)."""
         out: dict[str, Known] = {}
-        with self._lock:
+        with self.reading():
             for start in range(0, len(thread_ids), 500):
                 chunk = list(thread_ids[start : start + 500])
                 marks = ", ".join("?" * len(chunk))
@@ -744,7 +812,7 @@ class Mirror:
     def present_ids(self, user: str | None = None) -> set[str]:
         """Threads not marked gone (of ``user``, when given)."""
         sql = "SELECT id FROM threads WHERE gone_at IS NULL"
-        with self._lock:
+        with self.reading():
             if user is None:
                 rows = self._db.execute(sql).fetchall()
             else:

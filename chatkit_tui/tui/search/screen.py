@@ -125,7 +125,7 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def run_search(self, query: str) -> None:
-        from chatkit_tui.core.mirror import Mirror, MirrorError
+        from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError
         from chatkit_tui.core.mirror.search import match_expression
 
         if match_expression(query) is None:
@@ -134,7 +134,10 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
         try:
             with Mirror.open(self.mirror, read_only=True) as mirror:
                 hits = mirror.search(query, limit=LIMIT)
-        except (OSError, MirrorError, sqlite3.Error) as exc:  # locked, corrupt, gone
+        except MirrorDamaged as exc:  # what is damaged, how to repair it
+            self.post_message(HitsFound(query, [], str(exc)))
+            return
+        except (OSError, MirrorError, sqlite3.Error) as exc:  # locked, gone
             self.post_message(HitsFound(query, [], f"the mirror could not be read: {exc}"))
             return
         self.post_message(HitsFound(query, hits))
@@ -155,9 +158,8 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
             status.update(Text("no matches", style="dim"))
         else:
             more = "+" if len(self.hits) == LIMIT else ""
-            status.update(
-                Text(f"{len(self.hits)}{more} hits, best first · enter opens", style="dim")
-            )
+            count = f"{len(self.hits):,}{more} hit{'' if len(self.hits) == 1 else 's'}"
+            status.update(Text(f"{count}, best first · enter opens", style="dim"))
 
     @on(OptionList.OptionSelected, "#search-hits")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

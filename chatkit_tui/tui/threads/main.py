@@ -70,6 +70,7 @@ class MainScreen(MarkByRuleFlow):
         self._debounce: Timer | None = None
         self._removed: dict[str, int] = {}
         self._mirror: Mirror | None = None  # over a mirror (--mirror): the rows' file
+        self._damaged = False  # rows of that file could not be read (ThreadList.ReadFailed)
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -122,6 +123,8 @@ class MainScreen(MarkByRuleFlow):
             read, matched = self.marking
             text.append(f" · marking: {read:,} read, {matched:,} match…", style="bold")
             text.append(" (esc stops)", style="dim")
+        if self._damaged:
+            text.append(" · the mirror is damaged", style="bold")
         if tl.marked:
             text.append(f" · {len(tl.marked):,} marked", style="bold")
             if not self.ctx.read_only:
@@ -148,7 +151,7 @@ class MainScreen(MarkByRuleFlow):
     def _reload_from_mirror(self, path: Path, keep: str | None) -> None:
         """Over a mirror the list reads its rows from the file on demand (flat memory at a
         million threads; End is one query); the user filter and the order are the query's."""
-        from chatkit_tui.core.mirror import Mirror, MirrorError
+        from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError
         from chatkit_tui.tui.threads.rows import MirrorRows
 
         tl = self.thread_list
@@ -159,17 +162,26 @@ class MainScreen(MarkByRuleFlow):
                 self._mirror = Mirror.open(path, read_only=True)
             rows = MirrorRows(self._mirror, user=self.user, order=self.order, needle=tl.filter_text)
         except (OSError, MirrorError, sqlite3.Error) as exc:
-            tl.clear()
-            tl.set_paging(
-                has_more=False, fetching=False, stopped=f"the mirror cannot be read: {exc}"
+            why = (
+                str(exc) if isinstance(exc, MirrorDamaged) else f"the mirror cannot be read: {exc}"
             )
+            tl.clear()
+            tl.set_paging(has_more=False, fetching=False, stopped=one_line(why))
             self._update_status()
-            self.host.notify(str(exc), title="Mirror", severity="error")
+            self.host.notify(one_line(str(exc)), title="Mirror", severity="error")
             return
         tl.set_source(rows)
         if keep is not None:
             tl.select_thread(keep)
         self._update_status()
+
+    @on(ThreadList.ReadFailed, "#threads")
+    def rows_unreadable(self, message: ThreadList.ReadFailed) -> None:
+        """Over a mirror, rows could not be read: it is damaged (said once, and in the
+        status line while it is shown)."""
+        self._damaged = True
+        self._update_status()
+        self.host.notify(one_line(message.reason), title="Mirror", severity="error", timeout=30)
 
     def on_unmount(self) -> None:
         if self._mirror is not None:

@@ -7,6 +7,10 @@ windows read by position from the file (:meth:`chatkit_tui.core.mirror.Mirror.li
 over an index, the far half read from the other end), so the first rows, ``End`` and a
 jump anywhere each cost one small query. The ``/`` filter, the user filter and the order
 are the query's, over every thread the file holds.
+
+A window that cannot be read (a damaged page: :class:`~chatkit_tui.core.mirror.MirrorDamaged`)
+is no rows: its rows read as missing (``IndexError``, like a file changed under us), and
+:attr:`MirrorRows.failure` says why, for the list to show.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from typing import Literal, overload
 
 from chatkit_tui.client.models import AnyThread
-from chatkit_tui.core.mirror import Mirror
+from chatkit_tui.core.mirror import Mirror, MirrorDamaged
 
 WINDOW = 100  # rows read at once
 WINDOWS_KEPT = 32  # at most this many windows in memory (3,200 threads)
@@ -39,6 +43,8 @@ class MirrorRows(Sequence[AnyThread]):
         self.needle = needle
         self.total = mirror.count_listed(user=user, needle=needle)
         self._windows: OrderedDict[int, list[AnyThread]] = OrderedDict()
+        self.failure: str | None = None
+        """Why a window could not be read (the mirror is damaged), once one could not."""
 
     def narrowed(self, needle: str) -> MirrorRows:
         """The same rows with the ``/`` filter ``needle`` (lower case)."""
@@ -61,14 +67,18 @@ class MirrorRows(Sequence[AnyThread]):
         start = index - index % WINDOW
         window = self._windows.get(start)
         if window is None:
-            found = self.mirror.listed_window(
-                start,
-                WINDOW,
-                user=self.user,
-                order=self.order,
-                needle=self.needle,
-                total=self.total,
-            )
+            try:
+                found = self.mirror.listed_window(
+                    start,
+                    WINDOW,
+                    user=self.user,
+                    order=self.order,
+                    needle=self.needle,
+                    total=self.total,
+                )
+            except MirrorDamaged as exc:
+                self.failure = str(exc)
+                raise IndexError(index) from None
             window = [t.decoded() for t in found]
             self._windows[start] = window
             while len(self._windows) > WINDOWS_KEPT:
@@ -94,10 +104,18 @@ class MirrorRows(Sequence[AnyThread]):
         return len(self._windows)
 
     def position(self, thread_id: str) -> int | None:
-        return self.mirror.listed_position(
-            thread_id, user=self.user, order=self.order, needle=self.needle
-        )
+        try:
+            return self.mirror.listed_position(
+                thread_id, user=self.user, order=self.order, needle=self.needle
+            )
+        except MirrorDamaged as exc:
+            self.failure = str(exc)
+            return None
 
     def thread(self, thread_id: str) -> AnyThread | None:
-        found = self.mirror.thread(thread_id)
+        try:
+            found = self.mirror.thread(thread_id)
+        except MirrorDamaged as exc:
+            self.failure = str(exc)
+            return None
         return found.decoded() if found is not None else None

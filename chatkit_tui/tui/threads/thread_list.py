@@ -63,6 +63,7 @@ class ThreadList(ScrollView, can_focus=True):
     NearEnd = messages.NearEnd
     MarksChanged = messages.MarksChanged
     ColumnsChanged = messages.ColumnsChanged
+    ReadFailed = messages.ReadFailed
 
     def __init__(
         self,
@@ -76,6 +77,7 @@ class ThreadList(ScrollView, can_focus=True):
         self._now = now
         self._threads: list[AnyThread] = []
         self._source: MirrorRows | None = None  # over a mirror: rows read on demand
+        self._failure_told = False  # ReadFailed posted for this source
         self._rows: list[int] | None = None  # indices into _threads when the / filter is on
         self._needle = ""
         self._cursor = 0
@@ -108,6 +110,7 @@ class ThreadList(ScrollView, can_focus=True):
         """Show ``rows`` (a mirror's listed threads, read on demand) instead of pages."""
         self.clear()
         self._source = rows
+        self._failure_told = False
         self.has_more = self.fetching = False
         self.stopped = None
         self._update_size()
@@ -140,14 +143,23 @@ class ThreadList(ScrollView, can_focus=True):
         if self._source is not None:
             try:
                 return self._source[row]
-            except IndexError:  # the file changed under us
+            except IndexError:  # the file changed under us, or the window is damaged
+                self._tell_failure()
                 return None
         return self._threads[row if self._rows is None else self._rows[row]]
+
+    def _tell_failure(self) -> None:
+        source = self._source
+        if source is not None and source.failure is not None and not self._failure_told:
+            self._failure_told = True
+            self.post_message(self.ReadFailed(self, source.failure))
 
     def row_of(self, thread_id: str) -> int | None:
         """The row showing ``thread_id``, or None (not loaded, or hidden by the filter)."""
         if self._source is not None:
-            return self._source.position(thread_id)
+            found = self._source.position(thread_id)
+            self._tell_failure()
+            return found
         for index, thread in enumerate(self._threads):
             if thread_key(thread) == thread_id:
                 if self._rows is None:
@@ -298,6 +310,7 @@ class ThreadList(ScrollView, can_focus=True):
         if self._source is not None:  # over a mirror the filter is the query's
             if self._source.needle != self._needle:
                 self._source = self._source.narrowed(self._needle)
+                self._failure_told = False
             self._rows = None
             return
         if not self._needle:
@@ -434,8 +447,11 @@ class ThreadList(ScrollView, can_focus=True):
         base = self.rich_style
         if row < self.row_count:
             thread = self.thread_at(row)
-            assert thread is not None
-            strip = self._render_row(thread, row == self._cursor, base)
+            if thread is None:  # over a mirror: a window that could not be read
+                text = "  ⚠ this row cannot be read from the mirror"
+                strip = Strip([Segment(fit(text, width), base + self._style("loading"))])
+            else:
+                strip = self._render_row(thread, row == self._cursor, base)
         elif row == self.row_count and self._extra_rows():
             filtered = self._rows is not None
             text = render.paging_row(self.stopped, self.fetching, self.has_more, filtered=filtered)

@@ -63,3 +63,12 @@ class ColumnsChanged(_ListMessage, namespace="thread_list"):
     def __init__(self, thread_list: ThreadList, columns: Columns) -> None:
         self.columns = columns
         super().__init__(thread_list)
+
+
+class ReadFailed(_ListMessage, namespace="thread_list"):
+    """Rows could not be read from the mirror (it is damaged): ``reason`` says so and how
+    to repair it. Posted once per source."""
+
+    def __init__(self, thread_list: ThreadList, reason: str) -> None:
+        self.reason = reason
+        super().__init__(thread_list)

@@ -1,0 +1,143 @@
+"""Reading a mirror file: what :mod:`chatkit_tui.core.mirror` and ``serve --db``
+(:mod:`chatkit_tui.server.mirror`, which may not import core) share. Imports nothing else
+of ours (import-linter checks it).
+
+- :func:`connect_read_only` opens a file for reading wherever it lies, read-only media
+  included.
+- :func:`is_damage` tells a damaged file from the other errors SQLite raises (a lock, a
+  full disk, a missing table of another layout).
+- :func:`damaged_message` is what every reader says then, and how to check and repair.
+
+**Read-only media.** A mirror is a WAL-mode database. SQLite's ``mode=ro`` reads one when
+it can share the WAL index: the ``-shm`` file exists and can be mapped, or can be made
+beside the file. On a read-only directory (a backup volume, a read-only mount, a file
+whose directory is not the reader's) it cannot ("attempt to write a readonly database",
+"unable to open database file"), so the file is opened as a *read-only copy* instead:
+with ``immutable=1`` (no locks, no WAL index), or, when a ``-wal`` file holds changes not
+yet in the main file (``immutable`` would not see them), through the ``unix-none`` VFS in
+exclusive locking mode, which keeps the WAL index in memory and needs no ``-shm``. Both
+assume nothing writes the file meanwhile, which is what a read-only place means.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+if TYPE_CHECKING:  # imported where used: core/errors.py (app start-up) needs only the type
+    import sqlite3
+
+__all__ = ["DAMAGED_ERROR_TYPE", "connect_read_only", "damaged_message", "is_damage"]
+
+DAMAGED_ERROR_TYPE = "mirror_damaged"
+"""The error type (and code) of ``serve --db``'s answer to a request that met a damaged
+page; the app and the CLI show that answer's message as it is (no "500 Server error")."""
+
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_CANTOPEN = 14
+_SQLITE_IOERR_READ = _SQLITE_IOERR | (1 << 8)
+_SQLITE_IOERR_SHORT_READ = _SQLITE_IOERR | (2 << 8)
+
+
+def _code(exc: BaseException) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code if isinstance(code, int) else None
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the file is damaged: SQLite's ``SQLITE_CORRUPT`` ("database disk
+    image is malformed", FTS5's "corrupt" too) or a page that could not be read from the
+    medium. A lock, a busy file, a full disk or a read-only file is not damage."""
+    sqlite3 = sys.modules.get("sqlite3")  # not imported: no SQLite error can have been raised
+    if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = _code(exc)
+    if code is None:  # raised without a code (older Python): SQLite's own words
+        return "malformed" in str(exc)
+    return code & 0xFF == _SQLITE_CORRUPT or code in (_SQLITE_IOERR_READ, _SQLITE_IOERR_SHORT_READ)
+
+
+def damaged_message(path: str | Path, cause: BaseException | str | None = None) -> str:
+    """``the mirror is damaged: PATH (what SQLite said); ...``: what to run to see what is
+    damaged, and to repair it."""
+    import shlex
+
+    where = shlex.quote(str(path))
+    said = " ".join(str(cause).split()) if cause is not None else ""
+    why = f" ({said})" if said else ""
+    return (
+        f"the mirror is damaged: {path}{why}; run chatkit-tui mirror --check --db {where}"
+        f" to see what; chatkit-tui mirror --full --db {where} re-fetches what is damaged"
+    )
+
+
+def _uri(path: Path, query: str) -> str:
+    return f"file:{quote(str(path.resolve()))}?{query}"
+
+
+def _connect(uri: str) -> sqlite3.Connection:
+    import sqlite3
+
+    return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+
+
+def _probe(db: sqlite3.Connection) -> None:
+    """Read something: SQLite opens the file, its WAL and the schema on the first query."""
+    db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def _cannot_share(exc: BaseException) -> bool:
+    """``mode=ro`` failed for want of a writable place for the WAL index (not damage)."""
+    code = _code(exc)
+    if code is None:
+        text = str(exc)
+        return "readonly" in text or "unable to open" in text
+    return code & 0xFF in (_SQLITE_READONLY, _SQLITE_CANTOPEN)
+
+
+def connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
+    """A read-only connection to the existing file ``path`` (autocommit, usable from any
+    thread) and whether it is a read-only *copy*: opened without the shared WAL index
+    (see the module doc), so it sees the file as it was when opened.
+
+    Raises ``sqlite3.Error`` as SQLite does (a damaged file, a file that is no database)."""
+    import sqlite3
+
+    db = _connect(_uri(path, "mode=ro"))
+    try:
+        _probe(db)
+    except sqlite3.OperationalError as exc:
+        db.close()
+        if not _cannot_share(exc):
+            raise
+    else:
+        return db, False
+    wal = Path(f"{path}-wal")
+    pending = wal.is_file() and wal.stat().st_size > 0
+    # a WAL with changes in it: read it with the WAL index in memory (no -shm, no locks);
+    # none: the main file is the whole database, immutable says so
+    if pending:
+        try:
+            db = _connect(_uri(path, "mode=ro&vfs=unix-none"))
+        except sqlite3.OperationalError as exc:  # a build without it: the main file alone
+            if "no such vfs" not in str(exc):
+                raise
+        else:
+            try:
+                db.execute("PRAGMA locking_mode = EXCLUSIVE")  # before the first read
+                _probe(db)
+            except BaseException:
+                db.close()
+                raise
+            return db, True
+    db = _connect(_uri(path, "mode=ro&immutable=1"))
+    try:
+        _probe(db)
+    except BaseException:
+        db.close()
+        raise
+    return db, True
