@@ -6,6 +6,7 @@ bug in the client or the CLI cannot hide itself.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -13,6 +14,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from chatkit_tui.client import errors
 from chatkit_tui.scripting.common import describe_error
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
+from tests.fixtures.scripted import Reply, ScriptedServer
 
 HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "chatkit_beta=v1"}
 
@@ -506,6 +511,56 @@ def test_server_error_exits_1_with_status(
     err = capsys.readouterr().err
     assert err.startswith("chatkit-tui: error: 500")
     assert err.count("\n") == 1
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def web_server(tmp_path: Path) -> Iterator[str]:
+    """Python's own http.server on loopback, serving an empty directory: every path is its
+    HTML 404 page (what a base URL pointing at a web server gets)."""
+    handler = functools.partial(_QuietFiles, directory=str(tmp_path))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def test_an_html_error_page_is_summed_up_not_printed_whole(
+    web_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--base-url", web_server, "threads", "show", "cthr_x"]) == 3
+    err = capsys.readouterr().err
+    assert err == (
+        "chatkit-tui: error: 404 Not found: an HTML page (not the API's JSON) titled "
+        '"Error response": "Error code: 404 Message: File not found. Error code explanation: '
+        '404 - Nothing matches the given UR…"\n'
+    )
+
+
+def test_an_html_error_page_s_text_is_escaped(
+    scripted_server: ScriptedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = (
+        "<!DOCTYPE html><html><head><title>Bad \x1b[31mgateway</title><script>x()</script>"
+        "</head><body><p>The upstream &lt;api&gt; \u202e is down</p></body></html>"
+    )
+    scripted_server.add(Reply(404, page, headers={"Content-Type": "text/html"}))
+    code = main(["--base-url", scripted_server.base_url, "threads", "list"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err == (
+        "chatkit-tui: error: 404 Not found: an HTML page (not the API's JSON) titled "
+        '"Bad \\x1b[31mgateway": "The upstream <api> \\u202e is down"\n'
+    )
 
 
 def test_ctrl_c_exits_130() -> None:
