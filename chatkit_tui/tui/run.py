@@ -30,6 +30,8 @@ def _config(args: argparse.Namespace) -> Config | None:
 
 def run_app(args: argparse.Namespace) -> int:
     """Run the app; return the process exit code (2: cannot start, e.g. no API key)."""
+    from chatkit_tui.config import ConfigError
+
     config = _config(args)
     read_only = bool(getattr(args, "read_only", False)) or (config is not None and config.read_only)
     keymap = dict(config.keys) if config is not None else {}
@@ -91,8 +93,12 @@ def run_app(args: argparse.Namespace) -> int:
                 keymap=keymap,
                 theme=theme,
                 mirror_path=mirror_path,
+                config=config,
             )
         )
+    except ConfigError as exc:  # a [keys] id or a theme the app does not have
+        print(f"chatkit-tui: error: config: {exc}", file=sys.stderr)
+        return 2
     finally:
         if server is not None:
             server.stop()
@@ -109,6 +115,7 @@ async def _run(
     keymap: dict[str, str],
     theme: str | None,
     mirror_path: Path | None = None,
+    config: Config | None = None,
 ) -> int:
     from chatkit_tui.client import AsyncChatKit
 
@@ -116,11 +123,16 @@ async def _run(
     # on a worker thread while this loop builds the client (loading the CA certificates is
     # C code that releases the GIL) and asks for the first page, so the page's round trips
     # (several over TLS) overlap the import instead of following it.
-    app_class = asyncio.get_running_loop().run_in_executor(None, _app_class)
+    names = config is not None and bool(config.keys or config.theme)
+    app_class = asyncio.get_running_loop().run_in_executor(
+        None, _load_app, config if names else None
+    )
     no_color = "NO_COLOR" in os.environ
     async with AsyncChatKit(
         api_key=api_key, base_url=base_url, organization=organization, project=project
     ) as client:
+        if names:  # the file's binding ids and theme are checked before any request
+            await app_class
         first_page = asyncio.ensure_future(_first_page(client))
         try:
             app = (await app_class)(
@@ -141,6 +153,28 @@ async def _run(
             elif not first_page.cancelled():
                 first_page.exception()  # retrieved: an error was already shown by the app
         return app.return_code or 0
+
+
+def check_app_names(config: Config) -> None:
+    """ConfigError naming the line when the config file's ``[keys]`` names a binding id the
+    app does not have, or its ``theme`` is not a theme: refused, as every mistake in the
+    file is (the ids and themes are known here, not in the config layer)."""
+    from textual.theme import BUILTIN_THEMES
+
+    from chatkit_tui.config import check_names
+    from chatkit_tui.tui.keys.registry import all_binding_ids
+
+    ids = all_binding_ids() if config.keys else set[str]()
+    check_names(config, binding_ids=ids, themes=BUILTIN_THEMES)
+
+
+def _load_app(config: Config | None) -> type[ChatKitApp]:
+    """The app's class (on a worker thread: it imports Textual), and ``config``'s names
+    checked against it when given (:func:`check_app_names`)."""
+    app_class = _app_class()
+    if config is not None:
+        check_app_names(config)
+    return app_class
 
 
 def _open_mirror(flag: str, config: Config | None) -> tuple[BackgroundServer, Path, str] | int:
