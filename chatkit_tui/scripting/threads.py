@@ -29,13 +29,13 @@ from chatkit_tui.scripting.common import (
     EXIT_DECLINED,
     EXIT_OK,
     EXIT_USAGE,
-    HelpFormatter,
     ScriptError,
     describe_error,
     err,
     format_row,
     json_line,
     out,
+    parser_kw,
     refuse_if_read_only,
     whole_number,
 )
@@ -311,22 +311,26 @@ def _user(text: str) -> str:
     return text
 
 
-def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -> None:
-    kw: dict[str, Any] = {
-        "epilog": epilog,
-        "formatter_class": HelpFormatter,
-        "parents": [common],
-    }
-    threads = sub.add_parser("threads", help="list, show, read, delete or export threads", **kw)
+def add_threads_parser(sub: Any) -> None:
+    threads = sub.add_parser(
+        "threads",
+        help="list, show, read, delete, export or purge threads",
+        description=(
+            "The threads of the deployment (or of a mirror with --mirror, or of the demo "
+            "with --demo): list them, show one, read its items, export it, delete some "
+            "(each archived first), or purge every thread a rule matches."
+        ),
+        **parser_kw("threads"),
+    )
     actions = threads.add_subparsers(dest="action", metavar="ACTION")
 
     p = actions.add_parser(
         "list",
         help="list threads, newest first (streams across pages)",
         description="List threads. Streams across pages; --json prints one thread per line.",
-        **kw,
+        **parser_kw("threads list"),
     )
-    p.add_argument("--user", type=_user, help="only threads of this user")
+    p.add_argument("--user", type=_user, metavar="USER", help="only threads of this user")
     p.add_argument(
         "--limit",
         type=whole_number,
@@ -338,7 +342,9 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
     p.add_argument("--json", action="store_true", help="JSON lines, one thread per line")
     p.set_defaults(handler=list_threads)
 
-    p = actions.add_parser("show", help="show one thread", description="Show one thread.", **kw)
+    p = actions.add_parser(
+        "show", help="show one thread", description="Show one thread.", **parser_kw("threads show")
+    )
     p.add_argument("thread_id", metavar="ID")
     p.add_argument("--json", action="store_true", help="the thread as JSON")
     p.set_defaults(handler=show_thread)
@@ -347,7 +353,7 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
         "items",
         help="list a thread's items in reading order",
         description="List every item of a thread, oldest first (all pages).",
-        **kw,
+        **parser_kw("threads items"),
     )
     p.add_argument("thread_id", metavar="ID")
     p.add_argument("--json", action="store_true", help="JSON lines, one item per line, as sent")
@@ -361,7 +367,7 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
             "archive directory; a thread that cannot be archived is not deleted. Asks for "
             "confirmation unless --yes; without a terminal and without --yes it refuses."
         ),
-        **kw,
+        **parser_kw("threads delete"),
     )
     p.add_argument("thread_ids", metavar="ID", nargs="+")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
@@ -379,7 +385,7 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
         "export",
         help="write a thread as JSON and as a Markdown transcript",
         description="Write <ID>.json and <ID>.md and print their paths.",
-        **kw,
+        **parser_kw("threads export"),
     )
     p.add_argument("thread_id", metavar="ID")
     p.add_argument(
@@ -394,5 +400,5 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
 
     from chatkit_tui.scripting.purge import add_purge_parser
 
-    add_purge_parser(actions, kw)
+    add_purge_parser(actions, parser_kw("threads purge"))
     threads.set_defaults(handler=None, subparser=threads)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +13,9 @@ if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.client.models import ThreadPage
     from chatkit_tui.config import Config
-    from chatkit_tui.server.run import BackgroundServer
     from chatkit_tui.tui.app import ChatKitApp
 
-DEMO_THREADS = 300
 THREAD_PAGE = 100
-SEED_AGE = 86_400
 
 
 def _config(args: argparse.Namespace) -> Config | None:
@@ -29,43 +24,36 @@ def _config(args: argparse.Namespace) -> Config | None:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Run the app; return the process exit code (2: cannot start, e.g. no API key)."""
+    """Run the app; return the process exit code (2: cannot start, e.g. no API key).
+
+    The global flags were checked against each other by the caller
+    (:func:`chatkit_tui.scripting.globals.refusal`): ``--demo`` and ``--mirror`` come
+    here alone."""
     from chatkit_tui.config import ConfigError
+    from chatkit_tui.core.local import Local, LocalError, mirror_path, serve_mirror, start_demo
 
     config = _config(args)
     read_only = bool(getattr(args, "read_only", False)) or (config is not None and config.read_only)
     keymap = dict(config.keys) if config is not None else {}
     theme = config.theme if config is not None else None
-    server = None
-    mirror_path: Path | None = None
+    local: Local | None = None
     mirror = getattr(args, "mirror", None)
-    if mirror is not None and getattr(args, "demo", False):
-        print("chatkit-tui: error: --mirror and --demo cannot go together", file=sys.stderr)
+    try:
+        if mirror is not None:
+            base = config.base_url if config is not None else None
+            project = config.project if config is not None else None
+            local = serve_mirror(mirror_path(mirror, base, project))
+            read_only = True  # a mirror is a copy: nothing to delete or create there
+        elif getattr(args, "demo", False):
+            local = start_demo()
+    except LocalError as exc:
+        print(f"chatkit-tui: error: {exc}", file=sys.stderr)
         return 2
-    if mirror is not None:
-        opened = _open_mirror(mirror, config)
-        if isinstance(opened, int):
-            return opened
-        server, mirror_path, label = opened
-        base_url, api_key = server.base_url, server.api_key
+    if local is not None:
+        base_url: str | None = local.base_url
+        api_key: str | None = local.api_key
         organization = project = None
-        read_only = True  # a mirror is a copy: nothing to delete or create there
-    elif getattr(args, "demo", False):
-        from chatkit_tui.server.run import BackgroundServer
-
-        try:
-            # seeded up to a day ago, so the threads look recent and their items
-            # (which follow their thread by seconds to hours) are not in the future
-            server = BackgroundServer(
-                db=":memory:", seed=DEMO_THREADS, seed_time=int(time.time()) - SEED_AGE
-            ).start()
-        except (OSError, RuntimeError) as exc:
-            print(f"chatkit-tui: error: the demo server did not start: {exc}", file=sys.stderr)
-            return 2
-        base_url: str | None = server.base_url
-        api_key: str | None = "demo"
-        organization = project = None
-        label = f"demo · local server {server.url} · {DEMO_THREADS} seeded threads"
+        label = local.label
     else:
         api_key = config.api_key if config is not None else os.environ.get("OPENAI_API_KEY")
         if not api_key:
@@ -92,7 +80,7 @@ def run_app(args: argparse.Namespace) -> int:
                 read_only=read_only,
                 keymap=keymap,
                 theme=theme,
-                mirror_path=mirror_path,
+                mirror_path=local.mirror_path if local is not None else None,
                 config=config,
             )
         )
@@ -100,8 +88,8 @@ def run_app(args: argparse.Namespace) -> int:
         print(f"chatkit-tui: error: config: {exc}", file=sys.stderr)
         return 2
     finally:
-        if server is not None:
-            server.stop()
+        if local is not None:
+            local.close()
 
 
 async def _run(
@@ -175,47 +163,6 @@ def _load_app(config: Config | None) -> type[ChatKitApp]:
     if config is not None:
         check_app_names(config)
     return app_class
-
-
-def _open_mirror(flag: str, config: Config | None) -> tuple[BackgroundServer, Path, str] | int:
-    """--mirror [PATH]: the mirror served read-only by a local server on loopback, and the
-    top bar's words (what it mirrors, when it was last synced); or the exit code."""
-    from chatkit_tui.client.client import DEFAULT_BASE_URL
-    from chatkit_tui.core.mirror import Mirror, MirrorError, default_mirror_path
-    from chatkit_tui.core.times import absolute_time
-    from chatkit_tui.server.run import BackgroundServer
-
-    if flag:
-        path = Path(flag).expanduser()
-    else:
-        base = (config.base_url if config is not None else None) or DEFAULT_BASE_URL
-        path = default_mirror_path(base, config.project if config is not None else None)
-    try:
-        with Mirror.open(path, read_only=True) as mirror:
-            info = mirror.info()
-    except FileNotFoundError:
-        print(
-            f"chatkit-tui: error: no mirror at {path}: make one with chatkit-tui mirror "
-            "(or pass --mirror PATH)",
-            file=sys.stderr,
-        )
-        return 2
-    except MirrorError as exc:
-        print(f"chatkit-tui: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        # a key of this run only: other local users must not read the mirror over loopback
-        server = BackgroundServer(db=path, api_key=secrets.token_urlsafe(32)).start()
-    except (OSError, RuntimeError) as exc:
-        print(f"chatkit-tui: error: the mirror could not be served: {exc}", file=sys.stderr)
-        return 2
-    synced = info.last_complete_sync
-    when = f"synced {absolute_time(int(synced))}" if synced is not None else "never fully synced"
-    if info.last_run is not None and (synced is None or info.last_run.finished_at > synced):
-        when += " (a later run did not finish)"
-    shown = info.threads - info.gone  # threads deleted upstream are kept, not listed
-    label = f"mirror of {info.origin} · {when} · {shown:,} threads · offline"
-    return server, path, label
 
 
 def _app_class() -> type[ChatKitApp]:
