@@ -177,6 +177,21 @@ def refuse_if_read_only(args: Any, config: Config, what: str) -> None:
         )
 
 
+def confirm(question: str, *, refusing: str) -> bool:
+    """Ask ``question [y/N]`` on the terminal (stderr); True for yes. Without a terminal,
+    ScriptError (exit 2): nobody can answer, so nothing is done (``refusing``, e.g.
+    "delete", names what; ``--yes`` is how a script says yes)."""
+    if not sys.stdin.isatty():
+        raise ScriptError(
+            f"refusing to {refusing} without confirmation: stdin is not a terminal; "
+            f"pass --yes to {refusing} from a script",
+            EXIT_USAGE,
+        )
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
 def open_local(args: Any, config: Config) -> Local | None:
     """``--demo`` or ``--mirror [PATH]``: the local deployment the command reads instead
     (started now, said on stderr; the caller closes it); None for the deployment the

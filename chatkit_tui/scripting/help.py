@@ -35,6 +35,7 @@ SPECIFIC: dict[str, dict[int, str]] = {
         7: "declined, or the count typed wrong (nothing deleted)",
     },
     "threads delete": {7: "declined at the confirmation prompt (nothing deleted)"},
+    "sessions cancel": {7: "declined at the confirmation prompt (nothing cancelled)"},
     "search": {1: "the mirror file could not be read"},
     "mirror": {1: "the mirror file could not be written (what was committed is kept)"},
     "serve": {
@@ -57,7 +58,7 @@ EXITS: dict[str, tuple[int, ...]] = {
     "threads delete": (0, 1, 2, 4, 5, 6, 7, 130),
     "threads purge": (0, 1, 2, 3, 4, 5, 6, 7, 130),
     "sessions create": _API,
-    "sessions cancel": _API,
+    "sessions cancel": (0, 1, 2, 3, 4, 5, 6, 7, 130),
     # only a rejected key stops a run; any other failure leaves it incomplete (8)
     "mirror": (0, 1, 2, 4, 8, 9, 10, 130),
     "search": (0, 1, 2, 130),  # the file only: no network
@@ -89,7 +90,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "sessions create": (
         "chatkit-tui sessions create --user u_42 --workflow wf_123 --state plan=pro",
     ),
-    "sessions cancel": ("chatkit-tui sessions cancel cksess_123 --json",),
+    "sessions cancel": (
+        "chatkit-tui sessions cancel cksess_123",
+        "chatkit-tui sessions cancel cksess_123 --yes --json",
+    ),
     "mirror": ("chatkit-tui mirror", "chatkit-tui mirror --db ~/backup.sqlite3 --concurrency 4"),
     "search": (
         'chatkit-tui search refund "charged twice" --since 7d',

@@ -15,9 +15,12 @@ from chatkit_tui.core.session_params import (
 from chatkit_tui.core.text import escaped
 from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
+    EXIT_DECLINED,
     EXIT_OK,
     EXIT_USAGE,
     ScriptError,
+    confirm,
+    err,
     json_line,
     out,
     parser_kw,
@@ -110,6 +113,17 @@ def refuse_in_read_only(args: argparse.Namespace) -> None:
     refuse_if_read_only(args, args.config_resolved, "create or cancel sessions")
 
 
+def confirm_cancel(args: argparse.Namespace) -> int | None:
+    """Runs before the client starts: not in read-only mode, and asked as the app asks
+    (its client secret stops working at once): None to go on, or the exit code."""
+    refuse_in_read_only(args)
+    question = f"Cancel session {escaped(args.session_id)}? Its client secret stops working."
+    if args.yes or confirm(question, refusing="cancel a session"):
+        return None
+    err("nothing cancelled")
+    return EXIT_DECLINED
+
+
 async def create_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
     try:
         body = build_session_body(fields_from_args(args))
@@ -193,10 +207,14 @@ def add_sessions_parser(sub: Any) -> None:
     p = actions.add_parser(
         "cancel",
         help="cancel a session",
-        description="Cancel a session by id.",
+        description=(
+            "Cancel a session by id: its client secret stops working at once. Asks for "
+            "confirmation unless --yes; without a terminal and without --yes it refuses."
+        ),
         **parser_kw("sessions cancel"),
     )
     p.add_argument("session_id", metavar="ID")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true", help="the session as JSON")
-    p.set_defaults(handler=cancel_session, before=refuse_in_read_only)
+    p.set_defaults(handler=cancel_session, before=confirm_cancel)
     sessions.set_defaults(handler=None, subparser=sessions)

@@ -28,8 +28,7 @@ from chatkit_tui.scripting.common import (
     EXIT_API_ERROR,
     EXIT_DECLINED,
     EXIT_OK,
-    EXIT_USAGE,
-    ScriptError,
+    confirm,
     describe_error,
     err,
     format_row,
@@ -203,25 +202,12 @@ async def list_items(args: argparse.Namespace, client: AsyncChatKit) -> int:
 # --- delete ---------------------------------------------------------------------------------------
 
 
-def confirm(count: int) -> bool:
-    """Ask on the terminal; refuse (exit 2) when nobody can answer."""
-    if not sys.stdin.isatty():
-        raise ScriptError(
-            "refusing to delete without confirmation: stdin is not a terminal; "
-            "pass --yes to delete from a script",
-            EXIT_USAGE,
-        )
-    noun = "thread" if count == 1 else "threads"
-    print(f"Delete {count} {noun}? [y/N] ", end="", file=sys.stderr, flush=True)
-    answer = sys.stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
-
-
 def confirm_delete(args: argparse.Namespace) -> int | None:
     """Runs before the client starts: None to go on, or the exit code to stop with."""
     refuse_if_read_only(args, args.config_resolved, "delete threads")
-    args.thread_ids = list(dict.fromkeys(args.thread_ids))  # once each, in order
-    if args.yes or confirm(len(args.thread_ids)):
+    args.thread_ids = ids = list(dict.fromkeys(args.thread_ids))  # once each, in order
+    noun = "thread" if len(ids) == 1 else "threads"
+    if args.yes or confirm(f"Delete {len(ids)} {noun}?", refusing="delete"):
         return None
     err("nothing deleted")
     return EXIT_DECLINED

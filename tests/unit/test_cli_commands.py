@@ -358,7 +358,7 @@ def test_sessions_create_and_cancel(
     assert session["status"] == "active"
     assert session["client_secret"]
 
-    assert run(local_server, "sessions", "cancel", session["id"]) == 0
+    assert run(local_server, "sessions", "cancel", session["id"], "--yes") == 0
     assert capsys.readouterr().out == f"{session['id']}: cancelled\n"
 
 
@@ -398,10 +398,64 @@ def test_sessions_create_invalid_fields_send_nothing(capsys: pytest.CaptureFixtu
     assert "--state value 1: expected key=value, got 'x'" in err
 
 
+def _session(server: BackgroundServer, capsys: pytest.CaptureFixture[str]) -> str:
+    assert run(server, "sessions", "create", "--user", "u", "--workflow", "wf_1", "--json") == 0
+    session_id: str = json.loads(capsys.readouterr().out)["id"]
+    return session_id
+
+
+def _status(server: BackgroundServer, session_id: str) -> str:
+    session = server.store.get_session(session_id)
+    assert session is not None
+    return session.status
+
+
+def test_sessions_cancel_asks_and_declines(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As the app asks before it cancels (the client secret stops working at once)."""
+    session_id = _session(local_server, capsys)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
+    assert run(local_server, "sessions", "cancel", session_id) == 7
+    captured = capsys.readouterr()
+    assert f"Cancel session {session_id}? Its client secret stops working. [y/N] " in captured.err
+    assert "nothing cancelled" in captured.err and captured.out == ""
+    assert _status(local_server, session_id) == "active"
+
+
+def test_sessions_cancel_asks_and_confirms(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session_id = _session(local_server, capsys)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("y\n"))
+    assert run(local_server, "sessions", "cancel", session_id) == 0
+    assert capsys.readouterr().out == f"{session_id}: cancelled\n"
+    assert _status(local_server, session_id) == "cancelled"
+
+
+def test_sessions_cancel_without_terminal_or_yes_refuses(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session_id = _session(local_server, capsys)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    assert run(local_server, "sessions", "cancel", session_id) == 2
+    assert capsys.readouterr().err == (
+        "chatkit-tui: error: refusing to cancel a session without confirmation: stdin is not "
+        "a terminal; pass --yes to cancel a session from a script\n"
+    )
+    assert _status(local_server, session_id) == "active"
+
+
 def test_sessions_cancel_unknown_exits_3(
     local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(local_server, "sessions", "cancel", "cksess_missing") == 3
+    assert run(local_server, "sessions", "cancel", "cksess_missing", "--yes") == 3
     assert "404" in capsys.readouterr().err
 
 

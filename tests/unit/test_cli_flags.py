@@ -209,7 +209,7 @@ ARGS: dict[str, Callable[[World, str], list[str]]] = {
         *("--yes", "--report", str(w.tmp / "report.jsonl"), "--archive-dir", str(w.tmp / "a")),
     ],
     "sessions create": lambda w, f: ["--user", "u_1", "--workflow", "wf_1", "--json"],
-    "sessions cancel": lambda w, f: ["cksess_x"],
+    "sessions cancel": lambda w, f: ["cksess_x", "--yes"],
     "mirror": lambda w, f: ["--db", str(w.tmp / "new.sqlite3")],
     "search": lambda w, f: ["refund"],
     "serve": lambda w, f: ["--port", "70000"],  # not refused, it would fail fast, not run

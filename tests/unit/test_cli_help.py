@@ -44,12 +44,12 @@ EXITS = {
     "threads delete": [0, 1, 2, 4, 5, 6, 7, 130],  # a 404 is "already gone": success
     "threads purge": [0, 1, 2, 3, 4, 5, 6, 7, 130],
     "sessions create": API,
-    "sessions cancel": API,
+    "sessions cancel": [0, 1, 2, 3, 4, 5, 6, 7, 130],
     "mirror": [0, 1, 2, 4, 8, 9, 10, 130],  # only a rejected key stops a run; else 8
     "search": [0, 1, 2, 130],  # a file: no network, no key
     "serve": [0, 2],
     "threads": [0, 1, 2, 3, 4, 5, 6, 7, 130],
-    "sessions": API,
+    "sessions": [0, 1, 2, 3, 4, 5, 6, 7, 130],
     "": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 130],
 }
 
