@@ -21,6 +21,7 @@ Standard library only: the app's start-up parses its flags with this module.
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -256,12 +257,19 @@ def apply(args: argparse.Namespace) -> None:
 COMMANDS = ("threads", "sessions", "mirror", "search", "serve")
 ACTIONS = ("list", "show", "items", "delete", "export", "purge", "create", "cancel")
 COMMAND_WORDS = frozenset((*COMMANDS, *ACTIONS))
+SIGNED_VALUE = ("--older-than", "--since")  # an age: "-5d" is a mistake to explain
+_DASH_DIGIT = re.compile(r"-\d")
 
 
 def normalize_argv(argv: Sequence[str]) -> list[str]:
-    """What argparse gets wrong, fixed before it parses: ``--mirror threads list``:
-    ``--mirror`` takes an optional PATH, and argparse would take the command for it; a
-    command's name after it is the command (write ``./threads`` for a file of that name).
+    """Two things argparse gets wrong, fixed before it parses:
+
+    - ``--mirror threads list``: ``--mirror`` takes an optional PATH, and argparse would
+      take the command for it; a command's name after it is the command (write
+      ``./threads`` for a file of that name).
+    - ``--older-than -5d``: argparse takes ``-5d`` for an option ("expected one
+      argument"); joined as ``--older-than=-5d`` it reaches the flag's own check, which
+      says an age is positive.
     """
     out: list[str] = []
     words = list(argv)
@@ -274,6 +282,9 @@ def normalize_argv(argv: Sequence[str]) -> list[str]:
         following = words[i + 1] if i + 1 < len(words) else None
         if word == "--mirror" and following in COMMAND_WORDS:
             out.append("--mirror=")
+        elif word in SIGNED_VALUE and following is not None and _DASH_DIGIT.match(following):
+            out.append(f"{word}={following}")
+            i += 1
         else:
             out.append(word)
         i += 1

@@ -179,6 +179,14 @@ def test_group_without_action_is_a_usage_error(
         (["threads", "delete"], "the following arguments are required: ID"),
         (["sessions", "create", "--user", "u"], "required: --workflow"),
         (["threads", "list", "--bogus"], "unrecognized arguments: --bogus"),
+        # argparse would take -5d for an option ("expected one argument")
+        (
+            ["threads", "purge", "--older-than", "-5d"],
+            "argument --older-than: '-5d': an age is positive, like 90d",
+        ),
+        (["threads", "purge", "--older-than=-5d"], "'-5d': an age is positive, like 90d"),
+        (["search", "x", "--since", "-2w"], "argument --since: '-2w': an age is positive"),
+        (["threads", "purge", "--older-than", "--yes"], "--older-than: expected one argument"),
         (["sessions", "cancel"], "the following arguments are required: ID"),
     ],
 )
