@@ -15,7 +15,7 @@ is opened by :func:`chatkit_tui.scripting.common.open_local` and ``load_config``
 ``read_only = true``); ``search --mirror PATH`` is ``search --db PATH``
 (:func:`apply`).
 
-Standard library only: the app's start-up parses its flags with this module.
+It imports none of our modules: the app's start-up parses its flags with it.
 """
 
 from __future__ import annotations

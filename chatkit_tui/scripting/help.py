@@ -3,7 +3,7 @@ example or two. One table (:data:`EXITS`) says which codes each command returns,
 help of ``search`` (no network) does not list a network error, and only the commands that
 ask for a confirmation list 7.
 
-Standard library only: the app's start-up reads the top parser's text from here.
+A new command adds a row to :data:`EXITS` and to :data:`EXAMPLES`.
 """
 
 from __future__ import annotations
