@@ -5,6 +5,8 @@ Heavy imports (Textual, uvicorn) happen inside the branch that needs them, so
 invocation (``chatkit-tui [--demo] [--base-url URL] ...``) is parsed without
 building the script subcommands at all: their parsers import the client, the
 exporter and the session parameters, which the app's first frame does not need.
+The global flags, and what each does on each command, are
+:mod:`chatkit_tui.scripting.globals`.
 """
 
 from __future__ import annotations
@@ -15,69 +17,47 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from chatkit_tui import __version__
+from chatkit_tui.scripting.globals import add_global_flags, apply, normalize_argv, refusal
 
 DEFAULT_PORT = 8787
 
 
-def _add_app_flags(parser: argparse.ArgumentParser) -> None:
-    """The flags of the app itself (no subcommand): shared by both parsers below."""
-    parser.add_argument(
-        "--demo",
-        action="store_true",
-        help="start the local ChatKit server with seeded demo data and open the app on it",
-    )
-    parser.add_argument("--base-url", help="API base URL (default: $OPENAI_BASE_URL or OpenAI's)")
-    parser.add_argument(
-        "--profile",
-        metavar="NAME",
-        help="config file profile to use (default: $CHATKIT_TUI_PROFILE, then default_profile)",
-    )
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: $CHATKIT_TUI_CONFIG, then the user config directory's)",
-    )
-    parser.add_argument(
-        "--read-only",
-        action="store_true",
-        help="remove every destructive key binding (delete, cancel)",
-    )
-    parser.add_argument(
-        "--mirror",
-        nargs="?",
-        const="",
-        metavar="PATH",
-        help="browse a mirror (chatkit-tui mirror) offline, read-only; without PATH the "
-        "mirror of the endpoint the flags, environment or profile name",
-    )
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from chatkit_tui.scripting.common import EXIT_CODES_EPILOG, HelpFormatter, whole_number
+    from chatkit_tui.scripting.common import HelpFormatter, parser_kw, whole_number
+    from chatkit_tui.scripting.help import epilog
 
     parser = argparse.ArgumentParser(
         prog="chatkit-tui",
         description="Browse and manage OpenAI ChatKit threads and sessions from the terminal.",
-        epilog=EXIT_CODES_EPILOG,
+        epilog=epilog(""),
         formatter_class=HelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"chatkit-tui {__version__}")
-    _add_app_flags(parser)
+    add_global_flags(parser, "")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser(
         "serve",
         help="run the local ChatKit API server",
         description="Run the local ChatKit API server (SQLite-backed) on loopback.",
+        **parser_kw("serve"),
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument(
-        "--port", type=whole_number, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})"
+        "--host", default="127.0.0.1", metavar="HOST", help="address to bind (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port",
+        type=whole_number,
+        default=DEFAULT_PORT,
+        metavar="PORT",
+        help=f"port (default {DEFAULT_PORT})",
     )
     serve.add_argument(
         "--db",
         default=None,
-        help="SQLite database path, or :memory: (default: a file in the user data directory)",
+        metavar="PATH",
+        help="SQLite database path, or :memory:, or a mirror (served read-only; default: a "
+        "file in the user data directory)",
     )
     serve.add_argument(
         "--seed",
@@ -89,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--api-key",
         default=None,
+        metavar="KEY",
         help="require this bearer key (default: $CHATKIT_SERVE_API_KEY, which keeps the key "
         "out of the process list; if neither, accept any request)",
     )
@@ -132,7 +113,7 @@ def parse_app_args(argv: Sequence[str]) -> argparse.Namespace | None:
     if any(arg in ("-h", "--help", "--version") for arg in argv):
         return None
     parser = _AppParser(prog="chatkit-tui", add_help=False)
-    _add_app_flags(parser)
+    add_global_flags(parser, "")
     try:
         args, rest = parser.parse_known_args(list(argv))
     except _NotJustTheApp:
@@ -157,7 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str]) -> int:
+    argv = normalize_argv(argv)
     args = parse_app_args(argv) or build_parser().parse_args(argv)
+    # each global flag acts on the command, or is refused here: never ignored
+    if (refused := refusal(args)) is not None:
+        print(f"chatkit-tui: error: {refused}", file=sys.stderr)
+        return 2
+    apply(args)
     if args.command == "serve":
         from chatkit_tui.server.run import serve_command
 

@@ -26,6 +26,7 @@ from chatkit_tui.client.errors import (
     APIError,
     APIResponseValidationError,
     APITimeoutError,
+    html_summary,
     make_status_error,
     redact,
 )
@@ -229,6 +230,7 @@ class AsyncChatKit:
                     request_id=_request_id(response.headers, secrets),
                     reason=response.reason_phrase,
                     secret=secrets,
+                    content_type=response.headers.get("content-type", ""),
                 )
                 failure.retry_after = parse_retry_after(response.headers)
                 if not should_retry_status(response.status_code, response.headers):
@@ -252,10 +254,13 @@ class AsyncChatKit:
                 kind = "not as the spec says"
             else:
                 kind = "not JSON"
-            detail = redact(str(exc), self.secrets)
+            detail = f"{kind}: {redact(str(exc), self.secrets)}"
+            if kind == "not JSON":  # a web page where the API was expected?
+                text = redact(response.content.decode("utf-8", errors="replace"), self.secrets)
+                detail = html_summary(text, response.headers.get("content-type", "")) or detail
             raise APIResponseValidationError(
                 f"Malformed response to {what}: status {response.status_code} but the body is "
-                f"{kind}: {detail}{where}",
+                f"{detail}{where}",
                 status_code=response.status_code,
                 request_id=request_id,
             ) from None

@@ -8,7 +8,9 @@ stored here (see :func:`redact`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from html.parser import HTMLParser
 from typing import Any, cast
 
 import msgspec
@@ -29,6 +31,7 @@ __all__ = [
     "RateLimitError",
     "UnprocessableEntityError",
     "describe",
+    "html_summary",
     "make_status_error",
     "redact",
 ]
@@ -56,6 +59,72 @@ def _one_line(text: str, limit: int = _MAX_MESSAGE) -> str:
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return flat
+
+
+# --- an HTML page where JSON was expected (a proxy's 502, a web server's 404) ---------------
+
+HTML_EXCERPT = 100  # characters of the page's visible text kept in a message
+_HTML_READ = 65_536  # characters of a page read for its title and text
+_HTML_START = re.compile(
+    r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|title)[\s>/]", re.I | re.S
+)
+
+
+class _PageText(HTMLParser):
+    """A page's ``<title>`` and the text a browser would show (no tags, scripts, styles or
+    head); character references decoded."""
+
+    _HIDDEN = frozenset(("head", "script", "style", "template"))
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.title: list[str] = []
+        self.text: list[str] = []
+        self._in_title = False
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "title":
+            self._in_title = True
+        elif tag == "body":
+            self._hidden = 0  # a head left open ends where the body starts
+        elif tag in self._HIDDEN:
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        elif tag in self._HIDDEN and self._hidden:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title.append(data)
+        elif not self._hidden:
+            self.text.append(data)
+
+
+def html_summary(text: str, content_type: str = "") -> str | None:
+    """For a body that is an HTML page (by its content type or its first tag): one line
+    naming it, its title and the start of its visible text (tags stripped, at most
+    :data:`HTML_EXCERPT` characters), instead of the markup. None for anything else.
+    The text is the server's: the caller makes it safe, as every message."""
+    if "html" not in content_type.lower() and not _HTML_START.match(text):
+        return None
+    page = _PageText()
+    try:
+        page.feed(text[:_HTML_READ])
+        page.close()
+    except (AssertionError, ValueError):  # markup too broken to read: say what it was
+        pass
+    title = " ".join("".join(page.title).split())
+    visible = " ".join("".join(page.text).split())
+    if title and visible.startswith(title):  # the page's heading repeats its title
+        visible = visible[len(title) :].lstrip(" :-")
+    summary = "an HTML page (not the API's JSON)"
+    if title:
+        summary += f' titled "{_one_line(title, HTML_EXCERPT)}"'
+    return f'{summary}: "{_one_line(visible, HTML_EXCERPT)}"' if visible else summary
 
 
 class ChatKitError(Exception):
@@ -223,8 +292,10 @@ def make_status_error(
     request_id: str | None,
     reason: str = "",
     secret: str | Sequence[str] | None = None,
+    content_type: str = "",
 ) -> APIStatusError:
-    """The exception for an error response; ``secret`` is redacted from everything kept."""
+    """The exception for an error response; ``secret`` is redacted from everything kept.
+    An HTML page (a proxy's, a web server's) is summed up by :func:`html_summary`."""
     text = redact(content.decode("utf-8", errors="replace"), secret)
     body: object = None
     message = ""
@@ -234,7 +305,7 @@ def make_status_error(
             body = cast(object, msgspec.json.decode(text))
         except msgspec.DecodeError:
             body = text
-            message = _one_line(text)
+            message = html_summary(text, content_type) or _one_line(text)
     if isinstance(body, dict):
         fields = cast(dict[str, Any], body)
         error = fields.get("error")

@@ -1,8 +1,9 @@
 """Configuration: the TOML file + the environment + the flags -> one frozen Config.
 
 :mod:`.file` reads and validates the file (every error names its line, found by
-:mod:`.lines`); :mod:`.resolve` merges it with the environment and the flags. Never
-imports Textual.
+:mod:`.lines`); :mod:`.resolve` merges it with the environment and the flags;
+:mod:`.names` checks the names only the app knows (binding ids, themes), which the app
+passes in. Never imports Textual.
 """
 
 from chatkit_tui.config.file import (
@@ -12,6 +13,7 @@ from chatkit_tui.config.file import (
     parse_config_text,
     read_config_file,
 )
+from chatkit_tui.config.names import check_names
 from chatkit_tui.config.resolve import (
     Config,
     config_path,
@@ -26,6 +28,7 @@ __all__ = [
     "ConfigError",
     "ConfigFile",
     "ProfileFile",
+    "check_names",
     "config_path",
     "default_config_path",
     "load_config",

@@ -267,8 +267,8 @@ def load_config(args: Any, env: Mapping[str, str] | None = None) -> Config:
     """Resolve the Config for parsed command-line ``args``.
 
     Reads ``args.config``, ``args.profile``, ``args.base_url`` when present. With
-    ``args.demo`` the key is not resolved (the demo server needs none), so a failing key
-    command does not stop the demo.
+    ``args.demo`` or ``args.mirror`` the key is not resolved (the demo server and a mirror
+    need none), so a failing key command does not stop them.
     """
     environ = os.environ if env is None else env
     path, required = config_path(getattr(args, "config", None), environ)
@@ -278,7 +278,7 @@ def load_config(args: Any, env: Mapping[str, str] | None = None) -> Config:
         env=environ,
         profile_flag=getattr(args, "profile", None),
         base_url_flag=getattr(args, "base_url", None),
-        resolve_key=not getattr(args, "demo", False),
+        resolve_key=not (getattr(args, "demo", False) or getattr(args, "mirror", None) is not None),
         chatkit_url_flag=getattr(args, "chatkit_url", None),
         header_flags=tuple(getattr(args, "header", None) or ()),
     )

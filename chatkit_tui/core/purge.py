@@ -124,6 +124,8 @@ _MAX_AGE_DAYS = 100 * 366
 
 def parse_age(text: str) -> int:
     """``90d``, ``12h``, ``2w``, ``30min``, ``45s`` -> seconds. RuleError otherwise."""
+    if text.strip().startswith("-"):
+        raise RuleError(f"{text.strip()!r}: an age is positive, like 90d (that long ago)")
     match = _AGE.fullmatch(text)
     if match is None:
         raise RuleError(

@@ -2,7 +2,9 @@
 
 Textual-free, so they start fast. Output: tables for people (API text escaped), or JSON
 lines with ``--json``; errors on stderr with the request id; exit codes in
-:data:`chatkit_tui.scripting.common.EXIT_CODES_EPILOG`.
+:mod:`chatkit_tui.scripting.help` (each command's ``--help`` lists those it can return).
+The global flags (``--mirror``, ``--demo``, ``--read-only``, ``--profile``, ``--config``,
+``--base-url``) go before or after any command: :mod:`chatkit_tui.scripting.globals`.
 """
 
 from __future__ import annotations
@@ -11,23 +13,9 @@ import argparse
 import sys
 from typing import Any
 
-from chatkit_tui.scripting.common import EXIT_CODES_EPILOG, EXIT_USAGE, run_command
+from chatkit_tui.scripting.common import EXIT_USAGE, run_command
 
 SCRIPT_COMMANDS = ("threads", "sessions", "mirror", "search")
-
-
-def common_flags() -> argparse.ArgumentParser:
-    """--profile / --config / --base-url, accepted after any subcommand too."""
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("connection")
-    group.add_argument(
-        "--profile", default=argparse.SUPPRESS, metavar="NAME", help="config profile to use"
-    )
-    group.add_argument(
-        "--config", default=argparse.SUPPRESS, metavar="PATH", help="config file to read"
-    )
-    group.add_argument("--base-url", default=argparse.SUPPRESS, metavar="URL", help="API base URL")
-    return common
 
 
 def add_script_commands(sub: Any) -> None:
@@ -35,10 +23,9 @@ def add_script_commands(sub: Any) -> None:
     from chatkit_tui.scripting.sessions import add_sessions_parser
     from chatkit_tui.scripting.threads import add_threads_parser
 
-    common = common_flags()
-    add_threads_parser(sub, common, EXIT_CODES_EPILOG)
-    add_sessions_parser(sub, common, EXIT_CODES_EPILOG)
-    add_mirror_parsers(sub, common, EXIT_CODES_EPILOG)
+    add_threads_parser(sub)
+    add_sessions_parser(sub)
+    add_mirror_parsers(sub)
 
 
 def run_script(args: argparse.Namespace) -> int:

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     import httpx
 
     from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.core.local import Local
 
-# Exit codes (also in the --help epilog and /work/notes/cli.md)
+# Exit codes (what each means, and which command returns which: scripting/help.py)
 EXIT_OK = 0
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
@@ -59,33 +60,32 @@ def concurrency(text: str) -> int:
     return value
 
 
-EXIT_CODES_EPILOG = """\
-exit codes:
-  0    success
-  1    API error (4xx/5xx not listed below, or a malformed response; for a purge
-       also a thread it could not read, skipped)
-  2    usage or configuration error (bad flags, bad config file, no confirmation
-       possible, refused in read-only mode)
-  3    not found (404)
-  4    authentication or permission error (401/403, or no API key)
-  5    network error or timeout
-  6    rate limited (429 after retries)
-  7    declined at the confirmation prompt, or a count typed wrong (nothing deleted)
-  8    incomplete: a mirror run left threads to do (they are tried again next run)
-  9    the mirror is damaged (mirror --check says where; mirror --full repairs it)
-  10   another mirror run holds the file (who, since when; --wait waits for it)
-  130  interrupted (Ctrl-C)"""
-
 PROG = "chatkit-tui"
 
 
 class HelpFormatter(argparse.HelpFormatter):
-    """Wraps descriptions as usual but keeps the exit-code table's layout."""
+    """Wraps descriptions as usual but keeps the layout of the epilog (exit codes, then
+    examples: :mod:`chatkit_tui.scripting.help`)."""
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
-        if text.startswith("exit codes:"):
+        if text.startswith("exit codes"):
             return "".join(indent + line for line in text.splitlines(keepends=True))
         return super()._fill_text(text, width, indent)
+
+
+def parser_kw(command: str) -> dict[str, Any]:
+    """What every command's parser is made with (``sub.add_parser(name, **parser_kw(...))``):
+    its epilog (the exit codes it can return, examples), the help formatter, and the global
+    flags as the flag table has them for ``command`` (:mod:`chatkit_tui.scripting.globals`;
+    a group, e.g. ``"threads"``, takes them all, for its action to check)."""
+    from chatkit_tui.scripting.globals import TABLE, global_flags
+    from chatkit_tui.scripting.help import epilog
+
+    return {
+        "epilog": epilog(command),
+        "formatter_class": HelpFormatter,
+        "parents": [global_flags(command if command in TABLE else None)],
+    }
 
 
 class ScriptError(Exception):
@@ -177,9 +177,53 @@ def refuse_if_read_only(args: Any, config: Config, what: str) -> None:
         )
 
 
-def make_client(config: Config, http_client: httpx.AsyncClient | None = None) -> AsyncChatKit:
+def confirm(question: str, *, refusing: str) -> bool:
+    """Ask ``question [y/N]`` on the terminal (stderr); True for yes. Without a terminal,
+    ScriptError (exit 2): nobody can answer, so nothing is done (``refusing``, e.g.
+    "delete", names what; ``--yes`` is how a script says yes)."""
+    if not sys.stdin.isatty():
+        raise ScriptError(
+            f"refusing to {refusing} without confirmation: stdin is not a terminal; "
+            f"pass --yes to {refusing} from a script",
+            EXIT_USAGE,
+        )
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def open_local(args: Any, config: Config) -> Local | None:
+    """``--demo`` or ``--mirror [PATH]``: the local deployment the command reads instead
+    (started now, said on stderr; the caller closes it); None for the deployment the
+    config names. Which commands take them is the flag table's
+    (:mod:`chatkit_tui.scripting.globals`), checked before."""
+    from chatkit_tui.core.local import LocalError, mirror_path, serve_mirror, start_demo
+
+    mirror: str | None = getattr(args, "mirror", None)
+    try:
+        if mirror is not None:
+            local = serve_mirror(mirror_path(mirror, config.base_url, config.project))
+        elif getattr(args, "demo", False):
+            local = start_demo()
+        else:
+            return None
+    except LocalError as exc:
+        raise ScriptError(str(exc), exc.code) from None
+    err(
+        f"reading the {local.label}"
+        if mirror is not None
+        else f"{local.label}; nothing real is read or changed"
+    )
+    return local
+
+
+def make_client(
+    config: Config, http_client: httpx.AsyncClient | None = None, local: Local | None = None
+) -> AsyncChatKit:
     from chatkit_tui.client import AsyncChatKit
 
+    if local is not None:
+        return AsyncChatKit(api_key=local.api_key, base_url=local.base_url, http_client=http_client)
     if not config.api_key:
         raise ScriptError(
             "no API key: set OPENAI_API_KEY, or choose a profile with --profile / "
@@ -211,6 +255,7 @@ def run_command(
         args.config_resolved = config
         if before is not None and (code := before(args)) is not None:
             return code
+        local = open_local(args, config)
     except ScriptError as exc:
         err(f"error: {exc}")
         return exc.code
@@ -223,14 +268,14 @@ def run_command(
     async def go() -> int:
         hooks = getattr(args, "event_hooks", None)
         if not hooks:
-            async with make_client(config) as client:
+            async with make_client(config, local=local) as client:
                 return await command(args, client)
         import httpx
 
         from chatkit_tui.client.client import DEFAULT_TIMEOUT
 
         http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, trust_env=True, event_hooks=hooks)
-        async with http, make_client(config, http) as client:
+        async with http, make_client(config, http, local) as client:
             return await command(args, client)
 
     try:
@@ -249,6 +294,9 @@ def run_command(
         # the reader went away (e.g. `| head`): stop quietly, like other Unix tools
         _silence_stdout()
         return EXIT_OK
+    finally:
+        if local is not None:
+            local.close()
 
 
 def _silence_stdout() -> None:

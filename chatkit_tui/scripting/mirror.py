@@ -44,11 +44,11 @@ from chatkit_tui.scripting.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    HelpFormatter,
     ScriptError,
     concurrency,
     err,
     out,
+    parser_kw,
     resolve_config,
     run_command,
 )
@@ -666,8 +666,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -> None:
-    kw: dict[str, Any] = {"epilog": epilog, "formatter_class": HelpFormatter, "parents": [common]}
+def add_mirror_parsers(sub: Any) -> None:
     p = sub.add_parser(
         "mirror",
         help="copy every thread and item into a local SQLite file (resumable, incremental)",
@@ -682,14 +681,14 @@ def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -
             "(search, serve --db, the app) are never held up. A file of an older layout is "
             "upgraded by the next run, which says how many duplicate items it removed."
         ),
-        **kw,
+        **parser_kw("mirror"),
     )
     p.add_argument(
         "--db",
         metavar="PATH",
         help="the mirror file (default: one per endpoint in the user data directory's mirrors/)",
     )
-    p.add_argument("--user", type=_user, help="only the threads of this user")
+    p.add_argument("--user", type=_user, metavar="USER", help="only the threads of this user")
     p.add_argument(
         "--concurrency",
         type=concurrency,
@@ -728,15 +727,15 @@ def add_mirror_parsers(sub: Any, common: argparse.ArgumentParser, epilog: str) -
             'item), "quoted phrases", and prefixes (refund*). Best matches first, each with '
             "a snippet. Nothing in the query is taken as search syntax beyond that."
         ),
-        **kw,
+        **parser_kw("search"),
     )
     p.add_argument("query", nargs="+", metavar="QUERY", help="what to look for")
     p.add_argument("--db", metavar="PATH", help="the mirror file (default: the endpoint's)")
-    p.add_argument("--user", type=_user, help="only the threads of this user")
+    p.add_argument("--user", type=_user, metavar="USER", help="only the threads of this user")
     p.add_argument(
         "--since",
         type=since_arg,
-        metavar="DATE",
+        metavar="DATE|AGE",
         help="only what was created since: 2026-11-01, a date-time, or an age (7d, 12h)",
     )
     p.add_argument(

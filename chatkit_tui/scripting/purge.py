@@ -111,7 +111,9 @@ def add_purge_parser(actions: Any, kw: dict[str, Any]) -> None:
         **kw,
     )
     rules = p.add_argument_group("rules (combined with AND)")
-    rules.add_argument("--user", metavar="U", help="threads of this user (filtered by the server)")
+    rules.add_argument(
+        "--user", metavar="USER", help="threads of this user (filtered by the server)"
+    )
     when = rules.add_mutually_exclusive_group()
     when.add_argument(
         "--older-than",
@@ -160,12 +162,6 @@ def add_purge_parser(actions: Any, kw: dict[str, Any]) -> None:
         default=None,
         metavar="DIR",
         help="where archives go (default: the user data directory's archive/)",
-    )
-    p.add_argument(
-        "--read-only",
-        action="store_true",
-        default=argparse.SUPPRESS,
-        help="refuse to delete (as a profile's read_only = true does); --dry-run still works",
     )
     p.set_defaults(handler=purge_threads, before=before_purge)
 

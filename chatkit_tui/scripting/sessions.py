@@ -15,12 +15,15 @@ from chatkit_tui.core.session_params import (
 from chatkit_tui.core.text import escaped
 from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
+    EXIT_DECLINED,
     EXIT_OK,
     EXIT_USAGE,
-    HelpFormatter,
     ScriptError,
+    confirm,
+    err,
     json_line,
     out,
+    parser_kw,
     refuse_if_read_only,
 )
 
@@ -110,6 +113,17 @@ def refuse_in_read_only(args: argparse.Namespace) -> None:
     refuse_if_read_only(args, args.config_resolved, "create or cancel sessions")
 
 
+def confirm_cancel(args: argparse.Namespace) -> int | None:
+    """Runs before the client starts: not in read-only mode, and asked as the app asks
+    (its client secret stops working at once): None to go on, or the exit code."""
+    refuse_in_read_only(args)
+    question = f"Cancel session {escaped(args.session_id)}? Its client secret stops working."
+    if args.yes or confirm(question, refusing="cancel a session"):
+        return None
+    err("nothing cancelled")
+    return EXIT_DECLINED
+
+
 async def create_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
     try:
         body = build_session_body(fields_from_args(args))
@@ -133,13 +147,16 @@ async def cancel_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
     return EXIT_OK
 
 
-def add_sessions_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -> None:
-    kw: dict[str, Any] = {
-        "epilog": epilog,
-        "formatter_class": HelpFormatter,
-        "parents": [common],
-    }
-    sessions = sub.add_parser("sessions", help="create or cancel ChatKit sessions", **kw)
+def add_sessions_parser(sub: Any) -> None:
+    sessions = sub.add_parser(
+        "sessions",
+        help="create or cancel ChatKit sessions",
+        description=(
+            "ChatKit sessions: create one for an end user and a workflow (its client secret "
+            "is what a ChatKit front end needs), or cancel one (its secret stops working)."
+        ),
+        **parser_kw("sessions"),
+    )
     actions = sessions.add_subparsers(dest="action", metavar="ACTION")
 
     p = actions.add_parser(
@@ -150,11 +167,13 @@ def add_sessions_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) 
             "--state takes key=value (true/false and numbers are typed; quote to keep a "
             "string: flag='\"true\"'). The client secret is masked unless --show-secret or --json."
         ),
-        **kw,
+        **parser_kw("sessions create"),
     )
-    p.add_argument("--user", required=True, help="the end user the session is for")
+    p.add_argument("--user", required=True, metavar="USER", help="the end user the session is for")
     p.add_argument("--workflow", required=True, metavar="ID", help="workflow id (wf_...)")
-    p.add_argument("--version", help="workflow version (default: latest deployed)")
+    p.add_argument(
+        "--version", metavar="VERSION", help="workflow version (default: latest deployed)"
+    )
     p.add_argument(
         "--state", action="append", metavar="KEY=VALUE", help="a state variable (repeatable)"
     )
@@ -186,9 +205,16 @@ def add_sessions_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) 
     p.set_defaults(handler=create_session, before=refuse_in_read_only)
 
     p = actions.add_parser(
-        "cancel", help="cancel a session", description="Cancel a session by id.", **kw
+        "cancel",
+        help="cancel a session",
+        description=(
+            "Cancel a session by id: its client secret stops working at once. Asks for "
+            "confirmation unless --yes; without a terminal and without --yes it refuses."
+        ),
+        **parser_kw("sessions cancel"),
     )
     p.add_argument("session_id", metavar="ID")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--json", action="store_true", help="the session as JSON")
-    p.set_defaults(handler=cancel_session, before=refuse_in_read_only)
+    p.set_defaults(handler=cancel_session, before=confirm_cancel)
     sessions.set_defaults(handler=None, subparser=sessions)

@@ -28,14 +28,13 @@ from chatkit_tui.scripting.common import (
     EXIT_API_ERROR,
     EXIT_DECLINED,
     EXIT_OK,
-    EXIT_USAGE,
-    HelpFormatter,
-    ScriptError,
+    confirm,
     describe_error,
     err,
     format_row,
     json_line,
     out,
+    parser_kw,
     refuse_if_read_only,
     whole_number,
 )
@@ -203,25 +202,12 @@ async def list_items(args: argparse.Namespace, client: AsyncChatKit) -> int:
 # --- delete ---------------------------------------------------------------------------------------
 
 
-def confirm(count: int) -> bool:
-    """Ask on the terminal; refuse (exit 2) when nobody can answer."""
-    if not sys.stdin.isatty():
-        raise ScriptError(
-            "refusing to delete without confirmation: stdin is not a terminal; "
-            "pass --yes to delete from a script",
-            EXIT_USAGE,
-        )
-    noun = "thread" if count == 1 else "threads"
-    print(f"Delete {count} {noun}? [y/N] ", end="", file=sys.stderr, flush=True)
-    answer = sys.stdin.readline()
-    return answer.strip().lower() in ("y", "yes")
-
-
 def confirm_delete(args: argparse.Namespace) -> int | None:
     """Runs before the client starts: None to go on, or the exit code to stop with."""
     refuse_if_read_only(args, args.config_resolved, "delete threads")
-    args.thread_ids = list(dict.fromkeys(args.thread_ids))  # once each, in order
-    if args.yes or confirm(len(args.thread_ids)):
+    args.thread_ids = ids = list(dict.fromkeys(args.thread_ids))  # once each, in order
+    noun = "thread" if len(ids) == 1 else "threads"
+    if args.yes or confirm(f"Delete {len(ids)} {noun}?", refusing="delete"):
         return None
     err("nothing deleted")
     return EXIT_DECLINED
@@ -311,22 +297,26 @@ def _user(text: str) -> str:
     return text
 
 
-def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -> None:
-    kw: dict[str, Any] = {
-        "epilog": epilog,
-        "formatter_class": HelpFormatter,
-        "parents": [common],
-    }
-    threads = sub.add_parser("threads", help="list, show, read, delete or export threads", **kw)
+def add_threads_parser(sub: Any) -> None:
+    threads = sub.add_parser(
+        "threads",
+        help="list, show, read, delete, export or purge threads",
+        description=(
+            "The threads of the deployment (or of a mirror with --mirror, or of the demo "
+            "with --demo): list them, show one, read its items, export it, delete some "
+            "(each archived first), or purge every thread a rule matches."
+        ),
+        **parser_kw("threads"),
+    )
     actions = threads.add_subparsers(dest="action", metavar="ACTION")
 
     p = actions.add_parser(
         "list",
         help="list threads, newest first (streams across pages)",
         description="List threads. Streams across pages; --json prints one thread per line.",
-        **kw,
+        **parser_kw("threads list"),
     )
-    p.add_argument("--user", type=_user, help="only threads of this user")
+    p.add_argument("--user", type=_user, metavar="USER", help="only threads of this user")
     p.add_argument(
         "--limit",
         type=whole_number,
@@ -338,7 +328,9 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
     p.add_argument("--json", action="store_true", help="JSON lines, one thread per line")
     p.set_defaults(handler=list_threads)
 
-    p = actions.add_parser("show", help="show one thread", description="Show one thread.", **kw)
+    p = actions.add_parser(
+        "show", help="show one thread", description="Show one thread.", **parser_kw("threads show")
+    )
     p.add_argument("thread_id", metavar="ID")
     p.add_argument("--json", action="store_true", help="the thread as JSON")
     p.set_defaults(handler=show_thread)
@@ -347,7 +339,7 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
         "items",
         help="list a thread's items in reading order",
         description="List every item of a thread, oldest first (all pages).",
-        **kw,
+        **parser_kw("threads items"),
     )
     p.add_argument("thread_id", metavar="ID")
     p.add_argument("--json", action="store_true", help="JSON lines, one item per line, as sent")
@@ -361,7 +353,7 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
             "archive directory; a thread that cannot be archived is not deleted. Asks for "
             "confirmation unless --yes; without a terminal and without --yes it refuses."
         ),
-        **kw,
+        **parser_kw("threads delete"),
     )
     p.add_argument("thread_ids", metavar="ID", nargs="+")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
@@ -379,7 +371,7 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
         "export",
         help="write a thread as JSON and as a Markdown transcript",
         description="Write <ID>.json and <ID>.md and print their paths.",
-        **kw,
+        **parser_kw("threads export"),
     )
     p.add_argument("thread_id", metavar="ID")
     p.add_argument(
@@ -394,5 +386,5 @@ def add_threads_parser(sub: Any, common: argparse.ArgumentParser, epilog: str) -
 
     from chatkit_tui.scripting.purge import add_purge_parser
 
-    add_purge_parser(actions, kw)
+    add_purge_parser(actions, parser_kw("threads purge"))
     threads.set_defaults(handler=None, subparser=threads)

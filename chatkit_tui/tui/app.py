@@ -85,32 +85,18 @@ class ChatKitApp(OrderedKeysApp):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
+        # an unknown theme or binding id in the config file was refused before the app
+        # started (chatkit_tui.tui.run.check_app_names)
         if self._theme_name:
-            if self._theme_name in self.available_themes:
-                self.theme = self._theme_name
-            else:
-                self.notify(
-                    f"unknown theme {self._theme_name!r}; using {self.theme!r}", severity="warning"
-                )
+            self.theme = self._theme_name
         if self.context.keymap:
             self._apply_keymap()
         self.push_screen(MainScreen())
 
     def _apply_keymap(self) -> None:
         from chatkit_tui.tui.keys.conflicts import conflict_warning
-        from chatkit_tui.tui.keys.registry import all_binding_ids
 
         keymap = self.context.keymap
-        unknown = sorted(set(keymap) - all_binding_ids())
-        if unknown:
-            names = ", ".join(repr(name) for name in unknown)
-            self.notify(
-                f"config [keys]: no binding has the id {names}; ignored. "
-                "The help screen (?) lists every binding id.",
-                title="Unknown key binding",
-                severity="warning",
-                timeout=10,
-            )
         self.set_keymap(dict(keymap))
         warning = conflict_warning(keymap, partial(key_label, self))
         if warning:

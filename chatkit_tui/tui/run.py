@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +13,9 @@ if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.client.models import ThreadPage
     from chatkit_tui.config import Config
-    from chatkit_tui.server.run import BackgroundServer
     from chatkit_tui.tui.app import ChatKitApp
 
-DEMO_THREADS = 300
 THREAD_PAGE = 100
-SEED_AGE = 86_400
 
 
 def _config(args: argparse.Namespace) -> Config | None:
@@ -29,41 +24,36 @@ def _config(args: argparse.Namespace) -> Config | None:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    """Run the app; return the process exit code (2: cannot start, e.g. no API key)."""
+    """Run the app; return the process exit code (2: cannot start, e.g. no API key).
+
+    The global flags were checked against each other by the caller
+    (:func:`chatkit_tui.scripting.globals.refusal`): ``--demo`` and ``--mirror`` come
+    here alone."""
+    from chatkit_tui.config import ConfigError
+    from chatkit_tui.core.local import Local, LocalError, mirror_path, serve_mirror, start_demo
+
     config = _config(args)
     read_only = bool(getattr(args, "read_only", False)) or (config is not None and config.read_only)
     keymap = dict(config.keys) if config is not None else {}
     theme = config.theme if config is not None else None
-    server = None
-    mirror_path: Path | None = None
+    local: Local | None = None
     mirror = getattr(args, "mirror", None)
-    if mirror is not None and getattr(args, "demo", False):
-        print("chatkit-tui: error: --mirror and --demo cannot go together", file=sys.stderr)
-        return 2
-    if mirror is not None:
-        opened = _open_mirror(mirror, config)
-        if isinstance(opened, int):
-            return opened
-        server, mirror_path, label = opened
-        base_url, api_key = server.base_url, server.api_key
+    try:
+        if mirror is not None:
+            base = config.base_url if config is not None else None
+            project = config.project if config is not None else None
+            local = serve_mirror(mirror_path(mirror, base, project))
+            read_only = True  # a mirror is a copy: nothing to delete or create there
+        elif getattr(args, "demo", False):
+            local = start_demo()
+    except LocalError as exc:
+        print(f"chatkit-tui: error: {exc}", file=sys.stderr)
+        return exc.code
+    if local is not None:
+        base_url: str | None = local.base_url
+        api_key: str | None = local.api_key
         organization = project = None
-        read_only = True  # a mirror is a copy: nothing to delete or create there
-    elif getattr(args, "demo", False):
-        from chatkit_tui.server.run import BackgroundServer
-
-        try:
-            # seeded up to a day ago, so the threads look recent and their items
-            # (which follow their thread by seconds to hours) are not in the future
-            server = BackgroundServer(
-                db=":memory:", seed=DEMO_THREADS, seed_time=int(time.time()) - SEED_AGE
-            ).start()
-        except (OSError, RuntimeError) as exc:
-            print(f"chatkit-tui: error: the demo server did not start: {exc}", file=sys.stderr)
-            return 2
-        base_url: str | None = server.base_url
-        api_key: str | None = "demo"
-        organization = project = None
-        label = f"demo · local server {server.url} · {DEMO_THREADS} seeded threads"
+        label = local.label
     else:
         api_key = config.api_key if config is not None else os.environ.get("OPENAI_API_KEY")
         if not api_key:
@@ -90,12 +80,16 @@ def run_app(args: argparse.Namespace) -> int:
                 read_only=read_only,
                 keymap=keymap,
                 theme=theme,
-                mirror_path=mirror_path,
+                mirror_path=local.mirror_path if local is not None else None,
+                config=config,
             )
         )
+    except ConfigError as exc:  # a [keys] id or a theme the app does not have
+        print(f"chatkit-tui: error: config: {exc}", file=sys.stderr)
+        return 2
     finally:
-        if server is not None:
-            server.stop()
+        if local is not None:
+            local.close()
 
 
 async def _run(
@@ -109,6 +103,7 @@ async def _run(
     keymap: dict[str, str],
     theme: str | None,
     mirror_path: Path | None = None,
+    config: Config | None = None,
 ) -> int:
     from chatkit_tui.client import AsyncChatKit
 
@@ -116,11 +111,16 @@ async def _run(
     # on a worker thread while this loop builds the client (loading the CA certificates is
     # C code that releases the GIL) and asks for the first page, so the page's round trips
     # (several over TLS) overlap the import instead of following it.
-    app_class = asyncio.get_running_loop().run_in_executor(None, _app_class)
+    names = config is not None and bool(config.keys or config.theme)
+    app_class = asyncio.get_running_loop().run_in_executor(
+        None, _load_app, config if names else None
+    )
     no_color = "NO_COLOR" in os.environ
     async with AsyncChatKit(
         api_key=api_key, base_url=base_url, organization=organization, project=project
     ) as client:
+        if names:  # the file's binding ids and theme are checked before any request
+            await app_class
         first_page = asyncio.ensure_future(_first_page(client))
         try:
             app = (await app_class)(
@@ -143,56 +143,26 @@ async def _run(
         return app.return_code or 0
 
 
-def _open_mirror(flag: str, config: Config | None) -> tuple[BackgroundServer, Path, str] | int:
-    """--mirror [PATH]: the mirror served read-only by a local server on loopback, and the
-    top bar's words (what it mirrors, when it was last synced, a read-only copy when it is
-    on read-only media); or the exit code (9: the mirror is damaged)."""
-    from chatkit_tui.client.client import DEFAULT_BASE_URL
-    from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError, default_mirror_path
-    from chatkit_tui.core.times import absolute_time
-    from chatkit_tui.scripting.common import EXIT_DAMAGED
-    from chatkit_tui.server.mirror import MirrorDamagedError
-    from chatkit_tui.server.run import BackgroundServer
+def check_app_names(config: Config) -> None:
+    """ConfigError naming the line when the config file's ``[keys]`` names a binding id the
+    app does not have, or its ``theme`` is not a theme: refused, as every mistake in the
+    file is (the ids and themes are known here, not in the config layer)."""
+    from textual.theme import BUILTIN_THEMES
 
-    if flag:
-        path = Path(flag).expanduser()
-    else:
-        base = (config.base_url if config is not None else None) or DEFAULT_BASE_URL
-        path = default_mirror_path(base, config.project if config is not None else None)
-    try:
-        with Mirror.open(path, read_only=True) as mirror:
-            info = mirror.info()
-            copy = mirror.copy
-    except FileNotFoundError:
-        print(
-            f"chatkit-tui: error: no mirror at {path}: make one with chatkit-tui mirror "
-            "(or pass --mirror PATH)",
-            file=sys.stderr,
-        )
-        return 2
-    except MirrorDamaged as exc:
-        print(f"chatkit-tui: error: {exc}", file=sys.stderr)
-        return EXIT_DAMAGED
-    except MirrorError as exc:
-        print(f"chatkit-tui: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        # a key of this run only: other local users must not read the mirror over loopback
-        server = BackgroundServer(db=path, api_key=secrets.token_urlsafe(32)).start()
-    except MirrorDamagedError as exc:
-        print(f"chatkit-tui: error: {exc.message}", file=sys.stderr)
-        return EXIT_DAMAGED
-    except (OSError, RuntimeError) as exc:
-        print(f"chatkit-tui: error: the mirror could not be served: {exc}", file=sys.stderr)
-        return 2
-    synced = info.last_complete_sync
-    when = f"synced {absolute_time(int(synced))}" if synced is not None else "never fully synced"
-    if info.last_run is not None and (synced is None or info.last_run.finished_at > synced):
-        when += " (a later run did not finish)"
-    shown = info.threads - info.gone  # threads deleted upstream are kept, not listed
-    kind = "offline, read-only copy" if copy else "offline"
-    label = f"mirror of {info.origin} · {when} · {shown:,} threads · {kind}"
-    return server, path, label
+    from chatkit_tui.config import check_names
+    from chatkit_tui.tui.keys.registry import all_binding_ids
+
+    ids = all_binding_ids() if config.keys else set[str]()
+    check_names(config, binding_ids=ids, themes=BUILTIN_THEMES)
+
+
+def _load_app(config: Config | None) -> type[ChatKitApp]:
+    """The app's class (on a worker thread: it imports Textual), and ``config``'s names
+    checked against it when given (:func:`check_app_names`)."""
+    app_class = _app_class()
+    if config is not None:
+        check_app_names(config)
+    return app_class
 
 
 def _app_class() -> type[ChatKitApp]:

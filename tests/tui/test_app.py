@@ -23,11 +23,13 @@ from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
 from chatkit_tui.tui.threads.main import MainScreen
 from chatkit_tui.tui.threads.thread_list import ThreadList
 from chatkit_tui.tui.threads.thread_view import ThreadView
+from tests.fixtures.scripted import Reply, ScriptedServer
 from tests.tui.helpers import (
     HOSTILE_TITLE,
     insert_thread,
     loaded,
     make_app,
+    notifications,
     run_command,
     screen_text,
     settled,
@@ -280,3 +282,29 @@ async def test_palette_jumps_to_an_id_that_is_not_loaded(local_server: Backgroun
         await run_command(pilot, app, "cthr_qa_old", "Jump to thread cthr_qa_old")
         await view_done(pilot, app, "cthr_qa_old")
         assert "an old one" in screen_text(app)
+
+
+# a reverse proxy's error page: what arrives when the API behind it is down
+PROXY_PAGE = (
+    "<html>\r\n<head><title>502 Bad Gateway</title>\r\n<style>body{color:red}</style></head>\r\n"
+    "<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<script>alert(1)</script>\r\n"
+    "<hr><center>nginx &amp; friends \x1b[31m</center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+async def test_an_html_error_page_is_summed_up_in_the_notice(
+    scripted_server: ScriptedServer,
+) -> None:
+    """The page's status, title and the start of its text; not its markup, styles or
+    scripts (the same words as the CLI's: the client's message)."""
+    scripted_server.handler = lambda request: Reply(
+        502, PROXY_PAGE, headers={"Content-Type": "text/html"}
+    )
+    app = make_app(scripted_server)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_for(pilot, lambda: any("502" in m for m in notifications(app)), what="notice")
+        [notice] = [m for m in notifications(app) if "502" in m]
+        assert notice == (
+            '502 Server error: an HTML page (not the API\'s JSON) titled "502 Bad Gateway": '
+            '"nginx & friends ␛[31m"'
+        )

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
+import pytest
 from textual.pilot import Pilot
 
+from chatkit_tui.cli import main
 from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.config import load_config
 from chatkit_tui.core.export import safe_filename
 from chatkit_tui.server.run import BackgroundServer
+from chatkit_tui.tui import run
 from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.dialogs.help import HelpScreen
 from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
+from tests.fixtures.scripted import Reply, ScriptedServer
 from tests.fixtures.server import BETA_HEADERS
 from tests.tui.helpers import fixed_now, loaded, make_app, notifications, screen_text, wait_for
 
@@ -100,13 +106,11 @@ def app_from_config(server: BackgroundServer, config_text: str, tmp_path: Path) 
 async def test_config_keys_and_theme_reach_the_app(
     local_server: BackgroundServer, tmp_path: Path
 ) -> None:
-    text = 'theme = "nord"\n[keys]\nmain.export = "x"\n"main.nope" = "z"\n'
+    text = 'theme = "nord"\n[keys]\nmain.export = "x"\n'
     app = app_from_config(local_server, text, tmp_path)
     async with app.run_test(size=(120, 60)) as pilot:
         await loaded(pilot, app)
         assert app.theme == "nord"
-        warning = next(m for m in notifications(app) if "no binding has the id" in m)
-        assert "'main.nope'" in warning and "main.export" not in warning
         await pilot.press("x")  # the remapped export
         await exported(pilot, app)
         await pilot.press("question_mark")
@@ -115,12 +119,76 @@ async def test_config_keys_and_theme_reach_the_app(
         assert shown is not None and shown.group(1) == "x"
 
 
-async def test_unknown_theme_is_a_warning(local_server: BackgroundServer, tmp_path: Path) -> None:
-    app = app_from_config(local_server, 'theme = "no-such-theme"\n', tmp_path)
-    async with app.run_test(size=(100, 30)) as pilot:
-        await loaded(pilot, app)
-        assert any("unknown theme 'no-such-theme'" in m for m in notifications(app))
-        assert app.theme != "no-such-theme"
+class _NotStarted:
+    """Stands in for the app class: records what the app would have been given."""
+
+    made: ClassVar[list[dict[str, object]]] = []
+    return_code = 0
+
+    def __init__(self, client: AsyncChatKit, **kw: object) -> None:
+        _NotStarted.made.append(kw)
+
+    async def run_async(self) -> None:
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            '[keys]\nmain.export = "x"\n"main.nope" = "z"\n',
+            3,
+            "keys.main.nope: no binding has this id",
+        ),
+        (
+            '[keys.main]\ndelte = "z"\n',
+            2,
+            "keys.main.delte: no binding has this id; did you mean 'main.delete'?",
+        ),
+        (
+            'default_profile = "p"\ntheme = "gruvbx"\n[profiles.p]\n',
+            2,
+            "theme 'gruvbx' is not a theme; did you mean 'gruvbox'?",
+        ),
+    ],
+    ids=["binding id", "dotted binding id", "theme"],
+)
+def test_an_unknown_binding_id_or_theme_is_refused_before_the_app_starts(
+    text: str,
+    line: int,
+    message: str,
+    scripted_server: ScriptedServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As the README says of the config file: an unknown key or a bad value is an error
+    naming the file and the line (exit 2), and nothing is asked of the API."""
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setattr(run, "_app_class", lambda: _NotStarted)
+    _NotStarted.made.clear()
+    assert main(["--config", str(path), "--base-url", scripted_server.base_url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"chatkit-tui: error: config: {path}, line {line}: {message}")
+    assert len(err.splitlines()) == 1
+    assert _NotStarted.made == [] and scripted_server.requests == []
+
+
+def test_known_binding_ids_and_theme_reach_the_app_through_the_command_line(
+    scripted_server: ScriptedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "nord"\n[keys]\n"main.export" = "x"\n[keys.main]\ndelete = "X"\n')
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setattr(run, "_app_class", lambda: _NotStarted)
+    _NotStarted.made.clear()
+    scripted_server.add(Reply(200, {"object": "list", "data": [], "has_more": False}))
+    assert main(["--config", str(path), "--base-url", scripted_server.base_url]) == 0
+    [given] = _NotStarted.made
+    assert given["theme"] == "nord"
+    assert given["keymap"] == {"main.export": "x", "main.delete": "X"}
 
 
 async def test_a_remap_that_collides_is_kept_and_warned_about(

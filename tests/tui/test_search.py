@@ -149,13 +149,12 @@ async def test_the_served_mirror_answers_only_this_run(
     user's request without it gets a 401, not the conversations."""
     import httpx
 
-    from chatkit_tui.tui.run import _open_mirror  # pyright: ignore[reportPrivateUsage]
+    from chatkit_tui.core.local import serve_mirror
 
     path = tmp_path / "mirror.sqlite3"
     await make_mirror(local_server, path)
-    opened = _open_mirror(str(path), None)
-    assert not isinstance(opened, int)
-    server, served_path, label = opened
+    local = serve_mirror(path)
+    server, served_path, label = local.server, local.mirror_path, local.label
     try:
         assert served_path == path and "mirror of" in label and "synced" in label
         beta = {"OpenAI-Beta": "chatkit_beta=v1"}

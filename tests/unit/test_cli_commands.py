@@ -6,6 +6,7 @@ bug in the client or the CLI cannot hide itself.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -13,6 +14,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +28,7 @@ from chatkit_tui.client import errors
 from chatkit_tui.scripting.common import describe_error
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
+from tests.fixtures.scripted import Reply, ScriptedServer
 from tests.fixtures.server import deleted_by_someone_else
 
 HEADERS = {"Authorization": "Bearer sk-test", "OpenAI-Beta": "chatkit_beta=v1"}
@@ -378,7 +383,7 @@ def test_sessions_create_and_cancel(
     assert session["status"] == "active"
     assert session["client_secret"]
 
-    assert run(local_server, "sessions", "cancel", session["id"]) == 0
+    assert run(local_server, "sessions", "cancel", session["id"], "--yes") == 0
     assert capsys.readouterr().out == f"{session['id']}: cancelled\n"
 
 
@@ -418,10 +423,64 @@ def test_sessions_create_invalid_fields_send_nothing(capsys: pytest.CaptureFixtu
     assert "--state value 1: expected key=value, got 'x'" in err
 
 
+def _session(server: BackgroundServer, capsys: pytest.CaptureFixture[str]) -> str:
+    assert run(server, "sessions", "create", "--user", "u", "--workflow", "wf_1", "--json") == 0
+    session_id: str = json.loads(capsys.readouterr().out)["id"]
+    return session_id
+
+
+def _status(server: BackgroundServer, session_id: str) -> str:
+    session = server.store.get_session(session_id)
+    assert session is not None
+    return session.status
+
+
+def test_sessions_cancel_asks_and_declines(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As the app asks before it cancels (the client secret stops working at once)."""
+    session_id = _session(local_server, capsys)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
+    assert run(local_server, "sessions", "cancel", session_id) == 7
+    captured = capsys.readouterr()
+    assert f"Cancel session {session_id}? Its client secret stops working. [y/N] " in captured.err
+    assert "nothing cancelled" in captured.err and captured.out == ""
+    assert _status(local_server, session_id) == "active"
+
+
+def test_sessions_cancel_asks_and_confirms(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session_id = _session(local_server, capsys)
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("y\n"))
+    assert run(local_server, "sessions", "cancel", session_id) == 0
+    assert capsys.readouterr().out == f"{session_id}: cancelled\n"
+    assert _status(local_server, session_id) == "cancelled"
+
+
+def test_sessions_cancel_without_terminal_or_yes_refuses(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    session_id = _session(local_server, capsys)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    assert run(local_server, "sessions", "cancel", session_id) == 2
+    assert capsys.readouterr().err == (
+        "chatkit-tui: error: refusing to cancel a session without confirmation: stdin is not "
+        "a terminal; pass --yes to cancel a session from a script\n"
+    )
+    assert _status(local_server, session_id) == "active"
+
+
 def test_sessions_cancel_unknown_exits_3(
     local_server: BackgroundServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(local_server, "sessions", "cancel", "cksess_missing") == 3
+    assert run(local_server, "sessions", "cancel", "cksess_missing", "--yes") == 3
     assert "404" in capsys.readouterr().err
 
 
@@ -531,6 +590,56 @@ def test_server_error_exits_1_with_status(
     err = capsys.readouterr().err
     assert err.startswith("chatkit-tui: error: 500")
     assert err.count("\n") == 1
+
+
+class _QuietFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def web_server(tmp_path: Path) -> Iterator[str]:
+    """Python's own http.server on loopback, serving an empty directory: every path is its
+    HTML 404 page (what a base URL pointing at a web server gets)."""
+    handler = functools.partial(_QuietFiles, directory=str(tmp_path))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def test_an_html_error_page_is_summed_up_not_printed_whole(
+    web_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--base-url", web_server, "threads", "show", "cthr_x"]) == 3
+    err = capsys.readouterr().err
+    assert err == (
+        "chatkit-tui: error: 404 Not found: an HTML page (not the API's JSON) titled "
+        '"Error response": "Error code: 404 Message: File not found. Error code explanation: '
+        '404 - Nothing matches the given UR…"\n'
+    )
+
+
+def test_an_html_error_page_s_text_is_escaped(
+    scripted_server: ScriptedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = (
+        "<!DOCTYPE html><html><head><title>Bad \x1b[31mgateway</title><script>x()</script>"
+        "</head><body><p>The upstream &lt;api&gt; \u202e is down</p></body></html>"
+    )
+    scripted_server.add(Reply(404, page, headers={"Content-Type": "text/html"}))
+    code = main(["--base-url", scripted_server.base_url, "threads", "list"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err == (
+        "chatkit-tui: error: 404 Not found: an HTML page (not the API's JSON) titled "
+        '"Bad \\x1b[31mgateway": "The upstream <api> \\u202e is down"\n'
+    )
 
 
 def test_ctrl_c_exits_130() -> None:

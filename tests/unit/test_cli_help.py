@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import io
+import re
+import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
-from chatkit_tui.cli import main
+from chatkit_tui.cli import build_parser, main
 from chatkit_tui.core.text import cell_len, escaped, fit
 from chatkit_tui.scripting.common import format_row
 
@@ -20,32 +25,138 @@ COMMANDS = [
     ["threads", "items"],
     ["threads", "delete"],
     ["threads", "export"],
+    ["threads", "purge"],
     ["sessions"],
     ["sessions", "create"],
     ["sessions", "cancel"],
+    ["mirror"],
+    ["search"],
     ["serve"],
 ]
+
+# the exit codes each command can return, as its --help must list them (and no other)
+API = [0, 1, 2, 3, 4, 5, 6, 130]
+READS = [0, 1, 2, 3, 4, 5, 6, 9, 130]  # --mirror: a damaged mirror is 9
+EXITS = {
+    "threads list": READS,
+    "threads show": READS,
+    "threads items": READS,
+    "threads export": READS,
+    "threads delete": [0, 1, 2, 4, 5, 6, 7, 130],  # a 404 is "already gone": success
+    "threads purge": [0, 1, 2, 3, 4, 5, 6, 7, 130],
+    "sessions create": API,
+    "sessions cancel": [0, 1, 2, 3, 4, 5, 6, 7, 130],
+    "mirror": [0, 1, 2, 4, 8, 9, 10, 130],  # only a rejected key stops a run; else 8
+    "search": [0, 1, 2, 9, 130],  # a file: no network, no key; 9: a damaged one
+    "serve": [0, 2, 9],
+    "threads": [0, 1, 2, 3, 4, 5, 6, 7, 9, 130],
+    "sessions": [0, 1, 2, 3, 4, 5, 6, 7, 130],
+    "": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 130],
+}
+
+
+def help_of(command: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--help"])
+    assert info.value.code == 0
+    return capsys.readouterr().out
+
+
+def section(text: str, heading: str) -> list[str]:
+    """The lines of a help section ("exit codes", "examples") up to the next blank line."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    body: list[str] = []
+    for line in lines[start + 1 :]:
+        if not line.strip():
+            break
+        body.append(line)
+    return body
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "app")
 def test_help_everywhere(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as info:
-        main([*command, "--help"])
-    assert info.value.code == 0
-    text = capsys.readouterr().out
+    text = help_of(command, capsys)
     assert text.startswith(f"usage: {' '.join(['chatkit-tui', *command])}")
-    if command and command[0] in ("threads", "sessions"):
-        assert "exit codes:" in text
+    assert "exit codes" in text
+    if command and command != ["serve"]:
         assert "  130  interrupted (Ctrl-C)" in text
         assert "--profile NAME" in text and "--config PATH" in text
 
 
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "app")
+def test_help_lists_the_exit_codes_the_command_can_return(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = section(help_of(command, capsys), "exit codes")
+    listed = [int(line.split()[0]) for line in lines if re.match(r"  \d+ ", line)]
+    assert listed == EXITS[" ".join(command)]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "app")
+def test_help_ends_with_one_or_two_examples(
+    command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = help_of(command, capsys)
+    examples = section(text, "examples:")
+    assert 1 <= len(examples) <= 2
+    assert all(line.startswith("  chatkit-tui ") for line in examples)
+    assert text.rstrip().endswith(examples[-1])  # the last thing on the page
+    for line in examples:  # and each one parses
+        argv = shlex.split(line.split("|")[0])[1:]
+        build_parser().parse_args(argv)
+
+
+def test_the_groups_have_descriptions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "The threads of the deployment" in help_of(["threads"], capsys)
+    assert "ChatKit sessions: create one" in help_of(["sessions"], capsys)
+
+
+def _parsers() -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    def walk(
+        name: str, parser: argparse.ArgumentParser
+    ) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+        yield name, parser
+        for action in parser._actions:
+            if action.nargs == argparse.PARSER:  # the subcommands
+                children: dict[str, argparse.ArgumentParser] = cast(Any, action.choices)
+                for child_name, child in children.items():
+                    yield from walk(f"{name} {child_name}".strip(), child)
+
+    yield from walk("", build_parser())
+
+
+# one metavar per kind of value
+METAVARS = {
+    "URL", "PATH", "DIR", "USER", "ID", "N", "DATE", "AGE", "DATE|AGE", "NAME", "KEY",
+    "KEY=VALUE", "SECONDS", "MB", "TYPE", "QUERY", "VERSION", "HOST", "PORT", "MS[:JITTER]",
+    "P", "N/min", "ACTION", "COMMAND",
+}  # fmt: skip
+
+
+def test_one_metavar_per_kind_of_value() -> None:
+    """Every value shown in the help has a metavar from one short list, and an option has
+    the same one wherever it appears (--user USER in every command, --db PATH, ...)."""
+    seen: dict[str, set[str]] = {}
+    for name, parser in _parsers():
+        for action in parser._actions:
+            if action.nargs == 0 or (action.choices is not None and action.metavar is None):
+                continue  # a switch, or a choice shown as {a,b}
+            metavar = action.metavar or (
+                action.dest.upper() if action.option_strings else action.dest
+            )
+            assert isinstance(metavar, str) and metavar in METAVARS, (name, action.dest, metavar)
+            for option in action.option_strings or [f"<{action.dest}>"]:
+                seen.setdefault(option, set()).add(metavar)
+    assert {option: names for option, names in seen.items() if len(names) > 1} == {}
+    assert seen["--user"] == {"USER"} and seen["--db"] == {"PATH"}
+
+
 def test_app_help_lists_exit_codes_and_global_flags(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit):
-        main(["--help"])
-    text = capsys.readouterr().out
-    for flag in ("--profile NAME", "--config PATH", "--base-url", "--demo", "--read-only"):
+    text = help_of([], capsys)
+    for flag in ("--profile NAME", "--config PATH", "--base-url URL", "--demo", "--read-only"):
         assert flag in text
+    assert "--mirror [PATH]" in text
     assert "  3    not found (404)" in text
 
 
@@ -69,6 +180,15 @@ def test_group_without_action_is_a_usage_error(
         (["threads", "delete"], "the following arguments are required: ID"),
         (["sessions", "create", "--user", "u"], "required: --workflow"),
         (["threads", "list", "--bogus"], "unrecognized arguments: --bogus"),
+        # argparse would take -5d for an option ("expected one argument")
+        (
+            ["threads", "purge", "--older-than", "-5d"],
+            "argument --older-than: '-5d': an age is positive, like 90d",
+        ),
+        (["threads", "purge", "--older-than=-5d"], "'-5d': an age is positive, like 90d"),
+        (["search", "x", "--since", "-2w"], "argument --since: '-2w': an age is positive"),
+        (["threads", "purge", "--older-than", "--yes"], "--older-than: expected one argument"),
+        (["sessions", "cancel"], "the following arguments are required: ID"),
     ],
 )
 def test_bad_flags_exit_2_with_a_message(

@@ -75,7 +75,9 @@ async def test_a_non_json_error_body_is_kept_as_text(scripted_server: ScriptedSe
             await client.threads.list()
     assert caught.value.body == html
     assert caught.value.request_id is None
-    assert str(caught.value) == "502 Server error: <html><body>502 Bad Gateway nginx</body></html>"
+    assert str(caught.value) == (
+        '502 Server error: an HTML page (not the API\'s JSON): "502 Bad Gateway nginx"'
+    )
 
 
 async def test_describe_words_any_failure_on_one_line(scripted_server: ScriptedServer) -> None:
@@ -248,7 +250,8 @@ async def test_timeouts_are_retried_then_raised(scripted_server: ScriptedServer)
 @pytest.mark.parametrize(
     ("body", "expected"),
     [
-        (b"<html>oops</html>", "body is not JSON"),
+        (b"oops", "body is not JSON"),
+        (b"<html>oops</html>", 'body is an HTML page (not the API\'s JSON): "oops"'),
         (b'{"data": "nope"}', "$.data"),
         (b'{"object": "list"}', "data"),
     ],

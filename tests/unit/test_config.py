@@ -13,6 +13,7 @@ import pytest
 from chatkit_tui.config import (
     Config,
     ConfigError,
+    check_names,
     default_config_path,
     load_config,
     parse_config_text,
@@ -155,6 +156,55 @@ def test_demo_does_not_run_the_key_command(tmp_path: Path) -> None:
 
 
 # --- bad files: each names the line -----------------------------------------------------------
+
+
+IDS = {"main.delete", "main.export", "threads.down"}
+THEMES = {"nord", "gruvbox", "textual-dark"}
+
+
+def names_error(text: str, tmp_path: Path) -> ConfigError:
+    path = write(tmp_path / "config.toml", text)
+    config = load_config(args(config=str(path)), env={})
+    with pytest.raises(ConfigError) as info:
+        check_names(config, binding_ids=IDS, themes=THEMES)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('[keys]\n"main.delete" = "x"\n"main.delet" = "y"\n', 3),  # quoted
+        ('[keys]\nmain.export = "x"\n\nmain.delet = "y"\n', 4),  # dotted
+        ('[keys.main]\nexport = "x"\ndelet = "y"\n', 3),  # a table of its own
+        ('keys = { "main.delet" = "y" }\n', 1),  # inline
+    ],
+    ids=["quoted", "dotted", "table", "inline"],
+)
+def test_a_binding_id_nobody_has_names_its_line(text: str, line: int, tmp_path: Path) -> None:
+    err = names_error(text, tmp_path)
+    assert err.line == line
+    assert err.message.startswith(
+        "keys.main.delet: no binding has this id; did you mean 'main.delete'?"
+    )
+
+
+def test_a_theme_nobody_has_names_its_line_and_the_themes(tmp_path: Path) -> None:
+    err = names_error('# x\ntheme = "gruvbx"\n', tmp_path)
+    assert err.line == 2
+    assert err.message == (
+        "theme 'gruvbx' is not a theme; did you mean 'gruvbox'? (known: gruvbox, nord, "
+        "textual-dark)"
+    )
+
+
+def test_a_theme_far_from_any_lists_them(tmp_path: Path) -> None:
+    err = names_error('theme = "zzz"\n', tmp_path)
+    assert err.message == "theme 'zzz' is not a theme; known: gruvbox, nord, textual-dark"
+
+
+def test_known_names_pass(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", 'theme = "nord"\n[keys]\nmain.delete = "x"\n')
+    check_names(load_config(args(config=str(path)), env={}), binding_ids=IDS, themes=THEMES)
 
 
 def test_syntax_error_names_the_line(tmp_path: Path) -> None:

@@ -123,7 +123,8 @@ def test_ages(text: str, seconds: int) -> None:
         ("ninety days", "expected an age like 90d"),
         ("3 fortnights", "unknown unit 'fortnights'"),
         ("99999999d", "more than a hundred years"),
-        ("-5d", "expected an age"),
+        ("-5d", "'-5d': an age is positive, like 90d"),
+        (" -1h", "'-1h': an age is positive"),
     ],
 )
 def test_ages_that_cannot_be_used_say_why(text: str, says: str) -> None:

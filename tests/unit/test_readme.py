@@ -39,3 +39,18 @@ def test_the_keys_table_names_every_binding_and_only_real_ones():
     ids = _app_binding_ids()
     assert named - ids == set(), "the README names bindings the app does not have"
     assert ids - named == set(), "bindings missing from the README's keys table"
+
+
+def test_the_config_example_names_only_real_bindings_and_a_real_theme(tmp_path: Path):
+    """What the app checks before it starts (an unknown id or theme is refused)."""
+    import argparse
+
+    from chatkit_tui.config import load_config
+    from chatkit_tui.tui.run import check_app_names
+
+    path = tmp_path / "config.toml"
+    path.write_text(re.findall(r"```toml\n(.*?)```", README, flags=re.S)[0])
+    args = argparse.Namespace(config=str(path), profile=None, base_url=None, demo=True)
+    config = load_config(args, env={})
+    assert config.keys and config.theme
+    check_app_names(config)

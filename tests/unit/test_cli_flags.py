@@ -1,0 +1,454 @@
+"""Every global flag on every command, before and after it: it acts, or it is refused (exit 2,
+a message naming the flag); never silently ignored.
+
+The deployment a command would call when nothing says otherwise is a scripted server on
+loopback (the config file's default profile), which records every request: a flag that is
+refused, or that sends the command elsewhere (``--demo``, ``--mirror``, ``--base-url``, another
+profile or config file), must leave it untouched. What acting means is checked per flag:
+``--demo threads list`` lists the demo's seeded threads, ``--mirror PATH threads items ID``
+the mirror's items, ``--base-url X`` reaches X, and so on. The expectations here are written
+out on their own (:data:`REFUSED`), not read from the flag table they check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+
+from chatkit_tui.cli import build_parser, main
+from chatkit_tui.client import AsyncChatKit
+from chatkit_tui.config import default_config_path
+from chatkit_tui.core.local import DEMO_THREADS
+from chatkit_tui.core.mirror import Mirror, MirrorSync, Origin, default_mirror_path
+from chatkit_tui.scripting import globals as flags_table
+from chatkit_tui.server.run import BackgroundServer
+from chatkit_tui.server.seed import seed
+from chatkit_tui.server.store import Store
+from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
+from tests.fixtures.server import BETA_HEADERS
+
+FLAGS = ("mirror", "demo", "read_only", "profile", "config", "base_url")
+OPTION = {
+    "mirror": "--mirror",
+    "demo": "--demo",
+    "read_only": "--read-only",
+    "profile": "--profile",
+    "config": "--config",
+    "base_url": "--base-url",
+}
+
+# (command, flag) that must be refused: written out here, not read from the table
+REFUSED = {
+    *(
+        (command, flag)
+        for command in ("threads delete", "threads purge", "sessions create", "sessions cancel")
+        for flag in ("mirror", "read_only")  # a mirror is a copy; read-only deletes nothing
+    ),
+    ("mirror", "mirror"),  # mirror writes a mirror: --db names it
+    ("mirror", "demo"),  # the demo lasts one command: its mirror could never be updated
+    ("search", "demo"),  # search reads a file, never a server
+    *(("serve", flag) for flag in FLAGS),  # serve reads no config and calls nothing
+}
+
+NOT_FOUND = {"error": {"message": "no such thing", "type": "invalid_request_error"}}
+
+
+# --- the world the commands run in ------------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    """What the demo server holds (the same seed as the demo's), and a mirror file."""
+
+    demo_ids: list[str]
+    demo_user: str  # owns a few small threads: a purge of them is quick
+    mirror: Path
+    mirror_ids: list[str]
+    mirror_thread: str
+    mirror_items: list[str]
+
+
+def _all_ids(server: BackgroundServer, path: str, **params: str) -> list[str]:
+    ids: list[str] = []
+    after: str | None = None
+    headers = {**BETA_HEADERS, "Authorization": "Bearer k"}
+    while True:
+        query = {"limit": "100", **params, **({"after": after} if after else {})}
+        page = httpx.get(server.base_url + path, params=query, headers=headers).json()
+        ids += [record["id"] for record in page["data"]]
+        if not page["has_more"]:
+            return ids
+        after = page["last_id"]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
+    store = Store(":memory:")
+    seed(store, DEMO_THREADS)
+    demo_ids: list[str] = []
+    after: str | None = None
+    while True:
+        page = store.list_threads(limit=100, after=after)
+        demo_ids += [t.id for t in page.data]
+        if not page.has_more:
+            break
+        after = page.last_id
+    big = {thread_id for thread_id, count in store.thread_ids_by_item_count(20) if count > 100}
+    owners: dict[str, int] = {}
+    for thread_id in demo_ids:
+        thread = store.get_thread(thread_id)
+        assert thread is not None and thread.user is not None
+        if thread_id in big:
+            owners[thread.user] = 10**6
+        owners[thread.user] = owners.get(thread.user, 0) + 1
+    demo_user = min(owners, key=lambda user: owners[user])
+    store.close()
+
+    path = tmp_path_factory.mktemp("mirror") / "mirror.sqlite3"
+    with BackgroundServer(seed=6) as source:
+
+        async def copy() -> None:
+            with Mirror.open(path, create=True, origin=Origin(source.base_url)) as mirror:
+                async with AsyncChatKit(api_key="k", base_url=source.base_url) as client:
+                    assert (await MirrorSync(client, mirror).run()).complete
+
+        asyncio.run(copy())
+        mirror_ids = _all_ids(source, "/chatkit/threads")
+        thread, _ = source.store.thread_ids_by_item_count(1)[0]
+        items = _all_ids(source, f"/chatkit/threads/{thread}/items", order="asc")
+    yield Seeded(demo_ids, demo_user, path, mirror_ids, thread, items)
+
+
+EMPTY: dict[str, object] = {
+    "object": "list",
+    "data": [],
+    "first_id": None,
+    "last_id": None,
+    "has_more": False,
+}
+
+
+def _answer(request: Recorded) -> Reply:
+    """No threads at all (a listing is over at once), and no such thing by id."""
+    if request.method == "GET" and request.path == "/v1/chatkit/threads":
+        return Reply(200, EMPTY)
+    return Reply(404, NOT_FOUND)
+
+
+def _recording(server: ScriptedServer) -> ScriptedServer:
+    server.handler = _answer
+    server.start()
+    return server
+
+
+@dataclass
+class World:
+    real: ScriptedServer  # the default profile's endpoint: the "live" deployment
+    other: ScriptedServer  # what --base-url, --profile other and --config OTHER name
+    other_config: Path
+    tmp: Path
+    seeded: Seeded
+
+    def untouched(self) -> bool:
+        return not self.real.requests and not self.other.requests
+
+
+@pytest.fixture
+def world(seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    real, other = _recording(ScriptedServer()), _recording(ScriptedServer())
+    config = default_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        'default_profile = "real"\n'
+        f'[profiles.real]\nbase_url = "{real.base_url}"\napi_key_env = "REAL_KEY"\n'
+        f'[profiles.other]\nbase_url = "{other.base_url}"\napi_key_env = "OTHER_KEY"\n'
+    )
+    other_config = tmp_path / "other.toml"
+    other_config.write_text(
+        f'default_profile = "o"\n[profiles.o]\nbase_url = "{other.base_url}"\n'
+        'api_key_env = "OTHER_KEY"\n'
+    )
+    monkeypatch.setenv("REAL_KEY", "sk-real-key")
+    monkeypatch.setenv("OTHER_KEY", "sk-other-key")
+    # were anything to bypass the config, it would meet a closed proxy, not the internet
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    try:
+        yield World(real, other, other_config, tmp_path, seeded)
+    finally:
+        real.stop()
+        other.stop()
+
+
+# --- the commands and the flags -----------------------------------------------------------------
+
+
+def _thread(world: World, flag: str) -> str:
+    if flag == "demo":
+        return world.seeded.demo_ids[0]
+    if flag == "mirror":
+        return world.seeded.mirror_thread
+    return "cthr_x"
+
+
+ARGS: dict[str, Callable[[World, str], list[str]]] = {
+    "threads list": lambda w, f: ["--json"],
+    "threads show": lambda w, f: [_thread(w, f), "--json"],
+    "threads items": lambda w, f: [_thread(w, f), "--json"],
+    "threads export": lambda w, f: [_thread(w, f), "--dir", str(w.tmp / "exports"), "--json"],
+    "threads delete": lambda w, f: [_thread(w, f), "--yes", "--archive-dir", str(w.tmp / "a")],
+    "threads purge": lambda w, f: [
+        *("--user", w.seeded.demo_user if f == "demo" else "u_nobody"),
+        *("--yes", "--report", str(w.tmp / "report.jsonl"), "--archive-dir", str(w.tmp / "a")),
+    ],
+    "sessions create": lambda w, f: ["--user", "u_1", "--workflow", "wf_1", "--json"],
+    "sessions cancel": lambda w, f: ["cksess_x", "--yes"],
+    "mirror": lambda w, f: ["--db", str(w.tmp / "new.sqlite3")],
+    "search": lambda w, f: ["refund"],
+    "serve": lambda w, f: ["--port", "70000"],  # not refused, it would fail fast, not run
+}
+
+
+def flag_args(world: World, flag: str) -> list[str]:
+    return {
+        "mirror": ["--mirror", str(world.seeded.mirror)],
+        "demo": ["--demo"],
+        "read_only": ["--read-only"],
+        "profile": ["--profile", "other"],
+        "config": ["--config", str(world.other_config)],
+        "base_url": ["--base-url", world.other.base_url],
+    }[flag]
+
+
+def argv_for(world: World, command: str, flag: str | None, where: str) -> list[str]:
+    words = command.split()
+    rest = ARGS[command](world, flag or "")
+    given = flag_args(world, flag) if flag else []
+    if where == "before":
+        return [*given, *words, *rest]
+    if where == "between":
+        return [words[0], *given, *words[1:], *rest]
+    return [*words, *rest, *given]
+
+
+@dataclass
+class Ran:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> list[Any]:
+        return [json.loads(line) for line in self.out.splitlines()]
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> Ran:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return Ran(code, captured.out, captured.err)
+
+
+def leaf_commands() -> list[str]:
+    """Every command, found in the parser itself (so a new one cannot be forgotten here)."""
+    found: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, prefix: str) -> None:
+        subs = [a for a in parser._actions if a.nargs == argparse.PARSER]
+        if not subs:
+            found.append(prefix)
+            return
+        children: dict[str, argparse.ArgumentParser] = cast(Any, subs[0].choices)
+        for name, child in children.items():
+            walk(child, f"{prefix} {name}".strip())
+
+    walk(build_parser(), "")
+    return found
+
+
+# between a group and its action (threads --demo list): the group's parser reads the flags
+# the same way for each action, so one that acts and one that refuses in each group
+BETWEEN = {"threads list", "threads delete", "sessions cancel"}
+
+
+def cases() -> Iterator[Any]:
+    for command in leaf_commands():
+        places = ("before", "between", "after") if command in BETWEEN else ("before", "after")
+        for flag in FLAGS:
+            for where in places:
+                yield pytest.param(command, flag, where, id=f"{command} {OPTION[flag]} {where}")
+
+
+def test_the_walk_covers_every_command_and_the_table_names_each() -> None:
+    commands = leaf_commands()
+    assert len(commands) == 11 and "threads purge" in commands and "serve" in commands
+    assert set(ARGS) == set(commands)
+    assert set(flags_table.TABLE) == {"", *commands}
+
+
+# --- what acting means, flag by flag -----------------------------------------------------------
+
+
+def acts_elsewhere(world: World, command: str, ran: Ran) -> None:
+    """--base-url X, --profile other, --config OTHER: the command goes to X."""
+    if command == "search":  # the endpoint named chooses the mirror: X's, which is not there
+        assert ran.code == 2
+        assert f"no mirror at {default_mirror_path(world.other.base_url)}" in ran.err
+        return
+    assert world.other.requests, ran.err
+    assert not world.real.requests
+
+
+def acts_on_demo(world: World, command: str, ran: Ran) -> None:
+    assert world.untouched(), "the demo touched a real endpoint"
+    assert f"{DEMO_THREADS} seeded threads" in ran.err
+    demo = world.seeded.demo_ids
+    if command == "threads list":
+        assert [t["id"] for t in ran.json()] == demo
+    elif command == "threads show":
+        assert ran.json()[0]["id"] == demo[0]
+    elif command == "threads items":
+        assert ran.code == 0 and len(ran.json()) > 5
+    elif command == "threads export":
+        saved = json.loads(Path(ran.json()[0]["json"]).read_text())
+        assert saved["thread"]["id"] == demo[0]
+    elif command == "threads delete":
+        assert ran.out.startswith(f"deleted {demo[0]}")
+    elif command == "threads purge":
+        assert ran.code == 0 and "deleted" in ran.out, ran.err
+    elif command == "sessions create":
+        assert ran.json()[0]["user"] == "u_1"
+    elif command == "sessions cancel":  # the demo holds no such session: its 404
+        assert ran.code == 3 and "404" in ran.err
+    else:
+        raise AssertionError(f"no demo check for {command}")
+
+
+def acts_on_mirror(
+    world: World, command: str, ran: Ran, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert world.untouched(), "reading the mirror touched a real endpoint"
+    seeded = world.seeded
+    if command == "threads list":
+        assert [t["id"] for t in ran.json()] == seeded.mirror_ids
+    elif command == "threads show":
+        assert ran.json()[0]["id"] == seeded.mirror_thread
+    elif command == "threads items":
+        assert [i["id"] for i in ran.json()] == seeded.mirror_items
+    elif command == "threads export":
+        saved = json.loads(Path(ran.json()[0]["json"]).read_text())
+        assert [i["id"] for i in saved["items"]] == seeded.mirror_items
+    elif command == "search":  # --mirror PATH is --db PATH
+        assert ran.code == 0 and ran.out
+        assert run(["search", "refund", "--db", str(seeded.mirror)], capsys) == ran
+    else:
+        raise AssertionError(f"no mirror check for {command}")
+    if command != "search":
+        assert "reading the mirror of" in ran.err
+
+
+def acts_read_only(
+    world: World, command: str, ran: Ran, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a command that changes nothing, --read-only is honoured by running as usual."""
+    assert "read-only" not in ran.err
+    if command != "search":  # it went where it goes without the flag
+        assert world.real.requests and not world.other.requests
+    baseline = run(argv_for(world, command, None, "after"), capsys)
+    assert ran.code == baseline.code
+
+
+@pytest.mark.parametrize(("command", "flag", "where"), list(cases()))
+def test_every_global_flag_acts_or_is_refused(
+    command: str, flag: str, where: str, world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran = run(argv_for(world, command, flag, where), capsys)
+    if (command, flag) in REFUSED:
+        assert ran.code == 2, ran.err
+        assert OPTION[flag] in ran.err and ran.err.startswith("chatkit-tui: error: ")
+        assert world.untouched()
+        return
+    assert "does not go with" not in ran.err
+    if flag in ("base_url", "profile", "config"):
+        acts_elsewhere(world, command, ran)
+    elif flag == "demo":
+        acts_on_demo(world, command, ran)
+    elif flag == "mirror":
+        acts_on_mirror(world, command, ran, capsys)
+    else:
+        acts_read_only(world, command, ran, capsys)
+
+
+# --- flags against each other, and a mirror named by nothing but the endpoint --------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        ("--demo", "--mirror M", "--demo and --mirror cannot go together"),
+        ("--demo", "--base-url http://x.invalid/v1", "--demo and --base-url cannot go together"),
+        ("--mirror M", "--base-url http://x.invalid/v1", "--mirror PATH and --base-url cannot"),
+    ],
+    ids=["demo+mirror", "demo+base-url", "mirror PATH+base-url"],
+)
+@pytest.mark.parametrize("command", ["", "threads list", "search"], ids=["app", "list", "search"])
+def test_flags_that_contradict_each_other_are_refused(
+    command: str,
+    first: str,
+    second: str,
+    message: str,
+    world: World,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each pair before the command, after it, and one on each side; the app too."""
+    one, two = (
+        [str(world.seeded.mirror) if w == "M" else w for w in f.split()] for f in (first, second)
+    )
+    if command == "search" and first == "--demo":
+        message = "--demo does not go with search"
+    words = [*command.split(), *(["refund"] if command == "search" else [])]
+    for argv in ([*one, *two, *words], [*words, *one, *two], [*one, *words, *two]):
+        ran = run(argv, capsys)
+        assert ran.code == 2, argv
+        assert ran.err.startswith(f"chatkit-tui: error: {message}"), ran.err
+    assert world.untouched()
+
+
+def test_search_with_both_mirror_and_db_is_refused(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran = run(["--mirror", str(world.seeded.mirror), "search", "x", "--db", "other.db"], capsys)
+    assert (ran.code, ran.err) == (
+        2,
+        "chatkit-tui: error: --mirror and --db cannot go together: both name the mirror; "
+        "give one\n",
+    )
+
+
+def test_mirror_without_a_path_reads_the_endpoint_s_mirror(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bare --mirror, even right before the command (not taken for its PATH): the mirror of
+    the endpoint the profile names, at its default place."""
+    default = default_mirror_path(world.real.base_url)
+    default.parent.mkdir(parents=True, exist_ok=True)
+    default.write_bytes(world.seeded.mirror.read_bytes())
+    ran = run(["--mirror", "threads", "list", "--json"], capsys)
+    assert [t["id"] for t in ran.json()] == world.seeded.mirror_ids
+    ran = run(["threads", "list", "--json", "--mirror", "--profile", "other"], capsys)
+    assert ran.code == 2 and f"no mirror at {default_mirror_path(world.other.base_url)}" in ran.err
+    assert world.untouched()
+
+
+def test_a_mirror_needs_no_key(
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading a mirror needs no key (a profile's key command is not run for it)."""
+    monkeypatch.delenv("REAL_KEY")
+    ran = run(["--mirror", str(world.seeded.mirror), "threads", "list", "--json"], capsys)
+    assert ran.code == 0, ran.err
