@@ -16,13 +16,14 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 
 from chatkit_tui import APP_NAME
-from chatkit_tui.server.app import create_app
+from chatkit_tui.server.app import ChatKitServerApp, create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.mirror import MirrorSource, is_mirror
 from chatkit_tui.server.seed import BASE_TIME
@@ -140,12 +141,20 @@ class BackgroundServer:
         self._owns_store = store is None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._app: ChatKitServerApp | None = None
 
     @property
     def store(self) -> Store:
         if self._store is None:
             raise RuntimeError("the server has not been started")
         return self._store
+
+    @property
+    def served(self) -> Counter[str]:
+        """Requests served so far, by endpoint (``list_items``, ``retrieve_thread``, ...)."""
+        if self._app is None:
+            raise RuntimeError("the server has not been started")
+        return self._app.served
 
     @property
     def url(self) -> str:
@@ -175,7 +184,7 @@ class BackgroundServer:
                 rng_seed=self.rng_seed,
                 base_time=self.seed_time if self.seed_time is not None else BASE_TIME,
             )
-        app = create_app(
+        app = self._app = create_app(
             self._mirror or self.store,
             api_key=self.api_key,
             faults=self.faults,
