@@ -31,6 +31,8 @@ from chatkit_tui.server.seed import seed as seed_store
 from chatkit_tui.server.store import Store
 
 ENV_SERVE_API_KEY = "CHATKIT_SERVE_API_KEY"
+FIRST_RUN_SEED = 300
+"""Demo threads a new default database is seeded with (as many as ``--demo`` shows)."""
 
 
 def default_db_path() -> Path:
@@ -266,6 +268,12 @@ def serve_command(args: argparse.Namespace) -> int:
     mirrored = is_mirror(db)
     if mirrored and args.seed:
         return fail(f"{db} is a mirror, served read-only: --seed cannot add to it")
+    # A first `serve` (no --db, no --seed, the default file not there yet) gets what the demo
+    # shows: the file is made by this run in our data directory, nothing of the user's is
+    # changed, and the banner says so. An existing database, or one named with --db, is
+    # never seeded unless --seed asks for it (--seed 0: start the new default one empty).
+    first_run = args.db is None and args.seed is None and not Path(db).exists()
+    seed = FIRST_RUN_SEED if first_run else (args.seed or 0)
     try:
         store = MirrorSource(db) if mirrored else Store(db)
     except Exception as exc:  # sqlite3 errors, permissions, a directory given as --db
@@ -275,13 +283,14 @@ def serve_command(args: argparse.Namespace) -> int:
             what = f"mirror of {store.origin() or 'an unknown origin'}: {db}, read-only"
         else:
             what = f"database: {db}"
-        if args.seed and isinstance(store, Store) and store.count_threads() == 0:
+        if seed and isinstance(store, Store) and store.count_threads() == 0:
             started = time.perf_counter()
             # a day ago: items follow their thread by up to hours, never in the future
-            seed_store(store, args.seed, base_time=int(time.time()) - 86_400)
+            seed_store(store, seed, base_time=int(time.time()) - 86_400)
+            took = time.perf_counter() - started
+            why = " (a new database: the demo's threads; --seed 0 starts it empty)"
             print(
-                f"Seeded {args.seed} threads in {time.perf_counter() - started:.1f}s",
-                file=sys.stderr,
+                f"Seeded {seed} threads in {took:.1f}s{why if first_run else ''}", file=sys.stderr
             )
         try:
             sock = _bind(args.host, args.port)
@@ -291,7 +300,9 @@ def serve_command(args: argparse.Namespace) -> int:
         api_key = args.api_key or os.environ.get(ENV_SERVE_API_KEY) or None
         app = create_app(store, api_key=api_key, faults=faults if faults.active else None)
         base = f"http://{_url_host(args.host)}:{port}/v1"
-        print(f"ChatKit API on {base}  ({what}, {store.count_threads()} threads)")
+        count = store.count_threads()
+        hint = ": pass --seed N for N demo threads" if count == 0 and not mirrored else ""
+        print(f"ChatKit API on {base}  ({what}, {count:,} threads{hint})")
         # the app and the script commands need a key even when the server checks none
         key_hint = "anything"
         if api_key:
@@ -305,7 +316,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         if faults.active:
-            print(f"Faults: {faults}", file=sys.stderr)
+            print(f"Faults: {faults.describe()}", file=sys.stderr)
         print(f"Try: OPENAI_BASE_URL={base} OPENAI_API_KEY={key_hint} chatkit-tui", flush=True)
         config = uvicorn.Config(
             app,
