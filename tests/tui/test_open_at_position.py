@@ -124,13 +124,17 @@ async def test_a_hit_deep_in_a_long_thread_opens_within_a_second(tmp_path: Path)
 
 
 async def test_scrolling_up_reads_earlier_pages_and_g_reads_from_the_top(tmp_path: Path) -> None:
+    """The hit's thread is not the one shown (a newer one is first in the list): the hit
+    jumps to it and reads the items around it all the same."""
     path = tmp_path / "long.sqlite3"
-    long_thread_mirror(path, items=400, hit=300)
+    long_thread_mirror(path, items=400, hit=300, newer=True)
     with BackgroundServer(db=path, api_key="mirror") as served:
         app = _app(served, path)
         async with app.run_test(size=(120, 40)) as pilot:
             tl = app.main_screen.thread_list
-            await wait_for(pilot, lambda: tl.row_count == 1, what="the list")
+            await wait_for(pilot, lambda: tl.row_count == 2, what="the list")
+            view = app.main_screen.view
+            await wait_for(pilot, lambda: view.thread_id == "cthr_newer", what="the newer one")
             await pilot.press("ctrl+f")
             await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
             screen = app.screen
@@ -138,7 +142,6 @@ async def test_scrolling_up_reads_earlier_pages_and_g_reads_from_the_top(tmp_pat
             screen.query_one(Input).value = DEEP_WORD
             await wait_for(pilot, lambda: screen.query_one(OptionList).option_count == 1)
             await pilot.press("down", "enter")
-            view = app.main_screen.view
             target = long_item_id(300)
             await wait_for(pilot, lambda: any(i == target for i in _shown_ids(view)))
             await wait_for(pilot, lambda: view.item_count == 120 and not view.fetching_earlier)
