@@ -24,6 +24,7 @@ import logging
 import math
 import secrets
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs
@@ -85,6 +86,9 @@ class ChatKitServerApp:
         self._api_key = api_key.encode() if api_key else None
         self.faults = FaultInjector(faults) if faults is not None and faults.active else None
         self.require_beta_header = require_beta_header
+        self.served: Counter[str] = Counter()
+        """Requests routed, by endpoint (``list_items``, ``retrieve_thread``, ...): what
+        tests and benchmarks count a client's requests by."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -151,6 +155,7 @@ class ChatKitServerApp:
                     type="server_error",
                 )
         handler, arg = self._route(method, path)
+        self.served[handler.__name__.lstrip("_")] += 1
         self._check_headers(scope)
         if method == "POST":
             body = await _read_body(receive)

@@ -55,6 +55,23 @@ class Faults:
             self.latency_ms or self.jitter_ms or self.error_rate or self.rate_limit is not None
         )
 
+    def describe(self) -> str:
+        """In words, for the banner: "adds 40 ms latency to every response (plus up to 10 ms
+        at random), answers 5% of requests with 500, answers 429 past 600 requests a minute"."""
+        parts: list[str] = []
+        if self.latency_ms or self.jitter_ms:
+            words = f"adds {self.latency_ms:g} ms latency to every response"
+            if self.jitter_ms:
+                words += f" (plus up to {self.jitter_ms:g} ms at random)"
+            parts.append(words)
+        if self.error_rate:
+            parts.append(f"answers {self.error_rate * 100:.4g}% of requests with 500")
+        if self.rate_limit is not None:
+            window = "a minute" if self.rate_window_s == 60 else f"in any {self.rate_window_s:g} s"
+            noun = "request" if self.rate_limit == 1 else "requests"
+            parts.append(f"answers 429 (with Retry-After) past {self.rate_limit:,} {noun} {window}")
+        return ", ".join(parts) if parts else "none"
+
     @classmethod
     def parse(
         cls,

@@ -16,13 +16,14 @@ import socket
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 
 from chatkit_tui import APP_NAME
-from chatkit_tui.server.app import create_app
+from chatkit_tui.server.app import ChatKitServerApp, create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.mirror import MirrorDamagedError, MirrorSource, is_mirror
 from chatkit_tui.server.seed import BASE_TIME
@@ -31,6 +32,8 @@ from chatkit_tui.server.store import Store
 
 ENV_SERVE_API_KEY = "CHATKIT_SERVE_API_KEY"
 EXIT_DAMAGED = 9  # chatkit_tui.scripting.common.EXIT_DAMAGED (the server may not import it)
+FIRST_RUN_SEED = 300
+"""Demo threads a new default database is seeded with (as many as ``--demo`` shows)."""
 
 
 def default_db_path() -> Path:
@@ -141,12 +144,20 @@ class BackgroundServer:
         self._owns_store = store is None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._app: ChatKitServerApp | None = None
 
     @property
     def store(self) -> Store:
         if self._store is None:
             raise RuntimeError("the server has not been started")
         return self._store
+
+    @property
+    def served(self) -> Counter[str]:
+        """Requests served so far, by endpoint (``list_items``, ``retrieve_thread``, ...)."""
+        if self._app is None:
+            raise RuntimeError("the server has not been started")
+        return self._app.served
 
     @property
     def url(self) -> str:
@@ -176,7 +187,7 @@ class BackgroundServer:
                 rng_seed=self.rng_seed,
                 base_time=self.seed_time if self.seed_time is not None else BASE_TIME,
             )
-        app = create_app(
+        app = self._app = create_app(
             self._mirror or self.store,
             api_key=self.api_key,
             faults=self.faults,
@@ -258,6 +269,12 @@ def serve_command(args: argparse.Namespace) -> int:
     mirrored = is_mirror(db)
     if mirrored and args.seed:
         return fail(f"{db} is a mirror, served read-only: --seed cannot add to it")
+    # A first `serve` (no --db, no --seed, the default file not there yet) gets what the demo
+    # shows: the file is made by this run in our data directory, nothing of the user's is
+    # changed, and the banner says so. An existing database, or one named with --db, is
+    # never seeded unless --seed asks for it (--seed 0: start the new default one empty).
+    first_run = args.db is None and args.seed is None and not Path(db).exists()
+    seed = FIRST_RUN_SEED if first_run else (args.seed or 0)
     try:
         store = MirrorSource(db) if mirrored else Store(db)
     except MirrorDamagedError as exc:
@@ -274,14 +291,15 @@ def serve_command(args: argparse.Namespace) -> int:
                 what = f"database: {db}"
         except MirrorDamagedError as exc:  # the banner's reads met a damaged page
             return fail(exc.message, EXIT_DAMAGED)
-        if args.seed and isinstance(store, Store) and store.count_threads() == 0:
+        if seed and isinstance(store, Store) and count == 0:
             started = time.perf_counter()
             # a day ago: items follow their thread by up to hours, never in the future
-            seed_store(store, args.seed, base_time=int(time.time()) - 86_400)
+            seed_store(store, seed, base_time=int(time.time()) - 86_400)
             count = store.count_threads()
+            took = time.perf_counter() - started
+            why = " (a new database: the demo's threads; --seed 0 starts it empty)"
             print(
-                f"Seeded {args.seed} threads in {time.perf_counter() - started:.1f}s",
-                file=sys.stderr,
+                f"Seeded {seed} threads in {took:.1f}s{why if first_run else ''}", file=sys.stderr
             )
         try:
             sock = _bind(args.host, args.port)
@@ -291,7 +309,8 @@ def serve_command(args: argparse.Namespace) -> int:
         api_key = args.api_key or os.environ.get(ENV_SERVE_API_KEY) or None
         app = create_app(store, api_key=api_key, faults=faults if faults.active else None)
         base = f"http://{_url_host(args.host)}:{port}/v1"
-        print(f"ChatKit API on {base}  ({what}, {count} threads)")
+        hint = ": pass --seed N for N demo threads" if count == 0 and not mirrored else ""
+        print(f"ChatKit API on {base}  ({what}, {count:,} threads{hint})")
         # the app and the script commands need a key even when the server checks none
         key_hint = "anything"
         if api_key:
@@ -305,7 +324,7 @@ def serve_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         if faults.active:
-            print(f"Faults: {faults}", file=sys.stderr)
+            print(f"Faults: {faults.describe()}", file=sys.stderr)
         print(f"Try: OPENAI_BASE_URL={base} OPENAI_API_KEY={key_hint} chatkit-tui", flush=True)
         config = uvicorn.Config(
             app,

@@ -59,7 +59,8 @@ QUESTIONS = (
     "Can you walk me through how to {verb} {thing}? I've read the docs twice.",
     "Our team needs to {verb} {thing} every Monday. Is there a way to automate it?",
     "Quick one: does {product} support {thing}?",
-    "I got charged twice this month. Order #{n}. Can you check?",
+    # the README's search example finds this one (refund "charged twice" card*)
+    "I got charged twice on my card this month for order #{n}. Can I get a refund for one?",
     "What's the difference between the Starter and Pro plans for {small} people?",
     "Please summarise the attached {thing} in three bullet points.",
     "Why does {product} say my token expired right after I log in?",

@@ -136,3 +136,22 @@ def test_faults_parse_and_validate():
         Faults(error_rate=2)
     with pytest.raises(FaultSpecError):
         Faults(rate_limit=0)
+
+
+def test_faults_are_described_in_words():
+    """The serve banner printed the dataclass (``Faults(latency_ms=40.0, ...)``)."""
+    assert Faults().describe() == "none"
+    assert Faults(latency_ms=40).describe() == "adds 40 ms latency to every response"
+    assert Faults(latency_ms=0, jitter_ms=7.5).describe() == (
+        "adds 0 ms latency to every response (plus up to 7.5 ms at random)"
+    )
+    assert Faults(error_rate=0.125).describe() == "answers 12.5% of requests with 500"
+    assert Faults(error_rate=1.0).describe() == "answers 100% of requests with 500"
+    assert Faults(rate_limit=1, rate_window_s=2).describe() == (
+        "answers 429 (with Retry-After) past 1 request in any 2 s"
+    )
+    assert Faults.parse("100:20", "0.05", "600/min").describe() == (
+        "adds 100 ms latency to every response (plus up to 20 ms at random),"
+        " answers 5% of requests with 500, answers 429 (with Retry-After) past 600 requests"
+        " a minute"
+    )

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -19,6 +20,14 @@ from tests.fixtures.server import BETA_HEADERS
 
 
 def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    process, base_url, _ = _start_with_banner(*args, env=env)
+    return process, base_url
+
+
+def _start_with_banner(
+    *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[str], str, str]:
+    """The process, its base URL and its banner line (``ChatKit API on ...``)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "chatkit_tui", "serve", "--port", "0", *args],
         stdout=subprocess.PIPE,
@@ -32,7 +41,7 @@ def _start(*args: str, env: dict[str, str] | None = None) -> tuple[subprocess.Po
         line = process.stdout.readline()
         match = re.search(r"ChatKit API on (http://\S+/v1)", line)
         if match:
-            return process, match.group(1)
+            return process, match.group(1), line
         if not line and process.poll() is not None:
             break
     process.kill()
@@ -162,3 +171,78 @@ def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]):
         port = taken.getsockname()[1]
         assert main(["serve", "--db", ":memory:", "--port", str(port)]) == 2
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def _count_threads(base_url: str) -> int:
+    count, after = 0, None
+    while True:
+        params: dict[str, str | int] = {"limit": 100, **({"after": after} if after else {})}
+        page = httpx.get(f"{base_url}/chatkit/threads", params=params, headers=BETA_HEADERS)
+        body = page.json()
+        count += len(body["data"])
+        if not body["has_more"]:
+            return count
+        after = body["last_id"]
+
+
+def test_a_first_serve_seeds_a_new_default_database_as_the_demo_does():
+    """``chatkit-tui serve`` with no flags used to start empty: a new user saw no threads.
+    A new default database (made by this run) gets the demo's threads and says so; once it
+    exists it is never seeded again, nor is it when emptied (the user emptied it)."""
+    from chatkit_tui.core.local import DEMO_THREADS
+
+    db = Path(os.environ["XDG_DATA_HOME"]) / "chatkit-tui" / "server.sqlite3"
+    assert not db.exists()
+    process, base_url, banner = _start_with_banner()
+    try:
+        assert _count_threads(base_url) == DEMO_THREADS
+    finally:
+        err = _stop(process)
+    assert f"({'database: ' + str(db)}, {DEMO_THREADS} threads)" in banner, banner
+    assert f"Seeded {DEMO_THREADS} threads" in err and "a new database" in err, err
+    assert db.exists()
+    with sqlite3.connect(db) as conn:  # the user deletes every thread
+        conn.execute("DELETE FROM threads")
+    conn.close()
+    process, base_url, banner = _start_with_banner()
+    try:
+        assert _count_threads(base_url) == 0
+    finally:
+        err = _stop(process)
+    assert "0 threads: pass --seed N for N demo threads" in banner, banner
+    assert "Seeded" not in err
+
+
+def test_a_new_default_database_with_seed_0_or_a_named_one_starts_empty(tmp_path: Path):
+    process, base_url, banner = _start_with_banner("--seed", "0")
+    try:
+        assert _count_threads(base_url) == 0
+    finally:
+        err = _stop(process)
+    assert "0 threads: pass --seed N" in banner and "Seeded" not in err
+    named = tmp_path / "mine.sqlite3"
+    process, base_url, banner = _start_with_banner("--db", str(named))
+    try:
+        assert _count_threads(base_url) == 0
+    finally:
+        err = _stop(process)
+    assert "0 threads: pass --seed N" in banner and "Seeded" not in err
+
+
+def test_the_faults_are_said_in_words():
+    process, base_url, _ = _start_with_banner(
+        "--db", ":memory:", "--latency", "40:10", "--error-rate", "5%", "--rate-limit", "600/min"
+    )
+    try:  # serving (not still starting) before it is stopped
+        assert httpx.get(f"{base_url}/chatkit/threads", headers=BETA_HEADERS).status_code in {
+            200,
+            500,
+        }
+    finally:
+        err = _stop(process)
+    assert (
+        "Faults: adds 40 ms latency to every response (plus up to 10 ms at random),"
+        " answers 5% of requests with 500,"
+        " answers 429 (with Retry-After) past 600 requests a minute"
+    ) in err, err
+    assert "Faults(" not in err and "latency_ms" not in err

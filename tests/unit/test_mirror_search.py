@@ -491,3 +491,20 @@ def test_the_fts_table_uses_the_rowids_the_server_and_prune_rely_on(mirror: Mirr
     db.close()
     assert [seq for rowid, seq in rows if rowid > 0] == [0, 1]
     assert len([rowid for rowid, _ in rows if rowid < 0]) == 1
+
+
+def test_an_item_hit_names_the_nearest_earlier_item_with_an_id(mirror: Mirror):
+    """The cursor that opens the thread at the hit in one request (``after=after_id``):
+    items without an id are stepped over; the first item and a title have none."""
+    items = [user_message(n, f"message {n}") for n in range(6)]
+    items[0]["content"] = [{"type": "input_text", "text": "firstword"}]
+    for n in (3, 4):
+        del items[n]["id"]
+    items[5]["content"] = [{"type": "input_text", "text": "lastword"}]
+    add_thread(mirror, "cthr_1", items, title="titleword")
+    [last] = mirror.search("lastword")
+    assert (last.seq, last.after_id, last.after_seq) == (5, "cthi_cthr_1_2", 2)
+    [first] = mirror.search("firstword")
+    assert (first.seq, first.after_id, first.after_seq) == (0, None, None)
+    [title] = mirror.search("titleword")
+    assert (title.kind, title.after_id, title.after_seq) == ("title", None, None)

@@ -1,9 +1,19 @@
-"""The README stays true: its first commands, its config example and its keys table."""
+"""The README stays true: its first commands, its config example, its keys table, and every
+example command that can run on the demo data finds something there."""
 
 from __future__ import annotations
 
+import os
 import re
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from chatkit_tui.config import parse_config_text
 
@@ -54,3 +64,115 @@ def test_the_config_example_names_only_real_bindings_and_a_real_theme(tmp_path: 
     config = load_config(args, env={})
     assert config.keys and config.theme
     check_app_names(config)
+
+
+# --- every example runs on the demo data and finds something -------------------------------
+#
+# Which examples: the lines of the README's ``sh`` blocks that begin with ``chatkit-tui``,
+# are concrete (a synopsis, with metavariables in capitals, ``[optional]`` parts, ``a|b`` or
+# ``...``, is not an example) and change nothing upstream: ``search`` (reads the mirror),
+# ``threads list/show/items``, ``threads purge ... --dry-run`` (reads the deployment) and
+# ``mirror`` (reads the deployment, writes its own file: here a new one in a temporary
+# directory). Left out, as they cannot run on demo data as written or change it: the app
+# (``chatkit-tui``, ``--profile prod``), ``serve``, deletes and purges without
+# ``--dry-run``, ``sessions``. The demo data is what ``chatkit-tui --demo`` (and a first
+# ``chatkit-tui serve``) shows: DEMO_THREADS threads seeded up to SEED_AGE ago (so the
+# content is fixed and ``--since 7d`` is relative to now, as for a user), mirrored once per
+# session by the real ``mirror`` command.
+
+_SYNOPSIS = re.compile(r"^[A-Z][A-Z_.]*$|\[|\||\.\.\.")
+
+
+def _examples() -> list[list[str]]:
+    found: list[list[str]] = []
+    for block in re.findall(r"```sh\n(.*?)```", README, flags=re.S):
+        for line in block.splitlines():
+            words = shlex.split(line, comments=True)
+            if words[:1] != ["chatkit-tui"] or any(_SYNOPSIS.search(w) for w in words[1:]):
+                continue
+            command = words[1:]
+            reads = command[:1] in (["search"], ["mirror"]) or command[:2] in (
+                ["threads", "list"],
+                ["threads", "show"],
+                ["threads", "items"],
+            )
+            if reads or (command[:2] == ["threads", "purge"] and "--dry-run" in command):
+                found.append(command)
+    return found
+
+
+EXAMPLES = _examples()
+
+
+def test_the_readme_examples_are_found():
+    """The selection is not empty by accident: the README's searches and dry run are in."""
+    kinds = [" ".join(c[:2]) if c[0] == "threads" else c[0] for c in EXAMPLES]
+    assert kinds.count("search") >= 2 and "threads purge" in kinds and "mirror" in kinds, kinds
+    assert ["search", "QUERY..."] not in [c[:2] for c in EXAMPLES]  # no synopsis
+
+
+@dataclass(frozen=True)
+class Demo:
+    base_url: str
+    mirror: Path
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    from chatkit_tui.core.local import DEMO_THREADS, SEED_AGE
+    from chatkit_tui.server.run import BackgroundServer
+
+    home = tmp_path_factory.mktemp("demo-home")
+    path = home / "demo-mirror.sqlite3"
+    seeded = int(time.time()) - SEED_AGE
+    with BackgroundServer(db=":memory:", seed=DEMO_THREADS, seed_time=seeded) as server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHATKIT_"))}
+        env |= {f"XDG_{d}_HOME": str(home / d.lower()) for d in ("CONFIG", "DATA", "CACHE")}
+        env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "demo"}
+        done = subprocess.run(
+            [sys.executable, "-m", "chatkit_tui", "mirror", "--db", str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=100,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert f"mirrored {DEMO_THREADS} threads" in done.stdout, done.stdout
+        yield Demo(server.base_url, path)
+
+
+@pytest.mark.parametrize("command", EXAMPLES, ids=[" ".join(c) for c in EXAMPLES])
+def test_every_readme_example_finds_something_on_the_demo_data(
+    command: list[str],
+    demo: Demo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    from chatkit_tui.cli import main
+
+    monkeypatch.setenv("OPENAI_BASE_URL", demo.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "demo")
+    if command[0] == "search":
+        code = main([*command, "--db", str(demo.mirror)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        hits = out.splitlines()[0 if "--json" in command else 1 :]
+        assert hits and "no matches" not in err, f"no hits for {command}: {out}{err}"
+    elif command[0] == "mirror":
+        code = main([*command, "--db", str(tmp_path / "copy.sqlite3")])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        match = re.search(r"mirrored ([\d,]+) threads", out)
+        assert match and int(match.group(1).replace(",", "")) > 0, out
+    elif command[:2] == ["threads", "purge"]:
+        code = main(command)
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        match = re.search(r"a real run would delete ([\d,]+) threads?", out + err)
+        assert match and int(match.group(1).replace(",", "")) > 0, out + err
+    else:  # threads list / show / items: a row at least
+        code = main(command)
+        out, err = capsys.readouterr()
+        assert code == 0 and out.strip(), err

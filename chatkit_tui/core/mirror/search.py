@@ -22,7 +22,9 @@ nothing.
 
 **Hits** (:func:`search`) come best first (FTS5's bm25 rank), each with a snippet of the
 matched text around the match (FTS5 ``snippet()``), as plain text plus the spans to
-highlight; the U+2060 joiners are taken out of it again.
+highlight; the U+2060 joiners are taken out of it again. An item's hit also names the
+nearest earlier item that has an id (``after_id``): the cursor that opens the thread at the
+hit in one request, on the hosted API as on a served mirror.
 """
 
 from __future__ import annotations
@@ -197,6 +199,12 @@ class SearchHit:
     user: str | None
     gone: bool
     """The thread was deleted upstream (the mirror keeps it)."""
+    after_id: str | None = None
+    """The id of the nearest item before this one that has an id (None for a title, the
+    first item, or when no earlier item has one): asked for with ``after=after_id``, the
+    thread's items begin at (or a few id-less items before) this one, in one request."""
+    after_seq: int | None = None
+    """Where the ``after_id`` item is (its ``seq``)."""
 
 
 def search(
@@ -238,13 +246,15 @@ def search(
         f" WHERE {' AND '.join(where)} ORDER BY search.rank LIMIT ?"
     )
     hits: list[SearchHit] = []
-    for row in db.execute(sql, params):
+    for row in db.execute(sql, params).fetchall():
         text, spans = parse_snippet(str(row[5]))
+        seq = None if row[3] == "title" or row[2] is None else int(row[2])
+        after = _item_before(db, str(row[0]), seq) if seq else None
         hits.append(
             SearchHit(
                 thread_id=str(row[0]),
                 item_id=None if row[1] is None else str(row[1]),
-                seq=None if row[3] == "title" or row[2] is None else int(row[2]),
+                seq=seq,
                 kind=str(row[3]),
                 created_at=None if row[4] is None else int(row[4]),
                 snippet=text,
@@ -253,6 +263,19 @@ def search(
                 thread_title=None if row[7] is None else str(row[7]),
                 user=None if row[8] is None else str(row[8]),
                 gone=row[9] is not None,
+                after_id=after[0] if after else None,
+                after_seq=after[1] if after else None,
             )
         )
     return hits
+
+
+def _item_before(db: sqlite3.Connection, thread_id: str, seq: int) -> tuple[str, int] | None:
+    """The id and ``seq`` of the nearest item before ``seq`` that has an id (one walk back
+    along the ``(thread_id, seq)`` index, for the few hits returned, not every match)."""
+    row = db.execute(
+        "SELECT id, seq FROM items WHERE thread_id = ? AND seq < ? AND id IS NOT NULL"
+        " ORDER BY seq DESC LIMIT 1",
+        (thread_id, seq),
+    ).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))

@@ -21,10 +21,13 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from chatkit_tui.client.models import AnyThread
+from chatkit_tui.core.item_window import ItemPosition, items_around, items_before
 from chatkit_tui.core.text import one_line
 from chatkit_tui.tui.base import describe_error
 from chatkit_tui.tui.threads.mark_by_rule import MarkByRuleFlow
 from chatkit_tui.tui.threads.messages import (
+    EarlierItemsLoaded,
+    ItemsAroundLoaded,
     ItemsLoaded,
     ThreadFetched,
     ThreadsLoaded,
@@ -38,6 +41,9 @@ if TYPE_CHECKING:
     from chatkit_tui.core.mirror import Mirror, SearchHit
 
 DEBOUNCE = 0.15
+AROUND_PAGE = 20
+"""Items read around a search hit at first: a screenful and more, few enough to be on
+screen soonest (mounting them is most of the time); the pages on either side follow."""
 
 
 class MainScreen(MarkByRuleFlow):
@@ -258,9 +264,60 @@ class MainScreen(MarkByRuleFlow):
 
     def open_in_view(self, thread: AnyThread | None) -> None:
         self.workers.cancel_group(self, "items")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
+        self.workers.cancel_group(self, "earlier")  # pyright: ignore[reportUnknownMemberType,reportUnknownVariableType]
         self.view.show_thread(thread)
-        if thread is not None and thread.id is not None:  # no id: nothing to list items by
+        if thread is None or thread.id is None:  # no id: nothing to list items by
+            return
+        at = self.view.seek_position(thread.id)
+        if at is not None and at.after_id is not None:  # a hit deep in the thread
+            self.load_items_around(thread.id, at)
+        else:
             self.load_items(thread.id, None)
+
+    @work(exclusive=True, group="items", exit_on_error=False)
+    async def load_items_around(self, thread_id: str, at: ItemPosition) -> None:
+        around = await items_around(self.ctx.client, thread_id, at, limit=AROUND_PAGE)
+        self.post_message(ItemsAroundLoaded(thread_id, around))
+
+    def on_items_around_loaded(self, message: ItemsAroundLoaded) -> None:
+        view = self.view
+        if message.thread_id != view.thread_id:
+            return
+        around = message.around
+        page = around.page
+        repeated = page.has_more and (not page.last_id or page.last_id == around.cursor)
+        view.open_window(
+            page.data,
+            first_seq=around.first_seq,
+            first_id=page.first_id,
+            has_more=page.has_more and not repeated,
+            last_id=page.last_id,
+        )
+        if repeated:
+            view.stop("the server repeated a page of items (its cursor did not advance)")
+
+    @on(ThreadView.NeedEarlier)
+    def earlier_items(self, message: ThreadView.NeedEarlier) -> None:
+        self.load_earlier_items(message.thread_id, message.before)
+
+    @work(exclusive=True, group="earlier", exit_on_error=False)
+    async def load_earlier_items(self, thread_id: str, before: str) -> None:
+        page = await items_before(self.ctx.client, thread_id, before, limit=self.ctx.item_page_size)
+        self.post_message(EarlierItemsLoaded(thread_id, before, page))
+
+    async def on_earlier_items_loaded(self, message: EarlierItemsLoaded) -> None:
+        view = self.view
+        if message.thread_id != view.thread_id or message.before != view.first_id:
+            return
+        page = message.page
+        repeated = not page.first_id or page.first_id == message.before
+        await view.prepend_items(
+            page.data, has_earlier=page.has_more and not repeated, first_id=page.first_id
+        )
+
+    @on(ThreadView.NeedTop)
+    def from_the_top(self, message: ThreadView.NeedTop) -> None:
+        self.open_in_view(message.thread)
 
     @work(exclusive=True, group="items", exit_on_error=False)
     async def load_items(self, thread_id: str, after: str | None) -> None:
@@ -275,8 +332,8 @@ class MainScreen(MarkByRuleFlow):
 
     def on_items_loaded(self, message: ItemsLoaded) -> None:
         view = self.view
-        if message.thread_id != view.thread_id:
-            return
+        if message.thread_id != view.thread_id or message.after != view.last_id:
+            return  # a page for a view since started over
         page = message.page
         repeated = page.has_more and (not page.last_id or page.last_id == message.after)
         view.add_items(page.data, has_more=page.has_more and not repeated, last_id=page.last_id)
@@ -439,9 +496,17 @@ class MainScreen(MarkByRuleFlow):
         """Open the hit's thread (live, when online) at the item that matched."""
         if hit is None:
             return
-        self.view.seek(hit.thread_id, hit.item_id, hit.seq)
-        self.jump_to(hit.thread_id)
-        self._focus(self.view)
+        at = None
+        if hit.seq is not None:
+            at = ItemPosition(hit.seq, hit.item_id, hit.after_id, hit.after_seq)
+        view = self.view
+        if view.seek(hit.thread_id, at):
+            pass  # shown already: scrolled to the item, or paging on to it
+        elif view.thread is not None and view.thread_id == hit.thread_id:
+            self.open_in_view(view.thread)  # shown, not that far: read around the item
+        else:
+            self.jump_to(hit.thread_id)
+        self._focus(view)
 
     def action_sessions(self) -> None:
         from chatkit_tui.tui.sessions.screen import open_session_panel
@@ -467,6 +532,9 @@ class MainScreen(MarkByRuleFlow):
         elif worker.group == "items":
             self.view.stop(f"{reason}")
             title = "Could not load items"
+        elif worker.group == "earlier":
+            self.view.stop_earlier(reason)
+            title = "Could not load earlier items"
         elif worker.group == "fetch":
             title = "Could not open thread"
         else:

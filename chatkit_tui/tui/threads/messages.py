@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.message import Message
 
 from chatkit_tui.client.models import AnyThread, ItemPage, ThreadPage
+from chatkit_tui.core.item_window import ItemsAround
 
 
 @dataclass
@@ -25,6 +26,23 @@ class ItemsLoaded(Message):
 
     thread_id: str
     after: str | None
+    page: ItemPage
+
+
+@dataclass
+class ItemsAroundLoaded(Message):
+    """The page of ``thread_id``'s items read around a position (a search hit)."""
+
+    thread_id: str
+    around: ItemsAround
+
+
+@dataclass
+class EarlierItemsLoaded(Message):
+    """A page of the items before cursor ``before`` of ``thread_id`` (scrolling up)."""
+
+    thread_id: str
+    before: str
     page: ItemPage
 
 
