@@ -32,16 +32,6 @@ __all__ = ["CHATKIT_PYTHON", "ChatKitPython", "header_secrets"]
 CHATKIT_PYTHON = Capabilities(kind="chatkit-python", delete=True)
 
 
-class _After(msgspec.Struct):
-    """The one envelope field the client's page has no slot for: the next cursor."""
-
-    after: str | None = None
-    has_more: bool = False
-
-
-_after_decoder = msgspec.json.Decoder(_After)
-
-
 def header_secrets(headers: Mapping[str, str]) -> tuple[str, ...]:
     """Every header value, and each word of it (the token of ``Bearer <token>``)."""
     out: set[str] = set()
@@ -51,21 +41,12 @@ def header_secrets(headers: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _cursor(body: bytes) -> str | None:
-    envelope = _after_decoder.decode(body)
-    return envelope.after if envelope.has_more else None
-
-
 def _thread_page(body: bytes) -> ThreadPage:
-    page = decode_thread_page(body)
-    page.last_id = _cursor(body)
-    return page
+    return decode_thread_page(body, dialect="chatkit-python")  # last_id: its after
 
 
 def _item_page(body: bytes) -> ItemPage:
-    page = decode_item_page(body)
-    page.last_id = _cursor(body)
-    return page
+    return decode_item_page(body, dialect="chatkit-python")
 
 
 def _deleted(thread_id: str) -> Any:
