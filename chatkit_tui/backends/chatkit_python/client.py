@@ -3,8 +3,9 @@
 ``{"type": "threads.list", "params": {...}}`` and its three siblings are answered with
 JSON (the other request types stream and run the operator's agent: never sent). A page
 is ``{"data": [...], "has_more": bool, "after": "<id>"}``; records carry ISO 8601 times,
-unprefixed item types and no ``user``, which the client's decoder takes as they are
-(each record keeps its raw JSON). Who sees what is the operator's auth: the headers
+unprefixed item types and no ``user``. The client's decoder reads such a page in its
+chatkit-python dialect (the times parsed as it reads, ``after`` in the same pass, as
+``last_id``); each record keeps its raw JSON. Who sees what is the operator's auth: the headers
 given (``--header``) are sent with every request and are secrets, redacted from every
 message.
 """
