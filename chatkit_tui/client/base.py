@@ -12,9 +12,12 @@
 - ``Timestamp``: ``created_at`` is epoch seconds (``int``) for type checkers; the
   one-pass decoders also accept a number with a fraction or any string, and right after
   decoding :func:`epoch_seconds` turns a number or an ISO 8601 / RFC 3339 date-time
-  (what chatkit-python sends) into ``int``; a string that is no date-time makes the
-  record undecodable (taking strings in the one pass keeps such a record from costing
-  the whole page a second pass).
+  into ``int``; a string that is no date-time makes the record undecodable (taking
+  strings in the one pass keeps such a record from costing the whole page a second
+  pass). A page of chatkit-python's, whose times are all RFC 3339 date-times, is
+  decoded with ``ParsedTimestamp`` instead: msgspec parses them as it reads, and
+  :func:`datetimes_seconds` makes the page's seconds in one go; either way a record
+  gets the same seconds.
 - ``JSONValue`` and :func:`json_text`: a field that is a JSON string in the spec and any
   JSON value in chatkit-python (tool call arguments and output, widgets).
 """
@@ -23,6 +26,8 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from itertools import repeat
+from operator import sub
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import msgspec
@@ -32,9 +37,12 @@ __all__ = [
     "JSONValue",
     "Model",
     "PageSlices",
+    "ParsedTimestamp",
     "RawBacked",
     "RecordModel",
     "Timestamp",
+    "datetime_seconds",
+    "datetimes_seconds",
     "epoch_seconds",
     "json_text",
     "kept_raw",
@@ -45,29 +53,80 @@ JSONValue: TypeAlias = str | int | float | bool | dict[str, Any] | list[Any] | N
 
 if TYPE_CHECKING:
     Timestamp: TypeAlias = int
+    ParsedTimestamp: TypeAlias = int
 else:  # what the decoders accept; RecordModel users only ever see int (see epoch_seconds)
     Timestamp = int | float | str
+    ParsedTimestamp = int | float | datetime
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)  # naive date-times are UTC
+_NO_TIME = "Expected `int` or an ISO 8601 date-time, got `str`"
 
 
-def epoch_seconds(value: int | float | str) -> int:
-    """Whole epoch seconds of a number or an ISO 8601 date-time (naive ones are UTC).
+def epoch_seconds(value: int | float | str | datetime) -> int:
+    """Whole epoch seconds of a number or a date-time (naive ones are UTC).
 
-    ValueError for a string that is no date-time.
+    A string is read as msgspec reads an RFC 3339 date-time (``T``, ``t`` or a space
+    between date and time, ``Z`` or ``z``, a fraction rounded to the microsecond), and
+    what msgspec does not take as any ISO 8601 date-time ``datetime.fromisoformat``
+    takes: so a record gets the same seconds whether its page was decoded with
+    ``Timestamp`` or ``ParsedTimestamp``. The fraction of a second is then dropped
+    (floored exactly: no float in between).
+
+    ValueError for a string that is no date-time, or a number that is not finite.
     """
     if type(value) is int:
         return value
+    if isinstance(value, datetime):
+        return datetime_seconds(value)
     if isinstance(value, str):
-        try:
-            when = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError("Expected `int` or an ISO 8601 date-time, got `str`") from None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return math.floor(when.timestamp())
+        return datetime_seconds(_date_time(value))
     try:
         return math.floor(value)
     except (OverflowError, ValueError):  # inf, nan
         raise ValueError(f"Expected a finite number, got {value}") from None
+
+
+def datetime_seconds(when: datetime) -> int:
+    """Whole epoch seconds of ``when`` (naive: UTC), floored exactly."""
+    since = when - (_NAIVE_EPOCH if when.tzinfo is None else _EPOCH)
+    return since.days * 86400 + since.seconds  # a timedelta's seconds and microseconds are >= 0
+
+
+def datetimes_seconds(values: list[Any]) -> list[int] | None:
+    """:func:`datetime_seconds` of every one of ``values`` in one go; None unless they
+    are all aware date-times or all naive ones (a page's usually are)."""
+    for epoch in (_EPOCH, _NAIVE_EPOCH):
+        try:
+            return [since.days * 86400 + since.seconds for since in map(sub, values, repeat(epoch))]
+        except TypeError:  # naive among aware ones, or the other way round, or no datetime
+            continue
+    return None
+
+
+def _date_time(text: str) -> datetime:
+    """``text`` read as msgspec reads it where it takes it, else as fromisoformat does.
+
+    They differ on little: msgspec takes a lower case ``z`` (fromisoformat does not), and
+    rounds a fraction past six digits (fromisoformat cuts it); so msgspec is asked only
+    about such a text. Whatever msgspec takes is laid out as RFC 3339 says:
+    ``YYYY-MM-DD?HH:MM:SS``, a fraction right after (at [19]), then the offset.
+    """
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        when = None
+        ask = len(text) >= 19 and text[4] == "-" and text[13] == ":"
+    else:
+        ask = len(text) > 26 and text[19] == "." and text[26].isdigit()
+    if ask:
+        try:
+            return msgspec.convert(text, datetime)
+        except msgspec.ValidationError:
+            pass
+    if when is None:
+        raise ValueError(_NO_TIME)
+    return when
 
 
 def json_text(value: JSONValue) -> str:

@@ -16,6 +16,14 @@ Everything the server sends is read and kept:
   string but no date-time goes there too. Only a malformed envelope raises
   (``msgspec.DecodeError`` for what is not JSON, ``msgspec.ValidationError`` for JSON
   that is not an object with a ``data`` array and well-typed paging fields).
+- A page of chatkit-python's (``dialect="chatkit-python"``) is decoded the same way,
+  with what such a server sends in mind: its envelope's ``after`` is read in the same
+  pass (the page's ``last_id`` is it while ``has_more``, else None), and its
+  ``created_at`` are parsed by msgspec as it reads (``base.ParsedTimestamp``) and made
+  seconds for the whole page at once. Every record of it decodes as a variant subclass
+  (a twin per spelling whose ``created_at`` is typed so), made the canonical class
+  right after. A string there that is no RFC 3339 date-time (not what chatkit-python
+  writes) sends its record the per-element way: it ends as it would in the API's.
 - :func:`decode_thread` (retrieve) keeps the whole body as the thread's raw JSON; a
   body that is a JSON object but no valid thread gives an ``UnreadableThread`` (so that
   it can still be archived), a body that is not an object raises.
@@ -27,13 +35,21 @@ Everything the server sends is read and kept:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
+from collections import deque
+from collections.abc import Callable, Iterable
+from itertools import repeat
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias, TypeVar, Union, cast
 
 import msgspec
 from msgspec import Raw, Struct
 
-from chatkit_tui.client.base import PageSlices, epoch_seconds
+from chatkit_tui.client.base import (
+    PageSlices,
+    ParsedTimestamp,
+    datetimes_seconds,
+    epoch_seconds,
+)
 from chatkit_tui.client.encoding import encode, raw_json, to_builtins
 from chatkit_tui.client.models import (
     KNOWN_ITEM_CLASSES,
@@ -49,6 +65,7 @@ from chatkit_tui.client.models import (
 )
 
 __all__ = [
+    "Dialect",
     "decode_item",
     "decode_item_page",
     "decode_thread",
@@ -60,15 +77,37 @@ __all__ = [
 
 R = TypeVar("R")
 
+Dialect: TypeAlias = Literal["api", "chatkit-python"]
+"""Whose page it is: the API's (or a mirror's, or the local server's), or a
+chatkit-python server's (see the module doc)."""
+
+
+def _variant(
+    cls: type[Any], tag: str | None, created_at: Any = None, **namespace: Any
+) -> type[Any]:
+    """A subclass of ``cls`` that decodes its type spelled ``tag`` (e.g. "user_message")
+    and, given ``created_at``, that field typed so.
+
+    It exists only during decoding: right after (or as it decodes: :func:`_bare_twin`),
+    the object is made a plain ``cls`` (``__class__`` set), so that every spelling and
+    dialect gives the same class. A variant adds no
+    field (it retypes one), so the layouts are the same; ``cls``'s own
+    ``__post_init__`` (TaskItem's) is inherited and runs as it decodes.
+    """
+    fields: list[tuple[str, Any]] = [] if created_at is None else [("created_at", created_at)]
+    config: dict[str, Any] = {} if tag is None else {"tag": tag}
+    spelled = "" if tag is None else "Bare" if not tag.startswith("chatkit.") else "Prefixed"
+    name = f"_{spelled}{'Parsed' if created_at is not None else ''}{cls.__name__}"
+    return msgspec.defstruct(
+        name, fields, bases=(cls,), kw_only=True, module=__name__, namespace=namespace, **config
+    )
+
 
 def _bare_twin(cls: type[KnownItem]) -> type[KnownItem]:
-    """A subclass decoding the unprefixed spelling of ``cls``'s type, e.g. "user_message".
-
-    It exists only during decoding: its ``__post_init__`` (which msgspec calls right
-    after decoding) makes the object a plain ``cls``, so that both spellings give the
-    same class in one pass. The twin adds no fields, so the layouts are the same.
-    """
-    own_post_init: Callable[[Any], None] | None = cls.__dict__.get("__post_init__")
+    """The variant of ``cls`` for the API's pages in the bare spelling: it makes itself a
+    plain ``cls`` as it decodes (in its ``__post_init__``), so that a page in the
+    prefixed spelling, the API's own, pays nothing for it."""
+    own_post_init: Callable[[Any], None] | None = getattr(cls, "__post_init__", None)
 
     def __post_init__(self: Any) -> None:
         self.__class__ = cls
@@ -76,22 +115,35 @@ def _bare_twin(cls: type[KnownItem]) -> type[KnownItem]:
             own_post_init(self)
 
     tag = str(cls.__struct_config__.tag).removeprefix("chatkit.")
-    return msgspec.defstruct(  # pyright: ignore[reportReturnType]
-        f"_Bare{cls.__name__}",
-        [],
-        bases=(cls,),
-        tag=tag,
-        module=__name__,
-        namespace={"__post_init__": __post_init__},
-    )
+    return _variant(cls, tag, __post_init__=__post_init__)
 
 
+def _tags(cls: type[KnownItem]) -> tuple[str, str]:
+    tag = str(cls.__struct_config__.tag)
+    return tag, tag.removeprefix("chatkit.")
+
+
+# The API's pages: the canonical classes, and a twin of each for the bare spelling.
 _BARE_TWINS = tuple(_bare_twin(cls) for cls in KNOWN_ITEM_CLASSES)
+# chatkit-python's: a variant for each spelling, created_at parsed as it is read.
+_PARSED_ITEMS = tuple(
+    _variant(cls, tag, ParsedTimestamp) for cls in KNOWN_ITEM_CLASSES for tag in _tags(cls)
+)
+_PARSED_THREAD = _variant(Thread, None, ParsedTimestamp)
+
+_CANONICAL: dict[type[Any], type[Any]] = {
+    variant: variant.__mro__[1] for variant in (*_PARSED_ITEMS, _PARSED_THREAD)
+}
+"""The class a record of chatkit-python's ends as: its variant's canonical class."""
 
 if TYPE_CHECKING:
     _AnySpelling = KnownItem
+    _ParsedItem = KnownItem
+    _ParsedThread = Thread
 else:
     _AnySpelling = Union[(*KNOWN_ITEM_CLASSES, *_BARE_TWINS)]
+    _ParsedItem = Union[(*_PARSED_ITEMS,)]
+    _ParsedThread = _PARSED_THREAD
 
 
 class _OnePassItemPage(Struct, gc=False):
@@ -110,13 +162,46 @@ class _RawPage(Struct, gc=False):
     object: str = "list"
 
 
-_thread_page_decoder = msgspec.json.Decoder(ThreadPage)
+# chatkit-python's envelope, whose next cursor is ``after`` (read only in such a page:
+# in the API's an ``after`` is an unknown key like any other).
+class _AfterRawPage(_RawPage, gc=False):
+    after: str | None = None
+
+
+class _ParsedItemPage(Struct, gc=False):
+    data: list[_ParsedItem]
+    has_more: bool = False
+    first_id: str | None = None
+    last_id: str | None = None
+    object: str = "list"
+    after: str | None = None
+
+
+class _ParsedThreadPage(Struct, gc=False):
+    data: list[_ParsedThread]
+    has_more: bool = False
+    first_id: str | None = None
+    last_id: str | None = None
+    object: str = "list"
+    after: str | None = None
+
+
+_Envelope: TypeAlias = (
+    ThreadPage | _OnePassItemPage | _RawPage | _ParsedItemPage | _ParsedThreadPage
+)
+
+
+def _next_cursor(head: _Envelope) -> str | None:
+    """The page's ``last_id``: chatkit-python's ``after`` while it has more, else as sent."""
+    if isinstance(head, _AfterRawPage | _ParsedItemPage | _ParsedThreadPage):
+        return head.after if head.has_more else None
+    return head.last_id
+
+
 _thread_decoder = msgspec.json.Decoder(Thread)
-_threads_decoder = msgspec.json.Decoder(list[Thread])
-_item_page_decoder = msgspec.json.Decoder(_OnePassItemPage)
 _item_decoder = msgspec.json.Decoder(_AnySpelling)
-_items_decoder = msgspec.json.Decoder(list[_AnySpelling])
 _raw_page_decoder = msgspec.json.Decoder(_RawPage)
+_after_raw_page_decoder = msgspec.json.Decoder(_AfterRawPage)
 
 # Where a one-pass decode failed: "... - at `$.data[37].content[1]`" (a page) or
 # "... - at `$[37]...`" (a run of elements).
@@ -139,26 +224,56 @@ def _tolerant_thread(data: Raw | bytes, error: str) -> AnyThread:
     return tolerant.thread(data)
 
 
-def _finish(record: Thread | KnownItem, kept: bytes | tuple[PageSlices, int]) -> None:
-    """Right after a one-pass decode: keep the raw JSON, make ``created_at`` epoch seconds.
+def _finish(record: Thread | KnownItem, kept: bytes) -> None:
+    """Right after a one-pass decode of one record of the API's: keep the raw JSON, make
+    ``created_at`` epoch seconds.
 
     ValueError when ``created_at`` is a string but no date-time.
     """
     record._raw = kept
     created: object = record.created_at  # int, float or str (see base.Timestamp)
-    if type(created) is not int:
+    if created.__class__ is not int:
         record.created_at = epoch_seconds(cast("float | str", created))
 
 
+# Runs an iterator for its effects (a ``map(setattr, ...)``), in C.
+_consume: Callable[[Iterable[object]], None] = deque[object](maxlen=0).extend
+_created_at = attrgetter("created_at")
+
+Finish = Callable[[list[Any], PageSlices, int, Slow[Any]], list[Any]]
+
+
 def _finish_run(records: list[Any], source: PageSlices, offset: int, slow: Slow[R]) -> list[Any]:
-    """``_finish`` for a run of records decoded in one pass, the first being element
-    ``offset`` of its page (the hot path: ``_finish`` inlined)."""
+    """``_finish`` for a run of records of the API's decoded in one pass, the first being
+    element ``offset`` of its page (the hot path: ``_finish`` inlined)."""
     index = offset
     for record in records:
         record._raw = (source, index)
         if record.created_at.__class__ is not int:
             _fix_time(records, index - offset, source, index, slow)
         index += 1
+    return records
+
+
+def _finish_parsed_run(
+    records: list[Any], source: PageSlices, offset: int, slow: Slow[R]
+) -> list[Any]:
+    """``_finish_run`` for chatkit-python's: every record a variant, made its canonical
+    class, every ``created_at`` a date-time (or a number), made seconds for the whole
+    run at once when they are all aware or all naive (as a page's are)."""
+    index = offset
+    for record in records:
+        record.__class__ = _CANONICAL[type(record)]
+        record._raw = (source, index)
+        index += 1
+    created = list(map(_created_at, records))
+    seconds = datetimes_seconds(created)
+    if seconds is not None:
+        _consume(map(setattr, records, repeat("created_at"), seconds))
+        return records
+    for position, value in enumerate(created):  # a mix: one by one
+        if value.__class__ is not int:
+            _fix_time(records, position, source, offset + position, slow)
     return records
 
 
@@ -172,6 +287,45 @@ def _fix_time(
         record.created_at = epoch_seconds(record.created_at)
     except ValueError as exc:
         records[position] = slow(source.element(index), str(exc))
+
+
+class _Reader(NamedTuple):
+    """How one dialect's page of one kind of record is read."""
+
+    page: msgspec.json.Decoder[Any]  # the whole page, in one pass
+    raw_page: msgspec.json.Decoder[Any]  # the envelope, ``data`` as raw elements
+    run: msgspec.json.Decoder[list[Any]]  # a run of elements, in one pass
+    finish: Finish  # right after a pass, over its records
+
+
+_ITEM_READERS: dict[Dialect, _Reader] = {
+    "api": _Reader(
+        msgspec.json.Decoder(_OnePassItemPage),
+        _raw_page_decoder,
+        msgspec.json.Decoder(list[_AnySpelling]),
+        _finish_run,
+    ),
+    "chatkit-python": _Reader(
+        msgspec.json.Decoder(_ParsedItemPage),
+        _after_raw_page_decoder,
+        msgspec.json.Decoder(list[_ParsedItem]),
+        _finish_parsed_run,
+    ),
+}
+_THREAD_READERS: dict[Dialect, _Reader] = {
+    "api": _Reader(
+        msgspec.json.Decoder(ThreadPage),
+        _raw_page_decoder,
+        msgspec.json.Decoder(list[Thread]),
+        _finish_run,
+    ),
+    "chatkit-python": _Reader(
+        msgspec.json.Decoder(_ParsedThreadPage),
+        _after_raw_page_decoder,
+        msgspec.json.Decoder(list[_ParsedThread]),
+        _finish_parsed_run,
+    ),
+}
 
 
 def _array(elements: list[Raw], start: int, stop: int) -> bytes:
@@ -189,12 +343,21 @@ def _failed_at(error: msgspec.ValidationError) -> tuple[int, str] | None:
     return int(found.group(1)), own.removesuffix(f"{_AT}`")
 
 
+def _decode_page(data: bytes, reader: _Reader, slow: Slow[R]) -> tuple[list[Any], _Envelope]:
+    """A page's records (finished) and its envelope (see the module doc)."""
+    try:
+        head = reader.page.decode(data)
+    except msgspec.ValidationError as exc:
+        failed = _failed_at(exc)
+        head = reader.raw_page.decode(data)  # raises for a malformed envelope
+        if failed is None:  # the envelope decodes now: cannot happen; be safe
+            failed = (0, str(exc))
+        return _elements(head, data, reader, slow, failed), head
+    return reader.finish(head.data, PageSlices(data), 0, slow), head
+
+
 def _elements(
-    page: _RawPage,
-    body: bytes,
-    decoder: msgspec.json.Decoder[list[Any]],
-    slow: Slow[R],
-    failed: tuple[int, str],
+    page: _RawPage, body: bytes, reader: _Reader, slow: Slow[R], failed: tuple[int, str]
 ) -> list[Any]:
     """The elements of a page whose one-pass decode failed at ``failed``: the runs
     between odd elements in one pass each, the odd ones through ``slow``."""
@@ -207,7 +370,7 @@ def _elements(
         stop = len(elements) if bad is None else bad[0]
         if start < stop:
             try:
-                run = decoder.decode(_array(elements, start, stop))
+                run = reader.run.decode(_array(elements, start, stop))
             except msgspec.ValidationError as exc:
                 at = _failed_at(exc)
                 if at is None:  # cannot happen for a list; be safe: one by one
@@ -216,7 +379,7 @@ def _elements(
                     continue
                 bad = (start + at[0], at[1])
                 continue
-            out.extend(_finish_run(run, source, start, slow))
+            out.extend(reader.finish(run, source, start, slow))
         if bad is None:
             break
         out.append(slow(elements[stop], bad[1]))
@@ -249,72 +412,69 @@ def decode_item(raw: bytes | Raw) -> ThreadItem:
     return item
 
 
-def decode_item_page(data: bytes) -> ItemPage:
-    """Decode a ThreadItemListResource; ``data`` may hold UnknownItem (see the module doc)."""
+def decode_item_page(data: bytes, *, dialect: Dialect = "api") -> ItemPage:
+    """Decode a ThreadItemListResource (or chatkit-python's page of items); ``data`` may
+    hold UnknownItem (see the module doc)."""
     try:
-        return _decode_item_page(data)
+        items, head = _decode_page(data, _ITEM_READERS[dialect], _tolerant_item)
     except RecursionError:  # one record nested too deeply: the others decode on their own
-        return _one_by_one(data, ItemPage, decode_item)
-
-
-P = TypeVar("P", ItemPage, ThreadPage)
-
-
-def _one_by_one(data: bytes, page_class: type[P], decode_one: Callable[[bytes], Any]) -> P:
-    """A page decoded element by element after a flat split (see :mod:`.split`)."""
-    envelope, elements = _split(data)
-    head = _raw_page_decoder.decode(envelope)
-    page = page_class(
-        data=[decode_one(element) for element in elements],
+        return _one_by_one(data, _ITEM_READERS[dialect], ItemPage, decode_item)
+    page = ItemPage(
+        data=items,
         has_more=head.has_more,
         first_id=head.first_id,
-        last_id=head.last_id,
+        last_id=_next_cursor(head),
         object=head.object,
     )
     page._raw = data
     return page
 
 
-def _decode_item_page(data: bytes) -> ItemPage:
+def decode_thread_page(data: bytes, *, dialect: Dialect = "api") -> ThreadPage:
+    """Decode a ThreadListResource (or chatkit-python's page of threads); ``data`` may
+    hold UnreadableThread (see the module doc)."""
     try:
-        page = _item_page_decoder.decode(data)
-    except msgspec.ValidationError as exc:
-        failed = _failed_at(exc)
-        raw_page = _raw_page_decoder.decode(data)  # raises for a malformed envelope
-        if failed is None:  # the envelope decodes now: cannot happen; be safe
-            failed = (0, str(exc))
-        items = _elements(raw_page, data, _items_decoder, _tolerant_item, failed)
-        result = ItemPage(
-            data=items,
-            has_more=raw_page.has_more,
-            first_id=raw_page.first_id,
-            last_id=raw_page.last_id,
-            object=raw_page.object,
-        )
-    else:
-        result = ItemPage(
-            data=_finish_run(page.data, PageSlices(data), 0, _tolerant_item),
-            has_more=page.has_more,
-            first_id=page.first_id,
-            last_id=page.last_id,
-            object=page.object,
-        )
-    result._raw = data
-    return result
-
-
-def decode_thread_page(data: bytes) -> ThreadPage:
-    """Decode a ThreadListResource; ``data`` may hold UnreadableThread (see the module doc)."""
-    try:
-        return _decode_thread_page(data)
+        threads, head = _decode_page(data, _THREAD_READERS[dialect], _tolerant_thread)
     except RecursionError:  # one record nested too deeply: the others decode on their own
-        return _one_by_one(data, ThreadPage, _one_thread)
+        return _one_by_one(data, _THREAD_READERS[dialect], ThreadPage, _one_thread)
+    if isinstance(head, ThreadPage):  # the API's, decoded in one pass: the page itself
+        page = head
+    else:
+        page = ThreadPage(
+            data=threads,
+            has_more=head.has_more,
+            first_id=head.first_id,
+            last_id=_next_cursor(head),
+            object=head.object,
+        )
+    page._raw = data
+    return page
+
+
+P = TypeVar("P", ItemPage, ThreadPage)
+
+
+def _one_by_one(
+    data: bytes, reader: _Reader, page_class: type[P], decode_one: Callable[[bytes], Any]
+) -> P:
+    """A page decoded element by element after a flat split (see :mod:`.split`)."""
+    envelope, elements = _split(data)
+    head = reader.raw_page.decode(envelope)
+    page = page_class(
+        data=[decode_one(element) for element in elements],
+        has_more=head.has_more,
+        first_id=head.first_id,
+        last_id=_next_cursor(head),
+        object=head.object,
+    )
+    page._raw = data
+    return page
 
 
 def _one_thread(data: bytes) -> AnyThread:
     """One listed thread on its own (the slow way: only after a page was too deep)."""
     try:
-        return _decode_thread_page(b'{"data":[' + data + b"]}").data[0]
+        return decode_thread_page(b'{"data":[' + data + b"]}").data[0]
     except RecursionError:
         return _too_deep_thread(data)
 
@@ -364,28 +524,6 @@ def _split(data: bytes) -> tuple[bytes, list[bytes]]:
         return split_page(data)
     except SplitError as exc:
         raise msgspec.DecodeError(f"malformed page: {exc}") from None
-
-
-def _decode_thread_page(data: bytes) -> ThreadPage:
-    try:
-        page = _thread_page_decoder.decode(data)
-    except msgspec.ValidationError as exc:
-        failed = _failed_at(exc)
-        raw_page = _raw_page_decoder.decode(data)
-        if failed is None:
-            failed = (0, str(exc))
-        threads = _elements(raw_page, data, _threads_decoder, _tolerant_thread, failed)
-        page = ThreadPage(
-            data=threads,
-            has_more=raw_page.has_more,
-            first_id=raw_page.first_id,
-            last_id=raw_page.last_id,
-            object=raw_page.object,
-        )
-    else:
-        _finish_run(page.data, PageSlices(data), 0, _tolerant_thread)
-    page._raw = data
-    return page
 
 
 def decode_thread(data: bytes) -> AnyThread:

@@ -511,13 +511,20 @@ def test_a_page_in_the_documentation_spelling_decodes_in_one_pass() -> None:
 @pytest.mark.parametrize("kind", sorted(CHATKIT_PYTHON))
 def test_chatkit_python_shapes_decode(kind: str) -> None:
     sent, cls = CHATKIT_PYTHON[kind]
-    for item in (
+    decoded = [
         d.decode_item(_dumps(sent)),
         d.decode_item_page(_dumps(_page(sent))).data[0],
-    ):
+        # as chatkit-python's own page: another decoder (variants of the classes), one result
+        d.decode_item_page(_dumps(_page(sent)), dialect="chatkit-python").data[0],
+        d.decode_item_page(
+            _dumps(_page(sent | {"type": f"chatkit.{kind}"})), dialect="chatkit-python"
+        ).data[0],
+    ]
+    for item in decoded:
         assert type(item) is cls, getattr(item, "error", None)
         assert item.created_at == ISO_EPOCH
-        assert d.to_builtins(item) == sent
+        assert item == decoded[0]
+    assert [d.to_builtins(i) for i in decoded[:3]] == [sent] * 3
 
 
 def test_chatkit_python_fields_are_typed() -> None:
@@ -587,6 +594,17 @@ def test_a_chatkit_python_task_fills_the_spec_task_fields() -> None:
         ("2024-05-01T12:00:00+02:00", ISO_EPOCH),
         ("2024-05-01T10:00:00.999999", ISO_EPOCH),  # naive: UTC
         ("2024-05-01T10:00:00.5+00:00", ISO_EPOCH),
+        ("2024-05-01t10:00:00z", ISO_EPOCH),  # RFC 3339 allows lower case
+        ("2024-05-01 10:00:00Z", ISO_EPOCH),
+        ("2024-05-01T09:59:59.9999996Z", ISO_EPOCH),  # rounded to the microsecond first
+        ("9999-12-31T23:59:59.999999Z", 253_402_300_799),  # floored exactly, no float
+        ("1969-12-31T23:59:59.5Z", -1),
+        # ISO 8601 but not RFC 3339: read on the per-element way, to the same seconds
+        ("2024-05-01T10:00Z", ISO_EPOCH),
+        ("2024-05-01T12:00:00+02", ISO_EPOCH),
+        ("20240501T100000Z", ISO_EPOCH),
+        ("2024-05-01", ISO_EPOCH - 10 * 3600),
+        ("9999-12-31T23:59:59.9999999Z", 253_402_300_799),  # RFC 3339 would round past 9999
     ],
 )
 def test_created_at_is_epoch_seconds_whatever_way_it_came(created_at: Any, epoch: int) -> None:
@@ -595,8 +613,13 @@ def test_created_at_is_epoch_seconds_whatever_way_it_came(created_at: Any, epoch
     decoded = [
         d.decode_thread(_dumps(thread)),
         d.decode_thread_page(_dumps(_page(thread))).data[0],
+        d.decode_thread_page(_dumps(_page(thread, after="x")), dialect="chatkit-python").data[0],
         d.decode_item(_dumps(item)),
+        d.decode_item(_dumps(item | {"type": "task"})),
         d.decode_item_page(_dumps(_page(item))).data[0],
+        d.decode_item_page(_dumps(_page(item | {"type": "task"})), dialect="chatkit-python").data[
+            0
+        ],
         # the slow path too: an unknown part sends the item there
         d.decode_item(_dumps(samples.user_message() | {"created_at": created_at, "content": [{}]})),
     ]
@@ -605,6 +628,100 @@ def test_created_at_is_epoch_seconds_whatever_way_it_came(created_at: Any, epoch
         assert type(record.created_at) is int
         assert record.created_at == epoch
     assert d.to_builtins(decoded[0]) == thread
+
+
+def test_every_record_of_a_page_gets_its_own_seconds_whatever_the_others_are() -> None:
+    """A page's times are made seconds for the whole page at once when they are all
+    alike; pages where they are not (and records whose time is no time) still give each
+    record its own."""
+    times = [
+        1_700_000_000,
+        "2024-05-01T10:00:00Z",
+        "2024-05-01T10:00:00",  # naive among aware ones: UTC
+        1_700_000_000.5,
+        "2024-05-01T12:00:00+02:00",
+        "2024-05-01",  # no RFC 3339: read on its own
+        "yesterday",
+        "2024-05-01T10:00:01.25Z",
+    ]
+    expected = [1_700_000_000, ISO_EPOCH, ISO_EPOCH, 1_700_000_000, ISO_EPOCH]
+    expected += [ISO_EPOCH - 10 * 3600, None, ISO_EPOCH + 1]
+    kinds = ("task", "chatkit.end_of_turn", "widget")
+    sent = [
+        CHATKIT_PYTHON[kinds[i % 3].removeprefix("chatkit.")][0]
+        | {"id": f"i{i}", "type": kinds[i % 3]}
+        | {"created_at": t}
+        for i, t in enumerate(times)
+    ]
+    for order in (sent, sent[::-1]):
+        for dialect in ("api", "chatkit-python"):
+            page = d.decode_item_page(_dumps(_page(*order)), dialect=dialect)
+            got = [None if isinstance(i, m.UnknownItem) else i.created_at for i in page.data]
+            assert got == (expected if order is sent else expected[::-1])
+            assert [i.raw for i in page.data] == [_dumps(x) for x in order]
+            classes = [m.TaskItem, m.EndOfTurnItem, m.WidgetItem] * 3
+            classes = [
+                m.UnknownItem if t == "yesterday" else classes[i] for i, t in enumerate(times)
+            ]
+            assert [type(i) for i in page.data] == (classes if order is sent else classes[::-1])
+    for alike, seconds in (
+        (["2024-05-01T10:00:00Z", "2024-05-01T11:00:00.5+01:00"], [ISO_EPOCH, ISO_EPOCH]),
+        (["2024-05-01T10:00:00", "1969-12-31T23:59:59.5"], [ISO_EPOCH, -1]),  # naive: UTC
+        ([1, 2], [1, 2]),
+        ([1.5, "2024-05-01T10:00:00Z"], [1, ISO_EPOCH]),
+    ):
+        records = [samples.thread(i) | {"created_at": t} for i, t in enumerate(alike)]
+        items = [_ck("end_of_turn", i, created_at=t) for i, t in enumerate(alike)]
+        for dialect in ("api", "chatkit-python"):
+            threads = d.decode_thread_page(_dumps(_page(*records)), dialect=dialect).data
+            assert [(type(t), t.created_at) for t in threads] == [(m.Thread, s) for s in seconds]
+            assert all(type(t.created_at) is int for t in threads)
+            page = d.decode_item_page(_dumps(_page(*items)), dialect=dialect)
+            assert [(type(i), i.created_at) for i in page.data] == [
+                (m.EndOfTurnItem, s) for s in seconds
+            ]
+            assert [i.raw for i in page.data] == [_dumps(x) for x in items]
+
+
+def test_a_chatkit_python_page_gives_its_after_cursor_as_last_id() -> None:
+    """chatkit-python's envelope has no last_id: with ``dialect="chatkit-python"`` the next cursor
+    is its ``after`` while ``has_more``, read in the same pass, whichever way the page
+    decodes (one pass, around an odd record, record by record when one is too deep)."""
+    deep = b'{"a":' * 1500 + b"1" + b"}" * 1500  # past what the decoder recurses into
+    clean = [_dumps(_ck("end_of_turn", 1)), _dumps(_ck("end_of_turn", 2))]
+    odd = [clean[0], _dumps(_ck("end_of_turn", 2, created_at="yesterday"))]
+    too_deep = [
+        clean[0],
+        _dumps(_ck("hidden_context_item", 2))[:-1] + b', "content": ' + deep + b"}",
+    ]
+    threads = [_dumps(samples.thread(1) | {"created_at": ISO}), _dumps(samples.thread(2))]
+    odd_threads = [threads[0], b'{"id": 2}']
+    deep_threads = [threads[0], threads[1][:-1] + b', "metadata": ' + deep + b"}"]
+
+    def envelope(data: list[bytes], more: bool) -> bytes:
+        return b'{"data": [%s], "has_more": %s, "after": "ck_2"}' % (
+            b", ".join(data),
+            b"true" if more else b"false",
+        )
+
+    for more, cursor in ((True, "ck_2"), (False, None)):
+        for data in (clean, odd, too_deep):
+            page = d.decode_item_page(envelope(data, more), dialect="chatkit-python")
+            assert (page.last_id, page.has_more, len(page.data)) == (cursor, more, 2)
+            assert [i.raw for i in page.data] == data
+            assert page.raw == envelope(data, more)
+            # a page of the API's envelope: an "after" is an unknown key, ignored
+            assert d.decode_item_page(envelope(data, more)).last_id is None
+        for data in (threads, odd_threads, deep_threads):
+            page = d.decode_thread_page(envelope(data, more), dialect="chatkit-python")
+            assert (page.last_id, page.has_more, len(page.data)) == (cursor, more, 2)
+            assert [t.raw for t in page.data] == data
+            assert type(page.data[0]) is m.Thread and page.data[0].created_at == ISO_EPOCH
+            assert d.decode_thread_page(envelope(data, more)).last_id is None
+    assert d.decode_item_page(b'{"data": [], "last_id": "x", "after": 5}').last_id == "x"
+    for decode in (d.decode_item_page, d.decode_thread_page):
+        with pytest.raises(msgspec.ValidationError):  # a malformed envelope still raises
+            decode(b'{"data": [], "has_more": true, "after": 5}', dialect="chatkit-python")
 
 
 def test_a_chatkit_python_thread_decodes() -> None:

@@ -3,8 +3,9 @@
 ``{"type": "threads.list", "params": {...}}`` and its three siblings are answered with
 JSON (the other request types stream and run the operator's agent: never sent). A page
 is ``{"data": [...], "has_more": bool, "after": "<id>"}``; records carry ISO 8601 times,
-unprefixed item types and no ``user``, which the client's decoder takes as they are
-(each record keeps its raw JSON). Who sees what is the operator's auth: the headers
+unprefixed item types and no ``user``. The client's decoder reads such a page in its
+chatkit-python dialect (the times parsed as it reads, ``after`` in the same pass, as
+``last_id``); each record keeps its raw JSON. Who sees what is the operator's auth: the headers
 given (``--header``) are sent with every request and are secrets, redacted from every
 message.
 """
@@ -32,16 +33,6 @@ __all__ = ["CHATKIT_PYTHON", "ChatKitPython", "header_secrets"]
 CHATKIT_PYTHON = Capabilities(kind="chatkit-python", delete=True)
 
 
-class _After(msgspec.Struct):
-    """The one envelope field the client's page has no slot for: the next cursor."""
-
-    after: str | None = None
-    has_more: bool = False
-
-
-_after_decoder = msgspec.json.Decoder(_After)
-
-
 def header_secrets(headers: Mapping[str, str]) -> tuple[str, ...]:
     """Every header value, and each word of it (the token of ``Bearer <token>``)."""
     out: set[str] = set()
@@ -51,21 +42,12 @@ def header_secrets(headers: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _cursor(body: bytes) -> str | None:
-    envelope = _after_decoder.decode(body)
-    return envelope.after if envelope.has_more else None
-
-
 def _thread_page(body: bytes) -> ThreadPage:
-    page = decode_thread_page(body)
-    page.last_id = _cursor(body)
-    return page
+    return decode_thread_page(body, dialect="chatkit-python")  # last_id: its after
 
 
 def _item_page(body: bytes) -> ItemPage:
-    page = decode_item_page(body)
-    page.last_id = _cursor(body)
-    return page
+    return decode_item_page(body, dialect="chatkit-python")
 
 
 def _deleted(thread_id: str) -> Any:
