@@ -160,6 +160,12 @@ def test_every_readme_example_finds_something_on_the_demo_data(
         assert code == 0, err
         hits = out.splitlines()[0 if "--json" in command else 1 :]
         assert hits and "no matches" not in err, f"no hits for {command}: {out}{err}"
+    elif command[0] == "mirror" and "--check" in command:  # reads a mirror: the demo's
+        given = command.index("--db") if "--db" in command else len(command)
+        code = main([*command[:given], *command[given + 2 :], "--db", str(demo.mirror)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert "no damage found" in out and "threads" in out, out
     elif command[0] == "mirror":
         code = main([*command, "--db", str(tmp_path / "copy.sqlite3")])
         out, err = capsys.readouterr()
