@@ -28,7 +28,7 @@ from chatkit_tui.core.fetch import fetch_items, fetch_thread
 from chatkit_tui.core.paths import atomic_write, default_archive_dir, safe_filename
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.client.models import ThreadItem
 
 ThreadFrom = Literal["retrieve", "list"]
@@ -36,7 +36,7 @@ ThreadFrom = Literal["retrieve", "list"]
 
 
 async def read_for_archive(
-    client: AsyncChatKit, thread_id: str, listed: object | None = None
+    client: Deployment, thread_id: str, listed: object | None = None
 ) -> tuple[object, list[ThreadItem], ThreadFrom]:
     """The thread, its items and where the thread came from: ``listed`` when given (only
     the items are fetched), else a fresh ``GET`` of the thread. Raises the client's errors."""
@@ -92,7 +92,7 @@ def archive_bytes(thread: object, items: Iterable[ThreadItem], *, thread_from: T
 
 
 async def archive_thread(
-    client: AsyncChatKit,
+    client: Deployment,
     thread_id: str,
     directory: Path | str | None = None,
     *,

@@ -39,7 +39,7 @@ from chatkit_tui.core.errors import describe
 from chatkit_tui.core.throttle import FIRST_BACKOFF, MAX_BACKOFF, Throttle
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
@@ -142,7 +142,7 @@ class BulkDelete:
 
     def __init__(
         self,
-        client: AsyncChatKit,
+        client: Deployment,
         thread_ids: Sequence[str],
         *,
         archive_dir: Path | None = None,

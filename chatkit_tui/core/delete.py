@@ -28,7 +28,7 @@ from chatkit_tui.core.archive import read_for_archive, save_archive
 from chatkit_tui.core.errors import describe
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
 
 
 class Outcome(StrEnum):
@@ -52,7 +52,7 @@ class DeleteResult:
 
 
 async def archive_then_delete(
-    client: AsyncChatKit,
+    client: Deployment,
     thread_id: str,
     *,
     archive_dir: Path | None = None,

@@ -20,7 +20,7 @@ from chatkit_tui.core.paths import atomic_write, default_export_dir, safe_filena
 from chatkit_tui.core.transcript import to_markdown
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.client.models import AnyThread, ThreadItem
 
 
@@ -55,7 +55,7 @@ def export_thread(
 
 
 async def export_thread_by_id(
-    client: AsyncChatKit, thread_id: str, directory: Path | None = None
+    client: Deployment, thread_id: str, directory: Path | None = None
 ) -> ExportPaths:
     thread, items = await fetch_thread(client, thread_id)
     return export_thread(thread, items, directory, thread_id=thread_id)

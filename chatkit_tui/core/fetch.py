@@ -1,4 +1,4 @@
-"""A thread with every item, through an AsyncChatKit client. Textual-free."""
+"""A thread with every item, from any deployment. Textual-free."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.client.models import AnyThread, ThreadItem
 
 ITEMS_PAGE_SIZE = 100  # the API's largest page
 
 
-async def fetch_thread(client: AsyncChatKit, thread_id: str) -> tuple[AnyThread, list[ThreadItem]]:
+async def fetch_thread(client: Deployment, thread_id: str) -> tuple[AnyThread, list[ThreadItem]]:
     """The thread and all its items in reading order (every page, oldest first).
 
     The thread and the first page of items are asked for at once (one round trip, not
@@ -31,7 +31,7 @@ async def fetch_thread(client: AsyncChatKit, thread_id: str) -> tuple[AnyThread,
     return await thread, items
 
 
-async def fetch_items(client: AsyncChatKit, thread_id: str) -> list[ThreadItem]:
+async def fetch_items(client: Deployment, thread_id: str) -> list[ThreadItem]:
     """Every item of ``thread_id`` in reading order (every page, oldest first).
 
     What a caller that holds the thread already (a purge has it from the thread list)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from chatkit_tui.client.errors import BadRequestError
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.client.models import ItemPage
 
 
@@ -50,7 +50,7 @@ class ItemsAround:
 
 
 async def items_around(
-    client: AsyncChatKit, thread_id: str, at: ItemPosition, *, limit: int
+    client: Deployment, thread_id: str, at: ItemPosition, *, limit: int
 ) -> ItemsAround:
     """The page of ``thread_id``'s items (oldest first) that begins just after the nearest
     earlier item with an id, so it holds item ``at.seq`` unless more than ``limit`` items
@@ -69,9 +69,7 @@ async def items_around(
     return ItemsAround(page, 0, None)
 
 
-async def items_before(
-    client: AsyncChatKit, thread_id: str, before: str, *, limit: int
-) -> ItemPage:
+async def items_before(client: Deployment, thread_id: str, before: str, *, limit: int) -> ItemPage:
     """The ``limit`` items just before the item whose cursor is ``before``, oldest first
     (the API's previous page; its ``has_more`` says whether more precede them)."""
     return await client.threads.list_items(thread_id, limit=limit, order="asc", before=before)

@@ -1,22 +1,18 @@
-"""Deployments this process runs itself: the demo, and a mirror file served read-only.
+"""The local deployments of ``--demo`` and ``--mirror``, for the app and every script
+command alike, so that a flag reads the same thing wherever it is written:
 
-The app (``--demo``, ``--mirror``) and every script command take them from here, so a
-flag reads the same thing wherever it is written. Each is the local server on a loopback
-port, in a background thread, stopped by :meth:`Local.close`:
+- :func:`start_demo`: the local server on a loopback port, in a background thread,
+  stopped by :meth:`Local.close`: an in-memory database seeded with :data:`DEMO_THREADS`
+  threads, the newest a day old (so they look recent and no item is in the future);
+- :func:`mirror_path` and :func:`mirror_label`: which mirror file ``--mirror [PATH]``
+  names, and the line that says what it copies. The file itself is read in process by
+  the mirror backend (``chatkit_tui.backends.mirror``): one way to read a mirror.
 
-- :func:`start_demo`: an in-memory database seeded with :data:`DEMO_THREADS` threads, the
-  newest a day old (so they look recent and no item is in the future);
-- :func:`serve_mirror`: a mirror file, read-only, behind a key made for this run only
-  (another local user must not read the conversations over loopback).
-
-How a mirror is read is decided in :func:`serve_mirror` alone: an in-process backend
-replaces the server there and nowhere else. Textual-free; the server's modules are
-imported only when one is started.
+Textual-free; the server's modules are imported only when the demo is started.
 """
 
 from __future__ import annotations
 
-import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +45,6 @@ class Local:
     server: BackgroundServer
     label: str
     """One line: the app's top bar, the script commands' note on stderr."""
-    mirror_path: Path | None = None
 
     @property
     def base_url(self) -> str:
@@ -87,13 +82,13 @@ def mirror_path(flag: str, base_url: str | None, project: str | None) -> Path:
     return default_mirror_path(base_url or DEFAULT_BASE_URL, project)
 
 
-def serve_mirror(path: Path) -> Local:
-    """The mirror at ``path``, read-only, served on loopback with a key of this run only;
-    the label says what it mirrors and when it was last synced."""
+def mirror_label(path: Path) -> str:
+    """What the mirror at ``path`` copies and when it was last synced, in one line (the
+    app's top bar, the script commands' note on stderr); :class:`LocalError` when it cannot
+    be read (9: damaged). The mirror itself is read in process (``chatkit_tui.backends``),
+    with no server on loopback."""
     from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError
     from chatkit_tui.core.times import absolute_time
-    from chatkit_tui.server.mirror import MirrorDamagedError
-    from chatkit_tui.server.run import BackgroundServer
 
     try:
         with Mirror.open(path, read_only=True) as mirror:
@@ -107,17 +102,10 @@ def serve_mirror(path: Path) -> Local:
         raise LocalError(str(exc), DAMAGED) from None
     except MirrorError as exc:
         raise LocalError(str(exc)) from None
-    try:
-        server = BackgroundServer(db=path, api_key=secrets.token_urlsafe(32)).start()
-    except MirrorDamagedError as exc:
-        raise LocalError(exc.message, DAMAGED) from None
-    except (OSError, RuntimeError) as exc:
-        raise LocalError(f"the mirror could not be served: {exc}") from None
     synced = info.last_complete_sync
     when = f"synced {absolute_time(int(synced))}" if synced is not None else "never fully synced"
     if info.last_run is not None and (synced is None or info.last_run.finished_at > synced):
         when += " (a later run did not finish)"
     shown = info.threads - info.gone  # threads deleted upstream are kept, not listed
     kind = "offline, read-only copy" if copy else "offline"
-    label = f"mirror of {info.origin} · {when} · {shown:,} threads · {kind}"
-    return Local(server, label, path)
+    return f"mirror of {info.origin} · {when} · {shown:,} threads · {kind}"

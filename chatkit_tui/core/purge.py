@@ -62,7 +62,7 @@ from chatkit_tui.core.times import absolute_time
 if TYPE_CHECKING:
     import httpx
 
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
 
 __all__ = [
     "STATUSES",
@@ -413,7 +413,7 @@ class Found:
 
 
 async def find_matches(
-    client: AsyncChatKit,
+    client: Deployment,
     rules: Rules,
     *,
     page_size: int = PAGE_SIZE,
@@ -704,7 +704,7 @@ class Purge:
 
     def __init__(
         self,
-        client: AsyncChatKit,
+        client: Deployment,
         rules: Rules,
         *,
         archive_dir: Path | None = None,

@@ -8,6 +8,8 @@ import re
 import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from chatkit_tui.config import Config, ConfigError, load_config
@@ -17,7 +19,7 @@ from chatkit_tui.core.text import cell_len, escaped, fit
 if TYPE_CHECKING:
     import httpx
 
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.core.local import Local
 
 # Exit codes (what each means, and which command returns which: scripting/help.py)
@@ -192,56 +194,75 @@ def confirm(question: str, *, refusing: str) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def open_local(args: Any, config: Config) -> Local | None:
+@dataclass
+class Opened:
+    """Where a command reads: the demo server it started (closed after), or the mirror
+    file ``--mirror`` names (read in process), or neither (the deployment the config names)."""
+
+    demo: Local | None = None
+    mirror: Path | None = None
+
+    def close(self) -> None:
+        if self.demo is not None:
+            self.demo.close()
+
+
+def open_local(args: Any, config: Config) -> Opened:
     """``--demo`` or ``--mirror [PATH]``: the local deployment the command reads instead
-    (started now, said on stderr; the caller closes it); None for the deployment the
-    config names. Which commands take them is the flag table's
+    (started or checked now, said on stderr). Which commands take them is the flag table's
     (:mod:`chatkit_tui.scripting.globals`), checked before."""
-    from chatkit_tui.core.local import LocalError, mirror_path, serve_mirror, start_demo
+    from chatkit_tui.core.local import LocalError, mirror_label, mirror_path, start_demo
 
     mirror: str | None = getattr(args, "mirror", None)
     try:
         if mirror is not None:
-            local = serve_mirror(mirror_path(mirror, config.base_url, config.project))
-        elif getattr(args, "demo", False):
-            local = start_demo()
-        else:
-            return None
+            base = config.chatkit_url or config.base_url
+            path = mirror_path(mirror, base, None if config.chatkit_url else config.project)
+            err(f"reading the {mirror_label(path)}")
+            return Opened(mirror=path)
+        if getattr(args, "demo", False):
+            demo = start_demo()
+            err(f"{demo.label}; nothing real is read or changed")
+            return Opened(demo=demo)
     except LocalError as exc:
         raise ScriptError(str(exc), exc.code) from None
-    err(
-        f"reading the {local.label}"
-        if mirror is not None
-        else f"{local.label}; nothing real is read or changed"
-    )
-    return local
+    return Opened()
+
+
+def require(client: Deployment, capability: str, what: str) -> None:
+    """ScriptError (exit 2) when the deployment cannot do ``what``: capabilities are
+    declared by the backend, asked before anything is sent, never learned by trying."""
+    capabilities = client.capabilities
+    if not getattr(capabilities, capability):
+        raise ScriptError(capabilities.missing(what), EXIT_USAGE)
 
 
 def make_client(
-    config: Config, http_client: httpx.AsyncClient | None = None, local: Local | None = None
-) -> AsyncChatKit:
+    config: Config, http_client: httpx.AsyncClient | None = None, opened: Opened | None = None
+) -> Deployment:
+    """The deployment to read: the demo, the mirror, or the one the config names (the
+    hosted API, or a self-hosted one: :func:`chatkit_tui.backends.connect`)."""
+    from chatkit_tui.backends import NoDeployment, connect
     from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.core.mirror import MirrorDamaged, MirrorError
 
-    if local is not None:
-        return AsyncChatKit(api_key=local.api_key, base_url=local.base_url, http_client=http_client)
-    if not config.api_key:
-        raise ScriptError(
-            "no API key: set OPENAI_API_KEY, or choose a profile with --profile / "
-            "default_profile in the config file",
-            EXIT_AUTH,
-        )
-    return AsyncChatKit(
-        api_key=config.api_key,
-        base_url=config.base_url,
-        organization=config.organization,
-        project=config.project,
-        http_client=http_client,
-    )
+    if opened is not None and opened.demo is not None:
+        demo = opened.demo
+        return AsyncChatKit(api_key=demo.api_key, base_url=demo.base_url, http_client=http_client)
+    try:
+        mirror = opened.mirror if opened is not None else None
+        return connect(config, mirror=mirror, http_client=http_client)
+    except NoDeployment as exc:
+        raise ScriptError(str(exc), EXIT_AUTH) from None
+    except MirrorDamaged as exc:
+        raise ScriptError(str(exc), EXIT_DAMAGED) from None
+    except (MirrorError, FileNotFoundError) as exc:
+        raise ScriptError(str(exc), EXIT_USAGE) from None
 
 
 def run_command(
     args: Any,
-    command: Callable[[Any, AsyncChatKit], Awaitable[int]],
+    command: Callable[[Any, Deployment], Awaitable[int]],
     before: Callable[[Any], int | None] | None = None,
 ) -> int:
     """Resolve the config, run ``before`` (e.g. a confirmation prompt: it runs outside the
@@ -255,7 +276,7 @@ def run_command(
         args.config_resolved = config
         if before is not None and (code := before(args)) is not None:
             return code
-        local = open_local(args, config)
+        opened = open_local(args, config)
     except ScriptError as exc:
         err(f"error: {exc}")
         return exc.code
@@ -268,14 +289,14 @@ def run_command(
     async def go() -> int:
         hooks = getattr(args, "event_hooks", None)
         if not hooks:
-            async with make_client(config, local=local) as client:
+            async with make_client(config, opened=opened) as client:
                 return await command(args, client)
         import httpx
 
         from chatkit_tui.client.client import DEFAULT_TIMEOUT
 
         http = httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, trust_env=True, event_hooks=hooks)
-        async with http, make_client(config, http, local) as client:
+        async with http, make_client(config, http, opened) as client:
             return await command(args, client)
 
     try:
@@ -295,8 +316,7 @@ def run_command(
         _silence_stdout()
         return EXIT_OK
     finally:
-        if local is not None:
-            local.close()
+        opened.close()
 
 
 def _silence_stdout() -> None:

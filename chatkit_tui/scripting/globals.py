@@ -1,8 +1,9 @@
 """The global flags: defined once, accepted before or after any command, never ignored.
 
-``--mirror [PATH]``, ``--demo``, ``--read-only``, ``--profile``, ``--config`` and
-``--base-url`` mean the same wherever they are written: ``chatkit-tui --demo threads list``,
-``chatkit-tui threads --demo list`` and ``chatkit-tui threads list --demo`` are one command.
+``--mirror [PATH]``, ``--demo``, ``--read-only``, ``--profile``, ``--config``,
+``--base-url``, ``--chatkit-url`` and ``--header`` mean the same wherever they are
+written: ``chatkit-tui --demo threads list``, ``chatkit-tui threads --demo list`` and
+``chatkit-tui threads list --demo`` are one command.
 :data:`TABLE` says, for the app and every command, what each flag does there: it
 :class:`Acts` (how, in words), or it is :class:`Refused` with the reason, which
 :func:`refusal` turns into the message of an exit 2 before anything runs. A flag that
@@ -54,6 +55,8 @@ class Row:
     profile: Rule
     config: Rule
     base_url: Rule
+    chatkit_url: Rule
+    header: Rule
     db_is_the_mirror: bool = False
     """The command's own ``--db PATH`` names the mirror it reads (``search``)."""
 
@@ -72,6 +75,9 @@ PROFILE = Acts("the profile: its endpoint, key, project and read_only")
 CONFIG = Acts("the config file read (checked, every error with its line)")
 ENDPOINT = Acts("the API base URL called")
 WHOSE_MIRROR = Acts("the endpoint whose mirror is read (the default mirror's file name)")
+SELF_HOSTED = Acts("the self-hosted (chatkit-python) deployment called, with no API key")
+HEADERS = Acts("sent with every request to the self-hosted deployment")
+NOT_SENT = Acts("allowed: search reads the file, it sends no request")
 
 # --- why a flag is refused ---------------------------------------------------------------
 
@@ -82,6 +88,8 @@ DEMO_LASTS = (
     "--base-url http://127.0.0.1:8787/v1 mirror"
 )
 NO_CONFIG = "serve reads no config file (it takes --db, --api-key or $CHATKIT_SERVE_API_KEY)"
+LISTENS = "serve listens (--host, --port); it calls no deployment"
+NO_SESSIONS = "a self-hosted (chatkit-python) deployment has no ChatKit sessions to {}"
 
 # fmt: off
 TABLE: dict[str, Row] = {
@@ -91,40 +99,51 @@ TABLE: dict[str, Row] = {
         demo=Acts("opens the app on the demo server (300 seeded threads, in memory)"),
         read_only=Acts("removes every destructive key binding (delete, cancel)"),
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads list": Row(
         mirror=READS_MIRROR, demo=ON_DEMO, read_only=CHANGES_NOTHING,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads show": Row(
         mirror=READS_MIRROR, demo=ON_DEMO, read_only=CHANGES_NOTHING,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads items": Row(
         mirror=READS_MIRROR, demo=ON_DEMO, read_only=CHANGES_NOTHING,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads export": Row(
         mirror=READS_MIRROR, demo=ON_DEMO, read_only=CHANGES_NOTHING,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads delete": Row(
         mirror=Refused(A_COPY.format("delete")), demo=ON_DEMO, read_only=REFUSES,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads purge": Row(
         # a dry run too: a mirror may be behind its deployment, so it could only guess
         # what a real run would delete; the report would not name the deployment either
         mirror=Refused(A_COPY.format("purge (--dry-run too)")), demo=ON_DEMO,
         read_only=REFUSES_BUT_DRY_RUN, profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "sessions create": Row(
         mirror=Refused(A_COPY.format("create sessions")), demo=ON_DEMO, read_only=REFUSES,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=Refused(NO_SESSIONS.format("create")),
+        header=Refused(NO_SESSIONS.format("create")),
     ),
     "sessions cancel": Row(
         mirror=Refused(A_COPY.format("cancel sessions")), demo=ON_DEMO, read_only=REFUSES,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=Refused(NO_SESSIONS.format("cancel")),
+        header=Refused(NO_SESSIONS.format("cancel")),
     ),
     "mirror": Row(
         mirror=Refused(
@@ -133,12 +152,14 @@ TABLE: dict[str, Row] = {
         demo=Refused(DEMO_LASTS),
         read_only=Acts("allowed: it reads the deployment and writes only the local file"),
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
+        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "search": Row(
         mirror=Acts("the mirror searched: --mirror PATH is --db PATH; alone, the endpoint's"),
         demo=Refused("search reads a mirror file, never a server: search --db PATH"),
         read_only=CHANGES_NOTHING, profile=WHOSE_MIRROR, config=CONFIG, base_url=WHOSE_MIRROR,
         db_is_the_mirror=True,
+        chatkit_url=WHOSE_MIRROR, header=NOT_SENT,
     ),
     "serve": Row(
         mirror=Refused("serve a mirror with serve --db PATH (read-only: DELETE answers 403)"),
@@ -148,6 +169,7 @@ TABLE: dict[str, Row] = {
         ),
         profile=Refused(NO_CONFIG), config=Refused(NO_CONFIG),
         base_url=Refused("serve listens (--host, --port); it calls no API"),
+        chatkit_url=Refused(LISTENS), header=Refused(LISTENS),
     ),
 }
 # fmt: on
@@ -165,6 +187,10 @@ _HELP = {
     "profile": "config file profile to use (default: $CHATKIT_TUI_PROFILE, then default_profile)",
     "config": "config file (default: $CHATKIT_TUI_CONFIG, then the user config directory's)",
     "base_url": "API base URL (default: $OPENAI_BASE_URL, then the profile's, then OpenAI's)",
+    "chatkit_url": "a self-hosted deployment: the operator's chatkit-python endpoint (e.g. "
+    "https://support.example.com/chatkit, or a profile's chatkit_url); no API key needed",
+    "header": "a header sent to --chatkit-url's server, 'Name: value' (repeatable; values are "
+    "secrets, never shown; a profile's header_env keeps them out of the process list)",
 }
 
 GROUP_TITLE = "global flags (before or after the command)"
@@ -192,6 +218,8 @@ def add_global_flags(parser: argparse.ArgumentParser, command: str | None = None
     add("profile", "--profile", metavar="NAME")
     add("config", "--config", metavar="PATH")
     add("base_url", "--base-url", metavar="URL")
+    add("chatkit_url", "--chatkit-url", metavar="URL")
+    add("header", "--header", action="append", metavar="HEADER")
 
 
 def global_flags(command: str | None) -> argparse.ArgumentParser:
@@ -233,6 +261,16 @@ def refusal(args: argparse.Namespace) -> str | None:
         return "--demo and --mirror cannot go together: the demo is a deployment of its own"
     if given(args, "demo") and given(args, "base_url"):
         return "--demo and --base-url cannot go together: the demo server is the endpoint"
+    if given(args, "demo") and given(args, "chatkit_url"):
+        return "--demo and --chatkit-url cannot go together: the demo server is the endpoint"
+    if given(args, "base_url") and given(args, "chatkit_url"):
+        return "--base-url and --chatkit-url name two deployments: give one of them"
+    if (mirror or db) and given(args, "chatkit_url"):
+        named = "--mirror PATH" if mirror else "--db"
+        return (
+            f"{named} and --chatkit-url cannot go together: the file is the mirror (--chatkit-url"
+            " chooses the endpoint whose mirror to read only for --mirror without a PATH)"
+        )
     if mirror is not None and db and mirror != db:
         return "--mirror and --db cannot go together: both name the mirror; give one"
     if (mirror or db) and given(args, "base_url"):

@@ -49,13 +49,14 @@ from chatkit_tui.scripting.common import (
     err,
     out,
     parser_kw,
+    require,
     resolve_config,
     run_command,
 )
 from chatkit_tui.scripting.threads import _user  # the API's bounds on a user, checked once
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.core.mirror import Mirror, SearchHit, SyncProgress, SyncSummary, ThreadOutcome
     from chatkit_tui.core.mirror.check import CheckReport
 
@@ -133,7 +134,7 @@ def _mirror_path(args: argparse.Namespace, base_url: str, project: str | None) -
     return Path(args.db).expanduser() if args.db else default_mirror_path(base_url, project)
 
 
-async def _open_for_run(path: Path, client: AsyncChatKit, *, wait: bool) -> Mirror:
+async def _open_for_run(path: Path, client: Deployment, *, wait: bool) -> Mirror:
     """The mirror, open for writing: refused (exit 10) while another writer holds it, or
     with ``wait`` tried again every :data:`WAIT_POLL` s, saying for whom it waits."""
     from chatkit_tui.core.mirror import (
@@ -145,7 +146,8 @@ async def _open_for_run(path: Path, client: AsyncChatKit, *, wait: bool) -> Mirr
         Origin,
     )
 
-    origin = Origin(client.base_url, client.organization, client.project)
+    kind = client.capabilities.kind
+    origin = Origin(client.base_url, client.organization, client.project, kind)
     said: str | None = None
     while True:
         try:
@@ -183,7 +185,9 @@ def _close(mirror: Mirror, summary: SyncSummary) -> bool:
     return not mirror.discard_if_empty()
 
 
-async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
+async def mirror_command(args: argparse.Namespace, client: Deployment) -> int:
+    if args.user is not None:
+        require(client, "user_filter", "mirror one user's threads (--user)")
     path = _mirror_path(args, client.base_url, client.project)
     try:
         mirror = await _open_for_run(path, client, wait=args.wait)
@@ -196,7 +200,7 @@ async def mirror_command(args: argparse.Namespace, client: AsyncChatKit) -> int:
         mirror.close()  # and its writer lock with it (closed already when all went well)
 
 
-async def _run(args: argparse.Namespace, client: AsyncChatKit, mirror: Mirror, path: Path) -> int:
+async def _run(args: argparse.Namespace, client: Deployment, mirror: Mirror, path: Path) -> int:
     from chatkit_tui.core.mirror import MirrorDamaged, MirrorSync
     from chatkit_tui.mirrorfile import damaged_message, is_damage
 
@@ -534,7 +538,8 @@ def _open_to_read(args: argparse.Namespace) -> Mirror:
         path = Path(args.db).expanduser()
     else:
         config = resolve_config(args)
-        path = _mirror_path(args, config.base_url or DEFAULT_BASE_URL, config.project)
+        base = config.chatkit_url or config.base_url or DEFAULT_BASE_URL
+        path = _mirror_path(args, base, None if config.chatkit_url else config.project)
     try:
         return Mirror.open(path, read_only=True)
     except FileNotFoundError:

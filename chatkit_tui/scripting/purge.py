@@ -63,10 +63,11 @@ from chatkit_tui.scripting.common import (
     format_row,
     out,
     refuse_if_read_only,
+    require,
 )
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.config import Config
 
 SHOWN = 5  # matches listed before the prompt; the rest are counted
@@ -363,8 +364,11 @@ def _open_report(args: argparse.Namespace, rules: Rules) -> PurgeReport:
         ) from None
 
 
-async def purge_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
+async def purge_threads(args: argparse.Namespace, client: Deployment) -> int:
     rules: Rules = args.rules
+    require(client, "delete", "delete threads")
+    if rules.user is not None:
+        require(client, "user_filter", "purge by user (--user): its threads name no user")
     progress = Progress(sys.stderr)
     purge = Purge(
         client,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chatkit_tui.client.models import ChatSession
 from chatkit_tui.core.session_params import (
@@ -25,10 +25,13 @@ from chatkit_tui.scripting.common import (
     out,
     parser_kw,
     refuse_if_read_only,
+    require,
 )
 
 if TYPE_CHECKING:
     from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
+    from chatkit_tui.client.resources import Sessions
 
 _FLAG = {
     "user": "--user",
@@ -124,13 +127,19 @@ def confirm_cancel(args: argparse.Namespace) -> int | None:
     return EXIT_DECLINED
 
 
-async def create_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
+def _sessions(client: Deployment) -> Sessions:
+    """The deployment's sessions (hosted ChatKit's): exit 2 where it has none."""
+    require(client, "sessions", "mint or cancel ChatKit sessions")
+    return cast("AsyncChatKit", client).sessions
+
+
+async def create_session(args: argparse.Namespace, client: Deployment) -> int:
     try:
         body = build_session_body(fields_from_args(args))
     except SessionParamsError as exc:
         problems = "; ".join(f"{_FLAG.get(k, k)} {v}" for k, v in exc.errors.items())
         raise ScriptError(problems, EXIT_USAGE) from None
-    session = await client.sessions.create(**create_kwargs(body))
+    session = await _sessions(client).create(**create_kwargs(body))
     if args.json:
         out(json_line(session))
     else:
@@ -138,8 +147,8 @@ async def create_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
     return EXIT_OK
 
 
-async def cancel_session(args: argparse.Namespace, client: AsyncChatKit) -> int:
-    session = await client.sessions.cancel(args.session_id)
+async def cancel_session(args: argparse.Namespace, client: Deployment) -> int:
+    session = await _sessions(client).cancel(args.session_id)
     if args.json:
         out(json_line(session))
     else:

@@ -36,11 +36,12 @@ from chatkit_tui.scripting.common import (
     out,
     parser_kw,
     refuse_if_read_only,
+    require,
     whole_number,
 )
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
 
 PAGE_SIZE = 100
 USER_WIDTH = 24
@@ -55,7 +56,7 @@ def _status(thread: AnyThread) -> str:
 # --- list ---------------------------------------------------------------------------------------
 
 
-async def list_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
+async def list_threads(args: argparse.Namespace, client: Deployment) -> int:
     """Stream threads across pages; ``--limit`` is the total to print."""
     remaining: int | None = args.limit
     if remaining == 0:
@@ -63,6 +64,8 @@ async def list_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
     page_size = PAGE_SIZE if remaining is None else min(PAGE_SIZE, remaining)
     widths: list[int] | None = None
     printed = 0
+    if args.user is not None:
+        require(client, "user_filter", "filter threads by user (--user)")
     pager = client.threads.list(user=args.user, limit=page_size, order=args.order)
     async for page in pager.pages():
         rows: list[AnyThread] = list(page.data)
@@ -105,7 +108,7 @@ async def list_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
 # --- show ---------------------------------------------------------------------------------------
 
 
-async def show_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
+async def show_thread(args: argparse.Namespace, client: Deployment) -> int:
     thread = await client.threads.retrieve(args.thread_id)
     if args.json:
         out(json_line(thread))
@@ -165,7 +168,7 @@ def _item_type(item: ThreadItem) -> str:
     return item.type or "?"
 
 
-async def list_items(args: argparse.Namespace, client: AsyncChatKit) -> int:
+async def list_items(args: argparse.Namespace, client: Deployment) -> int:
     pager = client.threads.list_items(args.thread_id, limit=PAGE_SIZE, order="asc")
     widths: list[int] | None = None
     async for page in pager.pages():
@@ -213,7 +216,7 @@ def confirm_delete(args: argparse.Namespace) -> int | None:
     return EXIT_DECLINED
 
 
-async def delete_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
+async def delete_threads(args: argparse.Namespace, client: Deployment) -> int:
     """Archive then delete each thread, as the app does; a 404 is "already gone" (not an
     error: the thread is not there, which is what was asked)."""
     from chatkit_tui.core.delete import Outcome, archive_then_delete
@@ -270,7 +273,7 @@ async def delete_threads(args: argparse.Namespace, client: AsyncChatKit) -> int:
 # --- export ---------------------------------------------------------------------------------------
 
 
-async def export_thread(args: argparse.Namespace, client: AsyncChatKit) -> int:
+async def export_thread(args: argparse.Namespace, client: Deployment) -> int:
     from chatkit_tui.core.export import default_export_dir, export_thread_by_id
 
     try:

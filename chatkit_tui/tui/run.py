@@ -6,11 +6,12 @@ import argparse
 import asyncio
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.client.models import ThreadPage
     from chatkit_tui.config import Config
     from chatkit_tui.tui.app import ChatKitApp
@@ -28,97 +29,104 @@ def run_app(args: argparse.Namespace) -> int:
 
     The global flags were checked against each other by the caller
     (:func:`chatkit_tui.scripting.globals.refusal`): ``--demo`` and ``--mirror`` come
-    here alone."""
-    from chatkit_tui.config import ConfigError
-    from chatkit_tui.core.local import Local, LocalError, mirror_path, serve_mirror, start_demo
+    here alone. The deployment is the demo server, the mirror file read in process, or
+    the one the configuration names (:func:`chatkit_tui.backends.connect`)."""
+    from chatkit_tui.config import Config, ConfigError
+    from chatkit_tui.core.local import Local, LocalError, mirror_label, mirror_path, start_demo
 
-    config = _config(args)
-    read_only = bool(getattr(args, "read_only", False)) or (config is not None and config.read_only)
-    keymap = dict(config.keys) if config is not None else {}
-    theme = config.theme if config is not None else None
-    local: Local | None = None
+    config = _config(args) or Config(api_key=os.environ.get("OPENAI_API_KEY") or None)
+    read_only = bool(getattr(args, "read_only", False)) or config.read_only
+    demo: Local | None = None
+    path: Path | None = None
+    label = ""
     mirror = getattr(args, "mirror", None)
     try:
         if mirror is not None:
-            base = config.base_url if config is not None else None
-            project = config.project if config is not None else None
-            local = serve_mirror(mirror_path(mirror, base, project))
+            base = config.chatkit_url or config.base_url
+            path = mirror_path(mirror, base, None if config.chatkit_url else config.project)
+            label = mirror_label(path)
             read_only = True  # a mirror is a copy: nothing to delete or create there
         elif getattr(args, "demo", False):
-            local = start_demo()
+            demo = start_demo()
+            label = demo.label
     except LocalError as exc:
         print(f"chatkit-tui: error: {exc}", file=sys.stderr)
         return exc.code
-    if local is not None:
-        base_url: str | None = local.base_url
-        api_key: str | None = local.api_key
-        organization = project = None
-        label = local.label
-    else:
-        api_key = config.api_key if config is not None else os.environ.get("OPENAI_API_KEY")
-        if not api_key:
-            print(
-                "chatkit-tui: error: no API key: set OPENAI_API_KEY (or a config profile's "
-                "api_key_env / api_key_command), or run chatkit-tui --demo",
-                file=sys.stderr,
-            )
-            return 2
-        base_url = (config.base_url if config is not None else None) or getattr(
-            args, "base_url", None
-        )
-        organization = config.organization if config is not None else None
-        project = config.project if config is not None else None
-        label = ""
+
+    def connect() -> Deployment:
+        from chatkit_tui.backends import connect, describe
+        from chatkit_tui.client import AsyncChatKit
+
+        if demo is not None:
+            return AsyncChatKit(api_key=demo.api_key, base_url=demo.base_url)
+        deployment = connect(config, mirror=path)
+        nonlocal label
+        if not label and deployment.capabilities.kind != "hosted":
+            label = describe(deployment)
+        return deployment
+
     try:
         return asyncio.run(
-            _run(
-                api_key=api_key,
-                base_url=base_url,
-                organization=organization,
-                project=project,
-                label=label,
-                read_only=read_only,
-                keymap=keymap,
-                theme=theme,
-                mirror_path=local.mirror_path if local is not None else None,
-                config=config,
-            )
+            _run(connect, label=lambda: label, read_only=read_only, config=config, mirror=path)
         )
     except ConfigError as exc:  # a [keys] id or a theme the app does not have
         print(f"chatkit-tui: error: config: {exc}", file=sys.stderr)
         return 2
+    except _CannotConnect as exc:
+        print(f"chatkit-tui: error: {exc}", file=sys.stderr)
+        return exc.code
     finally:
-        if local is not None:
-            local.close()
+        if demo is not None:
+            demo.close()
+
+
+class _CannotConnect(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _open(connect: Callable[[], Deployment]) -> Deployment:
+    """The deployment, or :class:`_CannotConnect` with what to tell the user."""
+    from chatkit_tui.backends import NoDeployment
+
+    try:
+        return connect()
+    except NoDeployment:
+        raise _CannotConnect(
+            "no API key: set OPENAI_API_KEY (or a config profile's api_key_env / "
+            "api_key_command), or run chatkit-tui --demo (a self-hosted deployment: "
+            "--chatkit-url URL)",
+            2,
+        ) from None
+    except Exception as exc:  # a mirror that cannot be opened; anything else goes on up
+        from chatkit_tui.core.mirror import MirrorDamaged, MirrorError
+
+        if isinstance(exc, MirrorDamaged):
+            raise _CannotConnect(str(exc), 9) from None
+        if isinstance(exc, MirrorError | FileNotFoundError):
+            raise _CannotConnect(str(exc), 2) from None
+        raise
 
 
 async def _run(
+    connect: Callable[[], Deployment],
     *,
-    api_key: str | None,
-    base_url: str | None,
-    organization: str | None,
-    project: str | None,
-    label: str,
+    label: Callable[[], str],
     read_only: bool,
-    keymap: dict[str, str],
-    theme: str | None,
-    mirror_path: Path | None = None,
-    config: Config | None = None,
+    config: Config,
+    mirror: Path | None = None,
 ) -> int:
-    from chatkit_tui.client import AsyncChatKit
-
     # Textual and the screens are about half of start-up, all of it CPU. They are imported
     # on a worker thread while this loop builds the client (loading the CA certificates is
     # C code that releases the GIL) and asks for the first page, so the page's round trips
     # (several over TLS) overlap the import instead of following it.
-    names = config is not None and bool(config.keys or config.theme)
+    names = bool(config.keys or config.theme)
     app_class = asyncio.get_running_loop().run_in_executor(
         None, _load_app, config if names else None
     )
     no_color = "NO_COLOR" in os.environ
-    async with AsyncChatKit(
-        api_key=api_key, base_url=base_url, organization=organization, project=project
-    ) as client:
+    async with _open(connect) as client:
         if names:  # the file's binding ids and theme are checked before any request
             await app_class
         first_page = asyncio.ensure_future(_first_page(client))
@@ -126,13 +134,13 @@ async def _run(
             app = (await app_class)(
                 client,
                 first_page=first_page,
-                endpoint_label=label,
+                endpoint_label=label(),
                 read_only=read_only,
-                keymap=keymap,
-                theme=theme,
+                keymap=dict(config.keys),
+                theme=config.theme,
                 # NO_COLOR: ANSI mode + Textual's NoColor filter sends no colour at all
                 ansi_color=True if no_color else None,
-                mirror_path=mirror_path,
+                mirror_path=mirror,
             )
             await app.run_async()
         finally:
@@ -171,5 +179,5 @@ def _app_class() -> type[ChatKitApp]:
     return ChatKitApp
 
 
-async def _first_page(client: AsyncChatKit) -> ThreadPage:
+async def _first_page(client: Deployment) -> ThreadPage:
     return await client.threads.list(limit=THREAD_PAGE, order="desc")

@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from chatkit_tui.backends.chatkit_python import CHATKIT_PYTHON, ChatKitPython
+from chatkit_tui.backends.chatkit_python import CHATKIT_PYTHON
+from chatkit_tui.backends.chatkit_python.client import ChatKitPython
 from chatkit_tui.client import RetryPolicy
 from chatkit_tui.client.errors import (
     APIConnectionError,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chatkit_tui.backends.mirror import MIRROR, MirrorDeployment
+from chatkit_tui.backends.mirror import MIRROR
+from chatkit_tui.backends.mirror.deployment import MirrorDeployment
 from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.client.errors import NotFoundError, PermissionDeniedError
 from chatkit_tui.core.mirror import Mirror, MirrorSync, Origin

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from chatkit_tui.backends import NoDeployment, backends, connect, describe
-from chatkit_tui.backends.chatkit_python import ChatKitPython
-from chatkit_tui.backends.mirror import MirrorDeployment
+from chatkit_tui.backends.chatkit_python.client import ChatKitPython
+from chatkit_tui.backends.mirror.deployment import MirrorDeployment
 from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.config import Config
 from tests.fixtures.mirror_file import fill_mirror

@@ -31,8 +31,7 @@ sys.path.insert(0, str(REPO))
 import httpx  # noqa: E402
 import msgspec  # noqa: E402
 
-from chatkit_tui.backends.chatkit_python import ChatKitPython  # noqa: E402
-from chatkit_tui.backends.chatkit_python.client import _item_page  # noqa: E402
+from chatkit_tui.backends.chatkit_python.client import ChatKitPython, _item_page  # noqa: E402
 from tests.fixtures.chatkit_python import ADMIN_TOKEN  # noqa: E402
 
 HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

@@ -164,36 +164,33 @@ APP_PROBE = """
 import asyncio, json, sys
 
 async def main(path):
-    from chatkit_tui.client import AsyncChatKit
+    from pathlib import Path
+    from chatkit_tui.backends.mirror.deployment import MirrorDeployment
+    from chatkit_tui.core.local import LocalError, mirror_label
     from chatkit_tui.tui.app import ChatKitApp
-    from chatkit_tui.tui.run import _open_mirror
     from chatkit_tui.tui.threads.thread_list import ThreadList
 
-    opened = _open_mirror(path, None)
-    if isinstance(opened, int):
-        print(json.dumps({"exit": opened}))
-        return
-    server, mirror_path, label = opened
     try:
-        async with AsyncChatKit(
-            api_key=server.api_key, base_url=server.base_url, max_retries=0
-        ) as client:
-            app = ChatKitApp(client, endpoint_label=label, read_only=True, mirror_path=mirror_path)
-            async with app.run_test(size=(120, 40)) as pilot:
-                tl = app.main_screen.query_one("#threads", ThreadList)
-                view = app.main_screen.view
-                for _ in range(500):
-                    if tl.row_count and view.item_count:
-                        break
-                    await pilot.pause(0.02)
-                print(json.dumps({
-                    "label": label,
-                    "rows": tl.row_count,
-                    "items": view.item_count,
-                    "notes": [n.message for n in app._notifications],
-                }))
-    finally:
-        server.stop()
+        label = mirror_label(Path(path))
+    except LocalError as exc:
+        print(json.dumps({"exit": exc.code}))
+        return
+    # the mirror read in process, as chatkit-tui --mirror PATH does
+    async with MirrorDeployment.open(path) as client:
+        app = ChatKitApp(client, endpoint_label=label, read_only=True, mirror_path=Path(path))
+        async with app.run_test(size=(120, 40)) as pilot:
+            tl = app.main_screen.query_one("#threads", ThreadList)
+            view = app.main_screen.view
+            for _ in range(500):
+                if tl.row_count and view.item_count:
+                    break
+                await pilot.pause(0.02)
+            print(json.dumps({
+                "label": label,
+                "rows": tl.row_count,
+                "items": view.item_count,
+                "notes": [n.message for n in app._notifications],
+            }))
 
 asyncio.run(main(sys.argv[1]))
 """

@@ -7,14 +7,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatkit_tui.backends import Backend, Flag
-from chatkit_tui.backends.chatkit_python.client import CHATKIT_PYTHON, ChatKitPython
+from chatkit_tui.client.deployment import Capabilities
 
 if TYPE_CHECKING:
     import httpx
 
+    from chatkit_tui.backends.chatkit_python.client import ChatKitPython
     from chatkit_tui.config import Config
 
-__all__ = ["BACKEND", "CHATKIT_PYTHON", "ChatKitPython"]
+__all__ = ["BACKEND", "CHATKIT_PYTHON"]
+
+CHATKIT_PYTHON = Capabilities(kind="chatkit-python", delete=True)
 
 
 def _chooses(config: Config, mirror: Path | None) -> bool:
@@ -22,6 +25,8 @@ def _chooses(config: Config, mirror: Path | None) -> bool:
 
 
 def _open(config: Config, mirror: Path | None, http: httpx.AsyncClient | None) -> ChatKitPython:
+    from chatkit_tui.backends.chatkit_python.client import ChatKitPython
+
     assert config.chatkit_url is not None
     return ChatKitPython(config.chatkit_url, dict(config.headers), http_client=http)
 

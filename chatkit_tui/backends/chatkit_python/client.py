@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import msgspec
 
+from chatkit_tui.backends.chatkit_python import CHATKIT_PYTHON
 from chatkit_tui.client.client import USER_AGENT, AsyncChatKit
 from chatkit_tui.client.decoding import decode_item_page, decode_thread, decode_thread_page
-from chatkit_tui.client.deployment import Capabilities
 from chatkit_tui.client.models import ThreadDeleted
 from chatkit_tui.client.pages import AsyncPager, Params
 
@@ -28,9 +28,7 @@ if TYPE_CHECKING:
     from chatkit_tui.client.models import AnyThread, ItemPage, Order, ThreadItem, ThreadPage
     from chatkit_tui.client.retries import RetryPolicy
 
-__all__ = ["CHATKIT_PYTHON", "ChatKitPython", "header_secrets"]
-
-CHATKIT_PYTHON = Capabilities(kind="chatkit-python", delete=True)
+__all__ = ["ChatKitPython", "header_secrets"]
 
 
 def header_secrets(headers: Mapping[str, str]) -> tuple[str, ...]:

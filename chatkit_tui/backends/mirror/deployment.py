@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from chatkit_tui.backends.mirror import MIRROR
 from chatkit_tui.client.decoding import decode_item_page, decode_thread, decode_thread_page
-from chatkit_tui.client.deployment import Capabilities
 from chatkit_tui.client.errors import NotFoundError, PermissionDeniedError
 from chatkit_tui.client.pages import AsyncPager, Params
 from chatkit_tui.core.mirror import Mirror
@@ -37,9 +37,8 @@ if TYPE_CHECKING:
         ThreadPage,
     )
 
-__all__ = ["MIRROR", "SEQ_CURSOR", "MirrorDeployment"]
+__all__ = ["SEQ_CURSOR", "MirrorDeployment"]
 
-MIRROR = Capabilities(kind="mirror", user_filter=True, users=True, read_only_copy=True)
 SEQ_CURSOR = "~seq:"
 _MAX_PAGE = 100
 

@@ -36,6 +36,9 @@ class Origin:
     base_url: str
     organization: str | None = None
     project: str | None = None
+    kind: str = "hosted"
+    """What kind of deployment: ``hosted`` (OpenAI's API), ``chatkit-python`` (the
+    operator's own server: its records are chatkit-python's JSON)."""
 
     def __str__(self) -> str:
         named = [
@@ -43,7 +46,8 @@ class Origin:
             for label, value in (("organization", self.organization), ("project", self.project))
             if value
         ]
-        return self.base_url + (f" ({', '.join(named)})" if named else "")
+        where = self.base_url + (f" ({', '.join(named)})" if named else "")
+        return where if self.kind == "hosted" else f"{self.kind} deployment {where}"
 
 
 @dataclass(frozen=True, slots=True)

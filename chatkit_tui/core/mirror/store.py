@@ -390,6 +390,7 @@ class Mirror:
                 "base_url": origin.base_url.rstrip("/"),
                 "organization": origin.organization,
                 "project": origin.project,
+                "origin_kind": origin.kind,
                 "created_at": str(int(time.time())),
                 "version": __version__,
             }
@@ -442,7 +443,9 @@ class Mirror:
 
     def _check_origin(self, origin: Origin) -> None:
         mine = self.origin
-        given = Origin(origin.base_url.rstrip("/"), origin.organization, origin.project)
+        given = Origin(
+            origin.base_url.rstrip("/"), origin.organization, origin.project, origin.kind
+        )
         if mine != given:
             raise MirrorError(f"{self.path} is a mirror of {mine}, not of {given}")
 
@@ -1055,7 +1058,8 @@ class _Transaction:
 
 
 def _origin(meta: dict[str, str | None]) -> Origin:
-    return Origin(meta.get("base_url") or "", meta.get("organization"), meta.get("project"))
+    kind = meta.get("origin_kind") or "hosted"  # mirrors made before it was recorded: hosted
+    return Origin(meta.get("base_url") or "", meta.get("organization"), meta.get("project"), kind)
 
 
 def _thread_from_row(row: Sequence[object]) -> MirrorThread:

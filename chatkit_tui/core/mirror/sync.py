@@ -57,7 +57,7 @@ from chatkit_tui.core.mirror.store import Mirror
 from chatkit_tui.core.throttle import Throttle
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.client.models import AnyThread, ThreadItem
 
 __all__ = [
@@ -239,7 +239,7 @@ class MirrorSync:
 
     def __init__(
         self,
-        client: AsyncChatKit,
+        client: Deployment,
         mirror: Mirror,
         *,
         user: str | None = None,
