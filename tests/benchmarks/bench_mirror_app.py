@@ -1,5 +1,9 @@
 """The app on a mirror of 1,000,000 threads (``--mirror``): first rows, End, peak memory.
 
+The mirror is read in process (the mirror backend, as ``--mirror`` does); side by side,
+the same 1,000,000 through a loopback server, as ``--mirror`` did before (issue 17: no
+worse than that).
+
 Goals (issue 11): first rows under 1 s, ``End`` under 1 s, peak RSS under 200 MB. Side by
 side, the same measures on a mirror of 1,000 threads: with rows read on demand the two
 should be close (flat in the number of threads). Each size runs in a fresh process (its
@@ -29,11 +33,20 @@ from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
 
-path, count = sys.argv[1], int(sys.argv[3])
+path, count, mode = sys.argv[1], int(sys.argv[3]), sys.argv[4]
+
+class Nothing:
+    def __enter__(self): return self
+    def __exit__(self, *_): pass
 
 async def main():
-    with BackgroundServer(db=path, api_key="bench") as served:
-        client = AsyncChatKit(api_key="bench", base_url=served.base_url, max_retries=0)
+    loopback = mode == "loopback"
+    with BackgroundServer(db=path, api_key="bench") if loopback else Nothing() as served:
+        if mode == "loopback":  # how --mirror read a file before: a server on loopback
+            client = AsyncChatKit(api_key="bench", base_url=served.base_url, max_retries=0)
+        else:  # what --mirror does now: the file read in process
+            from chatkit_tui.backends.mirror.deployment import MirrorDeployment
+            client = MirrorDeployment.open(path)
         app = ChatKitApp(client, read_only=True, mirror_path=__import__("pathlib").Path(path))
         app_start = time.perf_counter()
         async with app.run_test(size=(120, 40)) as pilot:
@@ -64,9 +77,9 @@ asyncio.run(main())
 """
 
 
-def measure(path: Path, count: int) -> dict[str, float]:
+def measure(path: Path, count: int, mode: str = "process") -> dict[str, float]:
     result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), str(REPO), str(count)],
+        [sys.executable, "-c", CHILD, str(path), str(REPO), str(count), mode],
         capture_output=True,
         text=True,
         check=True,
@@ -92,6 +105,8 @@ def main() -> int:
             print(f"mirror of {count:,} threads written in {time.perf_counter() - started:.1f} s"
                   f" ({size:,.0f} MB)")  # fmt: skip
             results[count] = measure(path, count)
+            if count == sizes[-1]:
+                loopback = measure(path, count, "loopback")
     small, big = results[sizes[0]], results[sizes[1]]
     print()
     print(f"{'':34}{sizes[0]:>14,}{sizes[1]:>14,}   ratio   goal")
@@ -104,6 +119,11 @@ def main() -> int:
     for label, key, unit, goal in rows:
         a, b = small[key], big[key]
         print(f"{label:34}{a:>12.3f}{unit:>2}{b:>12.3f}{unit:>2}{b / a:>8.2f}x   {goal}")
+    print(f"\n{sizes[1]:,} threads, side by side: read in process (now) / over a loopback"
+          " server (before)")  # fmt: skip
+    for label, key, unit, _ in rows:
+        a, b = big[key], loopback[key]
+        print(f"{label:34}{a:>12.3f}{unit:>2}{b:>12.3f}{unit:>2}{a / b:>8.2f}x")
     met = big["first_rows_app"] < 1 and big["end"] < 1 and big["peak_rss_mb"] < 200
     print(f"\ngoals at {sizes[1]:,} threads: {'met' if met else 'NOT met'}"
           f" (windows in memory at the end: {big['windows_held']:.0f})")  # fmt: skip

@@ -32,8 +32,10 @@ def test_the_first_lines_give_the_demo_and_the_test_command():
 
 def test_the_config_example_is_a_valid_config_file(tmp_path: Path):
     blocks = re.findall(r"```toml\n(.*?)```", README, flags=re.S)
-    assert blocks, "the README has no config example"
-    config = parse_config_text(blocks[0], tmp_path / "config.toml")
+    assert len(blocks) >= 2, "the README has no config example"
+    for block in blocks:  # each is a valid file: the self-hosted profile's too
+        parse_config_text(block, tmp_path / "config.toml")
+    config = parse_config_text(_config_example(), tmp_path / "config.toml")
     assert config.profiles and config.keys
 
 
@@ -59,7 +61,7 @@ def test_the_config_example_names_only_real_bindings_and_a_real_theme(tmp_path: 
     from chatkit_tui.tui.run import check_app_names
 
     path = tmp_path / "config.toml"
-    path.write_text(re.findall(r"```toml\n(.*?)```", README, flags=re.S)[0])
+    path.write_text(_config_example())
     args = argparse.Namespace(config=str(path), profile=None, base_url=None, demo=True)
     config = load_config(args, env={})
     assert config.keys and config.theme
@@ -81,6 +83,14 @@ def test_the_config_example_names_only_real_bindings_and_a_real_theme(tmp_path: 
 # session by the real ``mirror`` command.
 
 _SYNOPSIS = re.compile(r"^[A-Z][A-Z_.]*$|\[|\||\.\.\.")
+
+
+def _config_example() -> str:
+    """The Configuration section's example (the one with ``[keys]``)."""
+    return next(b for b in re.findall(r"```toml\n(.*?)```", README, flags=re.S) if "[keys]" in b)
+
+
+SAMPLE_URL = "http://127.0.0.1:8790/chatkit"  # where the README starts the chatkit-python sample
 
 
 def _examples() -> list[list[str]]:
@@ -142,9 +152,19 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         yield Demo(server.base_url, path)
 
 
+@pytest.fixture
+def _sample() -> Iterator[object]:
+    """The chatkit-python sample the README starts (``python -m tests.fixtures.chatkit_python``)."""
+    from tests.fixtures.chatkit_python import ChatKitPythonSample
+
+    with ChatKitPythonSample() as sample:
+        yield sample
+
+
 @pytest.mark.parametrize("command", EXAMPLES, ids=[" ".join(c) for c in EXAMPLES])
 def test_every_readme_example_finds_something_on_the_demo_data(
     command: list[str],
+    request: pytest.FixtureRequest,
     demo: Demo,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -154,6 +174,13 @@ def test_every_readme_example_finds_something_on_the_demo_data(
 
     monkeypatch.setenv("OPENAI_BASE_URL", demo.base_url)
     monkeypatch.setenv("OPENAI_API_KEY", "demo")
+    if SAMPLE_URL in command:  # the self-hosted journey: on the sample it starts, for real
+        from tests.fixtures.chatkit_python import ADMIN_TOKEN, ChatKitPythonSample
+
+        sample = request.getfixturevalue("_sample")
+        assert isinstance(sample, ChatKitPythonSample)
+        admin = f"Authorization: Bearer {ADMIN_TOKEN}"
+        command = [sample.url if w == SAMPLE_URL else admin if w == "$K" else w for w in command]
     if command[0] == "search":
         code = main([*command, "--db", str(demo.mirror)])
         out, err = capsys.readouterr()
