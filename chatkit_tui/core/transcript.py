@@ -260,6 +260,8 @@ def _blocks(blocks: Sequence[Block]) -> str:
 
 def _user_markdown(number: int, item: UserMessageItem) -> str:
     parts = [_heading(number, "User", item)]
+    if isinstance(item.quoted_text, str) and item.quoted_text:  # chatkit-python's: what it answers
+        parts.append(quote_block(escape_text(item.quoted_text)) + "\n")
     for content in item.content:
         if isinstance(content, QuotedText):
             parts.append(quote_block(escape_text(content.text)) + "\n")

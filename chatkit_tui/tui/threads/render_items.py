@@ -168,6 +168,8 @@ def render_described(item: ChatkitPythonItem, described: Described) -> Renderabl
 
 def render_user_message(item: UserMessageItem) -> RenderableType:
     parts: list[RenderableType] = [item_heading("USER", item)]
+    if isinstance(item.quoted_text, str) and item.quoted_text:  # chatkit-python's: what it answers
+        parts.append(_quote(item.quoted_text))
     for content in item.content:
         if isinstance(content, QuotedText):
             parts.append(_quote(content.text))
