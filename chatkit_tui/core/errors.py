@@ -13,6 +13,12 @@ from __future__ import annotations
 from chatkit_tui.client import errors as client_errors
 from chatkit_tui.mirrorfile import DAMAGED_ERROR_TYPE
 
+
+class WordedError(Exception):
+    """A failure whose message is already worded for people (a mirror that is damaged, of
+    another deployment, not a mirror): :func:`describe` gives it as it is."""
+
+
 KEY_HINT = (
     "set OPENAI_API_KEY to a valid API key (or a profile's key in the config file), "
     "or try chatkit-tui --demo"
@@ -25,6 +31,8 @@ def describe(exc: BaseException) -> str:
     message alone: what is damaged and how to repair it, not "500 Server error"."""
     if isinstance(exc, client_errors.APIStatusError) and exc.type == DAMAGED_ERROR_TYPE:
         return " ".join(exc.message.split())
+    if isinstance(exc, WordedError):  # e.g. a mirror read in process met a damaged page
+        return " ".join(str(exc).split())
     text = client_errors.describe(exc)
     request_id = getattr(exc, "request_id", None)
     if isinstance(request_id, str) and request_id and request_id not in text:

@@ -49,6 +49,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from chatkit_tui import __version__
+from chatkit_tui.core.errors import WordedError
 from chatkit_tui.core.mirror.extract import item_text
 from chatkit_tui.core.mirror.records import (
     Failure,
@@ -184,7 +185,7 @@ _RUN_COLUMNS = (
 )
 
 
-class MirrorError(Exception):
+class MirrorError(WordedError):
     """The file is not a mirror, is of another deployment, or cannot be opened."""
 
 
