@@ -289,7 +289,8 @@ def show_matches(rules: Rules, found: Found, *, listed_as: str = "match") -> Non
     if not matches:
         out(f"No {what} ({found.scanned:,} read).")
     else:
-        out(f"{plural(len(matches))} {listed_as}: {what}")
+        verb = "matches" if listed_as == "match" and len(matches) == 1 else listed_as
+        out(f"{plural(len(matches))} {verb}: {what}")
         span = found.date_range()
         if span is not None:
             out(f"  created {absolute_time(span[0])} to {absolute_time(span[1])}")

@@ -941,3 +941,15 @@ def test_a_user_s_every_thread_needs_no_all(local_server: BackgroundServer, tmp_
     others = ids_on(store) - ids_on(store, user)
     assert purge(local_server, tmp_path, "--user", user, "--older-than", "0d", "--yes") == 0
     assert ids_on(store) == others
+
+
+def test_one_match_is_said_in_the_singular(capsys: pytest.CaptureFixture[str]) -> None:
+    """ "1 thread matches", not "1 thread match" (and "2 threads match")."""
+    from chatkit_tui.core.purge import Candidate, Found, Rules
+    from chatkit_tui.scripting.purge import show_matches
+
+    one = Candidate(object(), "cthr_1", "u_1", 1_700_000_000, "A title", "active")
+    show_matches(Rules(started=1_800_000_000, user="u_1"), Found(matches=[one], scanned=3))
+    assert "1 thread matches: " in capsys.readouterr().out
+    show_matches(Rules(started=1_800_000_000, user="u_1"), Found(matches=[one, one], scanned=3))
+    assert "2 threads match: " in capsys.readouterr().out
