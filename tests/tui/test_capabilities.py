@@ -10,7 +10,8 @@ from pathlib import Path
 from textual.command import CommandPalette
 
 from chatkit_tui.backends.chatkit_python import CHATKIT_PYTHON
-from chatkit_tui.backends.mirror import MIRROR, MirrorDeployment
+from chatkit_tui.backends.mirror import MIRROR
+from chatkit_tui.backends.mirror.deployment import MirrorDeployment
 from chatkit_tui.client.deployment import HOSTED
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.dialogs.help import HelpScreen

@@ -170,7 +170,7 @@ async def test_without_a_before_cursor_nothing_is_asked_above_and_g_reads_from_t
     """A deployment that cannot page backwards (a mirror file read in process): the window
     around the hit opens as ever, scrolling above it asks for nothing (no error either),
     the line above says g, and g reads the thread from its first item."""
-    from chatkit_tui.backends.mirror import MirrorDeployment
+    from chatkit_tui.backends.mirror.deployment import MirrorDeployment
 
     path = tmp_path / "long.sqlite3"
     long_thread_mirror(path, items=400, hit=300, newer=True)

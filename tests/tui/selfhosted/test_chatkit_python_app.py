@@ -15,7 +15,7 @@ import httpx
 from textual.command import CommandPalette
 from textual.pilot import Pilot
 
-from chatkit_tui.backends.chatkit_python import ChatKitPython
+from chatkit_tui.backends.chatkit_python.client import ChatKitPython
 from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.dialogs.help import HelpScreen
 from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
