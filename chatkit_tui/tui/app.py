@@ -15,6 +15,7 @@ from textual.app import App
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
 
+from chatkit_tui.client.deployment import HOSTED
 from chatkit_tui.tui.context import AppContext
 from chatkit_tui.tui.keys.labels import key_label
 from chatkit_tui.tui.keys.order import OrderedKeysApp
@@ -23,8 +24,18 @@ from chatkit_tui.tui.threads.commands import ThreadCommands
 from chatkit_tui.tui.threads.main import MainScreen
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.client.models import ThreadPage
+
+
+def deployment_label(deployment: Deployment) -> str:
+    """The top bar's words when none are given: the hosted API's address as ever, another
+    kind of deployment named with its kind (``chatkit-python · https://...``)."""
+    if deployment.capabilities.kind == HOSTED.kind:
+        return deployment.base_url
+    from chatkit_tui.backends import describe
+
+    return describe(deployment)
 
 
 class ChatKitApp(OrderedKeysApp):
@@ -39,7 +50,7 @@ class ChatKitApp(OrderedKeysApp):
 
     def __init__(
         self,
-        client: AsyncChatKit,
+        client: Deployment,
         *,
         endpoint_label: str = "",
         read_only: bool = False,
@@ -57,8 +68,9 @@ class ChatKitApp(OrderedKeysApp):
         super().__init__(ansi_color=ansi_color)
         self.context = AppContext(
             client=client,
-            endpoint_label=endpoint_label or client.base_url,
-            read_only=read_only,
+            endpoint_label=endpoint_label or deployment_label(client),
+            # a copy (a mirror) changes nothing on the deployment: read-only, and says so
+            read_only=read_only or client.capabilities.read_only_copy,
             now=now,
             archive_dir=archive_dir,
             export_dir=export_dir,
@@ -117,13 +129,15 @@ class ChatKitApp(OrderedKeysApp):
 
         if isinstance(self.screen, HelpScreen):
             return
-        keymap, read_only = self.context.keymap, self.context.read_only
+        ctx = self.context
+        keymap, read_only = ctx.keymap, ctx.read_only
         label = partial(key_label, self)
         conflicts = key_conflicts(app_contexts(), keymap) if keymap else []
         self.push_screen(
             HelpScreen(
-                help_sections(keymap, read_only=read_only),
+                help_sections(keymap, read_only=read_only, capabilities=ctx.capabilities),
                 read_only=read_only,
+                offer=ctx.offer,
                 conflicts=[conflict.message(label) for conflict in conflicts],
                 lost=lost_keys(keymap, label),
             )

@@ -1,12 +1,14 @@
-"""What the app's screens share: their context, the top bar, and failures worded for a
-notification."""
+"""What the app's screens share: their context, the top bar, which of their keys are
+offered, and failures worded for a notification."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, cast
 
 from rich.text import Text
 from textual.app import App
+from textual.binding import Binding
 from textual.screen import Screen
 
 from chatkit_tui.core.errors import describe, key_hint
@@ -32,12 +34,33 @@ def context_of(screen: Screen[Any]) -> AppContext:
     return context
 
 
+@cache
+def binding_ids(screen_class: type[Screen[Any]]) -> dict[str, str]:
+    """Action -> binding id of the bindings ``screen_class`` declares (its bases' too)."""
+    ids: dict[str, str] = {}
+    for klass in reversed(screen_class.__mro__):
+        for binding in getattr(klass, "BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.id is not None:
+                ids[binding.action] = binding.id
+    return ids
+
+
 class ChatKitScreen(Screen[None]):
     """A full screen of the app."""
 
     @property
     def ctx(self) -> AppContext:
         return context_of(self)
+
+    def offers(self, binding_id: str) -> bool:
+        """Whether the app offers ``binding_id`` here (read-only mode and the deployment's
+        capabilities decide: :mod:`chatkit_tui.tui.keys.offered`)."""
+        return self.ctx.offer.allows(binding_id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A binding that is not offered is gone: not in the footer, its key does nothing."""
+        binding_id = binding_ids(type(self)).get(action)
+        return binding_id is None or self.offers(binding_id)
 
     @property
     def host(self) -> App[object]:

@@ -13,6 +13,7 @@ from textual import events
 from textual.pilot import Pilot
 
 from chatkit_tui.client import AsyncChatKit
+from chatkit_tui.client.deployment import Deployment
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.threads.main import MainScreen
@@ -52,6 +53,34 @@ def make_app(
         keymap=keymap,
         ansi_color=ansi_color,
     )
+
+
+def deployment_app(
+    deployment: Deployment,
+    *,
+    now: Callable[[], float] = fixed_now,
+    archive_dir: Path | None = None,
+    endpoint_label: str = "",
+    read_only: bool = False,
+) -> ChatKitApp:
+    """The app on any deployment (a chatkit-python server, a mirror file), as run.py
+    builds it: the top bar says what it is unless ``endpoint_label`` is given."""
+    return ChatKitApp(
+        deployment,
+        endpoint_label=endpoint_label,
+        read_only=read_only,
+        now=now,
+        archive_dir=archive_dir,
+    )
+
+
+def active_keys(app: ChatKitApp) -> dict[str, str]:
+    """Key -> binding id of what the focused screen answers now (what the footer draws
+    from: a binding whose ``check_action`` says False is not there)."""
+    return {
+        key: active.binding.id or active.binding.action
+        for key, active in app.screen.active_bindings.items()
+    }
 
 
 def burst(app: ChatKitApp, *keys: str) -> None:

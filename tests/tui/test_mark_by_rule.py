@@ -136,6 +136,37 @@ async def test_older_than_an_age_marks_what_the_seeded_ages_say(make_server: Mak
         assert any("older than 32d" in m for m in notifications(app))
 
 
+async def test_a_status_alone_or_with_an_age_marks_what_the_store_says(
+    make_server: MakeServer,
+) -> None:
+    server = make_server(seed=120)
+    store = server.store
+    threads = [t for t in store.list_threads(limit=100, order="asc").data]
+    threads += [t for t in store.list_threads(limit=100, order="desc").data]
+    locked = {t.id for t in threads if t.status.type == "locked"}
+    cutoff = int(FIXED_NOW) - 32 * DAY
+    old_locked = {t.id for t in threads if t.status.type == "locked" and t.created_at < cutoff}
+    assert 0 < len(old_locked) < len(locked)
+    app = make_app(server, thread_page_size=10)
+    async with app.run_test(size=(110, 34)) as pilot:
+        await loaded(pilot, app)
+        dialog = await open_dialog(pilot, app)
+        await pilot.press(*"closed locked", "enter")  # two statuses: which one?
+        await pilot.pause()
+        assert app.screen is dialog
+        assert "one status at a time" in str(dialog.query_one("#mark-rule-error").render())
+        dialog.query_one("#mark-rule-input", Input).value = "Locked"
+        await pilot.press("enter")
+        await marked(pilot, app, len(locked))
+        assert app.main_screen.thread_list.marked == locked
+        assert any("with status locked" in m for m in notifications(app))
+        await pilot.press("escape")  # unmark
+        await open_dialog(pilot, app)
+        await pilot.press(*"32d locked", "enter")
+        await marked(pilot, app, len(old_locked))
+        assert app.main_screen.thread_list.marked == old_locked
+
+
 async def test_a_date_works_and_a_bad_age_says_why_and_marks_nothing(
     local_server: BackgroundServer,
 ) -> None:

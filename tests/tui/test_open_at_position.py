@@ -21,7 +21,7 @@ from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.search.screen import SearchScreen
 from chatkit_tui.tui.threads.thread_view import ItemView, ThreadView
 from tests.fixtures.mirror_file import DEEP_WORD, long_item_id, long_thread_mirror
-from tests.tui.helpers import burst, fixed_now, screen_text, wait_for
+from tests.tui.helpers import burst, fixed_now, notifications, screen_text, wait_for
 from tests.tui.test_render import plain
 
 HIT = 1693  # the seq of the hit: item #1,694
@@ -162,6 +162,50 @@ async def test_scrolling_up_reads_earlier_pages_and_g_reads_from_the_top(tmp_pat
             )
             assert view.scroll_y == 0 and view.first_seq == 0
             assert not view.query_one("#view-earlier", Static).display
+
+
+async def test_without_a_before_cursor_nothing_is_asked_above_and_g_reads_from_the_top(
+    tmp_path: Path,
+) -> None:
+    """A deployment that cannot page backwards (a mirror file read in process): the window
+    around the hit opens as ever, scrolling above it asks for nothing (no error either),
+    the line above says g, and g reads the thread from its first item."""
+    from chatkit_tui.backends.mirror.deployment import MirrorDeployment
+
+    path = tmp_path / "long.sqlite3"
+    long_thread_mirror(path, items=400, hit=300, newer=True)
+    deployment = MirrorDeployment.open(path)
+    assert not deployment.capabilities.before_cursor
+    app = ChatKitApp(deployment, now=fixed_now, mirror_path=path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tl = app.main_screen.thread_list
+        await wait_for(pilot, lambda: tl.row_count == 2, what="the list")
+        view = app.main_screen.view
+        await wait_for(pilot, lambda: view.thread_id == "cthr_newer", what="the newer one")
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        screen = app.screen
+        assert isinstance(screen, SearchScreen)
+        screen.query_one(Input).value = DEEP_WORD
+        await wait_for(pilot, lambda: screen.query_one(OptionList).option_count == 1)
+        await pilot.press("down", "enter")
+        target = long_item_id(300)
+        await wait_for(pilot, lambda: any(i == target for i in _shown_ids(view)))
+        await wait_for(pilot, lambda: view.item_count == 70 and not view.fetching)
+        assert view.first_seq == 300 and view.has_earlier  # the page before: not read
+        view.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.press("k")
+        await pilot.pause(0.2)
+        assert view.first_seq == 300 and not view.fetching_earlier
+        assert notifications(app) == []
+        assert "g: from the first" in plain(view.query_one("#view-earlier", Static).render())  # pyright: ignore[reportArgumentType]
+        await pilot.press("g")
+        await wait_for(
+            pilot,
+            lambda: _shown_ids(view)[:1] == [long_item_id(0)] and not view.has_earlier,
+            what="the top",
+        )
+        assert view.first_seq == 0
 
 
 async def test_a_cursor_the_live_thread_no_longer_has_falls_back_to_the_top(

@@ -2,7 +2,9 @@
 
 What it lists comes from :mod:`chatkit_tui.tui.keys.registry` and the key conflicts
 from :mod:`chatkit_tui.tui.keys.conflicts`; the app hands both in (this module imports
-neither: the registry imports it). Keys are named as the footer names them."""
+neither: the registry imports it). Keys are named as the footer names them. Only what is
+offered is listed (:mod:`chatkit_tui.tui.keys.offered`): the notes too name no key the
+deployment cannot use."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from chatkit_tui.tui.keys.labels import key_label
+from chatkit_tui.tui.keys.offered import Offer
 
 if TYPE_CHECKING:
     from chatkit_tui.tui.keys.registry import Row
@@ -33,12 +36,14 @@ class HelpScreen(ModalScreen[None]):
         sections: Sequence[tuple[str, Sequence[Row]]],
         *,
         read_only: bool,
+        offer: Offer | None = None,
         conflicts: Sequence[str] = (),
         lost: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.sections = sections
         self.read_only = read_only
+        self.offer = offer if offer is not None else Offer(read_only=read_only)
         self.conflicts = conflicts  # one sentence per remapped key that collides
         self.lost = dict(lost or {})  # binding id -> the keys it lost, and to what
 
@@ -62,10 +67,13 @@ class HelpScreen(ModalScreen[None]):
             tables.append(table)
         notes = Text(
             "\nBinding ids can be remapped in the config file's [keys] table.\n"
-            "ctrl+p: jump to a thread by id, set the user filter, flip the order, "
-            "refresh, export, open the session panel, change theme.\n"
+            f"ctrl+p: {', '.join(self._palette())}.\n"
             "y copies with OSC 52 (inside tmux: set -s set-clipboard on).\n"
-            "space marks threads, D deletes the marked ones, esc in the list unmarks them.",
+            + (
+                "space marks threads, D deletes the marked ones, esc in the list unmarks them."
+                if self.offer.deletes
+                else "space marks threads, esc in the list unmarks them."
+            ),
             style="dim",
         )
         with VerticalScroll(id="help-dialog"):
@@ -73,6 +81,8 @@ class HelpScreen(ModalScreen[None]):
             title.append("  (escape closes)", style="dim")
             if read_only:
                 title.append("  · Read-only mode: destructive bindings are removed")
+            if (left_out := self.offer.left_out()) is not None:
+                title.append(f"  · {left_out[0].upper()}{left_out[1:]}")
             yield Static(title, id="help-title")
             if self.conflicts:
                 text = Text(
@@ -84,6 +94,19 @@ class HelpScreen(ModalScreen[None]):
             for table in tables:
                 yield Static(table, classes="help-section")
             yield Static(notes)
+
+    def _palette(self) -> list[str]:
+        """What ctrl+p offers, for the notes."""
+        offer = self.offer
+        return [
+            "jump to a thread by id",
+            *(["set the user filter"] if offer.user_filter else []),
+            "flip the order",
+            "refresh",
+            "export",
+            *(["open the session panel"] if offer.sessions else []),
+            "change theme",
+        ]
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -4,7 +4,8 @@ binding ids it holds.
 
 Every binding has an ``id`` (``main.delete``) so that the config file's ``[keys]`` table can
 remap it (``App.set_keymap``). This module imports every screen (the app loads it on first
-use: help, a keymap from the config file), and none of them imports it.
+use: help, a keymap from the config file), and none of them imports it. Which bindings are
+offered (read-only mode, the deployment's capabilities) is :mod:`.offered`'s to say.
 """
 
 from __future__ import annotations
@@ -15,20 +16,15 @@ from dataclasses import dataclass
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 
+from chatkit_tui.client.deployment import HOSTED, Capabilities
+from chatkit_tui.tui.keys.offered import Offer
+
 # the app's own bindings: everywhere, unless a modal screen is open
 APP_BINDINGS: list[BindingType] = [
     Binding("q", "quit", "Quit", id="app.quit"),
     Binding("question_mark", "help", "Help", id="app.help"),
     Binding("ctrl+p", "command_palette", "Commands", show=False, id="app.command_palette"),
 ]
-
-DESTRUCTIVE = {"main.delete", "confirm.delete", "main.bulk_delete", "main.mark_by_rule"} | {
-    # read-only mode removes creating and cancelling sessions too
-    "sessions.new",
-    "sessions.create",
-    "sessions.cancel",
-    "cancel_session.confirm",
-}
 
 Row = tuple[str, str, str]  # (keys as mapped, e.g. "d,delete"; what it does; binding id)
 
@@ -39,7 +35,9 @@ class Section:
 
     title: str
     bindings: Sequence[BindingType]
-    destructive: bool = False  # the whole table is gone in read-only mode
+    opened_by: str | None = None
+    """The binding that opens this dialog or screen: the table is gone when it is not
+    offered (read-only mode, a deployment that cannot)."""
 
 
 @dataclass(frozen=True)
@@ -66,19 +64,20 @@ def sections() -> list[Section]:
     from chatkit_tui.tui.threads.thread_view import ThreadView
     from chatkit_tui.tui.threads.user_filter import UserFilterScreen
 
+    BULK = "main.bulk_delete"
     return [
         Section("Everywhere", APP_BINDINGS),
         Section("Main screen", MainScreen.BINDINGS),
         Section("Thread list", ThreadList.BINDINGS),
         Section("Thread view (arrows, PgUp, PgDn too)", ThreadView.BINDINGS),
-        Section("Delete dialog", ConfirmDeleteScreen.BINDINGS, destructive=True),
-        Section("Delete marked: confirmation", ConfirmBulkDeleteScreen.BINDINGS, destructive=True),
-        Section("Delete marked: progress", BulkDeleteScreen.BINDINGS, destructive=True),
-        Section("Mark by rule dialog (M)", MarkByRuleScreen.BINDINGS, destructive=True),
-        Section("User filter dialog (u)", UserFilterScreen.BINDINGS),
-        Section("Session panel (s)", SessionScreen.BINDINGS),
+        Section("Delete dialog", ConfirmDeleteScreen.BINDINGS, "main.delete"),
+        Section("Delete marked: confirmation", ConfirmBulkDeleteScreen.BINDINGS, BULK),
+        Section("Delete marked: progress", BulkDeleteScreen.BINDINGS, BULK),
+        Section("Mark by rule dialog (M)", MarkByRuleScreen.BINDINGS, "main.mark_by_rule"),
+        Section("User filter dialog (u)", UserFilterScreen.BINDINGS, "main.user_filter"),
+        Section("Session panel (s)", SessionScreen.BINDINGS, "main.sessions"),
         Section("Search (ctrl+f)", SearchScreen.BINDINGS),
-        Section("Cancel-session dialog", ConfirmCancelSessionScreen.BINDINGS, destructive=True),
+        Section("Cancel-session dialog", ConfirmCancelSessionScreen.BINDINGS, "sessions.cancel"),
     ]
 
 
@@ -110,25 +109,29 @@ def places() -> list[Place]:
 
 
 def binding_rows(
-    bindings: Iterable[BindingType], keymap: Mapping[str, str], *, read_only: bool
+    bindings: Iterable[BindingType], keymap: Mapping[str, str], *, offer: Offer
 ) -> list[Row]:
-    """(keys, what it does, binding id) for each binding with an id, keymap applied."""
+    """(keys, what it does, binding id) for each offered binding with an id, keymap applied."""
     rows: list[Row] = []
     for binding in bindings:
         if not isinstance(binding, Binding) or binding.id is None:
             continue
-        if read_only and binding.id in DESTRUCTIVE:
+        if not offer.allows(binding.id):
             continue
         rows.append((keymap.get(binding.id, binding.key), binding.description, binding.id))
     return rows
 
 
-def help_sections(keymap: Mapping[str, str], *, read_only: bool) -> list[tuple[str, list[Row]]]:
-    """The help screen's tables, as currently mapped (read-only: destructive ones left out)."""
+def help_sections(
+    keymap: Mapping[str, str], *, read_only: bool, capabilities: Capabilities = HOSTED
+) -> list[tuple[str, list[Row]]]:
+    """The help screen's tables, as currently mapped, with only what is offered: read-only
+    mode leaves the destructive ones out, a deployment what it cannot do."""
+    offer = Offer(capabilities, read_only=read_only)
     return [
-        (section.title, binding_rows(section.bindings, keymap, read_only=read_only))
+        (section.title, binding_rows(section.bindings, keymap, offer=offer))
         for section in sections()
-        if not (read_only and section.destructive)
+        if section.opened_by is None or offer.allows(section.opened_by)
     ]
 
 

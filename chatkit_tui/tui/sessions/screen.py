@@ -99,7 +99,7 @@ class SessionScreen(ChatKitScreen):
                 yield SessionList(id="session-list")
             with ContentSwitcher(id="sessions-switcher", initial="session-detail"):
                 yield SessionDetail(now=ctx.now, id="session-detail")
-                if not ctx.read_only:
+                if ctx.offer.allows("sessions.create"):
                     yield SessionForm(id="session-form")
         yield Footer(compact=True)
 
@@ -122,7 +122,7 @@ class SessionScreen(ChatKitScreen):
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self.tick)
         self._refresh_list()
-        if self.book or self.ctx.read_only:
+        if self.book or not self.offers("sessions.new"):
             self.show_detail(self.session_list.selected_id)
             self.session_list.focus()
         else:
@@ -148,7 +148,7 @@ class SessionScreen(ChatKitScreen):
         now = self.ctx.now()
         self.session_list.show_sessions(sessions, now, pending=self.pending, select=select)
         count = Text(f"Created in this run: {len(sessions)}", style="bold", end="")
-        if self.ctx.read_only:
+        if not self.offers("sessions.create"):
             count.append("  · read-only: no creating or cancelling", style="dim")
         elif not sessions:
             count.append("  (the API cannot list sessions)", style="dim")
@@ -176,16 +176,18 @@ class SessionScreen(ChatKitScreen):
         self.detail.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        read_only = self.ctx.read_only
+        if not super().check_action(action, parameters):  # not offered (read-only mode)
+            return False
         if action == "new":
-            return not read_only and not self.showing_form
+            return not self.showing_form
         if action == "create":
-            return not read_only and self.showing_form
+            return self.showing_form
         if action in ("cancel_session", "reveal", "copy_secret"):
-            if read_only and action == "cancel_session":
-                return False
             return not self.showing_form and self.current is not None
         return True
+
+    def _no_sessions(self) -> str:
+        return self.ctx.capabilities.missing("create or cancel sessions")
 
     @property
     def current(self) -> ChatSession | None:
@@ -196,7 +198,7 @@ class SessionScreen(ChatKitScreen):
         self.dismiss(None)
 
     def action_new(self) -> None:
-        if self.ctx.read_only:
+        if not self.offers("sessions.new"):
             return
         self.query_one("#sessions-switcher", ContentSwitcher).current = "session-form"
         self.refresh_bindings()
@@ -205,21 +207,24 @@ class SessionScreen(ChatKitScreen):
     # --- create ------------------------------------------------------------------------------
 
     def action_create(self) -> None:
-        if not self.ctx.read_only and self.showing_form:
+        if self.offers("sessions.create") and self.showing_form:
             self.form.submit()
 
     @on(SessionForm.Submitted, "#session-form")
     def _submitted(self, message: SessionForm.Submitted) -> None:
-        if self.ctx.read_only:
+        if not self.offers("sessions.create"):
             return
         message.form.set_busy(True)
         self.create_session(message.body)
 
     @work(exclusive=True, group="session-create", exit_on_error=False)
     async def create_session(self, body: CreateSessionBody) -> None:
-
+        sessions = self.ctx.sessions
+        if sessions is None:  # the panel is not offered then: this is never reached
+            self.post_message(SessionCreateFailed(self._no_sessions()))
+            return
         try:
-            session = await self.ctx.client.sessions.create(**create_kwargs(body))
+            session = await sessions.create(**create_kwargs(body))
         except Exception as exc:
             self.post_message(SessionCreateFailed(describe_error(exc)))
             return
@@ -274,7 +279,7 @@ class SessionScreen(ChatKitScreen):
 
     def action_cancel_session(self) -> None:
         session = self.current
-        if session is None or self.ctx.read_only or self.showing_form:
+        if session is None or not self.offers("sessions.cancel") or self.showing_form:
             return
         if session.status == "cancelled":
             self.host.notify(f"{one_line(session.id)} is already cancelled.")
@@ -291,9 +296,12 @@ class SessionScreen(ChatKitScreen):
 
     @work(group="session-cancel", exit_on_error=False)
     async def cancel_session(self, session_id: str) -> None:
-
+        sessions = self.ctx.sessions
+        if sessions is None:  # the panel is not offered then: this is never reached
+            self.post_message(SessionCancelFailed(session_id, self._no_sessions()))
+            return
         try:
-            session = await self.ctx.client.sessions.cancel(session_id)
+            session = await sessions.cancel(session_id)
         except Exception as exc:
             self.post_message(SessionCancelFailed(session_id, describe_error(exc)))
             return

@@ -31,7 +31,7 @@ from chatkit_tui.tui.keys.order import ReadFirstDialog
 from chatkit_tui.tui.threads.render import shown_id, thread_title
 
 if TYPE_CHECKING:
-    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.deployment import Deployment
 
 LISTED = 4  # threads named in the confirmation; the rest are counted
 
@@ -130,7 +130,7 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
 
     def __init__(
         self,
-        client: AsyncChatKit,
+        client: Deployment,
         threads: list[AnyThread],
         *,
         archive_dir: Path | None,

@@ -55,11 +55,6 @@ class BulkFlow(DeleteFlow):
             self._marked_elsewhere = {}
         return self._marked_elsewhere
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "bulk_delete" and self.ctx.read_only:
-            return False
-        return super().check_action(action, parameters)
-
     # --- marks ---------------------------------------------------------------------------
 
     def mark_threads(self, threads: Iterable[AnyThread]) -> tuple[int, int]:
@@ -96,7 +91,7 @@ class BulkFlow(DeleteFlow):
     # --- bulk delete ---------------------------------------------------------------------
 
     def action_bulk_delete(self) -> None:
-        if self.ctx.read_only:
+        if not self.offers("main.bulk_delete"):
             return
         tl = self.thread_list
         threads = self.all_marked()

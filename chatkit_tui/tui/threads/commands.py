@@ -1,4 +1,8 @@
-"""Command palette provider: jump to a thread by id, user filter, order, refresh."""
+"""Command palette provider: jump to a thread by id, user filter, order, refresh.
+
+Only what the app offers here is listed (:mod:`chatkit_tui.tui.keys.offered`): each
+command names the binding it stands for, and a binding that is not offered takes its
+command with it."""
 
 from __future__ import annotations
 
@@ -24,18 +28,36 @@ class ThreadCommands(Provider):
 
     def _commands(self, main: MainScreen) -> list[tuple[str, Callable[[], object], str]]:
         order = "oldest first" if main.order == "desc" else "newest first"
-        commands: list[tuple[str, Callable[[], object], str]] = [
-            ("Set user filter…", main.action_user_filter, "only threads of one user (u)"),
-            (f"Flip order (show {order})", main.action_flip_order, "o"),
-            ("Refresh threads", main.action_refresh, "reload from the first page (r)"),
-            ("Filter loaded threads…", main.action_find, "by title, user or id (/)"),
-            ("Sessions…", main.action_sessions, "create, inspect and cancel sessions (s)"),
+        find = "by title, user or id (/)" if main.ctx.offer.users else "by title or id (/)"
+        offered: list[tuple[str, str, Callable[[], object], str]] = [
             (
+                "main.user_filter",
+                "Set user filter…",
+                main.action_user_filter,
+                "only threads of one user (u)",
+            ),
+            ("main.flip_order", f"Flip order (show {order})", main.action_flip_order, "o"),
+            (
+                "main.refresh",
+                "Refresh threads",
+                main.action_refresh,
+                "reload from the first page (r)",
+            ),
+            ("main.find", "Filter loaded threads…", main.action_find, find),
+            (
+                "main.sessions",
+                "Sessions…",
+                main.action_sessions,
+                "create, inspect and cancel sessions (s)",
+            ),
+            (
+                "main.search",
                 "Search every conversation…",
                 main.action_search,
                 "full text over the mirror of this deployment (ctrl+f)",
             ),
         ]
+        commands = [(name, run, why) for ident, name, run, why in offered if main.offers(ident)]
         if main.user is not None:
             commands.insert(1, ("Clear user filter", partial(main.set_user, None), "every user"))
         commands.extend(self._bulk_commands(main))
@@ -52,7 +74,8 @@ class ThreadCommands(Provider):
                     "the selected thread, every item, to the export folder (e)",
                 )
             )
-        if not main.ctx.read_only:  # marks only feed D
+        if main.offers("main.mark_by_rule"):  # marks only feed D
+            within = ", within the user filter" if main.offers("main.user_filter") else ""
             if main.user is not None:
                 commands.append(
                     (
@@ -65,12 +88,12 @@ class ThreadCommands(Provider):
                 (
                     "Mark threads older than…",
                     main.action_mark_by_rule,
-                    "an age (90d) or a date, across all pages, within the user filter (M)",
+                    f"an age (90d), a date or a status, across all pages{within} (M)",
                 )
             )
         marked = len(main.thread_list.marked)
         if marked:
-            if not main.ctx.read_only:
+            if main.offers("main.bulk_delete"):
                 commands.append(
                     (f"Delete {marked} marked thread(s)…", main.action_bulk_delete, "D")
                 )

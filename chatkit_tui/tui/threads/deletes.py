@@ -38,11 +38,6 @@ class DeleteFlow(ChatKitScreen):
     def _update_status(self) -> None:
         """Refresh the status line (the subclass knows what it shows)."""
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "delete" and self.ctx.read_only:
-            return False
-        return True
-
     @property
     def selected_thread(self) -> AnyThread | None:
         """The thread the user is looking at: the open one while the thread view has the
@@ -54,7 +49,7 @@ class DeleteFlow(ChatKitScreen):
         """``thread_id`` was deleted (or found gone); the subclass updates what shows it."""
 
     def action_delete(self) -> None:
-        if self.ctx.read_only:
+        if not self.offers("main.delete"):
             return
         thread = self.selected_thread
         if thread is None:
@@ -71,7 +66,7 @@ class DeleteFlow(ChatKitScreen):
             if confirmed:
                 self.delete_thread(thread)
 
-        self.host.push_screen(ConfirmDeleteScreen(thread), decided)
+        self.host.push_screen(ConfirmDeleteScreen(thread, users=self.ctx.offer.users), decided)
 
     @work(group="delete", exit_on_error=False)
     async def delete_thread(self, thread: AnyThread) -> None:
@@ -134,14 +129,15 @@ class ConfirmDeleteScreen(ConfirmScreen):
         *BUTTON_KEYS,
     ]
 
-    def __init__(self, thread: AnyThread) -> None:
+    def __init__(self, thread: AnyThread, *, users: bool = True) -> None:
+        facts = [("title", thread_title(thread)), ("id", shown_id(thread))]
+        if users:  # a deployment whose threads name no user: no user line
+            facts.append(
+                ("user", one_line(thread.user) if thread.user is not None else "(unknown)")
+            )
         super().__init__(
             "Delete this thread?",
-            [
-                ("title", thread_title(thread)),
-                ("id", shown_id(thread)),
-                ("user", one_line(thread.user) if thread.user is not None else "(unknown)"),
-            ],
+            facts,
             "It is archived first (thread and every item, as JSON in your data "
             "directory), then deleted on the server.",
             refuse="Cancel (n)",

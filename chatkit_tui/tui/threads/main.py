@@ -82,14 +82,17 @@ class MainScreen(MarkByRuleFlow):
 
     def compose(self) -> ComposeResult:
         ctx = self.ctx
+        users = ctx.offer.users  # threads that name no user: no user column, no user line
+        find = "filter loaded threads: title, user or id" if users else "filter loaded threads"
         yield Static(self.top_bar("chatkit-tui"), id="topbar")
         with Horizontal(id="panes"):
             with Vertical(id="list-pane"):
                 yield Static("", id="list-header")
-                yield ThreadList(now=ctx.now, id="threads")
-                yield Input(placeholder="filter loaded threads: title, user or id", id="find")
+                yield ThreadList(now=ctx.now, users=users, id="threads")
+                yield Input(placeholder=find, id="find")
                 yield Static("", id="list-status")
-            yield ThreadView(now=ctx.now, id="view")
+            backwards = ctx.capabilities.before_cursor  # else g reads from the top
+            yield ThreadView(now=ctx.now, users=users, backwards=backwards, id="view")
         yield Footer(compact=True)
 
     @property
@@ -133,7 +136,7 @@ class MainScreen(MarkByRuleFlow):
             text.append(" · the mirror is damaged", style="bold")
         if tl.marked:
             text.append(f" · {len(tl.marked):,} marked", style="bold")
-            if not self.ctx.read_only:
+            if self.offers("main.bulk_delete"):
                 text.append(" (D deletes, esc unmarks)", style="dim")
         self.query_one("#list-status", Static).update(text)
 
@@ -409,6 +412,9 @@ class MainScreen(MarkByRuleFlow):
     # --- filters -----------------------------------------------------------------------------
 
     def action_user_filter(self) -> None:
+        if not self.offers("main.user_filter"):
+            return
+
         def apply(user: str | None) -> None:
             if user is None:
                 return
@@ -509,6 +515,8 @@ class MainScreen(MarkByRuleFlow):
         self._focus(view)
 
     def action_sessions(self) -> None:
+        if not self.offers("main.sessions"):
+            return
         from chatkit_tui.tui.sessions.screen import open_session_panel
 
         open_session_panel(self.host)

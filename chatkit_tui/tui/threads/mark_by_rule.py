@@ -1,8 +1,9 @@
 """Mark by rule: every thread of the user filter, across all pages (not only the loaded
-rows), or every thread older than an age or a date; then ``D`` deletes them.
+rows), or every thread older than an age or a date, or of a status; then ``D`` deletes them.
 
-:class:`MarkByRuleScreen` asks for the age or date (the current user filter applies too: the
-rules combine as ``threads purge``'s do). :class:`MarkByRuleFlow`, a base of the main screen,
+:class:`MarkByRuleScreen` asks for the age or date and the status (the current user filter
+applies too: the rules combine as ``threads purge``'s do; on a deployment whose threads
+name no user, there is no user rule). :class:`MarkByRuleFlow`, a base of the main screen,
 pages the server in a worker with the purge's own finder
 (:func:`chatkit_tui.core.purge.find_matches`: oldest first, stopping at the cutoff) and
 marks what it found, loaded or not
@@ -32,18 +33,29 @@ if TYPE_CHECKING:  # core.purge brings the bulk runner: loaded on first use, not
     from chatkit_tui.core.purge import Found, Rules
 
 
+STATUS_WORDS = ("closed", "locked", "active")  # the purge's STATUSES, as typed in the box
+
+
 class MarkByRuleScreen(ModalScreen["Rules | None"]):
-    """Dismisses with the rules to mark by, or None to cancel. An empty box with a user
-    filter on marks every thread of that user."""
+    """Dismisses with the rules to mark by, or None to cancel. The box takes an age or a
+    date, a status word, or both (``90d closed``); empty with a user filter on, it marks
+    every thread of that user.
+
+    ``users``: the deployment's threads name their user (else the dialog speaks of no
+    user: age, date and status are its rules); ``user_filter``: ``u`` can set one."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="mark_rule.cancel")
     ]
 
-    def __init__(self, user: str | None, now: float) -> None:
+    def __init__(
+        self, user: str | None, now: float, *, users: bool = True, user_filter: bool = True
+    ) -> None:
         super().__init__()
-        self.user = user
+        self.user = user if users else None
         self.now = now
+        self.users = users
+        self.user_filter = users and user_filter
 
     def compose(self) -> ComposeResult:
         title = Text("Mark every thread, across all pages", style="bold", end="")
@@ -51,15 +63,20 @@ class MarkByRuleScreen(ModalScreen["Rules | None"]):
             scope = Text("of user ", end="")
             scope.append(one_line(self.user), style="bold")
             scope.append(" (the user filter; u changes it)", style="dim")
-        else:
+        elif self.user_filter:
             scope = Text("of every user (u sets a user filter first)", end="")
-        hint = "older than: 90d, 12h, 2w, or before a date: 2026-01-31 (UTC)" + (
-            "; empty: all of the user's" if self.user is not None else ""
-        )
+        elif self.users:
+            scope = Text("of every user", end="")
+        else:
+            scope = Text("by age, date or status (these threads name no user)", end="")
+        hint = (
+            "older than: 90d, 12h, 2w, or before a date: 2026-01-31 (UTC); "
+            "and/or a status: closed, locked, active"
+        ) + ("; empty: all of the user's" if self.user is not None else "")
         with Vertical(id="mark-rule-dialog"):
             yield Static(title)
             yield Static(scope, id="mark-rule-scope")
-            yield Input(placeholder="older than (age or date)", id="mark-rule-input")
+            yield Input(placeholder="older than (age or date), status", id="mark-rule-input")
             yield Static(Text(hint, style="dim", end=""), id="mark-rule-hint")
             yield Static("", id="mark-rule-error")
             yield Static(
@@ -72,24 +89,38 @@ class MarkByRuleScreen(ModalScreen["Rules | None"]):
 
     @on(Input.Submitted, "#mark-rule-input")
     def apply(self, event: Input.Submitted) -> None:
-        from chatkit_tui.core.purge import RuleError, Rules, parse_cutoff
+        from chatkit_tui.core.purge import RuleError
 
         text = event.value.strip()
         try:
-            if text:
-                before, age = parse_cutoff(text, self.now)
-                rules = Rules(started=int(self.now), user=self.user, before=before, age=age)
-            else:
-                rules = Rules(started=int(self.now), user=self.user)
+            rules = self.rules(text)
         except RuleError as exc:
             message = str(exc)
             if not text:
-                message = "type an age (90d) or a date (2026-01-31), or set a user filter (u)"
+                message = "type an age (90d), a date (2026-01-31) or a status (closed)"
+                if self.user_filter:
+                    message += ", or set a user filter (u)"
             self.query_one("#mark-rule-error", Static).update(
                 Text(one_line(message), style="bold", end="")
             )
             return
         self.dismiss(rules)
+
+    def rules(self, text: str) -> Rules:
+        """The rules the box says (RuleError when it says none, or one that cannot be)."""
+        from chatkit_tui.core.purge import RuleError, Rules, parse_cutoff
+
+        words = text.split()
+        statuses = [w.lower() for w in words if w.lower() in STATUS_WORDS]
+        if len(statuses) > 1:
+            raise RuleError("one status at a time: closed, locked or active")
+        status = statuses[0] if statuses else None
+        cutoff = " ".join(w for w in words if w.lower() not in STATUS_WORDS)
+        started = int(self.now)
+        if not cutoff:
+            return Rules(started=started, user=self.user, status=status)
+        before, age = parse_cutoff(cutoff, self.now)
+        return Rules(started=started, user=self.user, before=before, age=age, status=status)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -122,24 +153,23 @@ class MarkByRuleFlow(BulkFlow):
     """While a worker pages: (threads read, matched) so far; else None."""
     _marking_generation = -1
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "mark_by_rule" and self.ctx.read_only:
-            return False  # marks only feed D, which read-only mode does not have
-        return super().check_action(action, parameters)
-
     def action_mark_by_rule(self) -> None:
-        if self.ctx.read_only:
+        if not self.offers("main.mark_by_rule"):  # marks only feed D
             return
 
         def chosen(rules: Rules | None) -> None:
             if rules is not None:
                 self.mark_by(rules)
 
-        self.host.push_screen(MarkByRuleScreen(self.user, self.ctx.now()), chosen)
+        offer = self.ctx.offer
+        dialog = MarkByRuleScreen(
+            self.user, self.ctx.now(), users=offer.users, user_filter=offer.user_filter
+        )
+        self.host.push_screen(dialog, chosen)
 
     def mark_all_of_user(self) -> None:
         """The palette's "every thread of this user": no dialog needed."""
-        if self.user is not None and not self.ctx.read_only:
+        if self.user is not None and self.offers("main.mark_by_rule"):
             from chatkit_tui.core.purge import Rules
 
             self.mark_by(Rules(started=int(self.ctx.now()), user=self.user))

@@ -71,10 +71,12 @@ class Columns:
         return 2 + self.title + self.user + self.status + self.age + self.id
 
 
-def columns_for(width: int) -> Columns:
+def columns_for(width: int, *, users: bool = True) -> Columns:
     """Choose column widths: title first, then id; user/status/age stay compact.
 
     At 80 columns: title 28, user 16, status 7, age 5, id 22 (the useful part of an id).
+    ``users`` false (the deployment's threads name no user): no user column, its room
+    shared by the title and the id.
     """
     usable = max(width - 2, 10)  # 2: the cursor/marker gutter
     status, age = 7, 5
@@ -84,7 +86,7 @@ def columns_for(width: int) -> Columns:
         ident = 0
         title = usable - age
         return Columns(title=max(title, 5), user=user, status=status, age=age, id=ident)
-    user = 16 if usable >= 70 else 12
+    user = (16 if usable >= 70 else 12) if users else 0
     rest = usable - user - status - age
     ident = min(max(rest * 2 // 5, 12), 40)
     title = rest - ident
@@ -134,9 +136,10 @@ def thread_matches(thread: AnyThread, needle: str) -> bool:
     )
 
 
-def thread_header(thread: AnyThread, now: float) -> Text:
-    """The thread view's header: title, id, user, status and reason, created; for a
-    record that did not decode, why, and its JSON as it came."""
+def thread_header(thread: AnyThread, now: float, *, users: bool = True) -> Text:
+    """The thread view's header: title, id, user (``users``: the deployment's threads name
+    one), status and reason, created; for a record that did not decode, why, and its JSON
+    as it came."""
     text = Text()
     text.append(thread_title(thread), style="bold")
     text.append("\n")
@@ -144,12 +147,10 @@ def thread_header(thread: AnyThread, now: float) -> Text:
     if thread.created_at is not None:
         ago = relative_long(thread.created_at, now)
         created = f"{absolute_time(thread.created_at)} ({ago})"
-    rows = [
-        ("id", shown_id(thread)),
-        ("user", one_line(thread.user) if thread.user is not None else "(unknown)"),
-        ("status", status_detail(thread)),
-        ("created", created),
-    ]
+    rows = [("id", shown_id(thread))]
+    if users:
+        rows.append(("user", one_line(thread.user) if thread.user is not None else "(unknown)"))
+    rows += [("status", status_detail(thread)), ("created", created)]
     for i, (label, value) in enumerate(rows):
         text.append(f"{label:>8}  ", style="dim")
         text.append(value, style="bold" if label == "status" and value != "active" else "")

@@ -69,6 +69,7 @@ class ThreadList(ScrollView, can_focus=True):
         self,
         *,
         now: Callable[[], float] = time.time,
+        users: bool = True,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -87,7 +88,8 @@ class ThreadList(ScrollView, can_focus=True):
         self.fetching = False
         self.stopped: str | None = None  # why paging stopped early (error, repeated cursor)
         self.marked: set[str] = set()
-        self._columns: Columns = columns_for(0)
+        self._users = users  # threads name their user: the user column is shown
+        self._columns: Columns = columns_for(0, users=users)
         self._styles: dict[str, Style] = {}
 
     # --- data ------------------------------------------------------------------------------
@@ -423,7 +425,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.virtual_size = Size(width, self.row_count + self._extra_rows())
 
     def on_resize(self) -> None:
-        columns = columns_for(self.scrollable_content_region.width)
+        columns = columns_for(self.scrollable_content_region.width, users=self._users)
         if columns != self._columns:
             self._columns = columns
             self.post_message(self.ColumnsChanged(self, columns))

@@ -6,7 +6,9 @@ its end. Opened at a position (a search hit deep in a long thread, :meth:`Thread
 it holds a window of the thread: the page read around that item
 (:meth:`ThreadView.open_window`), pages before it asked for with
 :class:`ThreadView.NeedEarlier` when scrolled near its top and put in above
-(:meth:`ThreadView.prepend_items`) without moving what is on screen.
+(:meth:`ThreadView.prepend_items`) without moving what is on screen. On a deployment
+that cannot page backwards (``backwards=False``: no ``before`` cursor) nothing is asked
+for above a window: ``g`` reads the thread from its first item instead.
 """
 
 from __future__ import annotations
@@ -82,9 +84,18 @@ class ThreadView(VerticalScroll, can_focus=True):
         def control(self) -> ThreadView:
             return self.view
 
-    def __init__(self, *, now: Callable[[], float] = time.time, id: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float] = time.time,
+        users: bool = True,
+        backwards: bool = True,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self._now = now
+        self._users = users  # the header names the thread's user
+        self._backwards = backwards  # the items above a window can be read (before=)
         self.thread: AnyThread | None = None
         self.item_ids: set[str] = set()
         self.item_count = 0
@@ -149,7 +160,7 @@ class ThreadView(VerticalScroll, can_focus=True):
         if thread is None:
             header.update(Text("No thread selected.", style="dim"))
         else:
-            header.update(thread_header(thread, self._now()))
+            header.update(thread_header(thread, self._now(), users=self._users))
         self.scroll_home(animate=False)
         self._update_status()
 
@@ -157,7 +168,8 @@ class ThreadView(VerticalScroll, can_focus=True):
         """New metadata for the thread shown (e.g. after jumping to it by id)."""
         if self.thread is not None and thread.id == self.thread.id:
             self.thread = thread
-            self.query_one("#view-header", Static).update(thread_header(thread, self._now()))
+            header = thread_header(thread, self._now(), users=self._users)
+            self.query_one("#view-header", Static).update(header)
 
     def _fresh(self, items: Iterable[ThreadItem]) -> list[ItemView]:
         """Views of the items not shown yet (a page repeated in part adds nothing twice)."""
@@ -293,7 +305,10 @@ class ThreadView(VerticalScroll, can_focus=True):
             self.call_after_refresh(show)
             self._update_status()
         elif self.first_seq is not None and at.seq < self.first_seq and self.has_earlier:
-            if not self.fetching_earlier and not self.stopped and self.thread.id:
+            if not self._backwards:
+                self._seek = None  # above the window, and nothing reads backwards: g does
+                self._update_status()
+            elif not self.fetching_earlier and not self.stopped and self.thread.id:
                 self._ask_earlier(self.thread.id)
         elif self.has_more and not self.fetching and not self.stopped and self.thread.id:
             self.fetching = True
@@ -377,6 +392,8 @@ class ThreadView(VerticalScroll, can_focus=True):
 
     def check_near_top(self) -> None:
         if self.thread is None or self.thread.id is None or not self.has_earlier:
+            return
+        if not self._backwards:  # g reads from the first item instead
             return
         if self.fetching_earlier or self.stopped or self.first_id is None:
             return
