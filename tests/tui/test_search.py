@@ -4,6 +4,7 @@ opens the thread at the matching item (pages loaded until it comes), in --mirror
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -142,25 +143,30 @@ def test_mirror_flag_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "cannot go together" in capsys.readouterr().err
 
 
-async def test_the_served_mirror_answers_only_this_run(
-    local_server: BackgroundServer, tmp_path: Path
+async def test_the_mirror_is_read_in_process_with_no_port_open(
+    local_server: BackgroundServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """--mirror serves the file on loopback with a key made for the run: another local
-    user's request without it gets a 401, not the conversations."""
-    import httpx
+    """--mirror reads the file in this process: no server on loopback that another local
+    user could ask for the conversations (it once served the file with a run-only key)."""
+    import socket
 
-    from chatkit_tui.core.local import serve_mirror
+    from chatkit_tui.cli import main
 
     path = tmp_path / "mirror.sqlite3"
     await make_mirror(local_server, path)
-    local = serve_mirror(path)
-    server, served_path, label = local.server, local.mirror_path, local.label
-    try:
-        assert served_path == path and "mirror of" in label and "synced" in label
-        beta = {"OpenAI-Beta": "chatkit_beta=v1"}
-        async with httpx.AsyncClient(base_url=server.base_url, headers=beta) as http:
-            assert (await http.get("/chatkit/threads")).status_code == 401
-            key = {"Authorization": f"Bearer {server.api_key}"}
-            assert (await http.get("/chatkit/threads", headers=key)).status_code == 200
-    finally:
-        server.stop()
+    bound: list[object] = []
+    real_bind = socket.socket.bind
+
+    def bind(self: socket.socket, address: object) -> None:
+        bound.append(address)
+        real_bind(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "bind", bind)
+    code = await asyncio.to_thread(main, ["--mirror", str(path), "threads", "list", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert len(out.splitlines()) == 30 and "mirror of" in err and "synced" in err
+    assert bound == []
