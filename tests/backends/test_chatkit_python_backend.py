@@ -189,3 +189,18 @@ async def test_a_dead_endpoint_is_a_connection_error() -> None:
     async with ChatKitPython("http://127.0.0.1:9/chatkit", max_retries=0) as d:
         with pytest.raises(APIConnectionError, match=r"threads\.list"):
             await d.threads.list()
+
+
+async def test_a_cursor_naming_a_deleted_thread_is_the_servers_error_not_a_loop(
+    make_chatkit_python: object,
+) -> None:
+    """A store that raises on an unknown cursor (chatkit-python's SQLite example does): the
+    page asked after a thread deleted meanwhile is that server's 500, raised as such."""
+    sample: ChatKitPythonSample = make_chatkit_python()  # type: ignore[operator]
+    async with client(sample) as deployment:
+        first = await deployment.threads.list(limit=5)
+        assert first.has_more and first.last_id is not None
+        async with client(sample) as other:
+            await other.threads.delete(first.last_id)
+        with pytest.raises(InternalServerError):
+            await deployment.threads.list(limit=5, after=first.last_id)
