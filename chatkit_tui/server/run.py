@@ -19,6 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -100,6 +101,27 @@ class _Server(uvicorn.Server):
             task.cancel()
         for server in self.servers:
             await server.wait_closed()
+
+
+def serve_in_thread(
+    app: Any, sock: socket.socket, name: str, timeout: float = 10.0
+) -> tuple[_Server, threading.Thread]:
+    """uvicorn serving ``app`` on the bound ``sock`` in a daemon thread, returned once it
+    has started; RuntimeError (and nothing left running) when it does not in ``timeout``."""
+    config = uvicorn.Config(
+        app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2
+    )
+    server = _Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            thread.join(5.0)
+            raise RuntimeError(f"{name} did not start")
+        time.sleep(0.005)
+    return server, thread
 
 
 def _url_host(host: str) -> str:
@@ -201,21 +223,11 @@ class BackgroundServer:
                 self._mirror = None
             raise
         self.port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            app, lifespan="off", log_level="warning", access_log=False, timeout_graceful_shutdown=2
-        )
-        server = _Server(config)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="chatkit-server", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the local ChatKit server did not start on {self.url}")
-            time.sleep(0.005)
+        try:
+            self._server, self._thread = serve_in_thread(app, sock, "chatkit-server", timeout)
+        except RuntimeError:
+            self.stop()
+            raise RuntimeError(f"the local ChatKit server did not start on {self.url}") from None
         return self
 
     def stop(self, timeout: float = 5.0) -> None:

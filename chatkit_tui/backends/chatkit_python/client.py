@@ -23,6 +23,7 @@ from chatkit_tui.client.client import USER_AGENT, AsyncChatKit
 from chatkit_tui.client.decoding import decode_item_page, decode_thread, decode_thread_page
 from chatkit_tui.client.models import ThreadDeleted
 from chatkit_tui.client.pages import AsyncPager, Params
+from chatkit_tui.client.resources import _list_params
 
 if TYPE_CHECKING:
     from chatkit_tui.client.models import AnyThread, ItemPage, Order, ThreadItem, ThreadPage
@@ -89,7 +90,7 @@ class ChatKitPythonThreads:
         async def fetch(query: Params) -> ThreadPage:
             return await self._post("threads.list", query, _thread_page)
 
-        return AsyncPager(fetch, _params(limit, order, after))
+        return AsyncPager(fetch, _list_params(limit, order, after, None))
 
     def list_items(
         self,
@@ -105,7 +106,7 @@ class ChatKitPythonThreads:
         async def fetch(query: Params) -> ItemPage:
             return await self._post("items.list", {"thread_id": thread_id, **query}, _item_page)
 
-        return AsyncPager(fetch, _params(limit, order, after))
+        return AsyncPager(fetch, _list_params(limit, order, after, None))
 
 
 def _refuse(*, user: str | None = None, before: str | None = None) -> None:
@@ -113,17 +114,6 @@ def _refuse(*, user: str | None = None, before: str | None = None) -> None:
         raise ValueError(CHATKIT_PYTHON.missing("filter threads by user"))
     if before is not None:
         raise ValueError(CHATKIT_PYTHON.missing("page backwards (no before cursor)"))
-
-
-def _params(limit: int | None, order: Order | None, after: str | None) -> Params:
-    params: Params = {}
-    if limit is not None:
-        params["limit"] = limit
-    if order is not None:
-        params["order"] = order
-    if after is not None:
-        params["after"] = after
-    return params
 
 
 class ChatKitPython(AsyncChatKit):
