@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from chatkit_tui.client.deployment import HOSTED, Capabilities, Deployment
 from chatkit_tui.config.options import BackendOption
+from chatkit_tui.core.errors import WordedError
 
 if TYPE_CHECKING:
     import httpx
@@ -116,7 +117,7 @@ class NoDeployment(Exception):
     """No deployment can be opened with this configuration (worded for the user)."""
 
 
-class CannotOpen(Exception):
+class CannotOpen(WordedError):
     """The deployment named cannot be opened (a Store that does not load, say): worded for
     the user, an exit 2 before anything is read."""
 

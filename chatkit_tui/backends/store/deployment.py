@@ -227,11 +227,11 @@ class StoreDeployment:
         loaded = await self.loaded()
         try:
             return await loaded.context(user)
-        except StoreLoadError as exc:
-            raise StoreFailed(str(exc)) from None
+        except StoreLoadError as exc:  # the operator's context_for raised
+            raise CannotOpen(str(exc)) from None
         except Exception as exc:  # an async context_for raised as it was awaited
             who = "the whole deployment" if user is None else f"user {user!r}"
-            raise StoreFailed(
+            raise CannotOpen(
                 f"--store {self.spec!r}: context_for({user!r}) ({who}) raised "
                 f"{type(exc).__name__}: {exc}"
             ) from None
