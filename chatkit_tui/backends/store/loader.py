@@ -21,6 +21,7 @@ import importlib
 import inspect
 import os
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -70,7 +71,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
 def require_chatkit() -> None:
     """The ``self-hosted`` extra is installed, or a worded error that says how."""
     try:  # imported, not only found: a broken or blocked install is as good as none
-        importlib.import_module("chatkit.store")
+        with warnings.catch_warnings():  # openai-chatkit 1.6.5 warns about its own widgets
+            warnings.filterwarnings("ignore", "Direct usage of named widget", DeprecationWarning)
+            importlib.import_module("chatkit.store")
     except ImportError:
         raise StoreLoadError(
             f"--store needs chatkit-python (openai-chatkit), which is not installed: {INSTALL}"
