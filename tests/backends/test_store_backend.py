@@ -318,16 +318,29 @@ BLOCK_CHATKIT = (
     "from chatkit_tui.cli import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
+RUN_CLI = "import sys\nfrom chatkit_tui.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
+@pytest.mark.parametrize("blocked", ["not installed", "broken install"])
 @pytest.mark.parametrize("argv", [["threads", "list"], []], ids=["threads list", "the app"])
-def test_without_chatkit_installed_it_says_how_to_install_it(argv: list[str]) -> None:
+def test_without_chatkit_installed_it_says_how_to_install_it(
+    argv: list[str], blocked: str, tmp_path: Path
+) -> None:
+    """Not installed (``import chatkit`` finds nothing), or a broken install found on the
+    path whose import fails (a shim package on PYTHONPATH): the same words, exit 2."""
+    path = str(ROOT)
+    code = BLOCK_CHATKIT
+    if blocked == "broken install":
+        shim = tmp_path / "shim" / "chatkit"
+        shim.mkdir(parents=True)
+        (shim / "__init__.py").write_text("raise ImportError('chatkit is broken here')\n")
+        path, code = f"{shim.parent}{os.pathsep}{ROOT}", RUN_CLI
     done = subprocess.run(
-        [sys.executable, "-c", BLOCK_CHATKIT, *argv, "--store", SPEC],
+        [sys.executable, "-c", code, *argv, "--store", SPEC],
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": path},
         timeout=60,
         check=False,
     )
