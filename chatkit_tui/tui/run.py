@@ -100,7 +100,7 @@ def _open(connect: Callable[[], Deployment]) -> Deployment:
         raise _CannotConnect(
             "no API key: set OPENAI_API_KEY (or a config profile's api_key_env / "
             "api_key_command), or run chatkit-tui --demo (a self-hosted deployment: "
-            "--chatkit-url URL)",
+            "--chatkit-url URL; your own Store: --store MODULE:FACTORY)",
             2,
         ) from None
     except Exception as exc:  # a mirror that cannot be opened; anything else goes on up

@@ -41,8 +41,15 @@ from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
 from tests.fixtures.server import BETA_HEADERS
 
 # the six of our own, then the backends' (chatkit-python's two, the Store's)
-FLAGS = ("mirror", "demo", "read_only", "profile", "config", "base_url")
-FLAGS += ("chatkit_url", "header", "store")
+FLAGS = (
+    "mirror",
+    "demo",
+    "read_only",
+    "profile",
+    "config",
+    "base_url",
+    *("chatkit_url", "header", "store"),
+)
 OPTION = {
     "mirror": "--mirror",
     "demo": "--demo",

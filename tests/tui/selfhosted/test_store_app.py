@@ -59,7 +59,7 @@ async def test_hidden_context_is_shown_dimmed_and_metadata_in_the_header(
         view = await view_done(pilot, app, KITCHEN_SINK_THREAD)
         items = list(view.query(ItemView))
         assert {i.item.type for i in items} == {f"chatkit.{t}" for t in ITEM_TYPES}
-        hidden = [i for i in items if i.item.type.removeprefix("chatkit.") in HIDDEN_TYPES]
+        hidden = [i for i in items if str(i.item.type).removeprefix("chatkit.") in HIDDEN_TYPES]
         assert len(hidden) == 2 and all(i.has_class("-hidden") for i in hidden)
         assert not any(i.has_class("-hidden") for i in items if i not in hidden)
         text = screen_text(app)
