@@ -349,3 +349,23 @@ def test_without_chatkit_installed_it_says_how_to_install_it(
         "chatkit-tui: error: --store needs chatkit-python (openai-chatkit), which is not "
         "installed: pip install 'chatkit-tui[self-hosted]'\n"
     )
+
+
+def test_the_app_opens_the_store_before_it_starts(tmp_path: Path) -> None:
+    """The app's own path (cli.main -> run_app): the Store loaded, then the app built on it."""
+    from tests.unit.test_startup_imports import start_up_modules
+
+    modules = start_up_modules(["--store", SPEC], tmp_path=tmp_path)
+    assert "chatkit.store" in modules and "tests.fixtures.own_store" in modules
+
+
+def test_the_app_on_a_store_that_will_not_load_is_an_exit_2(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["--store", "tests.fixtures.own_store:raises"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == (
+        "chatkit-tui: error: --store 'tests.fixtures.own_store:raises': raises() raised "
+        "RuntimeError: could not connect to postgres at db.internal:5432\n"
+    )
