@@ -5,7 +5,9 @@ a user filter that is that user's view of the Store, and a snapshot of it all.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,18 +15,21 @@ from textual.pilot import Pilot
 
 from chatkit_tui.backends.store.deployment import StoreDeployment
 from chatkit_tui.tui.app import ChatKitApp
+from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
 from chatkit_tui.tui.threads.thread_view import ItemView
 from tests.fixtures import own_store
 from tests.fixtures.chatkit_python import (
     HIDDEN_TYPES,
     ITEM_TYPES,
     KITCHEN_SINK_THREAD,
+    LONG_THREAD,
     SEED_END,
     SampleStore,
 )
 from tests.tui.helpers import (
     deployment_app,
     loaded,
+    notifications,
     screen_text,
     settled,
     thread_list,
@@ -93,6 +98,29 @@ async def test_the_user_filter_is_that_users_view(store: SampleStore) -> None:
             pilot, lambda: not tl.fetching and [t.id for t in tl.threads] == alices, what="alice's"
         )
         assert all(t.user == "alice" for t in tl.threads)
+
+
+async def test_delete_archives_what_the_store_had_then_deletes_it(
+    store: SampleStore, tmp_path: Path
+) -> None:
+    had = [i.id for i in store.stored_items(LONG_THREAD)]  # 255: hidden ones too
+    archive_dir = tmp_path / "archive"
+    app = app_on_store(archive_dir=archive_dir)
+    async with app.run_test(size=(120, 40)) as pilot:
+        tl = await settled(pilot, app)
+        assert tl.select_thread(LONG_THREAD)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        await pilot.press("y")
+        await wait_for(
+            pilot, lambda: any("Deleted" in m for m in notifications(app)), what="the delete"
+        )
+        assert LONG_THREAD not in {t.id for t in tl.threads}
+    assert LONG_THREAD not in store.stored_thread_ids()
+    [path] = archive_dir.iterdir()
+    archive = json.loads(path.read_text())
+    assert archive["thread"]["metadata"] == {"channel": "web", "rank": 3}
+    assert [i["id"] for i in archive["items"]] == had
 
 
 def test_snapshot_of_a_thread_with_hidden_context(
