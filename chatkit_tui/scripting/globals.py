@@ -73,9 +73,12 @@ class Row:
     """The capabilities it cannot run without (``sessions``, ``delete``)."""
     db_is_the_mirror: bool = False
     """The command's own ``--db PATH`` names the mirror it reads (``search``)."""
+    backends: Refused | None = None
+    """Every backend's flag refused here, with this reason (a command that names its
+    deployments with flags of its own); None: each ruled by :func:`backend_rule`."""
 
 
-_NOT_FLAGS = {"kind", "needs", "db_is_the_mirror"}
+_NOT_FLAGS = {"kind", "needs", "db_is_the_mirror", "backends"}
 BUILTIN: tuple[str, ...] = tuple(f.name for f in fields(Row) if f.name not in _NOT_FLAGS)
 
 
@@ -195,6 +198,8 @@ def backend_rule(command: str, backend: Backend, flag: Flag) -> Rule:
     """What a backend's flag does on ``command``: derived from what the command needs and
     what the backend can do, never written per flag."""
     row = TABLE[command]
+    if row.backends is not None:
+        return row.backends
     if row.kind == "serve":
         return Refused(LISTENS)
     if row.kind == "search":

@@ -563,3 +563,22 @@ def test_a_mirror_needs_no_key(
     monkeypatch.delenv("REAL_KEY")
     ran = run(["--mirror", str(world.seeded.mirror), "threads", "list", "--json"], capsys)
     assert ran.code == 0, ran.err
+
+
+def test_a_command_may_refuse_every_backends_flag(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command naming its deployments with flags of its own refuses every backend's, the
+    ones to come too, with one reason (``Row.backends``)."""
+    import dataclasses
+
+    row = dataclasses.replace(
+        flags_table.TABLE["threads list"], backends=flags_table.Refused("it has its own")
+    )
+    monkeypatch.setitem(flags_table.TABLE, "threads list", row)
+    for flag, value in (("--store", STORE), ("--chatkit-url", "http://x.invalid/c")):
+        ran = run(["threads", "list", flag, value], capsys)
+        assert (ran.code, ran.err) == (
+            2,
+            f"chatkit-tui: error: {flag} does not go with threads list: it has its own\n",
+        )
