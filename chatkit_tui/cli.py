@@ -153,10 +153,11 @@ def _main(argv: list[str]) -> int:
         from chatkit_tui.scripting import run_script
 
         return run_script(args)
+    from chatkit_tui.backends import backend_options
     from chatkit_tui.config import ConfigError, load_config
 
     try:
-        args.config_resolved = load_config(args)
+        args.config_resolved = load_config(args, options=backend_options())
     except ConfigError as exc:
         print(f"chatkit-tui: error: config: {exc}", file=sys.stderr)
         return 2

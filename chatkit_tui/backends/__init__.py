@@ -1,13 +1,37 @@
 """The deployments chatkit-tui reads, each behind :mod:`chatkit_tui.client.deployment`'s
 interface, each in a folder of its own that declares itself (:class:`Backend`):
-``mirror/`` (a mirror file read in process) and ``chatkit_python/`` (the operator's
-chatkit-python server over its own protocol). The hosted API is
+``mirror/`` (a mirror file read in process), ``chatkit_python/`` (the operator's
+chatkit-python server over its own protocol) and ``store/`` (the operator's own
+chatkit-python Store, in process). The hosted API is
 :class:`chatkit_tui.client.AsyncChatKit` itself, what is left when no backend is chosen.
 
-A new backend is a new folder whose ``__init__`` has a ``BACKEND``: :func:`backends`
-finds it, :func:`connect` asks it whether the configuration chooses it, and the command
-line adds the flags it declares. Textual-free; above core (a mirror is core's), below the
-script CLI and the app.
+A new backend is a new folder, and nothing outside it changes. Its ``__init__`` (cheap
+to import: the app's start-up reads every one to build its flags; import the
+backend's own modules, and anything heavy, inside ``open``) has a ``BACKEND``, a
+:class:`Backend` that declares:
+
+- ``name``, ``capabilities`` (:class:`~chatkit_tui.client.deployment.Capabilities`:
+  what the app offers and which commands take its flags), ``label`` (how refusals
+  name it: "a self-hosted (chatkit-python) deployment");
+- ``flags``: each :class:`Flag` is added to the app and to every subcommand
+  (:mod:`chatkit_tui.scripting.globals`), its rule on each command derived from what
+  the command needs and the capabilities: refused by the sessions commands without
+  ``sessions``, by ``threads delete`` / ``purge`` without ``delete``, by ``serve``
+  always; on ``search`` it names whose mirror is read. A flag that names a deployment
+  (``names_deployment``) cannot go with ``--demo``, ``--base-url``, ``--mirror PATH``
+  nor another backend's such flag. Its value reaches :class:`~chatkit_tui.config.Config`
+  as ``config.options[flag.dest]``;
+- a flag's ``profile_key``: the profile key that gives the same value when the flag
+  is absent (read and checked by the config, :class:`chatkit_tui.config.BackendOption`;
+  a profile naming two deployments is refused with its line);
+- ``chooses(config, mirror)``: whether the configuration names this backend,
+  ``open(config, mirror, http_client)``: the :class:`Deployment` (sync: anything slow
+  or async happens on first use), ``where(config)``: the name of its origin (a
+  default mirror's file name is made from it), and ``priority`` (the lower, the sooner
+  asked).
+
+Textual-free; above core (a mirror is core's) and config, below the script CLI and the
+app.
 """
 
 from __future__ import annotations
@@ -21,13 +45,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatkit_tui.client.deployment import HOSTED, Capabilities, Deployment
+from chatkit_tui.config.options import BackendOption
+from chatkit_tui.core.errors import WordedError
 
 if TYPE_CHECKING:
     import httpx
 
     from chatkit_tui.config import Config
 
-__all__ = ["Backend", "Flag", "NoDeployment", "backends", "connect", "describe"]
+__all__ = [
+    "Backend",
+    "CannotOpen",
+    "Flag",
+    "NoDeployment",
+    "backend_options",
+    "backends",
+    "connect",
+    "describe",
+    "origin",
+]
 
 
 @dataclass(frozen=True)
@@ -35,15 +71,32 @@ class Flag:
     """A command-line flag a backend adds to the app and every subcommand."""
 
     name: str
+    """``--store``; its value is ``config.options[dest]`` (``store``)."""
     help: str
+    acts: str = ""
+    """What it does on a command that takes it (the flag table's words)."""
     metavar: str | None = None
     repeat: bool = False
+    names_deployment: bool = True
+    """It names the deployment (``--store``), not a detail of it (``--header``)."""
+    profile_key: str | None = None
+    """The profile key giving the same value (``store``); None: none, or read by the
+    config itself (``chatkit_url``, whose headers are secrets from env or commands)."""
+    check: Callable[[str], str | None] | None = None
+    """Why a value is no good (a profile's or the flag's), or None."""
+
+    @property
+    def dest(self) -> str:
+        return self.name.removeprefix("--").replace("-", "_")
+
+
+def _nowhere(config: Config) -> str | None:
+    return None
 
 
 @dataclass(frozen=True)
 class Backend:
-    """What a backend folder declares: its capabilities, its flags, whether a configuration
-    chooses it, and how to open it (``mirror`` is the ``--mirror`` file, if any)."""
+    """What a backend folder declares (see the module doc)."""
 
     name: str
     capabilities: Capabilities
@@ -51,10 +104,22 @@ class Backend:
     open: Callable[[Config, Path | None, httpx.AsyncClient | None], Deployment]
     flags: tuple[Flag, ...] = field(default=())
     priority: int = 50  # the lower, the sooner asked
+    label: str = ""
+    """How a refusal names it; default ``a <kind> deployment``."""
+    where: Callable[[Config], str | None] = _nowhere
+
+    @property
+    def named(self) -> str:
+        return self.label or f"a {self.capabilities.kind} deployment"
 
 
 class NoDeployment(Exception):
     """No deployment can be opened with this configuration (worded for the user)."""
+
+
+class CannotOpen(WordedError):
+    """The deployment named cannot be opened (a Store that does not load, say): worded for
+    the user, an exit 2 before anything is read."""
 
 
 @cache
@@ -66,6 +131,32 @@ def backends() -> tuple[Backend, ...]:
             backend: Any = importlib.import_module(f"{__name__}.{module.name}").BACKEND
             found.append(backend)
     return tuple(sorted(found, key=lambda b: (b.priority, b.name)))
+
+
+@cache
+def backend_options() -> tuple[BackendOption, ...]:
+    """The flags every backend declares, as the config resolves them."""
+    return tuple(
+        BackendOption(
+            dest=f.dest,
+            flag=f.name,
+            profile_key=f.profile_key,
+            names_deployment=f.names_deployment,
+            check=f.check,
+        )
+        for b in backends()
+        for f in b.flags
+    )
+
+
+def origin(config: Config) -> tuple[str | None, str | None]:
+    """The endpoint and project whose default mirror is meant (``--mirror`` without a
+    PATH, ``search``, ``mirror``): the chosen backend's origin, else the hosted API's."""
+    for backend in backends():
+        where = backend.where(config)
+        if where is not None:
+            return where, None
+    return config.base_url, config.project
 
 
 def connect(
@@ -81,7 +172,8 @@ def connect(
     if not config.api_key:
         raise NoDeployment(
             "no API key: set OPENAI_API_KEY, or choose a profile with --profile / "
-            "default_profile in the config file (a self-hosted deployment: --chatkit-url)"
+            "default_profile in the config file (a self-hosted deployment: --chatkit-url, "
+            "or your own Store: --store)"
         )
     return AsyncChatKit(
         api_key=config.api_key,

@@ -14,6 +14,7 @@ from chatkit_tui.config.file import (
     read_config_file,
 )
 from chatkit_tui.config.names import check_names
+from chatkit_tui.config.options import BackendOption
 from chatkit_tui.config.resolve import (
     Config,
     config_path,
@@ -24,6 +25,7 @@ from chatkit_tui.config.resolve import (
 )
 
 __all__ = [
+    "BackendOption",
     "Config",
     "ConfigError",
     "ConfigFile",

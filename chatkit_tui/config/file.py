@@ -10,7 +10,7 @@ import re
 import shlex
 import stat
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from chatkit_tui.config.lines import find_line
+from chatkit_tui.config.options import BackendOption
 
 
 class ConfigError(Exception):
@@ -83,6 +84,8 @@ class ConfigFile(msgspec.Struct, kw_only=True, frozen=True):
     theme: str | None = None
     keys: dict[str, str] = {}
     profiles: dict[str, ProfileFile] = {}
+    profile_options: dict[str, dict[str, str]] = {}
+    """Each profile's keys that a backend declares (``store``), by profile: key -> value."""
 
 
 def _split_msgspec_error(text: str) -> tuple[str, list[str]]:
@@ -152,8 +155,41 @@ def _flat_keys(table: dict[str, Any], prefix: list[str]) -> Iterator[tuple[list[
             yield [*prefix, name], value
 
 
-def parse_config_text(text: str, path: Path) -> ConfigFile:
-    """Validate a config file's text; errors name the line."""
+def _backend_keys(
+    reader: _Reader, name: str, raw: object, options: Sequence[BackendOption]
+) -> tuple[object, dict[str, str]]:
+    """A profile's table without the keys the backends declare, and those keys' values
+    (checked: a string, the option's own check, one deployment per profile)."""
+    declared = {o.profile_key: o for o in options if o.profile_key is not None}
+    if not isinstance(raw, dict) or not declared:
+        return cast(object, raw), {}
+    table = dict(cast(dict[str, Any], raw))
+    found: dict[str, str] = {}
+    for key, option in declared.items():
+        if key not in table:
+            continue
+        value = table.pop(key)
+        where = ["profiles", name, key]
+        if not isinstance(value, str):
+            got = _TYPE_WORDS.get(type(value).__name__, type(value).__name__)
+            raise reader.fail(f"profile {name!r}: {key}: expected a string, got {got}", where)
+        if option.check is not None and (problem := option.check(value)):
+            raise reader.fail(f"profile {name!r}: {key}: {problem}", where)
+        others = [k for k in ("base_url", "chatkit_url") if table.get(k) is not None]
+        others += [k for k in found if declared[k].names_deployment]
+        if option.names_deployment and others:
+            raise reader.fail(
+                f"profile {name!r} sets {others[0]} and {key}: a profile names one deployment",
+                where,
+            )
+        found[key] = value
+    return table, found
+
+
+def parse_config_text(text: str, path: Path, options: Sequence[BackendOption] = ()) -> ConfigFile:
+    """Validate a config file's text; errors name the line. ``options``: the profile keys
+    the backends declare (``chatkit_tui.backends.backend_options()``); without them such
+    a key is unknown."""
     reader = _Reader(path, text)
     try:
         data = tomllib.loads(text)
@@ -188,7 +224,11 @@ def parse_config_text(text: str, path: Path) -> ConfigFile:
         keys[binding] = value
 
     profiles: dict[str, ProfileFile] = {}
-    for name, raw in top.profiles.items():
+    profile_options: dict[str, dict[str, str]] = {}
+    for name, raw_table in top.profiles.items():
+        raw, found = _backend_keys(reader, name, raw_table, options)
+        if found:
+            profile_options[name] = found
         try:
             profile = msgspec.convert(raw, ProfileFile)
         except msgspec.ValidationError as exc:
@@ -240,6 +280,7 @@ def parse_config_text(text: str, path: Path) -> ConfigFile:
         theme=top.theme,
         keys=keys,
         profiles=profiles,
+        profile_options=profile_options,
     )
 
 
@@ -323,7 +364,9 @@ def _check_private(path: Path) -> None:
         )
 
 
-def read_config_file(path: Path, *, required: bool) -> ConfigFile:
+def read_config_file(
+    path: Path, *, required: bool, options: Sequence[BackendOption] = ()
+) -> ConfigFile:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -334,7 +377,7 @@ def read_config_file(path: Path, *, required: bool) -> ConfigFile:
         raise ConfigError("not UTF-8 text", path=path) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", path=path) from None
-    parsed = parse_config_text(text, path)
+    parsed = parse_config_text(text, path, options)
     if any(p.api_key is not None or p.headers for p in parsed.profiles.values()):
         _check_private(path)
     return parsed

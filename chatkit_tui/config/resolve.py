@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from chatkit_tui.config.file import (
     read_config_file,
     url_problem,
 )
+from chatkit_tui.config.options import SELF_RESOLVED, BackendOption
 
 ENV_CONFIG = "CHATKIT_TUI_CONFIG"
 ENV_PROFILE = "CHATKIT_TUI_PROFILE"
@@ -63,6 +64,9 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
     """A self-hosted (chatkit-python) deployment's endpoint; then no API key is needed."""
     headers: tuple[tuple[str, str], ...] = ()
     """Sent to ``chatkit_url`` with every request: secrets, never shown."""
+    options: dict[str, str] = {}
+    """The chosen backend's options, by flag name (``{"store": "mystore:make_store"}``):
+    its flags', else the profile's keys (:class:`~chatkit_tui.config.BackendOption`)."""
 
     def __repr__(self) -> str:
         key = "'***'" if self.api_key else "None"
@@ -73,7 +77,7 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
             f"project={self.project!r}, profile={self.profile!r}, "
             f"config_path={self.config_path!r}, theme={self.theme!r}, keys={self.keys!r}, "
             f"read_only={self.read_only!r}, chatkit_url={self.chatkit_url!r}, "
-            f"headers=[{headers}])"
+            f"headers=[{headers}], options={self.options!r})"
         )
 
     __str__ = __repr__
@@ -183,8 +187,14 @@ def resolve(
     resolve_key: bool = True,
     chatkit_url_flag: str | None = None,
     header_flags: tuple[str, ...] = (),
+    option_flags: Mapping[str, str] | None = None,
+    options: Sequence[BackendOption] = (),
 ) -> Config:
-    """Combine the file, the environment and the flags (flags win, then env, then file)."""
+    """Combine the file, the environment and the flags (flags win, then env, then file).
+
+    ``option_flags``: the backends' flags given (``{"store": "m:f"}``), ``options``: what
+    the backends declare. A flag naming a deployment wins over the profile's deployment
+    (its ``base_url``, ``chatkit_url`` or a backend's key); two such flags are refused."""
     profile_name = profile_flag or env.get(ENV_PROFILE) or file.default_profile
     profile = ProfileFile()
     if profile_name:
@@ -215,6 +225,16 @@ def resolve(
             raise ConfigError("--base-url and --chatkit-url name two deployments: give one of them")
         if problem := url_problem("--chatkit-url", chatkit_url_flag):
             raise ConfigError(problem)
+    chosen = _backend_options(
+        options,
+        option_flags or {},
+        file.profile_options.get(profile_name, {}) if profile_name else {},
+        [f for f, v in (("--base-url", base_url_flag), ("--chatkit-url", chatkit_url_flag)) if v],
+    )
+    if chosen:  # a backend of ours named by its flag or the profile's key
+        base_url_flag = None
+        profile = msgspec.structs.replace(profile, base_url=None, chatkit_url=None)
+        env_base_url = None
     # a flag naming the other kind of deployment wins over the profile's
     chatkit_url = chatkit_url_flag or (None if base_url_flag else profile.chatkit_url)
     base_url = base_url_flag or env_base_url or profile.base_url
@@ -231,11 +251,13 @@ def resolve(
             headers[name] = value
     elif header_flags:
         raise ConfigError("--header is sent to a self-hosted deployment: give --chatkit-url too")
+    if chosen:
+        base_url = organization = project = None
 
     api_key: str | None = None
     source: str | None = None
-    if chatkit_url is not None:
-        pass  # the OpenAI key is not the operator's server's to see
+    if chatkit_url is not None or chosen:
+        pass  # the OpenAI key is not the operator's server's (nor their Store's) to see
     elif env.get(ENV_API_KEY, "").strip():
         api_key, source = env[ENV_API_KEY].strip(), f"${ENV_API_KEY}"
     elif resolve_key and profile_name and _has_key_source(profile):
@@ -254,7 +276,36 @@ def resolve(
         read_only=profile.read_only,
         chatkit_url=chatkit_url.rstrip("/") if chatkit_url else None,
         headers=tuple(headers.items()),
+        options=chosen,
     )
+
+
+def _backend_options(
+    options: Sequence[BackendOption],
+    flags: Mapping[str, str],
+    profile: Mapping[str, str],
+    other_flags: list[str],
+) -> dict[str, str]:
+    """The backends' options in force: the flags', else (when no flag names another
+    deployment) the profile's. Each value checked; two deployments named: refused."""
+    generic = [o for o in options if o.dest not in SELF_RESOLVED]
+    given = {o.dest: flags[o.dest] for o in generic if flags.get(o.dest) is not None}
+    for option in generic:
+        value = given.get(option.dest)
+        if value is not None and option.check is not None and (problem := option.check(value)):
+            raise ConfigError(f"{option.flag}: {problem}")
+    naming = [*other_flags, *(o.flag for o in generic if o.names_deployment and o.dest in given)]
+    if len(naming) > 1:
+        raise ConfigError(f"{naming[0]} and {naming[1]} name two deployments: give one of them")
+    if other_flags:
+        return {}
+    if given:
+        return given
+    return {
+        o.dest: profile[o.profile_key]
+        for o in generic
+        if o.profile_key is not None and o.profile_key in profile
+    }
 
 
 def _has_key_source(profile: ProfileFile) -> bool:
@@ -263,8 +314,12 @@ def _has_key_source(profile: ProfileFile) -> bool:
     )
 
 
-def load_config(args: Any, env: Mapping[str, str] | None = None) -> Config:
-    """Resolve the Config for parsed command-line ``args``.
+def load_config(
+    args: Any, env: Mapping[str, str] | None = None, options: Sequence[BackendOption] = ()
+) -> Config:
+    """Resolve the Config for parsed command-line ``args`` (``options``: what the backends
+    declare, ``chatkit_tui.backends.backend_options()``; their flags are read from
+    ``args`` by name).
 
     Reads ``args.config``, ``args.profile``, ``args.base_url`` when present. With
     ``args.demo`` or ``args.mirror`` the key is not resolved (the demo server and a mirror
@@ -272,7 +327,7 @@ def load_config(args: Any, env: Mapping[str, str] | None = None) -> Config:
     """
     environ = os.environ if env is None else env
     path, required = config_path(getattr(args, "config", None), environ)
-    file = read_config_file(path, required=required)
+    file = read_config_file(path, required=required, options=options)
     return resolve(
         file,
         env=environ,
@@ -281,4 +336,10 @@ def load_config(args: Any, env: Mapping[str, str] | None = None) -> Config:
         resolve_key=not (getattr(args, "demo", False) or getattr(args, "mirror", None) is not None),
         chatkit_url_flag=getattr(args, "chatkit_url", None),
         header_flags=tuple(getattr(args, "header", None) or ()),
+        option_flags={
+            o.dest: value
+            for o in options
+            if o.dest not in SELF_RESOLVED and (value := getattr(args, o.dest, None)) is not None
+        },
+        options=options,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from chatkit_tui.client.base import json_text
 from chatkit_tui.client.models import (
@@ -71,6 +71,20 @@ def raw_text(raw: bytes) -> str:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
     except (ValueError, RecursionError):
         return text
+
+
+def thread_metadata(raw: bytes) -> str | None:
+    """A thread's ``metadata`` (what a chatkit-python Store keeps with it; its HTTP
+    protocol never sends it) as compact JSON text, or None when it has none. Untrusted:
+    the caller makes it safe."""
+    try:
+        value: object = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    metadata = cast(dict[str, object], value).get("metadata") if isinstance(value, dict) else None
+    if metadata is None or metadata == {}:
+        return None
+    return json.dumps(metadata, ensure_ascii=False)
 
 
 def unknown_piece(piece: UnknownPiece, what: str) -> Block:
@@ -187,5 +201,6 @@ __all__ = [
     "is_chatkit_python_item",
     "raw_text",
     "task_blocks",
+    "thread_metadata",
     "unknown_piece",
 ]

@@ -4,7 +4,8 @@ Textual-free, so they start fast. Output: tables for people (API text escaped), 
 lines with ``--json``; errors on stderr with the request id; exit codes in
 :mod:`chatkit_tui.scripting.help` (each command's ``--help`` lists those it can return).
 The global flags (``--mirror``, ``--demo``, ``--read-only``, ``--profile``, ``--config``,
-``--base-url``) go before or after any command: :mod:`chatkit_tui.scripting.globals`.
+``--base-url`` and the backends' own: ``--chatkit-url``, ``--header``, ``--store``) go
+before or after any command: :mod:`chatkit_tui.scripting.globals`.
 """
 
 from __future__ import annotations

@@ -162,7 +162,9 @@ def exit_code(exc: BaseException) -> int:
 
 def resolve_config(args: Any) -> Config:
     try:
-        return load_config(args)
+        from chatkit_tui.backends import backend_options
+
+        return load_config(args, options=backend_options())
     except ConfigError as exc:
         raise ScriptError(f"config: {exc}", EXIT_USAGE) from None
 
@@ -216,8 +218,9 @@ def open_local(args: Any, config: Config) -> Opened:
     mirror: str | None = getattr(args, "mirror", None)
     try:
         if mirror is not None:
-            base = config.chatkit_url or config.base_url
-            path = mirror_path(mirror, base, None if config.chatkit_url else config.project)
+            from chatkit_tui.backends import origin
+
+            path = mirror_path(mirror, *origin(config))
             err(f"reading the {mirror_label(path)}")
             return Opened(mirror=path)
         if getattr(args, "demo", False):
@@ -242,7 +245,7 @@ def make_client(
 ) -> Deployment:
     """The deployment to read: the demo, the mirror, or the one the config names (the
     hosted API, or a self-hosted one: :func:`chatkit_tui.backends.connect`)."""
-    from chatkit_tui.backends import NoDeployment, connect
+    from chatkit_tui.backends import CannotOpen, NoDeployment, connect
     from chatkit_tui.client import AsyncChatKit
     from chatkit_tui.core.mirror import MirrorDamaged, MirrorError
 
@@ -254,6 +257,8 @@ def make_client(
         return connect(config, mirror=mirror, http_client=http_client)
     except NoDeployment as exc:
         raise ScriptError(str(exc), EXIT_AUTH) from None
+    except CannotOpen as exc:
+        raise ScriptError(str(exc), EXIT_USAGE) from None
     except MirrorDamaged as exc:
         raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except (MirrorError, FileNotFoundError) as exc:
@@ -284,6 +289,7 @@ def run_command(
         err("interrupted")
         return EXIT_INTERRUPTED
 
+    from chatkit_tui.backends import CannotOpen
     from chatkit_tui.client.errors import ChatKitError
 
     async def go() -> int:
@@ -304,6 +310,9 @@ def run_command(
     except ScriptError as exc:
         err(f"error: {exc}")
         return exc.code
+    except CannotOpen as exc:  # e.g. --store's Store would not load (on first use)
+        err(f"error: {escaped(str(exc))}")
+        return EXIT_USAGE
     except ChatKitError as exc:
         message, code = describe_error(exc)
         err(f"error: {message}")

@@ -1,22 +1,28 @@
 """The global flags: defined once, accepted before or after any command, never ignored.
 
 ``--mirror [PATH]``, ``--demo``, ``--read-only``, ``--profile``, ``--config``,
-``--base-url``, ``--chatkit-url`` and ``--header`` mean the same wherever they are
-written: ``chatkit-tui --demo threads list``, ``chatkit-tui threads --demo list`` and
+``--base-url``, and every flag a backend declares (``--chatkit-url``, ``--header``,
+``--store``: :mod:`chatkit_tui.backends`) mean the same wherever they are written:
+``chatkit-tui --demo threads list``, ``chatkit-tui threads --demo list`` and
 ``chatkit-tui threads list --demo`` are one command.
-:data:`TABLE` says, for the app and every command, what each flag does there: it
+:data:`TABLE` says, for the app and every command, what each of the six does there: it
 :class:`Acts` (how, in words), or it is :class:`Refused` with the reason, which
-:func:`refusal` turns into the message of an exit 2 before anything runs. A flag that
-cannot act on a command is refused there, so none is silently dropped.
+:func:`refusal` turns into the message of an exit 2 before anything runs. A backend's
+flags have no column of their own: their rule on a command (:func:`rule`) is derived
+from what the command needs (``Row.needs``, ``Row.kind``) and the backend's declared
+capabilities. A flag that cannot act on a command is refused there, so none is silently
+dropped. Two flags naming two deployments (``--demo``, ``--base-url``, ``--mirror PATH``
+and each backend flag that names one) are refused together, pair by pair, by the same
+rule.
 
-Where each one acts: the endpoint (``--demo``, ``--mirror``, ``--base-url``, the profile)
-is opened by :func:`chatkit_tui.scripting.common.open_local` and ``load_config``;
-``--read-only`` is refused by the destructive commands themselves
+Where each one acts: the endpoint (``--demo``, ``--mirror``, ``--base-url``, the
+backends' flags, the profile) is opened by :func:`chatkit_tui.scripting.common.open_local`
+and ``load_config``; ``--read-only`` is refused by the destructive commands themselves
 (:func:`chatkit_tui.scripting.common.refuse_if_read_only`, which also reads a profile's
-``read_only = true``); ``search --mirror PATH`` is ``search --db PATH``
-(:func:`apply`).
+``read_only = true``); ``search --mirror PATH`` is ``search --db PATH`` (:func:`apply`).
 
-It imports none of our modules: the app's start-up parses its flags with it.
+It imports only :mod:`chatkit_tui.backends`' declarations (their ``__init__`` modules,
+cheap by contract): the app's start-up parses its flags with it.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ import argparse
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
+
+from chatkit_tui.backends import Backend, Flag, backends
 
 
 @dataclass(frozen=True)
@@ -44,10 +52,15 @@ class Refused:
 
 Rule = Acts | Refused
 
+Kind = Literal["calls", "search", "serve"]
+"""What a command does with a deployment: calls it, reads its mirror (``search``), or
+calls none (``serve`` listens)."""
+
 
 @dataclass(frozen=True)
 class Row:
-    """What each global flag does on one command (every flag named: none forgotten)."""
+    """What each built-in global flag does on one command (every one named: none
+    forgotten), and what the command needs of a deployment (for the backends' flags)."""
 
     mirror: Rule
     demo: Rule
@@ -55,14 +68,30 @@ class Row:
     profile: Rule
     config: Rule
     base_url: Rule
-    chatkit_url: Rule
-    header: Rule
+    kind: Kind = "calls"
+    needs: tuple[str, ...] = ()
+    """The capabilities it cannot run without (``sessions``, ``delete``)."""
     db_is_the_mirror: bool = False
     """The command's own ``--db PATH`` names the mirror it reads (``search``)."""
+    backends: Refused | None = None
+    """Every backend's flag refused here, with this reason (a command that names its
+    deployments with flags of its own); None: each ruled by :func:`backend_rule`."""
 
 
-FLAGS: tuple[str, ...] = tuple(f.name for f in fields(Row) if f.name != "db_is_the_mirror")
-OPTION = {flag: "--" + flag.replace("_", "-") for flag in FLAGS}
+_NOT_FLAGS = {"kind", "needs", "db_is_the_mirror", "backends"}
+BUILTIN: tuple[str, ...] = tuple(f.name for f in fields(Row) if f.name not in _NOT_FLAGS)
+
+
+def backend_flags() -> tuple[tuple[Backend, Flag], ...]:
+    """Every backend's flags, with the backend that declares each."""
+    return tuple((b, f) for b in backends() for f in b.flags)
+
+
+FLAGS: tuple[str, ...] = (*BUILTIN, *(f.dest for _, f in backend_flags()))
+OPTION = {
+    **{flag: "--" + flag.replace("_", "-") for flag in BUILTIN},
+    **{f.dest: f.name for _, f in backend_flags()},
+}
 
 # --- what acting means -------------------------------------------------------------------
 
@@ -75,8 +104,6 @@ PROFILE = Acts("the profile: its endpoint, key, project and read_only")
 CONFIG = Acts("the config file read (checked, every error with its line)")
 ENDPOINT = Acts("the API base URL called")
 WHOSE_MIRROR = Acts("the endpoint whose mirror is read (the default mirror's file name)")
-SELF_HOSTED = Acts("the self-hosted (chatkit-python) deployment called, with no API key")
-HEADERS = Acts("sent with every request to the self-hosted deployment")
 NOT_SENT = Acts("allowed: search reads the file, it sends no request")
 
 # --- why a flag is refused ---------------------------------------------------------------
@@ -89,7 +116,11 @@ DEMO_LASTS = (
 )
 NO_CONFIG = "serve reads no config file (it takes --db, --api-key or $CHATKIT_SERVE_API_KEY)"
 LISTENS = "serve listens (--host, --port); it calls no deployment"
-NO_SESSIONS = "a self-hosted (chatkit-python) deployment has no ChatKit sessions to {}"
+CANNOT = {
+    "sessions": "{backend} has no ChatKit sessions to {verb}",
+    "delete": "{backend} cannot delete threads",
+}
+"""Why a backend's flag is refused by a command needing a capability it lacks."""
 
 # fmt: off
 TABLE: dict[str, Row] = {
@@ -99,51 +130,41 @@ TABLE: dict[str, Row] = {
         demo=Acts("opens the app on the demo server (300 seeded threads, in memory)"),
         read_only=Acts("removes every destructive key binding (delete, cancel)"),
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads list": Row(
         mirror=READS_MIRROR, demo=ON_DEMO, read_only=CHANGES_NOTHING,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads show": Row(
         mirror=READS_MIRROR, demo=ON_DEMO, read_only=CHANGES_NOTHING,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads items": Row(
         mirror=READS_MIRROR, demo=ON_DEMO, read_only=CHANGES_NOTHING,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads export": Row(
         mirror=READS_MIRROR, demo=ON_DEMO, read_only=CHANGES_NOTHING,
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "threads delete": Row(
         mirror=Refused(A_COPY.format("delete")), demo=ON_DEMO, read_only=REFUSES,
-        profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=SELF_HOSTED, header=HEADERS,
+        profile=PROFILE, config=CONFIG, base_url=ENDPOINT, needs=("delete",),
     ),
     "threads purge": Row(
         # a dry run too: a mirror may be behind its deployment, so it could only guess
         # what a real run would delete; the report would not name the deployment either
         mirror=Refused(A_COPY.format("purge (--dry-run too)")), demo=ON_DEMO,
         read_only=REFUSES_BUT_DRY_RUN, profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=SELF_HOSTED, header=HEADERS,
+        needs=("delete",),
     ),
     "sessions create": Row(
         mirror=Refused(A_COPY.format("create sessions")), demo=ON_DEMO, read_only=REFUSES,
-        profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=Refused(NO_SESSIONS.format("create")),
-        header=Refused(NO_SESSIONS.format("create")),
+        profile=PROFILE, config=CONFIG, base_url=ENDPOINT, needs=("sessions",),
     ),
     "sessions cancel": Row(
         mirror=Refused(A_COPY.format("cancel sessions")), demo=ON_DEMO, read_only=REFUSES,
-        profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=Refused(NO_SESSIONS.format("cancel")),
-        header=Refused(NO_SESSIONS.format("cancel")),
+        profile=PROFILE, config=CONFIG, base_url=ENDPOINT, needs=("sessions",),
     ),
     "mirror": Row(
         mirror=Refused(
@@ -152,14 +173,12 @@ TABLE: dict[str, Row] = {
         demo=Refused(DEMO_LASTS),
         read_only=Acts("allowed: it reads the deployment and writes only the local file"),
         profile=PROFILE, config=CONFIG, base_url=ENDPOINT,
-        chatkit_url=SELF_HOSTED, header=HEADERS,
     ),
     "search": Row(
         mirror=Acts("the mirror searched: --mirror PATH is --db PATH; alone, the endpoint's"),
         demo=Refused("search reads a mirror file, never a server: search --db PATH"),
         read_only=CHANGES_NOTHING, profile=WHOSE_MIRROR, config=CONFIG, base_url=WHOSE_MIRROR,
-        db_is_the_mirror=True,
-        chatkit_url=WHOSE_MIRROR, header=NOT_SENT,
+        kind="search", db_is_the_mirror=True,
     ),
     "serve": Row(
         mirror=Refused("serve a mirror with serve --db PATH (read-only: DELETE answers 403)"),
@@ -169,10 +188,38 @@ TABLE: dict[str, Row] = {
         ),
         profile=Refused(NO_CONFIG), config=Refused(NO_CONFIG),
         base_url=Refused("serve listens (--host, --port); it calls no API"),
-        chatkit_url=Refused(LISTENS), header=Refused(LISTENS),
+        kind="serve",
     ),
 }
 # fmt: on
+
+
+def backend_rule(command: str, backend: Backend, flag: Flag) -> Rule:
+    """What a backend's flag does on ``command``: derived from what the command needs and
+    what the backend can do, never written per flag."""
+    row = TABLE[command]
+    if row.backends is not None:
+        return row.backends
+    if row.kind == "serve":
+        return Refused(LISTENS)
+    if row.kind == "search":
+        return WHOSE_MIRROR if flag.names_deployment else NOT_SENT
+    verb = command.rpartition(" ")[2]
+    for need in row.needs:
+        if not getattr(backend.capabilities, need):
+            return Refused(CANNOT[need].format(backend=backend.named, verb=verb))
+    return Acts(flag.acts or flag.help)
+
+
+def rule(command: str, flag: str) -> Rule:
+    """What ``flag`` (a built-in's name or a backend flag's ``dest``) does on ``command``."""
+    if flag in BUILTIN:
+        return getattr(TABLE[command], flag)
+    for backend, declared in backend_flags():
+        if declared.dest == flag:
+            return backend_rule(command, backend, declared)
+    raise KeyError(flag)
+
 
 # --- the flags ---------------------------------------------------------------------------
 
@@ -187,39 +234,37 @@ _HELP = {
     "profile": "config file profile to use (default: $CHATKIT_TUI_PROFILE, then default_profile)",
     "config": "config file (default: $CHATKIT_TUI_CONFIG, then the user config directory's)",
     "base_url": "API base URL (default: $OPENAI_BASE_URL, then the profile's, then OpenAI's)",
-    "chatkit_url": "a self-hosted deployment: the operator's chatkit-python endpoint (e.g. "
-    "https://support.example.com/chatkit, or a profile's chatkit_url); no API key needed",
-    "header": "a header sent to --chatkit-url's server, 'Name: value' (repeatable; values are "
-    "secrets, never shown; a profile's header_env keeps them out of the process list)",
 }
 
 GROUP_TITLE = "global flags (before or after the command)"
 
 
 def add_global_flags(parser: argparse.ArgumentParser, command: str | None = None) -> None:
-    """The six flags on ``parser``. On the top parser (``command`` ``""``) they have their
-    defaults; on a command's (or a group's, ``command`` None) they default to nothing, so
-    a flag given before the command is kept. A flag :data:`TABLE` refuses on ``command`` is
-    still accepted (to be refused with its reason) but not listed in its ``--help``."""
+    """The global flags on ``parser``: the six, then each backend's. On the top parser
+    (``command`` ``""``) they have their defaults; on a command's (or a group's,
+    ``command`` None) they default to nothing, so a flag given before the command is
+    kept. A flag refused on ``command`` is still accepted (to be refused with its reason)
+    but not listed in its ``--help``."""
     top = command == ""
-    row = TABLE.get(command) if command is not None else None
+    known = command if command is not None and command in TABLE else None
     group = parser.add_argument_group(GROUP_TITLE)
 
-    def add(flag: str, *names: str, **kw: Any) -> None:
-        refused = row is not None and isinstance(getattr(row, flag), Refused)
-        kw["help"] = argparse.SUPPRESS if refused else _HELP[flag]
+    def add(flag: str, help: str, *names: str, **kw: Any) -> None:
+        refused = known is not None and isinstance(rule(known, flag), Refused)
+        kw["help"] = argparse.SUPPRESS if refused else help
         if not top:
             kw["default"] = argparse.SUPPRESS
         group.add_argument(*names, **kw)
 
-    add("mirror", "--mirror", nargs="?", const="", metavar="PATH")
-    add("demo", "--demo", action="store_true")
-    add("read_only", "--read-only", action="store_true")
-    add("profile", "--profile", metavar="NAME")
-    add("config", "--config", metavar="PATH")
-    add("base_url", "--base-url", metavar="URL")
-    add("chatkit_url", "--chatkit-url", metavar="URL")
-    add("header", "--header", action="append", metavar="HEADER")
+    add("mirror", _HELP["mirror"], "--mirror", nargs="?", const="", metavar="PATH")
+    add("demo", _HELP["demo"], "--demo", action="store_true")
+    add("read_only", _HELP["read_only"], "--read-only", action="store_true")
+    add("profile", _HELP["profile"], "--profile", metavar="NAME")
+    add("config", _HELP["config"], "--config", metavar="PATH")
+    add("base_url", _HELP["base_url"], "--base-url", metavar="URL")
+    for _, flag in backend_flags():
+        action = "append" if flag.repeat else "store"
+        add(flag.dest, flag.help, flag.name, action=action, metavar=flag.metavar, dest=flag.dest)
 
 
 def global_flags(command: str | None) -> argparse.ArgumentParser:
@@ -252,33 +297,44 @@ def refusal(args: argparse.Namespace) -> str | None:
         return None
     where = command or "the app"
     for flag in FLAGS:
-        rule = getattr(row, flag)
-        if isinstance(rule, Refused) and given(args, flag):
-            return f"{OPTION[flag]} does not go with {where}: {rule.why}"
+        chosen = rule(command, flag)
+        if isinstance(chosen, Refused) and given(args, flag):
+            return f"{OPTION[flag]} does not go with {where}: {chosen.why}"
+    return _two_deployments(args, row)
+
+
+def _two_deployments(args: argparse.Namespace, row: Row) -> str | None:
+    """Two flags that name two deployments, each pair worded once: the demo against
+    every endpoint, two endpoints, a mirror file against an endpoint."""
     mirror: str | None = getattr(args, "mirror", None)
     db: str | None = getattr(args, "db", None) if row.db_is_the_mirror else None
+    named = [f.dest for _, f in backend_flags() if f.names_deployment]
+    endpoints = [e for e in ("base_url", *named) if given(args, e)]
     if given(args, "demo") and mirror is not None:
         return "--demo and --mirror cannot go together: the demo is a deployment of its own"
-    if given(args, "demo") and given(args, "base_url"):
-        return "--demo and --base-url cannot go together: the demo server is the endpoint"
-    if given(args, "demo") and given(args, "chatkit_url"):
-        return "--demo and --chatkit-url cannot go together: the demo server is the endpoint"
-    if given(args, "base_url") and given(args, "chatkit_url"):
-        return "--base-url and --chatkit-url name two deployments: give one of them"
-    if (mirror or db) and given(args, "chatkit_url"):
-        named = "--mirror PATH" if mirror else "--db"
+    if given(args, "demo") and endpoints:
         return (
-            f"{named} and --chatkit-url cannot go together: the file is the mirror (--chatkit-url"
-            " chooses the endpoint whose mirror to read only for --mirror without a PATH)"
+            f"--demo and {OPTION[endpoints[0]]} cannot go together: the demo server is the endpoint"
         )
-    if mirror is not None and db and mirror != db:
-        return "--mirror and --db cannot go together: both name the mirror; give one"
-    if (mirror or db) and given(args, "base_url"):
-        named = "--mirror PATH" if mirror else "--db"
+    if len(endpoints) > 1:
+        one, two = (OPTION[e] for e in endpoints[:2])
+        return f"{one} and {two} name two deployments: give one of them"
+    # one endpoint at most from here on: with a mirror file, or two files
+    endpoint = endpoints[0] if endpoints else None
+    file = "--mirror PATH" if mirror else "--db" if db else None
+
+    def with_file(option: str) -> str:
         return (
-            f"{named} and --base-url cannot go together: the file is the mirror (--base-url "
+            f"{file} and {option} cannot go together: the file is the mirror ({option} "
             "chooses the endpoint whose mirror to read only for --mirror without a PATH)"
         )
+
+    if file and endpoint is not None and endpoint != "base_url":
+        return with_file(OPTION[endpoint])
+    if mirror is not None and db and mirror != db:
+        return "--mirror and --db cannot go together: both name the mirror; give one"
+    if file and endpoint == "base_url":
+        return with_file(OPTION[endpoint])
     return None
 
 

@@ -537,9 +537,10 @@ def _open_to_read(args: argparse.Namespace) -> Mirror:
     if args.db:
         path = Path(args.db).expanduser()
     else:
-        config = resolve_config(args)
-        base = config.chatkit_url or config.base_url or DEFAULT_BASE_URL
-        path = _mirror_path(args, base, None if config.chatkit_url else config.project)
+        from chatkit_tui.backends import origin
+
+        base, project = origin(resolve_config(args))
+        path = _mirror_path(args, base or DEFAULT_BASE_URL, project)
     try:
         return Mirror.open(path, read_only=True)
     except FileNotFoundError:

@@ -21,7 +21,7 @@ from chatkit_tui.client.models import (
     UserMessageItem,
     WidgetItem,
 )
-from chatkit_tui.core.items import describe
+from chatkit_tui.core.items import describe, thread_metadata
 from chatkit_tui.core.text import escaped
 from chatkit_tui.core.times import short_time
 from chatkit_tui.scripting.common import (
@@ -123,8 +123,10 @@ async def show_thread(args: argparse.Namespace, client: Deployment) -> int:
         rows.append(("reason", thread.status.reason))
     if thread.created_at is not None:
         rows.append(("created", f"{short_time(thread.created_at)} UTC ({thread.created_at})"))
+    if (metadata := thread_metadata(thread.raw)) is not None:
+        rows.append(("metadata", metadata))
     for name, value in rows:
-        out(f"{name + ':':<9}{escaped(value)}")
+        out(f"{name + ':':<9}{' ' if len(name) > 7 else ''}{escaped(value)}")
     if isinstance(thread, UnreadableThread):
         err(f"the thread did not decode ({escaped(thread.error)}); --json prints it as sent")
     return EXIT_OK

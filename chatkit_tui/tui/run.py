@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,8 +43,9 @@ def run_app(args: argparse.Namespace) -> int:
     mirror = getattr(args, "mirror", None)
     try:
         if mirror is not None:
-            base = config.chatkit_url or config.base_url
-            path = mirror_path(mirror, base, None if config.chatkit_url else config.project)
+            from chatkit_tui.backends import origin
+
+            path = mirror_path(mirror, *origin(config))
             label = mirror_label(path)
             read_only = True  # a mirror is a copy: nothing to delete or create there
         elif getattr(args, "demo", False):
@@ -88,15 +90,17 @@ class _CannotConnect(Exception):
 
 def _open(connect: Callable[[], Deployment]) -> Deployment:
     """The deployment, or :class:`_CannotConnect` with what to tell the user."""
-    from chatkit_tui.backends import NoDeployment
+    from chatkit_tui.backends import CannotOpen, NoDeployment
 
     try:
         return connect()
+    except CannotOpen as exc:
+        raise _CannotConnect(str(exc), 2) from None
     except NoDeployment:
         raise _CannotConnect(
             "no API key: set OPENAI_API_KEY (or a config profile's api_key_env / "
             "api_key_command), or run chatkit-tui --demo (a self-hosted deployment: "
-            "--chatkit-url URL)",
+            "--chatkit-url URL; your own Store: --store MODULE:FACTORY)",
             2,
         ) from None
     except Exception as exc:  # a mirror that cannot be opened; anything else goes on up
@@ -107,6 +111,22 @@ def _open(connect: Callable[[], Deployment]) -> Deployment:
         if isinstance(exc, MirrorError | FileNotFoundError):
             raise _CannotConnect(str(exc), 2) from None
         raise
+
+
+@contextlib.asynccontextmanager
+async def _entered(deployment: Deployment) -> AsyncGenerator[Deployment]:
+    """``async with deployment``; one that cannot be opened (a Store that does not load)
+    is :class:`_CannotConnect`, before the app starts."""
+    from chatkit_tui.backends import CannotOpen
+
+    try:
+        client = await deployment.__aenter__()
+    except CannotOpen as exc:
+        raise _CannotConnect(str(exc), 2) from None
+    try:
+        yield client
+    finally:
+        await deployment.__aexit__(None, None, None)
 
 
 async def _run(
@@ -126,7 +146,7 @@ async def _run(
         None, _load_app, config if names else None
     )
     no_color = "NO_COLOR" in os.environ
-    async with _open(connect) as client:
+    async with _entered(_open(connect)) as client:
         if names:  # the file's binding ids and theme are checked before any request
             await app_class
         first_page = asyncio.ensure_future(_first_page(client))

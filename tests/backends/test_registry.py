@@ -9,6 +9,7 @@ import pytest
 from chatkit_tui.backends import NoDeployment, backends, connect, describe
 from chatkit_tui.backends.chatkit_python.client import ChatKitPython
 from chatkit_tui.backends.mirror.deployment import MirrorDeployment
+from chatkit_tui.backends.store.deployment import StoreDeployment
 from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.config import Config
 from tests.fixtures.mirror_file import fill_mirror
@@ -21,7 +22,7 @@ def test_every_backend_folder_declares_itself() -> None:
     found = backends()
     assert {b.name.replace("-", "_") for b in found} == folders
     flags = [f.name for b in found for f in b.flags]
-    assert "--chatkit-url" in flags and "--header" in flags
+    assert "--chatkit-url" in flags and "--header" in flags and "--store" in flags
     assert len(flags) == len(set(flags))
 
 
@@ -37,6 +38,12 @@ async def test_the_configuration_chooses_the_deployment(tmp_path: Path) -> None:
     async with connect(self_hosted, mirror=path) as m:  # a mirror named wins: it is read
         assert isinstance(m, MirrorDeployment) and not m.capabilities.delete
         assert describe(m) == "mirror · http://origin.invalid/v1"
+    own = Config(options={"store": "tests.fixtures.own_store:make_store"}, api_key="sk-x")
+    async with connect(own) as s:  # the Store named wins over the hosted API
+        assert isinstance(s, StoreDeployment) and s.capabilities.kind == "chatkit-python store"
+        assert describe(s) == "chatkit-python store · tests.fixtures.own_store:make_store"
+    async with connect(own, mirror=path) as m:
+        assert isinstance(m, MirrorDeployment)
     async with connect(Config(api_key="sk-x", base_url="http://127.0.0.1:9/v1")) as h:
         assert isinstance(h, AsyncChatKit) and h.capabilities.sessions
         assert describe(h) == "http://127.0.0.1:9/v1"

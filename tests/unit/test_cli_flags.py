@@ -6,8 +6,11 @@ loopback (the config file's default profile), which records every request: a fla
 refused, or that sends the command elsewhere (``--demo``, ``--mirror``, ``--base-url``, another
 profile or config file), must leave it untouched. What acting means is checked per flag:
 ``--demo threads list`` lists the demo's seeded threads, ``--mirror PATH threads items ID``
-the mirror's items, ``--base-url X`` reaches X, and so on. The expectations here are written
-out on their own (:data:`REFUSED`), not read from the flag table they check.
+the mirror's items, ``--base-url X`` reaches X, and so on. The backends' flags are walked
+too: ``--chatkit-url URL`` posts to URL (``--header`` with each request), ``--store
+MODULE:FACTORY`` reads the operator's Store in process (tests/fixtures/own_store.py) and
+sends nothing. The expectations here are written out on their own (:data:`REFUSED`), not
+read from the flag table they check.
 """
 
 from __future__ import annotations
@@ -32,10 +35,21 @@ from chatkit_tui.scripting import globals as flags_table
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.server.seed import seed
 from chatkit_tui.server.store import Store
+from tests.fixtures import own_store
+from tests.fixtures.chatkit_python import KITCHEN_SINK_THREAD
 from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
 from tests.fixtures.server import BETA_HEADERS
 
-FLAGS = ("mirror", "demo", "read_only", "profile", "config", "base_url")
+# the six of our own, then the backends' (chatkit-python's two, the Store's)
+FLAGS = (
+    "mirror",
+    "demo",
+    "read_only",
+    "profile",
+    "config",
+    "base_url",
+    *("chatkit_url", "header", "store"),
+)
 OPTION = {
     "mirror": "--mirror",
     "demo": "--demo",
@@ -43,7 +57,11 @@ OPTION = {
     "profile": "--profile",
     "config": "--config",
     "base_url": "--base-url",
+    "chatkit_url": "--chatkit-url",
+    "header": "--header",
+    "store": "--store",
 }
+STORE = "tests.fixtures.own_store:make_store"
 
 # (command, flag) that must be refused: written out here, not read from the table
 REFUSED = {
@@ -56,6 +74,12 @@ REFUSED = {
     ("mirror", "demo"),  # the demo lasts one command: its mirror could never be updated
     ("search", "demo"),  # search reads a file, never a server
     *(("serve", flag) for flag in FLAGS),  # serve reads no config and calls nothing
+    # neither a chatkit-python server nor a Store has ChatKit sessions
+    *(
+        (command, flag)
+        for command in ("sessions create", "sessions cancel")
+        for flag in ("chatkit_url", "header", "store")
+    ),
 }
 
 NOT_FOUND = {"error": {"message": "no such thing", "type": "invalid_request_error"}}
@@ -180,6 +204,7 @@ def world(seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     monkeypatch.setenv("OTHER_KEY", "sk-other-key")
     # were anything to bypass the config, it would meet a closed proxy, not the internet
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    own_store.fresh()
     try:
         yield World(real, other, other_config, tmp_path, seeded)
     finally:
@@ -195,6 +220,8 @@ def _thread(world: World, flag: str) -> str:
         return world.seeded.demo_ids[0]
     if flag == "mirror":
         return world.seeded.mirror_thread
+    if flag == "store":
+        return KITCHEN_SINK_THREAD
     return "cthr_x"
 
 
@@ -205,7 +232,9 @@ ARGS: dict[str, Callable[[World, str], list[str]]] = {
     "threads export": lambda w, f: [_thread(w, f), "--dir", str(w.tmp / "exports"), "--json"],
     "threads delete": lambda w, f: [_thread(w, f), "--yes", "--archive-dir", str(w.tmp / "a")],
     "threads purge": lambda w, f: [
-        *("--user", w.seeded.demo_user if f == "demo" else "u_nobody"),
+        # chatkit-python has no user filter: a purge by status reaches it
+        *(("--status", "closed") if f in ("chatkit_url", "header") else ()),
+        *(() if f in ("chatkit_url", "header") else ("--user", _purged_user(w, f))),
         *("--yes", "--report", str(w.tmp / "report.jsonl"), "--archive-dir", str(w.tmp / "a")),
     ],
     "sessions create": lambda w, f: ["--user", "u_1", "--workflow", "wf_1", "--json"],
@@ -216,7 +245,21 @@ ARGS: dict[str, Callable[[World, str], list[str]]] = {
 }
 
 
-def flag_args(world: World, flag: str) -> list[str]:
+def _purged_user(world: World, flag: str) -> str:
+    if flag == "store":
+        return "dave"  # a user's view of the Store: context_for("dave")
+    return world.seeded.demo_user if flag == "demo" else "u_nobody"
+
+
+def chatkit_url(world: World) -> str:
+    """A chatkit-python endpoint on the other server (which records every request)."""
+    return world.other.base_url.removesuffix("/v1") + "/chatkit"
+
+
+def flag_args(world: World, flag: str, command: str = "") -> list[str]:
+    if flag == "header":  # it goes with --chatkit-url; alone where that is refused
+        alone = command.startswith("sessions") or command == "serve"
+        return ["--header", "X-Walk: 1", *([] if alone else ["--chatkit-url", chatkit_url(world)])]
     return {
         "mirror": ["--mirror", str(world.seeded.mirror)],
         "demo": ["--demo"],
@@ -224,13 +267,15 @@ def flag_args(world: World, flag: str) -> list[str]:
         "profile": ["--profile", "other"],
         "config": ["--config", str(world.other_config)],
         "base_url": ["--base-url", world.other.base_url],
+        "chatkit_url": ["--chatkit-url", chatkit_url(world)],
+        "store": ["--store", STORE],
     }[flag]
 
 
 def argv_for(world: World, command: str, flag: str | None, where: str) -> list[str]:
     words = command.split()
     rest = ARGS[command](world, flag or "")
-    given = flag_args(world, flag) if flag else []
+    given = flag_args(world, flag, command) if flag else []
     if where == "before":
         return [*given, *words, *rest]
     if where == "between":
@@ -302,6 +347,51 @@ def acts_elsewhere(world: World, command: str, ran: Ran) -> None:
         return
     assert world.other.requests, ran.err
     assert not world.real.requests
+
+
+def acts_on_chatkit_python(world: World, command: str, ran: Ran, flag: str) -> None:
+    """--chatkit-url URL (and --header with it): the command posts to URL, the headers
+    with every request; search reads URL's mirror."""
+    if command == "search":
+        assert ran.code == 2
+        assert f"no mirror at {default_mirror_path(chatkit_url(world))}" in ran.err
+        return
+    assert world.other.requests and not world.real.requests, ran.err
+    assert all(r.method == "POST" for r in world.other.requests)
+    assert "authorization" not in world.other.requests[0].headers  # no OpenAI key sent
+    if flag == "header":
+        assert all(r.headers.get("x-walk") == "1" for r in world.other.requests)
+
+
+def acts_on_store(world: World, command: str, ran: Ran) -> None:
+    """--store MODULE:FACTORY: the operator's Store read in process, nothing sent."""
+    assert world.untouched(), "reading a Store touched an endpoint"
+    store = own_store.STORE
+    if command == "search":
+        assert ran.code == 2
+        assert f"no mirror at {default_mirror_path(STORE)}" in ran.err
+        return
+    assert ran.code == 0, ran.err
+    if command == "threads list":
+        assert [t["id"] for t in ran.json()] == store.stored_thread_ids()
+    elif command == "threads show":
+        assert ran.json()[0]["metadata"] == {"channel": "web", "rank": 0}
+    elif command == "threads items":
+        assert len(ran.json()) == len(store.stored_items(KITCHEN_SINK_THREAD)) == 14
+    elif command == "threads export":
+        saved = json.loads(Path(ran.json()[0]["json"]).read_text())
+        assert len(saved["items"]) == 14
+    elif command == "threads delete":
+        assert ran.out.startswith(f"deleted {KITCHEN_SINK_THREAD}")
+        assert KITCHEN_SINK_THREAD not in store.stored_thread_ids()
+    elif command == "threads purge":
+        assert "deleted 0" not in ran.out and "deleted" in ran.out, ran.out
+        assert store.stored_thread_ids(user="dave") == []
+        assert store.stored_thread_ids(user="alice")  # only dave's
+    elif command == "mirror":
+        assert "mirrored 30 threads" in ran.out
+    else:
+        raise AssertionError(f"no store check for {command}")
 
 
 def acts_on_demo(world: World, command: str, ran: Ran) -> None:
@@ -376,6 +466,10 @@ def test_every_global_flag_acts_or_is_refused(
     assert "does not go with" not in ran.err
     if flag in ("base_url", "profile", "config"):
         acts_elsewhere(world, command, ran)
+    elif flag in ("chatkit_url", "header"):
+        acts_on_chatkit_python(world, command, ran, flag)
+    elif flag == "store":
+        acts_on_store(world, command, ran)
     elif flag == "demo":
         acts_on_demo(world, command, ran)
     elif flag == "mirror":
@@ -393,8 +487,24 @@ def test_every_global_flag_acts_or_is_refused(
         ("--demo", "--mirror M", "--demo and --mirror cannot go together"),
         ("--demo", "--base-url http://x.invalid/v1", "--demo and --base-url cannot go together"),
         ("--mirror M", "--base-url http://x.invalid/v1", "--mirror PATH and --base-url cannot"),
+        ("--demo", "--store S", "--demo and --store cannot go together"),
+        ("--demo", "--chatkit-url http://x.invalid/c", "--demo and --chatkit-url cannot go"),
+        ("--base-url http://x.invalid/v1", "--store S", "--base-url and --store name two"),
+        ("--store S", "--chatkit-url http://x.invalid/c", "--store and --chatkit-url name two"),
+        ("--mirror M", "--store S", "--mirror PATH and --store cannot go together"),
+        ("--mirror M", "--chatkit-url http://x.invalid/c", "--mirror PATH and --chatkit-url"),
     ],
-    ids=["demo+mirror", "demo+base-url", "mirror PATH+base-url"],
+    ids=[
+        "demo+mirror",
+        "demo+base-url",
+        "mirror PATH+base-url",
+        "demo+store",
+        "demo+chatkit-url",
+        "base-url+store",
+        "store+chatkit-url",
+        "mirror PATH+store",
+        "mirror PATH+chatkit-url",
+    ],
 )
 @pytest.mark.parametrize("command", ["", "threads list", "search"], ids=["app", "list", "search"])
 def test_flags_that_contradict_each_other_are_refused(
@@ -407,7 +517,8 @@ def test_flags_that_contradict_each_other_are_refused(
 ) -> None:
     """Each pair before the command, after it, and one on each side; the app too."""
     one, two = (
-        [str(world.seeded.mirror) if w == "M" else w for w in f.split()] for f in (first, second)
+        [{"M": str(world.seeded.mirror), "S": STORE}.get(w, w) for w in f.split()]
+        for f in (first, second)
     )
     if command == "search" and first == "--demo":
         message = "--demo does not go with search"
@@ -452,3 +563,22 @@ def test_a_mirror_needs_no_key(
     monkeypatch.delenv("REAL_KEY")
     ran = run(["--mirror", str(world.seeded.mirror), "threads", "list", "--json"], capsys)
     assert ran.code == 0, ran.err
+
+
+def test_a_command_may_refuse_every_backends_flag(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command naming its deployments with flags of its own refuses every backend's, the
+    ones to come too, with one reason (``Row.backends``)."""
+    import dataclasses
+
+    row = dataclasses.replace(
+        flags_table.TABLE["threads list"], backends=flags_table.Refused("it has its own")
+    )
+    monkeypatch.setitem(flags_table.TABLE, "threads list", row)
+    for flag, value in (("--store", STORE), ("--chatkit-url", "http://x.invalid/c")):
+        ran = run(["threads", "list", flag, value], capsys)
+        assert (ran.code, ran.err) == (
+            2,
+            f"chatkit-tui: error: {flag} does not go with threads list: it has its own\n",
+        )

@@ -130,7 +130,7 @@ def _parsers() -> Iterator[tuple[str, argparse.ArgumentParser]]:
 METAVARS = {
     "URL", "PATH", "DIR", "USER", "ID", "N", "DATE", "AGE", "DATE|AGE", "NAME", "KEY",
     "KEY=VALUE", "SECONDS", "MB", "TYPE", "QUERY", "VERSION", "HOST", "PORT", "MS[:JITTER]",
-    "P", "N/min", "ACTION", "COMMAND", "HEADER",
+    "P", "N/min", "ACTION", "COMMAND", "HEADER", "MODULE:FACTORY",
 }  # fmt: skip
 
 

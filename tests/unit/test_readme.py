@@ -33,8 +33,10 @@ def test_the_first_lines_give_the_demo_and_the_test_command():
 def test_the_config_example_is_a_valid_config_file(tmp_path: Path):
     blocks = re.findall(r"```toml\n(.*?)```", README, flags=re.S)
     assert len(blocks) >= 2, "the README has no config example"
-    for block in blocks:  # each is a valid file: the self-hosted profile's too
-        parse_config_text(block, tmp_path / "config.toml")
+    from chatkit_tui.backends import backend_options
+
+    for block in blocks:  # each is a valid file: the self-hosted profile's, the Store's too
+        parse_config_text(block, tmp_path / "config.toml", backend_options())
     config = parse_config_text(_config_example(), tmp_path / "config.toml")
     assert config.profiles and config.keys
 
@@ -91,6 +93,14 @@ def _config_example() -> str:
 
 
 SAMPLE_URL = "http://127.0.0.1:8790/chatkit"  # where the README starts the chatkit-python sample
+
+
+def _own_store_module() -> str:
+    """The README's ``mystore.py`` (the "Your own Store" section's Python block)."""
+    section = README.split("## Your own Store", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert block.startswith("# mystore.py\n")
+    return block
 
 
 def _examples() -> list[list[str]]:
@@ -181,6 +191,11 @@ def test_every_readme_example_finds_something_on_the_demo_data(
         assert isinstance(sample, ChatKitPythonSample)
         admin = f"Authorization: Bearer {ADMIN_TOKEN}"
         command = [sample.url if w == SAMPLE_URL else admin if w == "$K" else w for w in command]
+    if "--store" in command:  # the operator's mystore.py, beside them: the README's, for real
+        (tmp_path / "mystore.py").write_text(_own_store_module())
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setattr(sys, "path", list(sys.path))  # the loader puts the cwd first
+        monkeypatch.delitem(sys.modules, "mystore", raising=False)
     if command[0] == "search":
         code = main([*command, "--db", str(demo.mirror)])
         out, err = capsys.readouterr()

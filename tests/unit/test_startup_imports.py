@@ -59,6 +59,11 @@ NOT_AT_START = (
     "chatkit_tui.core.bulk",
     "markdown_it",
     "rich.markdown",
+    # every backend's __init__ is read for its flags; what it opens is imported on use
+    "chatkit",
+    "chatkit_tui.backends.store.loader",
+    "chatkit_tui.backends.store.deployment",
+    "chatkit_tui.backends.chatkit_python.client",
 )
 
 

@@ -31,24 +31,36 @@ def _open(config: Config, mirror: Path | None, http: httpx.AsyncClient | None) -
     return ChatKitPython(config.chatkit_url, dict(config.headers), http_client=http)
 
 
+def _where(config: Config) -> str | None:
+    return config.chatkit_url
+
+
+# The profile's chatkit_url and headers (header_env, header_command: secrets from the
+# environment or a command) are read by the config itself: Config.chatkit_url, .headers.
 BACKEND = Backend(
     name="chatkit-python",
     capabilities=CHATKIT_PYTHON,
+    label="a self-hosted (chatkit-python) deployment",
     chooses=_chooses,
     open=_open,
+    where=_where,
     flags=(
         Flag(
             "--chatkit-url",
             "a self-hosted deployment: the operator's chatkit-python endpoint "
-            "(e.g. https://support.example.com/chatkit); no API key needed",
+            "(e.g. https://support.example.com/chatkit, or a profile's chatkit_url); no API "
+            "key needed",
+            acts="the self-hosted (chatkit-python) deployment called, with no API key",
             metavar="URL",
         ),
         Flag(
             "--header",
-            "a header for --chatkit-url's server, 'Name: value' (repeatable; values are "
+            "a header sent to --chatkit-url's server, 'Name: value' (repeatable; values are "
             "secrets, never shown; a profile's header_env keeps them out of the process list)",
+            acts="sent with every request to the self-hosted deployment",
             metavar="HEADER",
             repeat=True,
+            names_deployment=False,
         ),
     ),
 )

@@ -18,13 +18,13 @@ repeated beyond the exception type and message their own code raised.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import os
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from chatkit_tui.core.errors import WordedError
 
@@ -70,10 +70,14 @@ def parse_spec(spec: str) -> tuple[str, str]:
 
 def require_chatkit() -> None:
     """The ``self-hosted`` extra is installed, or a worded error that says how."""
-    if importlib.util.find_spec("chatkit") is None:
+    try:  # imported, not only found: a broken or blocked install is as good as none
+        with warnings.catch_warnings():  # openai-chatkit 1.6.5 warns about its own widgets
+            warnings.filterwarnings("ignore", "Direct usage of named widget", DeprecationWarning)
+            importlib.import_module("chatkit.store")
+    except ImportError:
         raise StoreLoadError(
             f"--store needs chatkit-python (openai-chatkit), which is not installed: {INSTALL}"
-        )
+        ) from None
 
 
 def _import(spec: str, module_name: str) -> Any:
@@ -119,12 +123,15 @@ async def load_store(spec: str) -> LoadedStore:
         raise StoreLoadError(
             f"--store {spec!r}: {factory_name}() raised {type(exc).__name__}: {exc}"
         ) from None
-    if not (isinstance(made, tuple) and len(made) == 2):
+    kind = type(made).__name__
+    if not (isinstance(made, tuple) and len(cast(tuple[Any, ...], made)) == 2):
         raise StoreLoadError(
             f"--store {spec!r}: {factory_name}() must return a pair (store, context_for), "
-            f"not {type(made).__name__}"
+            f"not {kind}"
         )
-    store, context_for = made
+    store: Any
+    context_for: Any
+    store, context_for = cast(tuple[Any, Any], made)
     if not isinstance(store, Store):
         raise StoreLoadError(
             f"--store {spec!r}: the first of the pair is a {type(store).__name__}, not a "

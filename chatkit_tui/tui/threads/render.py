@@ -14,7 +14,7 @@ from rich.text import Text
 
 from chatkit_tui.client.models import AnyThread, UnreadableThread
 from chatkit_tui.core import text as core_text
-from chatkit_tui.core.items import raw_text
+from chatkit_tui.core.items import raw_text, thread_metadata
 from chatkit_tui.core.text import one_line, visible
 from chatkit_tui.core.times import absolute_time, relative_long, relative_short
 
@@ -151,6 +151,8 @@ def thread_header(thread: AnyThread, now: float, *, users: bool = True) -> Text:
     if users:
         rows.append(("user", one_line(thread.user) if thread.user is not None else "(unknown)"))
     rows += [("status", status_detail(thread)), ("created", created)]
+    if (metadata := thread_metadata(thread.raw)) is not None:
+        rows.append(("metadata", one_line(metadata)))
     for i, (label, value) in enumerate(rows):
         text.append(f"{label:>8}  ", style="dim")
         text.append(value, style="bold" if label == "status" and value != "active" else "")
