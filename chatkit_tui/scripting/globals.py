@@ -89,6 +89,10 @@ DEMO_LASTS = (
 )
 NO_CONFIG = "serve reads no config file (it takes --db, --api-key or $CHATKIT_SERVE_API_KEY)"
 LISTENS = "serve listens (--host, --port); it calls no deployment"
+MIGRATES_HOSTED = (
+    "migrate copies a hosted deployment (or its mirror: --from-mirror PATH) into a "
+    "chatkit-python Store; a chatkit-python deployment already keeps its threads in its own Store"
+)
 NO_SESSIONS = "a self-hosted (chatkit-python) deployment has no ChatKit sessions to {}"
 
 # fmt: off
@@ -160,6 +164,13 @@ TABLE: dict[str, Row] = {
         read_only=CHANGES_NOTHING, profile=WHOSE_MIRROR, config=CONFIG, base_url=WHOSE_MIRROR,
         db_is_the_mirror=True,
         chatkit_url=WHOSE_MIRROR, header=NOT_SENT,
+    ),
+    "migrate": Row(
+        mirror=Acts("the mirror read as the source (--mirror PATH is --from-mirror PATH)"),
+        demo=Acts("the demo server's seeded threads are the source: nothing real is read"),
+        read_only=Acts("refuses to write the Store (exit 2); --dry-run and --verify still run"),
+        profile=PROFILE, config=CONFIG, base_url=Acts("the hosted API base URL read from"),
+        chatkit_url=Refused(MIGRATES_HOSTED), header=Refused(MIGRATES_HOSTED),
     ),
     "serve": Row(
         mirror=Refused("serve a mirror with serve --db PATH (read-only: DELETE answers 403)"),
@@ -292,7 +303,7 @@ def apply(args: argparse.Namespace) -> None:
 
 # --- the words before argparse -------------------------------------------------------------
 
-COMMANDS = ("threads", "sessions", "mirror", "search", "serve")
+COMMANDS = ("threads", "sessions", "mirror", "search", "serve", "migrate")
 ACTIONS = ("list", "show", "items", "delete", "export", "purge", "create", "cancel")
 COMMAND_WORDS = frozenset((*COMMANDS, *ACTIONS))
 SIGNED_VALUE = ("--older-than", "--since")  # an age: "-5d" is a mistake to explain
