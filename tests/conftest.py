@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.postgres import *  # noqa: F403  (fixtures: pg_cluster, pg_url)
 from tests.fixtures.prism import *  # noqa: F403  (fixtures)
 from tests.fixtures.server import *  # noqa: F403  (fixtures)
 
@@ -19,6 +20,14 @@ _ENV_TO_CLEAR = (
     "CHATKIT_TUI_CONFIG",
     "CHATKIT_SERVE_API_KEY",
     "NO_COLOR",
+    "PGPASSWORD",  # libpq's own: a test that wants one sets it
+    "PGPASSFILE",
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGDATABASE",
+    "PGSERVICE",
+    "PGSERVICEFILE",
     "HTTP_PROXY",
     "HTTPS_PROXY",
     "ALL_PROXY",
