@@ -41,9 +41,12 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
         server.store.insert_thread_rows(
             [("cthr_e2e", 1_800_000_000, "u_e2e", "Future", "active", None)]
         )
-        text = {**{k: v for k, v in UNKNOWN.items() if k != "depth"}, "id": "cthi_hello", "created_at": 1_800_000_000,
-                "type": "chatkit.user_message", "attachments": [], "inference_options": None,
-                "content": [{"type": "input_text", "text": "hello"}]}  # fmt: skip
+        text = {
+            **{k: v for k, v in UNKNOWN.items() if k not in ("depth", "type")},
+            **{"id": "cthi_hello", "created_at": 1_800_000_000, "type": "chatkit.user_message"},
+            **{"attachments": [], "inference_options": None},
+            "content": [{"type": "input_text", "text": "hello"}],
+        }
         server.store.insert_item_rows(
             [
                 ("cthi_hello", "cthr_e2e", 1_800_000_000, "A", json.dumps(text).encode()),
