@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from chatkit_tui.core.text import escaped, plural
 from chatkit_tui.scripting.common import (
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.config import Config
     from chatkit_tui.core.migrate.run import Migration, Summary, ThreadResult
+    from chatkit_tui.core.migrate.source import Source
 
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 SHOWN = 10  # failures, differences and approximations listed at the end; the rest: the report
@@ -167,7 +168,7 @@ class Progress:
 # --- the command -----------------------------------------------------------------------------
 
 
-def _mode(args: argparse.Namespace) -> str:
+def _mode(args: argparse.Namespace) -> Literal["write", "dry-run", "verify"]:
     return "verify" if args.verify else "dry-run" if args.dry_run else "write"
 
 
@@ -203,7 +204,7 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
         "user": args.user,
         "since": args.since,
     }
-    migration = Migration(client, target, mode=mode, user=args.user, since=args.since)  # type: ignore[arg-type]
+    migration = Migration(_source(client, args), target, mode=mode)
     verb = {"write": "migrating", "dry-run": "dry run", "verify": "verifying"}[mode]
     progress = Progress(sys.stderr, verb)
     summary_so_far = Summary()
@@ -240,6 +241,17 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
         _show(mode, summary, results, args.to_store)
         out(f"report: {report.path}")
     return _code(mode, summary)
+
+
+def _source(client: Deployment, args: argparse.Namespace) -> Source:
+    """A mirror is read straight from its file (its records' bytes, no decoding); any
+    other deployment through its interface."""
+    from chatkit_tui.backends.mirror.deployment import MirrorDeployment
+    from chatkit_tui.core.migrate.source import DeploymentSource, MirrorSource
+
+    if isinstance(client, MirrorDeployment):
+        return MirrorSource(client.mirror, user=args.user, since=args.since)
+    return DeploymentSource(client, user=args.user, since=args.since)
 
 
 def _show(mode: str, s: Summary, results: list[ThreadResult], store: str) -> None:

@@ -234,3 +234,24 @@ def test_fingerprint_changes_with_any_byte_of_the_source():
     assert a == fingerprint(thread(), [item("end_of_turn")])
     assert a != fingerprint(thread(title="other"), [item("end_of_turn")])
     assert a != fingerprint(thread(), [item("end_of_turn", 2)])
+
+
+def test_originals_are_kept_for_what_was_lost_not_for_what_was_filled_in():
+    cited = item(
+        "assistant_message",
+        1,
+        content=[
+            {
+                "type": "output_text",
+                "text": "See",
+                "annotations": [{"type": "url", "source": {"type": "url", "url": "https://x"}}],
+            }
+        ],
+    )
+    running = item(
+        "client_tool_call", 2, status="in_progress", call_id="c", name="n", arguments="{}",
+        output=None,
+    )  # fmt: skip
+    c = convert(thread(), [cited, running])
+    assert [n.lossy for n in c.notes] == [False, True]
+    assert list(c.thread.metadata[ORIGINALS]) == ["cthi_2"]

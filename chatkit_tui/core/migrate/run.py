@@ -1,10 +1,11 @@
 """Copying a deployment's threads into a chatkit-python Store: write, dry run, verify.
 
-The source is any deployment (:mod:`chatkit_tui.client.deployment`: the hosted API, a
-mirror read in process); the target is the operator's own ``chatkit.store.Store`` with
-the request context of each thread's hosted user (:class:`Target`). Threads go one at a
-time, newest first; each is converted by :func:`~chatkit_tui.core.migrate.mapping.convert`
-(validated by chatkit-python's models) before anything of it is written.
+The source (:mod:`.source`) is any deployment, or a mirror file read directly; the
+target is the operator's own ``chatkit.store.Store`` with the request context of each
+thread's hosted user (:class:`Target`). Threads are written one at a time, newest first;
+each is converted by :func:`~chatkit_tui.core.migrate.mapping.convert` (validated by
+chatkit-python's models) before anything of it is written, the next page of the source
+read meanwhile.
 
 How a thread is written, so that a run killed at any moment and run again ends with the
 Store one clean run makes (the README's "Resuming" says the same):
@@ -28,12 +29,22 @@ is under way (chatkit-python's Store has no transactions); the next run complete
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from chatkit_tui.core.migrate.mapping import HOSTED_USER, MIGRATED, Converted, Note, convert
+from chatkit_tui.core.migrate.mapping import (
+    HOSTED_USER,
+    MIGRATED,
+    Converted,
+    Note,
+    convert,
+    fingerprint,
+)
+from chatkit_tui.core.migrate.source import Source, SourceThread
 
 __all__ = [
     "Migration",
@@ -53,6 +64,8 @@ Outcome = Literal[
 ]
 
 PAGE = 100
+AHEAD = 2
+"""Pages of threads read and converted ahead of the writes."""
 
 
 class Target(Protocol):
@@ -135,7 +148,8 @@ def _dump(model: Any) -> Any:
 
 
 class Migration:
-    """One run over ``source`` (a deployment) into ``target``.
+    """One run over ``source`` (:class:`~chatkit_tui.core.migrate.source.Source`) into
+    ``target``.
 
     ``mode``: ``"write"``, ``"dry-run"`` (convert, validate, read the Store to say what a
     real run would do; write nothing) or ``"verify"`` (read every thread back and compare
@@ -144,18 +158,14 @@ class Migration:
 
     def __init__(
         self,
-        source: Any,
+        source: Source,
         target: Target,
         *,
         mode: Literal["write", "dry-run", "verify"] = "write",
-        user: str | None = None,
-        since: int | None = None,
     ) -> None:
         self.source = source
         self.target = target
         self.mode = mode
-        self.user = user
-        self.since = since
         self._stop = False
         self._contexts: dict[str | None, Any] = {}
 
@@ -163,58 +173,72 @@ class Migration:
         """Finish the thread under way, start no other."""
         self._stop = True
 
-    # -- the source
-
-    async def threads(self) -> AsyncIterator[Any]:
-        """The source's threads, newest first, down to ``since``."""
-        pager = self.source.threads.list(user=self.user, order="desc", limit=PAGE)
-        async for thread in pager:
-            created = getattr(thread, "created_at", None)
-            if self.since is not None and isinstance(created, int) and created < self.since:
-                return
-            yield thread
-
-    async def _item_raws(self, thread_id: str) -> list[bytes]:
-        pager = self.source.threads.list_items(thread_id, order="asc", limit=PAGE)
-        return [item.raw async for item in pager]
-
     # -- the run
 
     async def run(self, on_thread: Callable[[ThreadResult], None]) -> Summary:
+        """Every thread of the source, newest first. The source's next page is read
+        meanwhile (a mirror's on a worker thread; the hosted API's requests while the
+        Store works), :data:`AHEAD` pages at most."""
         summary = Summary()
         started = time.perf_counter()
-        async for thread in self.threads():
-            if self._stop:
-                summary.stopped = True
-                break
-            result = await self.one(thread)
-            summary.add(result)
-            on_thread(result)
+        queue: asyncio.Queue[list[Prepared] | None] = asyncio.Queue(maxsize=AHEAD)
+        producer = asyncio.create_task(self._produce(queue))
+        try:
+            while not summary.stopped and (batch := await queue.get()) is not None:
+                for prepared in batch:
+                    if self._stop:
+                        summary.stopped = True
+                        break
+                    result = await self.one(prepared)
+                    summary.add(result)
+                    on_thread(result)
+                    await asyncio.sleep(0)  # let the reader hand over its next page
+            if not summary.stopped:
+                await producer  # the source's failure, if any, is the run's
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
         summary.elapsed = time.perf_counter() - started
         return summary
 
-    async def one(self, thread: Any) -> ThreadResult:
-        thread_id: str = getattr(thread, "id", None) or "?"
-        user: str | None = getattr(thread, "user", None) or None
-        error = getattr(thread, "error", None)
-        if error is not None:  # an UnreadableThread: its JSON is kept in the mirror
-            return ThreadResult(thread_id, user, 0, "failed", f"unreadable: {error}")
+    async def _produce(self, queue: asyncio.Queue[list[Prepared] | None]) -> None:
+        async for page in self.source.pages():
+            await queue.put(prepare_page(page))
+        await queue.put(None)
+
+    async def one(self, prepared: Prepared) -> ThreadResult:
+        """One thread, read (or failed already): written, or checked. A write first asks
+        the Store whether it holds the thread marked with this source's fingerprint: then
+        nothing is converted or written (a second run costs a read a thread)."""
+        if isinstance(prepared, ThreadResult):
+            return prepared
+        thread, raws, fp = prepared
+        result = ThreadResult(thread.id, thread.user, len(raws), "failed")
         try:
-            raws = await self._item_raws(thread_id)
-        except Exception as exc:  # the source could not give its items: nothing written
-            return ThreadResult(thread_id, user, 0, "failed", f"reading its items: {_why(exc)}")
-        try:
-            converted = convert(thread.raw, raws)
-        except ValueError as exc:
-            return ThreadResult(thread_id, user, len(raws), "failed", f"converting: {_why(exc)}")
-        result = ThreadResult(thread_id, converted.user, len(raws), "failed")
-        result.notes = converted.notes
-        try:
-            context = await self._context(converted.user)
+            context = await self._context(thread.user)
+            stored = None
+            if self.mode != "verify":
+                stored = await self._load_thread(thread.id, context)
+                if stored is not None and stored.metadata.get(MIGRATED) == fp:
+                    result.outcome = "unchanged"
+                    return result
+            try:
+                c = convert(thread.raw, raws)
+            except ValueError as exc:
+                result.reason = f"converting: {_why(exc)}"
+                return result
+            result.notes = c.notes
+            if c.user != thread.user:  # the record and the list disagree: the record wins
+                result.user = c.user
+                context = await self._context(c.user)
+                stored = (
+                    None if self.mode == "verify" else await self._load_thread(c.thread.id, context)
+                )
             if self.mode == "verify":
-                await self._verify(converted, context, result)
+                await self._verify(c, context, result)
             else:
-                await self._write(converted, context, result)
+                await self._write(c, context, stored, result)
         except Exception as exc:  # the operator's Store raised: reported, tried next run
             result.outcome = "failed"
             result.reason = f"the Store raised {_why(exc)}"
@@ -244,10 +268,11 @@ class Migration:
                 return items
             after = page.after
 
-    async def _write(self, c: Converted, context: Any, result: ThreadResult) -> None:
+    async def _write(
+        self, c: Converted, context: Any, stored: Any | None, result: ThreadResult
+    ) -> None:
         store = self.target.store
         thread = c.thread
-        stored = await self._load_thread(thread.id, context)
         if stored is not None and stored.metadata.get(MIGRATED) == c.fingerprint:
             result.outcome = "unchanged"
             return
@@ -308,6 +333,20 @@ class Migration:
         result.kept = len(extra)
         result.outcome = "differs" if problems else "verified"
         result.reason = "; ".join(problems) or None
+
+
+Prepared = tuple[SourceThread, Sequence[bytes], str] | ThreadResult
+"""A thread read, its items' raw JSON and its fingerprint; or why it could not be read."""
+
+
+def prepare_page(page: Sequence[tuple[SourceThread, Sequence[bytes] | None]]) -> list[Prepared]:
+    out: list[Prepared] = []
+    for thread, raws in page:
+        if thread.error is not None or raws is None:
+            out.append(ThreadResult(thread.id, thread.user, 0, "failed", thread.error))
+        else:
+            out.append((thread, raws, fingerprint(thread.raw, raws)))
+    return out
 
 
 def _dump_field(model: Any, name: str) -> Any:
