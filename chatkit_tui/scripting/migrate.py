@@ -226,6 +226,12 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
         out(json.dumps(run_line, ensure_ascii=False))
     try:
         summary = await _with_signals(migration, migration.run(on_thread), progress)
+    except Exception as exc:  # the source failed (a network error, say): the threads done stay
+        progress.clear()
+        report.write({**summary_so_far.as_json(), "error": f"{type(exc).__name__}: {exc}"})
+        report.close()
+        err(f"report: {report.path}")
+        raise
     finally:
         progress.clear()
     if summary is None:  # abandoned by a second Ctrl-C

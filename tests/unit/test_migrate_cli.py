@@ -15,8 +15,9 @@ import pytest
 
 from chatkit_tui.cli import main
 from chatkit_tui.core.migrate.mapping import HOSTED_USER, MIGRATED
-from chatkit_tui.scripting.common import EXIT_DIFFERS, EXIT_USAGE
+from chatkit_tui.scripting.common import EXIT_AUTH, EXIT_DIFFERS, EXIT_USAGE
 from chatkit_tui.server.run import BackgroundServer
+from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
 from tests.fixtures.stores import Ctx
 from tests.fixtures.stores.sqlite_store import ENV, SQLiteStore
 
@@ -194,3 +195,41 @@ def test_flags_that_cannot_act_are_refused_with_the_reason(
     )
     assert "--to-store 'nosuchmodule:make': no module" in capsys.readouterr().err
     assert SQLiteStore(str(store_path)).rows() == []
+
+
+def test_a_source_that_fails_mid_listing_keeps_what_was_done_and_says_so(
+    scripted_server: ScriptedServer,
+    store_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    """The hosted API answers the first page of threads, then 403: the two threads read are
+    migrated and reported, the report ends with the error, the exit code is the API's."""
+    threads = [
+        {"id": f"cthr_{n}", "object": "chatkit.thread", "created_at": 1_800_000_000 - n,
+         "title": f"T{n}", "status": {"type": "active"}, "user": "u_1"}
+        for n in (1, 2)
+    ]  # fmt: skip
+    page = {"object": "list", "data": threads, "first_id": "cthr_1", "last_id": "cthr_2",
+            "has_more": True}  # fmt: skip
+    empty = {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
+    denied = {"error": {"message": "no", "type": "invalid_request_error", "param": None,
+                        "code": None}}  # fmt: skip
+
+    def answer(request: Recorded) -> Reply:
+        if request.path == "/v1/chatkit/threads":
+            return Reply(403, denied) if "after" in request.query else Reply(200, page)
+        return Reply(200, empty)
+
+    scripted_server.handler = answer
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    report = tmp_path / "r.jsonl"
+    code = main(["migrate", "--to-store", STORE, "--base-url", scripted_server.base_url,
+                 "--report", str(report)])  # fmt: skip
+    assert code == EXIT_AUTH, capsys.readouterr().err
+    records = lines(report.read_text())
+    assert [r["outcome"] for r in records if r["record"] == "thread"] == ["new", "new"]
+    assert records[-1]["record"] == "end" and "403" in records[-1]["error"]
+    stored = {row[1] for row in SQLiteStore(str(store_path)).rows() if row[0] == "threads"}
+    assert stored == {"u_1/cthr_1", "u_1/cthr_2"}

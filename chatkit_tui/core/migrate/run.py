@@ -167,6 +167,7 @@ class Migration:
         self.target = target
         self.mode = mode
         self._stop = False
+        self._failure: Exception | None = None
         self._contexts: dict[str | None, Any] = {}
 
     def stop(self) -> None:
@@ -193,8 +194,8 @@ class Migration:
                     summary.add(result)
                     on_thread(result)
                     await asyncio.sleep(0)  # let the reader hand over its next page
-            if not summary.stopped:
-                await producer  # the source's failure, if any, is the run's
+            if self._failure is not None:
+                raise self._failure
         finally:
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -203,8 +204,11 @@ class Migration:
         return summary
 
     async def _produce(self, queue: asyncio.Queue[list[Prepared] | None]) -> None:
-        async for page in self.source.pages():
-            await queue.put(prepare_page(page))
+        try:
+            async for page in self.source.pages():
+                await queue.put(prepare_page(page))
+        except Exception as exc:  # the source failed: the run ends with it, after what was read
+            self._failure = exc
         await queue.put(None)
 
     async def one(self, prepared: Prepared) -> ThreadResult:
@@ -220,7 +224,8 @@ class Migration:
             stored = None
             if self.mode != "verify":
                 stored = await self._load_thread(thread.id, context)
-                if stored is not None and stored.metadata.get(MIGRATED) == fp:
+                marked = stored is not None and stored.metadata.get(MIGRATED) == fp
+                if marked and self.mode == "write":  # a dry run converts it all the same
                     result.outcome = "unchanged"
                     return result
             try:

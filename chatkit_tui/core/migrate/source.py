@@ -54,33 +54,37 @@ class DeploymentSource:
         self.since = since
 
     async def pages(self) -> AsyncIterator[Page]:
+        """A page of the deployment's thread list at a time, each thread with its items."""
         threads = self.deployment.threads
-        page: Page = []
-        async for thread in threads.list(user=self.user, order="desc", limit=PAGE):
-            created = getattr(thread, "created_at", None)
-            if self.since is not None and isinstance(created, int) and created < self.since:
-                break
-            thread_id: str = getattr(thread, "id", None) or "?"
-            user: str | None = getattr(thread, "user", None) or None
-            error = getattr(thread, "error", None)
-            if error is not None:  # an UnreadableThread
-                page.append(
-                    (SourceThread(thread_id, user, thread.raw, f"unreadable: {error}"), None)
-                )
-            else:
-                try:
-                    pager = threads.list_items(thread_id, order="asc", limit=PAGE)
-                    raws = [item.raw async for item in pager]
-                except Exception as exc:  # nothing of it is written; tried next run
-                    why = f"reading its items: {_why(exc)}"
-                    page.append((SourceThread(thread_id, user, thread.raw, why), None))
-                else:
-                    page.append((SourceThread(thread_id, user, thread.raw), raws))
-            if len(page) >= PAGE:
+        listing = threads.list(user=self.user, order="desc", limit=PAGE)
+        async for listed in listing.pages():
+            page: Page = []
+            done = False
+            for thread in listed.data:
+                created = getattr(thread, "created_at", None)
+                if self.since is not None and isinstance(created, int) and created < self.since:
+                    done = True
+                    break
+                page.append(await self._read(thread))
+            if page:
                 yield page
-                page = []
-        if page:
-            yield page
+            if done:
+                return
+
+    async def _read(self, thread: Any) -> tuple[SourceThread, Sequence[bytes] | None]:
+        thread_id: str = getattr(thread, "id", None) or "?"
+        user: str | None = getattr(thread, "user", None) or None
+        error = getattr(thread, "error", None)
+        if error is not None:  # an UnreadableThread
+            return SourceThread(thread_id, user, thread.raw, f"unreadable: {error}"), None
+        try:
+            pager = self.deployment.threads.list_items(thread_id, order="asc", limit=PAGE)
+            raws = [item.raw async for item in pager]
+        except Exception as exc:  # nothing of it is written; tried next run
+            return SourceThread(
+                thread_id, user, thread.raw, f"reading its items: {_why(exc)}"
+            ), None
+        return SourceThread(thread_id, user, thread.raw), raws
 
 
 class MirrorSource:
