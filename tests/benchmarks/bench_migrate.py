@@ -178,7 +178,8 @@ def bench(kind: str, stores: Any, mirror: Path, limit: int | None, repeat: int) 
             bare = Timed(fresh())
             floors.append(asyncio.run(floor(converted, bare)))
             print(
-                f"  floor #{n + 1} (bare save_thread/add_thread_item): {floors[-1]:.2f} s  [{bare.line()}]"
+                f"  floor #{n + 1} (bare save_thread/add_thread_item): {floors[-1]:.2f} s"
+                f"  [{bare.line()}]"
             )
             target = Timed(fresh())
             first, first_s = asyncio.run(migrate(mirror, target, limit))
@@ -186,8 +187,8 @@ def bench(kind: str, stores: Any, mirror: Path, limit: int | None, repeat: int) 
             firsts.append(first_s)
             stored = sum(target.seconds.values())
             print(
-                f"  first run #{n + 1}: {first_s:.2f} s, of which the Store {stored:.2f} s, the rest "
-                f"{first_s - stored:.2f} s  [{target.line()}]"
+                f"  first run #{n + 1}: {first_s:.2f} s, of which the Store {stored:.2f} s, "
+                f"the rest {first_s - stored:.2f} s  [{target.line()}]"
             )
         best_floor, best_first = min(floors), min(firsts)
         print(
