@@ -34,6 +34,7 @@ EXIT_DECLINED = 7
 EXIT_INCOMPLETE = 8
 EXIT_DAMAGED = 9  # the mirror file is damaged (mirror --check says where; mirror --full repairs)
 EXIT_BUSY = 10  # another writer holds the mirror (mirror --wait waits for it)
+EXIT_DIFFERS = 11  # migrate --verify: the Store does not hold what the source converts to
 EXIT_INTERRUPTED = 130
 
 

@@ -121,6 +121,10 @@ CANNOT = {
     "delete": "{backend} cannot delete threads",
 }
 """Why a backend's flag is refused by a command needing a capability it lacks."""
+MIGRATES_HOSTED = (
+    "migrate copies a hosted deployment (or its mirror: --from-mirror PATH) into the "
+    "chatkit-python Store --to-store names; a self-hosted deployment is not a source"
+)
 
 # fmt: off
 TABLE: dict[str, Row] = {
@@ -179,6 +183,13 @@ TABLE: dict[str, Row] = {
         demo=Refused("search reads a mirror file, never a server: search --db PATH"),
         read_only=CHANGES_NOTHING, profile=WHOSE_MIRROR, config=CONFIG, base_url=WHOSE_MIRROR,
         kind="search", db_is_the_mirror=True,
+    ),
+    "migrate": Row(
+        mirror=Acts("the mirror read as the source (--mirror PATH is --from-mirror PATH)"),
+        demo=Acts("the demo server's seeded threads are the source: nothing real is read"),
+        read_only=Acts("refuses to write the Store (exit 2); --dry-run and --verify still run"),
+        profile=PROFILE, config=CONFIG, base_url=Acts("the hosted API base URL read from"),
+        backends=Refused(MIGRATES_HOSTED),
     ),
     "serve": Row(
         mirror=Refused("serve a mirror with serve --db PATH (read-only: DELETE answers 403)"),
@@ -348,7 +359,7 @@ def apply(args: argparse.Namespace) -> None:
 
 # --- the words before argparse -------------------------------------------------------------
 
-COMMANDS = ("threads", "sessions", "mirror", "search", "serve")
+COMMANDS = ("threads", "sessions", "mirror", "search", "serve", "migrate")
 ACTIONS = ("list", "show", "items", "delete", "export", "purge", "create", "cancel")
 COMMAND_WORDS = frozenset((*COMMANDS, *ACTIONS))
 SIGNED_VALUE = ("--older-than", "--since")  # an age: "-5d" is a mistake to explain

@@ -24,6 +24,7 @@ MEANINGS: dict[int, str] = {
     8: "incomplete: a mirror run left threads to do (they are tried again next run)",
     9: "the mirror is damaged (mirror --check says where; mirror --full repairs it)",
     10: "another mirror run holds the file (who, since when; --wait waits for it)",
+    11: "migrate --verify: the Store differs from the source (the report says how)",
     130: "interrupted (Ctrl-C)",
 }
 
@@ -38,6 +39,11 @@ SPECIFIC: dict[str, dict[int, str]] = {
     "sessions cancel": {7: "declined at the confirmation prompt (nothing cancelled)"},
     "search": {1: "the mirror file could not be read"},
     "mirror": {1: "the mirror file could not be written (what was committed is kept)"},
+    "migrate": {
+        2: "usage or configuration error (bad flags, a flag refused here, the Store\n"
+        "       cannot be loaded, refused in read-only mode)",
+        8: "incomplete: threads failed (each in the report; a run again retries them)",
+    },
     "serve": {
         0: "stopped (Ctrl-C)",
         2: "usage error (bad flags, a flag refused here, the database cannot be\n"
@@ -64,6 +70,7 @@ EXITS: dict[str, tuple[int, ...]] = {
     "mirror": (0, 1, 2, 4, 8, 9, 10, 130),
     "search": (0, 1, 2, 9, 130),  # the file only: no network
     "serve": (0, 2, 9),  # 9: serving a damaged mirror
+    "migrate": (0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 130),
 }
 
 EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -99,6 +106,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "search": (
         'chatkit-tui search refund "charged twice" --since 7d',
         "chatkit-tui search invoice --mirror ~/backup.sqlite3 --json",
+    ),
+    "migrate": (
+        "chatkit-tui migrate --to-store mystore:make_store --from-mirror ~/m.sqlite3 --dry-run",
+        "chatkit-tui migrate --to-store mystore:make_store --from-mirror ~/m.sqlite3 --verify",
     ),
     "serve": (
         "chatkit-tui serve --db :memory: --seed 300",

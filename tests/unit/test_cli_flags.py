@@ -73,6 +73,9 @@ REFUSED = {
     ("mirror", "mirror"),  # mirror writes a mirror: --db names it
     ("mirror", "demo"),  # the demo lasts one command: its mirror could never be updated
     ("search", "demo"),  # search reads a file, never a server
+    ("migrate", "read_only"),  # migrate writes the Store (but --dry-run and --verify)
+    # migrate's source is hosted (or its mirror); --to-store, not --store, names the Store
+    *(("migrate", flag) for flag in ("chatkit_url", "header", "store")),
     *(("serve", flag) for flag in FLAGS),  # serve reads no config and calls nothing
     # neither a chatkit-python server nor a Store has ChatKit sessions
     *(
@@ -202,6 +205,7 @@ def world(seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     )
     monkeypatch.setenv("REAL_KEY", "sk-real-key")
     monkeypatch.setenv("OTHER_KEY", "sk-other-key")
+    monkeypatch.setenv("CHATKIT_TUI_SQLITE_STORE", str(tmp_path / "store.sqlite3"))
     # were anything to bypass the config, it would meet a closed proxy, not the internet
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
     own_store.fresh()
@@ -242,6 +246,10 @@ ARGS: dict[str, Callable[[World, str], list[str]]] = {
     "mirror": lambda w, f: ["--db", str(w.tmp / "new.sqlite3")],
     "search": lambda w, f: ["refund"],
     "serve": lambda w, f: ["--port", "70000"],  # not refused, it would fail fast, not run
+    "migrate": lambda w, f: [
+        *("--to-store", "tests.fixtures.stores.sqlite_store:make_store"),
+        *("--report", str(w.tmp / "migrate.jsonl"), "--json"),
+    ],
 }
 
 
@@ -258,7 +266,7 @@ def chatkit_url(world: World) -> str:
 
 def flag_args(world: World, flag: str, command: str = "") -> list[str]:
     if flag == "header":  # it goes with --chatkit-url; alone where that is refused
-        alone = command.startswith("sessions") or command == "serve"
+        alone = command.startswith("sessions") or command in ("serve", "migrate")
         return ["--header", "X-Walk: 1", *([] if alone else ["--chatkit-url", chatkit_url(world)])]
     return {
         "mirror": ["--mirror", str(world.seeded.mirror)],
@@ -331,7 +339,7 @@ def cases() -> Iterator[Any]:
 
 def test_the_walk_covers_every_command_and_the_table_names_each() -> None:
     commands = leaf_commands()
-    assert len(commands) == 11 and "threads purge" in commands and "serve" in commands
+    assert len(commands) == 12 and "threads purge" in commands and "serve" in commands
     assert set(ARGS) == set(commands)
     assert set(flags_table.TABLE) == {"", *commands}
 
@@ -415,6 +423,9 @@ def acts_on_demo(world: World, command: str, ran: Ran) -> None:
         assert ran.json()[0]["user"] == "u_1"
     elif command == "sessions cancel":  # the demo holds no such session: its 404
         assert ran.code == 3 and "404" in ran.err
+    elif command == "migrate":
+        threads = [r["id"] for r in ran.json() if r["record"] == "thread"]
+        assert ran.code == 0 and threads == demo, ran.err
     else:
         raise AssertionError(f"no demo check for {command}")
 
@@ -433,6 +444,9 @@ def acts_on_mirror(
     elif command == "threads export":
         saved = json.loads(Path(ran.json()[0]["json"]).read_text())
         assert [i["id"] for i in saved["items"]] == seeded.mirror_items
+    elif command == "migrate":  # --mirror PATH is --from-mirror PATH
+        threads = [r["id"] for r in ran.json() if r["record"] == "thread"]
+        assert ran.code == 0 and threads == seeded.mirror_ids, ran.err
     elif command == "search":  # --mirror PATH is --db PATH
         assert ran.code == 0 and ran.out
         assert run(["search", "refund", "--db", str(seeded.mirror)], capsys) == ran

@@ -32,6 +32,7 @@ COMMANDS = [
     ["mirror"],
     ["search"],
     ["serve"],
+    ["migrate"],
 ]
 
 # the exit codes each command can return, as its --help must list them (and no other)
@@ -49,9 +50,11 @@ EXITS = {
     "mirror": [0, 1, 2, 4, 8, 9, 10, 130],  # only a rejected key stops a run; else 8
     "search": [0, 1, 2, 9, 130],  # a file: no network, no key; 9: a damaged one
     "serve": [0, 2, 9],
+    # 8: threads failed (retried next run); 9: a damaged mirror; 11: --verify found differences
+    "migrate": [0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 130],
     "threads": [0, 1, 2, 3, 4, 5, 6, 7, 9, 130],
     "sessions": [0, 1, 2, 3, 4, 5, 6, 7, 130],
-    "": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 130],
+    "": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 130],
 }
 
 

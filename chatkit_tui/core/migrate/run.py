@@ -1,0 +1,370 @@
+"""Copying a deployment's threads into a chatkit-python Store: write, dry run, verify.
+
+The source (:mod:`.source`) is any deployment, or a mirror file read directly; the
+target is the operator's own ``chatkit.store.Store`` with the request context of each
+thread's hosted user (:class:`Target`). Threads are written one at a time, newest first;
+each is converted by :func:`~chatkit_tui.core.migrate.mapping.convert` (validated by
+chatkit-python's models) before anything of it is written, the next page of the source
+read meanwhile.
+
+How a thread is written, so that a run killed at any moment and run again ends with the
+Store one clean run makes (the README's "Resuming" says the same):
+
+1. ``load_thread`` under the user's context. Marked with this source's fingerprint
+   (``metadata["chatkit_tui_migrated"]``, :data:`~.mapping.MIGRATED`): **unchanged**,
+   nothing is written.
+2. Not there: ``save_thread`` *without* the mark, then ``add_thread_item`` for each item,
+   oldest first (the thread before its items: a Store may tie items to their thread by a
+   foreign key, as chatkit-python's PostgreSQL guide does).
+3. There but unmarked (a run killed half-way) or marked with another fingerprint (changed
+   upstream since): ``save_thread`` without the mark first (so a run killed during the
+   update is detected too), then each item whose stored form differs is ``save_item``\\ d
+   (an upsert). Items the Store has that the source does not are kept, and counted in the
+   report: they may be the conversation's continuation on the new deployment.
+4. Last, ``save_thread`` with the mark. Only a marked thread counts as migrated.
+
+What a Store cannot give: a reader of the Store may see a thread half-written while a run
+is under way (chatkit-python's Store has no transactions); the next run completes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from chatkit_tui.core.migrate.mapping import (
+    HOSTED_USER,
+    MIGRATED,
+    Converted,
+    Note,
+    convert,
+    fingerprint,
+)
+from chatkit_tui.core.migrate.source import Source, SourceThread
+
+__all__ = [
+    "Migration",
+    "Outcome",
+    "Summary",
+    "Target",
+    "ThreadResult",
+]
+
+Outcome = Literal[
+    "new",  # written (would be, in a dry run)
+    "updated",  # rewritten: changed upstream, or half-written by a run that was killed
+    "unchanged",  # already migrated from this very source: nothing written
+    "failed",  # not written (the reason says why); tried again next run
+    "verified",  # --verify: the Store holds what the source converts to
+    "differs",  # --verify: it does not (the reason says how)
+]
+
+PAGE = 100
+AHEAD = 2
+"""Pages of threads read and converted ahead of the writes."""
+
+
+class Target(Protocol):
+    """The Store and its request contexts (``chatkit_tui.backends.store.loader.LoadedStore``)."""
+
+    @property
+    def store(self) -> Any: ...
+
+    async def context(self, user: str | None) -> Any: ...
+
+
+@dataclass
+class ThreadResult:
+    thread_id: str
+    user: str | None
+    items: int
+    outcome: Outcome
+    reason: str | None = None
+    notes: list[Note] = field(default_factory=list[Note])
+    kept: int = 0
+    """Items the Store has that the source does not (kept, never deleted)."""
+    written: int = 0
+    """Writes made (save_thread, add_thread_item, save_item)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "record": "thread",
+            "id": self.thread_id,
+            "user": self.user,
+            "items": self.items,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "approximations": [n.as_json() for n in self.notes],
+            "kept_items": self.kept,
+            "writes": self.written,
+        }
+
+
+@dataclass
+class Summary:
+    counts: dict[str, int] = field(default_factory=dict[str, int])
+    threads: int = 0
+    items: int = 0
+    approximated_items: int = 0
+    writes: int = 0
+    elapsed: float = 0.0
+    stopped: bool = False
+
+    def add(self, result: ThreadResult) -> None:
+        self.threads += 1
+        self.items += result.items
+        self.writes += result.written
+        self.counts[result.outcome] = self.counts.get(result.outcome, 0) + 1
+        self.approximated_items += len({n.item_id for n in result.notes if n.item_id})
+
+    def count(self, outcome: Outcome) -> int:
+        return self.counts.get(outcome, 0)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "record": "end",
+            "threads": self.threads,
+            "items": self.items,
+            "outcomes": dict(sorted(self.counts.items())),
+            "approximated_items": self.approximated_items,
+            "writes": self.writes,
+            "elapsed": round(self.elapsed, 3),
+            "stopped": self.stopped,
+        }
+
+
+def _not_found(exc: BaseException) -> bool:
+    from chatkit.store import NotFoundError
+
+    return isinstance(exc, NotFoundError)
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="json")
+
+
+class Migration:
+    """One run over ``source`` (:class:`~chatkit_tui.core.migrate.source.Source`) into
+    ``target``.
+
+    ``mode``: ``"write"``, ``"dry-run"`` (convert, validate, read the Store to say what a
+    real run would do; write nothing) or ``"verify"`` (read every thread back and compare
+    it with what the source converts to; write nothing).
+    """
+
+    def __init__(
+        self,
+        source: Source,
+        target: Target,
+        *,
+        mode: Literal["write", "dry-run", "verify"] = "write",
+    ) -> None:
+        self.source = source
+        self.target = target
+        self.mode = mode
+        self._stop = False
+        self._failure: Exception | None = None
+        self._contexts: dict[str | None, Any] = {}
+
+    def stop(self) -> None:
+        """Finish the thread under way, start no other."""
+        self._stop = True
+
+    # -- the run
+
+    async def run(self, on_thread: Callable[[ThreadResult], None]) -> Summary:
+        """Every thread of the source, newest first. The source's next page is read
+        meanwhile (a mirror's on a worker thread; the hosted API's requests while the
+        Store works), :data:`AHEAD` pages at most."""
+        summary = Summary()
+        started = time.perf_counter()
+        queue: asyncio.Queue[list[Prepared] | None] = asyncio.Queue(maxsize=AHEAD)
+        producer = asyncio.create_task(self._produce(queue))
+        try:
+            while not summary.stopped and (batch := await queue.get()) is not None:
+                for prepared in batch:
+                    if self._stop:
+                        summary.stopped = True
+                        break
+                    result = await self.one(prepared)
+                    summary.add(result)
+                    on_thread(result)
+                    await asyncio.sleep(0)  # let the reader hand over its next page
+            if self._failure is not None:
+                raise self._failure
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await producer
+        summary.elapsed = time.perf_counter() - started
+        return summary
+
+    async def _produce(self, queue: asyncio.Queue[list[Prepared] | None]) -> None:
+        try:
+            async for page in self.source.pages():
+                await queue.put(prepare_page(page))
+        except Exception as exc:  # the source failed: the run ends with it, after what was read
+            self._failure = exc
+        await queue.put(None)
+
+    async def one(self, prepared: Prepared) -> ThreadResult:
+        """One thread, read (or failed already): written, or checked. A write first asks
+        the Store whether it holds the thread marked with this source's fingerprint: then
+        nothing is converted or written (a second run costs a read a thread)."""
+        if isinstance(prepared, ThreadResult):
+            return prepared
+        thread, raws, fp = prepared
+        result = ThreadResult(thread.id, thread.user, len(raws), "failed")
+        try:
+            context = await self._context(thread.user)
+            stored = None
+            if self.mode != "verify":
+                stored = await self._load_thread(thread.id, context)
+                marked = stored is not None and stored.metadata.get(MIGRATED) == fp
+                if marked and self.mode == "write":  # a dry run converts it all the same
+                    result.outcome = "unchanged"
+                    return result
+            try:
+                c = convert(thread.raw, raws)
+            except ValueError as exc:
+                result.reason = f"converting: {_why(exc)}"
+                return result
+            result.notes = c.notes
+            if c.user != thread.user:  # the record and the list disagree: the record wins
+                result.user = c.user
+                context = await self._context(c.user)
+                stored = (
+                    None if self.mode == "verify" else await self._load_thread(c.thread.id, context)
+                )
+            if self.mode == "verify":
+                await self._verify(c, context, result)
+            else:
+                await self._write(c, context, stored, result)
+        except Exception as exc:  # the operator's Store raised: reported, tried next run
+            result.outcome = "failed"
+            result.reason = f"the Store raised {_why(exc)}"
+        return result
+
+    async def _context(self, user: str | None) -> Any:
+        if user not in self._contexts:
+            self._contexts[user] = await self.target.context(user)
+        return self._contexts[user]
+
+    async def _load_thread(self, thread_id: str, context: Any) -> Any | None:
+        try:
+            return await self.target.store.load_thread(thread_id, context)
+        except Exception as exc:
+            if _not_found(exc):
+                return None
+            raise
+
+    async def _stored_items(self, thread_id: str, context: Any) -> list[Any]:
+        store = self.target.store
+        items: list[Any] = []
+        after: str | None = None
+        while True:
+            page = await store.load_thread_items(thread_id, after, PAGE, "asc", context)
+            items.extend(page.data)
+            if not page.has_more or not page.after or page.after == after:
+                return items
+            after = page.after
+
+    async def _write(
+        self, c: Converted, context: Any, stored: Any | None, result: ThreadResult
+    ) -> None:
+        store = self.target.store
+        thread = c.thread
+        if stored is not None and stored.metadata.get(MIGRATED) == c.fingerprint:
+            result.outcome = "unchanged"
+            return
+        result.outcome = "new" if stored is None else "updated"
+        if stored is not None:
+            # what the Store's own code keeps in metadata stays (ours is written over)
+            kept = {k: v for k, v in stored.metadata.items() if k != MIGRATED}
+            thread = thread.model_copy(update={"metadata": {**kept, **thread.metadata}})
+        if self.mode == "dry-run":
+            return
+        await store.save_thread(thread, context)  # without the mark
+        result.written += 1
+        if stored is None:
+            for item in c.items:
+                await store.add_thread_item(thread.id, item, context)
+                result.written += 1
+        else:
+            have = {i.id: i for i in await self._stored_items(thread.id, context)}
+            for item in c.items:
+                old = have.pop(item.id, None)
+                if old is None or _dump(old) != _dump(item):
+                    await store.save_item(thread.id, item, context)
+                    result.written += 1
+            result.kept = len(have)
+        marked = {**thread.metadata, MIGRATED: c.fingerprint}
+        await store.save_thread(thread.model_copy(update={"metadata": marked}), context)
+        result.written += 1
+
+    async def _verify(self, c: Converted, context: Any, result: ThreadResult) -> None:
+        stored = await self._load_thread(c.thread.id, context)
+        if stored is None:
+            who = "the whole deployment" if c.user is None else f"user {c.user!r}"
+            result.outcome = "differs"
+            result.reason = f"not in the Store (under the context of {who})"
+            return
+        problems: list[str] = []
+        if stored.metadata.get(MIGRATED) != c.fingerprint:
+            problems.append("not marked as migrated from this source (a run did not finish it)")
+        for name in ("title", "created_at", "status", "allowed_image_domains"):
+            if _dump_field(stored, name) != _dump_field(c.thread, name):
+                problems.append(f"its {name} differs")
+        if stored.metadata.get(HOSTED_USER) != c.user:
+            problems.append("its metadata's hosted_user differs")
+        items = await self._stored_items(c.thread.id, context)
+        want = {i.id: i for i in c.items}
+        have = {i.id: i for i in items}
+        missing = [i for i in want if i not in have]
+        extra = [i for i in have if i not in want]
+        changed = [i for i in want if i in have and _dump(have[i]) != _dump(want[i])]
+        if missing:
+            problems.append(f"{len(missing)} items missing (first {missing[0]})")
+        if changed:
+            problems.append(f"{len(changed)} items differ (first {changed[0]})")
+        if extra:
+            problems.append(f"{len(extra)} items the source does not have (first {extra[0]})")
+        if not (missing or extra) and [i.id for i in items] != list(want):
+            problems.append("its items are in another order")
+        result.kept = len(extra)
+        result.outcome = "differs" if problems else "verified"
+        result.reason = "; ".join(problems) or None
+
+
+Prepared = tuple[SourceThread, Sequence[bytes], str] | ThreadResult
+"""A thread read, its items' raw JSON and its fingerprint; or why it could not be read."""
+
+
+def prepare_page(page: Sequence[tuple[SourceThread, Sequence[bytes] | None]]) -> list[Prepared]:
+    out: list[Prepared] = []
+    for thread, raws in page:
+        if thread.error is not None or raws is None:
+            out.append(ThreadResult(thread.id, thread.user, 0, "failed", thread.error))
+        else:
+            out.append((thread, raws, fingerprint(thread.raw, raws)))
+    return out
+
+
+def _dump_field(model: Any, name: str) -> Any:
+    value = getattr(model, name, None)
+    if value is None:
+        return None
+    dump = getattr(value, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json")
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first[:300]}" if first else type(exc).__name__

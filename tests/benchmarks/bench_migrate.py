@@ -1,0 +1,230 @@
+"""``migrate`` of a mirror into a real Store, against that Store's own write floor.
+
+Run: ``python tests/benchmarks/bench_migrate.py --mirror /tmp/migrate-bench/mirror.sqlite3
+[--store sqlite|postgres|both] [--threads N]``. ``--store postgres`` starts a throwaway
+PostgreSQL cluster (tests/fixtures/postgres.py). Build the mirror once (10,000 threads x 20
+items): ``chatkit-tui serve --db ... --seed 10000`` with every thread given 20 items, then
+``chatkit-tui mirror`` of it (the README's benchmark section says how it was made).
+
+For each Store, measured in one process, each on a fresh database:
+
+- **floor**: the same chatkit-python models the migration writes (converted beforehand,
+  not timed), saved by a bare loop of ``save_thread`` + ``add_thread_item`` under each
+  thread's user context: the Store's own cost of holding them;
+- **first run**: :class:`~chatkit_tui.core.migrate.run.Migration` over the mirror read in
+  process (what ``chatkit-tui migrate --from-mirror`` runs), every thread new; goal
+  ``first / floor <= 1.2``;
+- **second run** over the migrated Store: no writes; goal ``second / first < 0.10``.
+
+Where the time goes: the Store's methods are timed (a wrapper adds each call's wall time
+to its method's total); reading the mirror and converting are measured on their own, in
+a pass that writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+warnings.simplefilter("ignore", DeprecationWarning)
+
+from chatkit_tui.core.migrate.mapping import Converted, convert  # noqa: E402
+from chatkit_tui.core.migrate.run import Migration, Summary  # noqa: E402
+from chatkit_tui.core.migrate.source import MirrorSource  # noqa: E402
+from chatkit_tui.core.mirror import Mirror  # noqa: E402
+from tests.fixtures.stores import Ctx  # noqa: E402
+
+METHODS = ("load_thread", "save_thread", "add_thread_item", "save_item", "load_thread_items")
+
+
+class Timed:
+    """The Store, each of :data:`METHODS` timed (wall time and calls, by method)."""
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        for name in METHODS:
+            setattr(self, name, self._timed(name, getattr(store, name)))
+
+    def _timed(self, name: str, method: Any) -> Any:
+        async def call(*args: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await method(*args)
+            finally:
+                self.seconds[name] += time.perf_counter() - started
+                self.calls[name] += 1
+
+        return call
+
+    def line(self) -> str:
+        return ", ".join(
+            f"{n} {self.calls[n]:,}x {self.seconds[n]:.2f} s" for n in METHODS if self.calls[n]
+        )
+
+
+class Target:
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    async def context(self, user: str | None) -> Ctx:
+        return Ctx(user)
+
+
+@contextlib.contextmanager
+def sqlite_stores() -> Iterator[Any]:
+    from tests.fixtures.stores.sqlite_store import SQLiteStore
+
+    with tempfile.TemporaryDirectory(prefix="bench-migrate-") as tmp:
+        n = 0
+
+        def fresh() -> Any:
+            nonlocal n
+            n += 1
+            return SQLiteStore(os.path.join(tmp, f"store{n}.sqlite3"))
+
+        yield fresh
+
+
+@contextlib.contextmanager
+def postgres_stores() -> Iterator[Any]:
+    from tests.fixtures.postgres import Cluster
+    from tests.fixtures.stores.postgres_store import PostgresStore
+
+    with Cluster() as cluster:
+        yield lambda: PostgresStore(cluster.create_database())
+
+
+async def read_and_convert(mirror: Path, limit: int | None) -> tuple[list[Converted], float, float]:
+    """Every thread of the mirror converted; the seconds spent reading and converting."""
+    read = conv = 0.0
+    out: list[Converted] = []
+    with Mirror.open(mirror, read_only=True) as m:
+        started = time.perf_counter()
+        async for page in MirrorSource(m).pages():
+            t = time.perf_counter()
+            read += t - started
+            out.extend(convert(thread.raw, raws) for thread, raws in page if raws is not None)
+            started = time.perf_counter()
+            conv += started - t
+            if limit is not None and len(out) >= limit:
+                break
+    return out[:limit], read, conv
+
+
+async def floor(converted: list[Converted], store: Timed) -> float:
+    started = time.perf_counter()
+    for c in converted:
+        context = Ctx(c.user)
+        await store.save_thread(c.thread, context)
+        for item in c.items:
+            await store.add_thread_item(c.thread.id, item, context)
+    return time.perf_counter() - started
+
+
+class _Limited:
+    """The mirror's threads, cut at ``limit``."""
+
+    def __init__(self, source: MirrorSource, limit: int | None) -> None:
+        self._source = source
+        self._limit = limit
+
+    async def pages(self) -> Any:
+        left = self._limit
+        async for page in self._source.pages():
+            if left is None:
+                yield page
+                continue
+            yield page[:left]
+            left -= len(page[:left])
+            if left <= 0:
+                return
+
+
+async def migrate(mirror: Path, store: Timed, limit: int | None) -> tuple[Summary, float]:
+    with Mirror.open(mirror, read_only=True) as m:
+        started = time.perf_counter()
+        source = _Limited(MirrorSource(m), limit)
+        summary = await Migration(source, Target(store)).run(lambda r: None)
+        return summary, time.perf_counter() - started
+
+
+def bench(kind: str, stores: Any, mirror: Path, limit: int | None, repeat: int) -> None:
+    asyncio.run(read_and_convert(mirror, 50))  # warm: chatkit's models, the mirror's pages
+    converted, read, conv = asyncio.run(read_and_convert(mirror, limit))
+    threads = len(converted)
+    items = sum(len(c.items) for c in converted)
+    print(f"\n{kind}: {threads:,} threads, {items:,} items")
+    print(f"  reading the mirror {read:.2f} s, converting + validating {conv:.2f} s (no writes)")
+    with stores() as fresh:
+        floors: list[float] = []
+        firsts: list[float] = []
+        target: Timed | None = None
+        for n in range(repeat):  # alternated, each on a fresh database: the machine is shared
+            bare = Timed(fresh())
+            floors.append(asyncio.run(floor(converted, bare)))
+            print(
+                f"  floor #{n + 1} (bare save_thread/add_thread_item): {floors[-1]:.2f} s"
+                f"  [{bare.line()}]"
+            )
+            target = Timed(fresh())
+            first, first_s = asyncio.run(migrate(mirror, target, limit))
+            assert first.count("new") == threads, first.counts
+            firsts.append(first_s)
+            stored = sum(target.seconds.values())
+            print(
+                f"  first run #{n + 1}: {first_s:.2f} s, of which the Store {stored:.2f} s, "
+                f"the rest {first_s - stored:.2f} s  [{target.line()}]"
+            )
+        best_floor, best_first = min(floors), min(firsts)
+        print(
+            f"  first run / floor, best of {repeat} each: {best_first:.2f} / {best_floor:.2f} s = "
+            f"{best_first / best_floor:.2f}x (goal <= 1.2); medians "
+            f"{sorted(firsts)[len(firsts) // 2]:.2f} / {sorted(floors)[len(floors) // 2]:.2f} s"
+        )
+        assert target is not None
+        again = Timed(target._store)
+        second, second_s = asyncio.run(migrate(mirror, again, limit))
+        assert second.count("unchanged") == threads and second.writes == 0, second.counts
+        print(
+            f"  second run: {second_s:.2f} s = {100 * second_s / best_first:.1f}% of the best "
+            f"first run (goal < 10%), {second.writes} writes  [{again.line()}]"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mirror", type=Path, default=Path("/tmp/migrate-bench/mirror.sqlite3"))
+    parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--threads", type=int, default=None, help="only the newest N")
+    parser.add_argument("--repeat", type=int, default=2, help="floor and first run, alternated")
+    args = parser.parse_args()
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus")
+    if args.store in ("sqlite", "both"):
+        bench("SQLite Store", sqlite_stores, args.mirror, args.threads, args.repeat)
+    if args.store in ("postgres", "both"):
+        bench(
+            "PostgreSQL Store (the guide's)",
+            postgres_stores,
+            args.mirror,
+            args.threads,
+            args.repeat,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""``chatkit-tui migrate`` as an operator runs it, in process via main([...]): the local
+server's hosted threads, mirrored, into a real SQLite chatkit-python Store
+(tests/fixtures/stores/sqlite_store.py), each under its user's context; idempotent, a
+dry run writes nothing, a thread changed upstream is updated, a half-written one redone,
+--verify finds what differs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatkit_tui.cli import main
+from chatkit_tui.core.migrate.mapping import HOSTED_USER, MIGRATED
+from chatkit_tui.scripting.common import EXIT_AUTH, EXIT_DIFFERS, EXIT_USAGE
+from chatkit_tui.server.run import BackgroundServer
+from tests.fixtures.scripted import Recorded, Reply, ScriptedServer
+from tests.fixtures.stores import Ctx
+from tests.fixtures.stores.sqlite_store import ENV, SQLiteStore
+
+STORE = "tests.fixtures.stores.sqlite_store:make_store"
+THREADS = 24
+
+
+@pytest.fixture(scope="module")
+def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A mirror of the local server seeded with THREADS threads (made once, read only)."""
+    path = tmp_path_factory.mktemp("mirror") / "mirror.sqlite3"
+    with BackgroundServer(seed=THREADS) as server, pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OPENAI_API_KEY", "sk-test")
+        assert main(["mirror", "--base-url", server.base_url, "--db", str(path)]) == 0
+    return path
+
+
+@pytest.fixture
+def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "store.sqlite3"
+    monkeypatch.setenv(ENV, str(path))
+    return path
+
+
+def lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def migrate(mirror: Path, report: Path, *extra: str) -> int:
+    return main(
+        [
+            "migrate",
+            "--to-store",
+            STORE,
+            "--from-mirror",
+            str(mirror),
+            "--report",
+            str(report),
+            *extra,
+        ]
+    )
+
+
+def source_threads(mirror: Path) -> dict[str, Any]:
+    db = sqlite3.connect(mirror)
+    try:
+        return {row[0]: json.loads(row[1]) for row in db.execute("SELECT id, raw FROM threads")}
+    finally:
+        db.close()
+
+
+def test_migrates_every_thread_under_its_user_then_a_second_run_writes_nothing(
+    mirror: Path, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    report = tmp_path / "r.jsonl"
+    assert migrate(mirror, report) == 0
+    first = capsys.readouterr().out
+    assert f"{THREADS} new, 0 updated, 0 unchanged, 0 failed" in first
+    store = SQLiteStore(str(store_path))
+    source = source_threads(mirror)
+    import asyncio
+
+    for thread_id, raw in source.items():
+        stored = asyncio.run(store.load_thread(thread_id, Ctx(raw["user"])))
+        assert stored.title == raw["title"] and stored.metadata[HOSTED_USER] == raw["user"]
+        assert stored.metadata[MIGRATED]
+        other = next(u for u in {t["user"] for t in source.values()} if u != raw["user"])
+        with pytest.raises(Exception, match="not found"):
+            asyncio.run(store.load_thread(thread_id, Ctx(other)))
+    rows = store.rows()
+    records = lines(report.read_text())
+    assert records[0]["record"] == "run" and records[-1]["record"] == "end"
+    threads = [r for r in records if r["record"] == "thread"]
+    assert len(threads) == THREADS and {r["outcome"] for r in threads} == {"new"}
+    assert sum(r["items"] for r in threads) == len([r for r in rows if r[0] == "items"])
+
+    assert migrate(mirror, tmp_path / "r2.jsonl", "--json") == 0
+    second = lines(capsys.readouterr().out)
+    assert {r["outcome"] for r in second if r["record"] == "thread"} == {"unchanged"}
+    assert second[-1]["writes"] == 0
+    assert store.rows() == rows
+    assert migrate(mirror, tmp_path / "r3.jsonl") == 0
+    assert "nothing written" in capsys.readouterr().out
+    assert migrate(mirror, tmp_path / "v.jsonl", "--verify") == 0
+    assert f"{THREADS} agree, 0 differ" in capsys.readouterr().out
+
+
+def test_dry_run_converts_everything_and_writes_nothing(
+    mirror: Path, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert migrate(mirror, tmp_path / "r.jsonl", "--dry-run", "--json") == 0
+    records = lines(capsys.readouterr().out)
+    assert {r["outcome"] for r in records if r["record"] == "thread"} == {"new"}
+    assert records[-1]["writes"] == 0
+    assert SQLiteStore(str(store_path)).rows() == []
+
+
+def test_a_thread_changed_upstream_is_updated_and_a_half_written_one_redone(
+    mirror: Path, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    changed = tmp_path / "changed.sqlite3"
+    changed.write_bytes(mirror.read_bytes())
+    assert migrate(changed, tmp_path / "r.jsonl") == 0
+    db = sqlite3.connect(changed)
+    item_id, first_id, item_raw = db.execute(
+        "SELECT id, thread_id, raw FROM items WHERE CAST(raw AS TEXT) LIKE '%input_text%' LIMIT 1"
+    ).fetchone()
+    raw = db.execute("SELECT raw FROM threads WHERE id = ?", (first_id,)).fetchone()[0]
+    body = json.loads(raw)
+    body["title"] = "Renamed upstream"
+    message = json.loads(item_raw)
+    message["content"] = [{"type": "input_text", "text": "Edited upstream"}]
+    with db:
+        db.execute("UPDATE threads SET raw = ? WHERE id = ?", (json.dumps(body).encode(), first_id))
+        db.execute("UPDATE items SET raw = ? WHERE id = ?", (json.dumps(message).encode(), item_id))
+    db.close()
+    # a run killed half-way: a thread saved without its mark, one of its items missing
+    store = sqlite3.connect(store_path)
+    second_id, data = store.execute(
+        "SELECT id, data FROM threads WHERE id != ? ORDER BY id LIMIT 1", (first_id,)
+    ).fetchone()
+    thread = json.loads(data)
+    del thread["thread"]["metadata"][MIGRATED]
+    with store:
+        store.execute("UPDATE threads SET data = ? WHERE id = ?", (json.dumps(thread), second_id))
+        store.execute(
+            "DELETE FROM items WHERE id = (SELECT id FROM items WHERE thread_id = ? LIMIT 1)",
+            (second_id,),
+        )
+    store.close()
+    capsys.readouterr()
+    assert migrate(changed, tmp_path / "v0.jsonl", "--verify", "--json") == EXIT_DIFFERS
+    differs = {r["id"]: r for r in lines(capsys.readouterr().out) if r.get("outcome") == "differs"}
+    assert set(differs) == {first_id, second_id}
+    assert "1 items missing" in differs[second_id]["reason"]
+    assert migrate(changed, tmp_path / "r2.jsonl", "--json") == 0
+    records = {r["id"]: r for r in lines(capsys.readouterr().out) if r["record"] == "thread"}
+    assert records[first_id]["outcome"] == "updated" and records[second_id]["outcome"] == "updated"
+    assert records[second_id]["writes"] == 3  # unmarked save, the missing item, the mark
+    assert sum(r["outcome"] == "unchanged" for r in records.values()) == THREADS - 2
+    assert migrate(changed, tmp_path / "v.jsonl", "--verify") == 0
+    stored = (
+        SQLiteStore(str(store_path))
+        .conn.execute("SELECT data FROM items WHERE id = ?", (item_id,))
+        .fetchone()[0]
+    )
+    assert "Edited upstream" in stored
+
+
+def test_flags_that_cannot_act_are_refused_with_the_reason(
+    mirror: Path, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    code = main(["migrate", "--to-store", STORE, "--chatkit-url", "http://127.0.0.1:9/chatkit"])
+    assert code == EXIT_USAGE
+    assert "--chatkit-url does not go with migrate" in capsys.readouterr().err
+    assert migrate(mirror, tmp_path / "r.jsonl", "--read-only") == EXIT_USAGE
+    assert (
+        "refusing to write the Store (--dry-run and --verify write nothing): --read-only"
+        in capsys.readouterr().err
+    )
+    assert migrate(mirror, tmp_path / "r.jsonl", "--read-only", "--dry-run") == 0
+    assert (
+        main(
+            [
+                "migrate",
+                "--to-store",
+                "nosuchmodule:make",
+                "--from-mirror",
+                str(mirror),
+                "--report",
+                str(tmp_path / "r.jsonl"),
+            ]
+        )
+        == EXIT_USAGE
+    )
+    assert "--to-store 'nosuchmodule:make': no module" in capsys.readouterr().err
+    assert SQLiteStore(str(store_path)).rows() == []
+
+
+def test_a_source_that_fails_mid_listing_keeps_what_was_done_and_says_so(
+    scripted_server: ScriptedServer,
+    store_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    """The hosted API answers the first page of threads, then 403: the two threads read are
+    migrated and reported, the report ends with the error, the exit code is the API's."""
+    threads = [
+        {"id": f"cthr_{n}", "object": "chatkit.thread", "created_at": 1_800_000_000 - n,
+         "title": f"T{n}", "status": {"type": "active"}, "user": "u_1"}
+        for n in (1, 2)
+    ]  # fmt: skip
+    page = {"object": "list", "data": threads, "first_id": "cthr_1", "last_id": "cthr_2",
+            "has_more": True}  # fmt: skip
+    empty = {"object": "list", "data": [], "first_id": None, "last_id": None, "has_more": False}
+    denied = {"error": {"message": "no", "type": "invalid_request_error", "param": None,
+                        "code": None}}  # fmt: skip
+
+    def answer(request: Recorded) -> Reply:
+        if request.path == "/v1/chatkit/threads":
+            return Reply(403, denied) if "after" in request.query else Reply(200, page)
+        return Reply(200, empty)
+
+    scripted_server.handler = answer
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    report = tmp_path / "r.jsonl"
+    code = main(["migrate", "--to-store", STORE, "--base-url", scripted_server.base_url,
+                 "--report", str(report)])  # fmt: skip
+    assert code == EXIT_AUTH, capsys.readouterr().err
+    records = lines(report.read_text())
+    assert [r["outcome"] for r in records if r["record"] == "thread"] == ["new", "new"]
+    assert records[-1]["record"] == "end" and "403" in records[-1]["error"]
+    stored = {row[1] for row in SQLiteStore(str(store_path)).rows() if row[0] == "threads"}
+    assert stored == {"u_1/cthr_1", "u_1/cthr_2"}
