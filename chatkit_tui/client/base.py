@@ -34,6 +34,7 @@ import msgspec
 from msgspec import Raw, Struct
 
 __all__ = [
+    "TOO_DEEP",
     "JSONValue",
     "Model",
     "PageSlices",
@@ -60,6 +61,8 @@ else:  # what the decoders accept; RecordModel users only ever see int (see epoc
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)  # naive date-times are UTC
+TOO_DEEP = "nested too deeply to decode (kept as sent)"
+"""Why a record (or a field) nested past what the decoder follows is kept as sent."""
 _NO_TIME = "Expected `int` or an ISO 8601 date-time, got `str`"
 
 
