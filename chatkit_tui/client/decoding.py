@@ -18,12 +18,15 @@ Everything the server sends is read and kept:
   that is not an object with a ``data`` array and well-typed paging fields).
 - A page of chatkit-python's (``dialect="chatkit-python"``) is decoded the same way,
   with what such a server sends in mind: its envelope's ``after`` is read in the same
-  pass (the page's ``last_id`` is it while ``has_more``, else None), and its
+  pass (the page's ``last_id`` is it while ``has_more``, else None). Its threads'
   ``created_at`` are parsed by msgspec as it reads (``base.ParsedTimestamp``) and made
-  seconds for the whole page at once. Every record of it decodes as a variant subclass
-  (a twin per spelling whose ``created_at`` is typed so), made the canonical class
-  right after. A string there that is no RFC 3339 date-time (not what chatkit-python
-  writes) sends its record the per-element way: it ends as it would in the API's.
+  seconds for the whole page at once. Its items' ``created_at`` are parsed so too and
+  left as date-times, and their bulky fields (contents, attachments, widgets, tool call
+  arguments and output, workflows, inputs, hidden context) as ``Raw``, until first read
+  (:mod:`.lazy`). Every record of it decodes as a variant subclass (a twin per spelling
+  whose fields are typed so), made the canonical class right after. A string there
+  that is no RFC 3339 date-time (not what chatkit-python writes), or an item's number
+  with a fraction, sends its record the per-element way: it ends as it would in the API's.
 - :func:`decode_thread` (retrieve) keeps the whole body as the thread's raw JSON; a
   body that is a JSON object but no valid thread gives an ``UnreadableThread`` (so that
   it can still be archived), a body that is not an object raises.
@@ -37,8 +40,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
-from datetime import datetime
-from itertools import count, repeat
+from itertools import repeat
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias, TypeVar, Union, cast
 
@@ -53,7 +55,7 @@ from chatkit_tui.client.base import (
     epoch_seconds,
 )
 from chatkit_tui.client.encoding import encode, raw_json, to_builtins
-from chatkit_tui.client.lazy import ITEM_CREATED_AT, LAZY_FIELDS
+from chatkit_tui.client.lazy import LAZY_FIELDS
 from chatkit_tui.client.models import (
     KNOWN_ITEM_CLASSES,
     AnyThread,
@@ -145,10 +147,10 @@ def _tags(cls: type[KnownItem]) -> tuple[str, str]:
 
 # The API's pages: the canonical classes, and a twin of each for the bare spelling.
 _BARE_TWINS = tuple(_bare_twin(cls) for cls in KNOWN_ITEM_CLASSES)
-# chatkit-python's: a variant for each spelling, created_at parsed as it is read (and made
-# seconds on first read), the bulky fields kept raw (decoded on first read): see .lazy.
+# chatkit-python's: a variant for each spelling, the bulky fields kept raw (decoded on
+# first read: see .lazy).
 _PARSED_ITEMS = tuple(
-    _variant(cls, tag, int | datetime, LAZY_FIELDS.get(cls, ()))
+    _variant(cls, tag, None, LAZY_FIELDS.get(cls, ()))
     for cls in KNOWN_ITEM_CLASSES
     for tag in _tags(cls)
 )
@@ -158,7 +160,6 @@ _CANONICAL: dict[type[Any], type[Any]] = {
     variant: variant.__mro__[1] for variant in (*_PARSED_ITEMS, _PARSED_THREAD)
 }
 """The class a record of chatkit-python's ends as: its variant's canonical class."""
-_CANONICAL_OF = _CANONICAL.__getitem__
 
 if TYPE_CHECKING:
     _AnySpelling = KnownItem
@@ -266,27 +267,28 @@ _created_at = attrgetter("created_at")
 Finish = Callable[[list[Any], PageSlices, int, Slow[Any]], list[Any]]
 
 
-def _finisher(created_at: Callable[[Any], object]) -> Finish:
-    """``_finish`` for a run of records of the API's decoded in one pass, the first being
-    element ``offset`` of its page (the hot path: ``_finish`` inlined, in C but where a
-    ``created_at`` is no int). ``created_at`` reads the field's slot (an item's attribute
-    is :mod:`.lazy`'s descriptor)."""
-
-    def finish(records: list[Any], source: PageSlices, offset: int, slow: Slow[R]) -> list[Any]:
-        _consume(map(setattr, records, repeat("_raw"), zip(repeat(source), count(offset))))
-        if set(map(type, map(created_at, records))) <= _INT:
-            return records
-        for position, record in enumerate(records):
-            if created_at(record).__class__ is not int:
-                _fix_time(records, position, source, offset + position, slow)
-        return records
-
-    return finish
+def _finish_run(records: list[Any], source: PageSlices, offset: int, slow: Slow[R]) -> list[Any]:
+    """``_finish`` for a run of threads of the API's decoded in one pass, the first being
+    element ``offset`` of its page (the hot path: ``_finish`` inlined)."""
+    index = offset
+    for record in records:
+        record._raw = (source, index)
+        if record.created_at.__class__ is not int:
+            _fix_time(records, index - offset, source, index, slow)
+        index += 1
+    return records
 
 
-_INT = {int}
-_finish_thread_run = _finisher(attrgetter("created_at"))
-_finish_item_run = _finisher(ITEM_CREATED_AT.__get__)
+def _finish_item_run(
+    records: list[Any], source: PageSlices, offset: int, slow: Slow[R]
+) -> list[Any]:
+    """``_finish`` for a run of items of the API's: an item's ``created_at`` is an int or
+    a date-time already (``base.ItemTimestamp``: one made seconds when first read)."""
+    index = offset
+    for record in records:
+        record._raw = (source, index)
+        index += 1
+    return records
 
 
 def _finish_parsed_run(
@@ -314,11 +316,14 @@ def _finish_parsed_run(
 def _finish_lazy_run(
     records: list[Any], source: PageSlices, offset: int, slow: Slow[R]
 ) -> list[Any]:
-    """The finish for chatkit-python's items: every record a variant, made its
-    canonical class; its ``created_at`` (an int or a date-time) and its raw fields are
-    left to :mod:`.lazy`, read when first asked for."""
-    _consume(map(setattr, records, repeat("__class__"), map(_CANONICAL_OF, map(type, records))))
-    _consume(map(setattr, records, repeat("_raw"), zip(repeat(source), count(offset))))
+    """The finish for chatkit-python's items: every record a variant, made its canonical
+    class; its ``created_at`` (an int or a date-time) and its raw fields are left to
+    :mod:`.lazy`, read when first asked for."""
+    index = offset
+    for record in records:
+        record.__class__ = _CANONICAL[record.__class__]
+        record._raw = (source, index)
+        index += 1
     return records
 
 
@@ -362,7 +367,7 @@ _THREAD_READERS: dict[Dialect, _Reader] = {
         msgspec.json.Decoder(ThreadPage),
         _raw_page_decoder,
         msgspec.json.Decoder(list[Thread]),
-        _finish_thread_run,
+        _finish_run,
     ),
     "chatkit-python": _Reader(
         msgspec.json.Decoder(_ParsedThreadPage),

@@ -7,7 +7,7 @@ in its place, and gives what an eager decode would have given. The fields:
 ``created_at`` (made epoch seconds), user messages' ``content`` and ``attachments``,
 assistant messages' ``content``, widgets' ``widget``, client tool calls' ``arguments``
 and ``output``, workflows' ``workflow``, structured inputs' ``inputs``, hidden context's
-``content``. Listing a page reads none of them; showing an item reads its own.
+``content``. Decoding the page reads none of them; showing an item reads its own.
 
 A field that the strict decode rejects when read is read the tolerant way
 (:func:`chatkit_tui.client.tolerant.lazy_field`): a bad piece of a list stands in its
@@ -16,8 +16,10 @@ workflow that is no workflow one with an ``UnknownTask`` holding it, a widget or
 arguments that are neither text nor an object their JSON text. Reading never raises.
 
 Here, on the canonical classes, each such field's attribute is a descriptor over the
-Struct's own slot (constructors and encoding work on the slot as before; an item's
-``==`` reads the lazy fields of both first). Only :mod:`chatkit_tui.client.decoding` puts a
+Struct's own slot: constructors work on the slot as before, an item's ``==`` reads the
+lazy fields of both first, and a plain ``msgspec.json.encode`` of an unread record writes
+the slot (the ``Raw`` as sent, ``created_at`` as a date-time; ``encode`` writes a record's
+raw bytes anyway). Only :mod:`chatkit_tui.client.decoding` puts a
 ``Raw`` or a ``datetime`` in a slot, and it imports this module first.
 """
 
@@ -42,26 +44,31 @@ from chatkit_tui.client.models import (
     _Item,  # pyright: ignore[reportPrivateUsage]
 )
 
-__all__ = ["ITEM_CREATED_AT", "LAZY_FIELDS", "read_all"]
-
-Decode = Callable[[Raw], Any]
+__all__ = ["LAZY_FIELDS", "read_all"]
 
 
 class _LazyField:
     """A field's attribute: the slot's value, a ``Raw`` there decoded (and kept) first."""
 
-    __slots__ = ("_decode", "_slot")
+    __slots__ = ("_decode", "_name", "_owner", "_slot")
 
-    def __init__(self, slot: Any, decode: Decode) -> None:
+    def __init__(self, slot: Any, owner: type, name: str, kind: Any) -> None:
         self._slot = slot
-        self._decode = decode
+        self._owner = owner
+        self._name = name
+        self._decode = msgspec.json.Decoder(kind).decode
 
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        value = self._slot.__get__(obj, owner)
+        value = self._slot.__get__(obj)
         if value.__class__ is Raw:
-            value = self._decode(value)
+            try:
+                value = self._decode(value)
+            except (msgspec.ValidationError, RecursionError) as exc:
+                from chatkit_tui.client import tolerant  # the slow path, on first need
+
+                value = tolerant.lazy_field(self._owner, self._name, value, exc)
             self._slot.__set__(obj, value)
         return value
 
@@ -80,7 +87,7 @@ class _LazyTime:
     def __get__(self, obj: object, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        value = self._slot.__get__(obj, owner)
+        value = self._slot.__get__(obj)
         if value.__class__ is datetime:
             value = datetime_seconds(value)
             self._slot.__set__(obj, value)
@@ -88,21 +95,6 @@ class _LazyTime:
 
     def __set__(self, obj: object, value: Any) -> None:
         self._slot.__set__(obj, value)
-
-
-def _strict(owner: type, name: str, kind: Any) -> Decode:
-    """``kind``'s decoder, the tolerant reading of the field when it rejects the value."""
-    decoder = msgspec.json.Decoder(kind)
-
-    def decode(data: Raw) -> Any:
-        try:
-            return decoder.decode(data)
-        except (msgspec.ValidationError, RecursionError) as exc:
-            from chatkit_tui.client import tolerant  # the slow path, imported on first need
-
-            return tolerant.lazy_field(owner, name, data, exc)
-
-    return decode
 
 
 def _field_type(owner: type, name: str) -> Any:
@@ -131,7 +123,7 @@ def _install() -> None:
         for name in names:
             slot = _declared_slot(owner, name)
             kind = JSONValue if (owner, name) in _FREE_FORM else _field_type(owner, name)
-            setattr(owner, name, _LazyField(slot, _strict(owner, name, kind)))
+            setattr(owner, name, _LazyField(slot, owner, name, kind))
     setattr(_Item, "created_at", _LazyTime(_declared_slot(_Item, "created_at")))  # noqa: B010
 
 
@@ -146,9 +138,6 @@ def _declared_slot(owner: type, name: str) -> Any:
 
 
 _install()
-
-ITEM_CREATED_AT: Any = _declared_slot(_Item, "created_at")
-"""The slot of an item's ``created_at`` (its attribute converts what is there)."""
 
 
 def read_all(item: object) -> None:
