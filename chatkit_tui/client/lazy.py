@@ -64,7 +64,7 @@ class _LazyField:
         value = self._slot.__get__(obj)
         if value.__class__ is Raw:
             try:
-                value = self._decode(value)
+                value = self._decode(bytes(value))  # a copy decodes faster than the Raw
             except (msgspec.ValidationError, RecursionError) as exc:
                 from chatkit_tui.client import tolerant  # the slow path, on first need
 
