@@ -158,3 +158,26 @@ T = TypeVar("T")
 def _as(cls: type[T], item: object) -> T:
     assert isinstance(item, cls)
     return item
+
+
+def test_an_items_created_at_reads_as_seconds_whatever_it_was_sent_as() -> None:
+    """An item's created_at is kept as msgspec read it (an int, or an RFC 3339 date-time
+    made seconds on first read); a fraction or another date-time text takes the
+    tolerant way and reads the same; a text that is no time makes an UnknownItem."""
+    sent: list[object] = [
+        ISO_EPOCH,
+        ISO,
+        ISO_EPOCH + 0.75,
+        "2024-05-01T12:00:00+02:00",
+        "20240501T100000Z",  # only datetime.fromisoformat takes it
+        "2024-05-01 10:00:00.999999",  # naive: UTC
+        "yesterday",
+    ]
+    dialects: tuple[d.Dialect, ...] = ("api", "chatkit-python")
+    for dialect in dialects:
+        page = {"data": [_ck("end_of_turn", i, created_at=c) for i, c in enumerate(sent)]}
+        body = json.dumps(page).encode()
+        items = d.decode_item_page(body, dialect=dialect).data
+        assert [i.created_at for i in items[:-1]] == [ISO_EPOCH] * 6, dialect
+        assert isinstance(items[-1], m.UnknownItem) and items[-1].created_at is None
+        assert [i.raw for i in items] == _elements(body)
