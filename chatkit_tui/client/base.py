@@ -17,7 +17,10 @@
   pass). A page of chatkit-python's, whose times are all RFC 3339 date-times, is
   decoded with ``ParsedTimestamp`` instead: msgspec parses them as it reads, and
   :func:`datetimes_seconds` makes the page's seconds in one go; either way a record
-  gets the same seconds.
+  gets the same seconds. A thread item's is ``ItemTimestamp``: an int, or an RFC 3339
+  date-time that msgspec parses as it reads and that is made epoch seconds when first
+  read (:mod:`chatkit_tui.client.lazy`); anything else there (a fraction, another
+  string) sends the item the tolerant way, which reads it as ``Timestamp`` does.
 - ``JSONValue`` and :func:`json_text`: a field that is a JSON string in the spec and any
   JSON value in chatkit-python (tool call arguments and output, widgets).
 """
@@ -34,6 +37,8 @@ import msgspec
 from msgspec import Raw, Struct
 
 __all__ = [
+    "TOO_DEEP",
+    "ItemTimestamp",
     "JSONValue",
     "Model",
     "PageSlices",
@@ -54,12 +59,16 @@ JSONValue: TypeAlias = str | int | float | bool | dict[str, Any] | list[Any] | N
 if TYPE_CHECKING:
     Timestamp: TypeAlias = int
     ParsedTimestamp: TypeAlias = int
+    ItemTimestamp: TypeAlias = int
 else:  # what the decoders accept; RecordModel users only ever see int (see epoch_seconds)
     Timestamp = int | float | str
     ParsedTimestamp = int | float | datetime
+    ItemTimestamp = int | datetime
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)  # naive date-times are UTC
+TOO_DEEP = "nested too deeply to decode (kept as sent)"
+"""Why a record (or a field) nested past what the decoder follows is kept as sent."""
 _NO_TIME = "Expected `int` or an ISO 8601 date-time, got `str`"
 
 

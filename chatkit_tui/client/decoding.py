@@ -18,12 +18,15 @@ Everything the server sends is read and kept:
   that is not an object with a ``data`` array and well-typed paging fields).
 - A page of chatkit-python's (``dialect="chatkit-python"``) is decoded the same way,
   with what such a server sends in mind: its envelope's ``after`` is read in the same
-  pass (the page's ``last_id`` is it while ``has_more``, else None), and its
+  pass (the page's ``last_id`` is it while ``has_more``, else None). Its threads'
   ``created_at`` are parsed by msgspec as it reads (``base.ParsedTimestamp``) and made
-  seconds for the whole page at once. Every record of it decodes as a variant subclass
-  (a twin per spelling whose ``created_at`` is typed so), made the canonical class
-  right after. A string there that is no RFC 3339 date-time (not what chatkit-python
-  writes) sends its record the per-element way: it ends as it would in the API's.
+  seconds for the whole page at once. Its items' ``created_at`` are parsed so too and
+  left as date-times, and their bulky fields (contents, attachments, widgets, tool call
+  arguments and output, workflows, inputs, hidden context) as ``Raw``, until first read
+  (:mod:`.lazy`). Every record of it decodes as a variant subclass (a twin per spelling
+  whose fields are typed so), made the canonical class right after. A string there
+  that is no RFC 3339 date-time (not what chatkit-python writes), or an item's number
+  with a fraction, sends its record the per-element way: it ends as it would in the API's.
 - :func:`decode_thread` (retrieve) keeps the whole body as the thread's raw JSON; a
   body that is a JSON object but no valid thread gives an ``UnreadableThread`` (so that
   it can still be archived), a body that is not an object raises.
@@ -45,12 +48,14 @@ import msgspec
 from msgspec import Raw, Struct
 
 from chatkit_tui.client.base import (
+    TOO_DEEP,
     PageSlices,
     ParsedTimestamp,
     datetimes_seconds,
     epoch_seconds,
 )
 from chatkit_tui.client.encoding import encode, raw_json, to_builtins
+from chatkit_tui.client.lazy import LAZY_FIELDS
 from chatkit_tui.client.models import (
     KNOWN_ITEM_CLASSES,
     AnyThread,
@@ -83,10 +88,15 @@ chatkit-python server's (see the module doc)."""
 
 
 def _variant(
-    cls: type[Any], tag: str | None, created_at: Any = None, **namespace: Any
+    cls: type[Any],
+    tag: str | None,
+    created_at: Any = None,
+    lazy: tuple[str, ...] = (),
+    **namespace: Any,
 ) -> type[Any]:
     """A subclass of ``cls`` that decodes its type spelled ``tag`` (e.g. "user_message")
-    and, given ``created_at``, that field typed so.
+    and, given ``created_at``, that field typed so; the fields named in ``lazy`` are
+    kept as ``Raw`` (decoded on first read: :mod:`.lazy`).
 
     It exists only during decoding: right after (or as it decodes: :func:`_bare_twin`),
     the object is made a plain ``cls`` (``__class__`` set), so that every spelling and
@@ -94,13 +104,25 @@ def _variant(
     field (it retypes one), so the layouts are the same; ``cls``'s own
     ``__post_init__`` (TaskItem's) is inherited and runs as it decodes.
     """
-    fields: list[tuple[str, Any]] = [] if created_at is None else [("created_at", created_at)]
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = (
+        [] if created_at is None else [("created_at", created_at)]
+    )
+    fields.extend(_raw_field(info) for info in msgspec.structs.fields(cls) if info.name in lazy)
     config: dict[str, Any] = {} if tag is None else {"tag": tag}
     spelled = "" if tag is None else "Bare" if not tag.startswith("chatkit.") else "Prefixed"
-    name = f"_{spelled}{'Parsed' if created_at is not None else ''}{cls.__name__}"
+    name = f"_{spelled}{'Parsed' if created_at is not None else ''}{'Lazy' if lazy else ''}"
+    name += cls.__name__
     return msgspec.defstruct(
         name, fields, bases=(cls,), kw_only=True, module=__name__, namespace=namespace, **config
     )
+
+
+def _raw_field(info: msgspec.structs.FieldInfo) -> tuple[str, Any] | tuple[str, Any, Any]:
+    """``info``'s field typed ``Raw``, its default the JSON of the field's default."""
+    if info.required:
+        return (info.name, Raw)
+    default = info.default_factory() if info.default is msgspec.NODEFAULT else info.default
+    return (info.name, Raw, Raw(msgspec.json.encode(default)))
 
 
 def _bare_twin(cls: type[KnownItem]) -> type[KnownItem]:
@@ -125,9 +147,12 @@ def _tags(cls: type[KnownItem]) -> tuple[str, str]:
 
 # The API's pages: the canonical classes, and a twin of each for the bare spelling.
 _BARE_TWINS = tuple(_bare_twin(cls) for cls in KNOWN_ITEM_CLASSES)
-# chatkit-python's: a variant for each spelling, created_at parsed as it is read.
+# chatkit-python's: a variant for each spelling, the bulky fields kept raw (decoded on
+# first read: see .lazy).
 _PARSED_ITEMS = tuple(
-    _variant(cls, tag, ParsedTimestamp) for cls in KNOWN_ITEM_CLASSES for tag in _tags(cls)
+    _variant(cls, tag, None, LAZY_FIELDS.get(cls, ()))
+    for cls in KNOWN_ITEM_CLASSES
+    for tag in _tags(cls)
 )
 _PARSED_THREAD = _variant(Thread, None, ParsedTimestamp)
 
@@ -206,7 +231,6 @@ _after_raw_page_decoder = msgspec.json.Decoder(_AfterRawPage)
 # Where a one-pass decode failed: "... - at `$.data[37].content[1]`" (a page) or
 # "... - at `$[37]...`" (a run of elements).
 _AT = " - at `$"
-TOO_DEEP = "nested too deeply to decode (kept as sent)"
 _FAILED_AT = re.compile(r" - at `\$(?:\.data)?\[(\d+)\]")
 
 Slow = Callable[[Raw | bytes, str], R]
@@ -244,7 +268,7 @@ Finish = Callable[[list[Any], PageSlices, int, Slow[Any]], list[Any]]
 
 
 def _finish_run(records: list[Any], source: PageSlices, offset: int, slow: Slow[R]) -> list[Any]:
-    """``_finish`` for a run of records of the API's decoded in one pass, the first being
+    """``_finish`` for a run of threads of the API's decoded in one pass, the first being
     element ``offset`` of its page (the hot path: ``_finish`` inlined)."""
     index = offset
     for record in records:
@@ -255,12 +279,24 @@ def _finish_run(records: list[Any], source: PageSlices, offset: int, slow: Slow[
     return records
 
 
+def _finish_item_run(
+    records: list[Any], source: PageSlices, offset: int, slow: Slow[R]
+) -> list[Any]:
+    """``_finish`` for a run of items of the API's: an item's ``created_at`` is an int or
+    a date-time already (``base.ItemTimestamp``: one made seconds when first read)."""
+    index = offset
+    for record in records:
+        record._raw = (source, index)
+        index += 1
+    return records
+
+
 def _finish_parsed_run(
     records: list[Any], source: PageSlices, offset: int, slow: Slow[R]
 ) -> list[Any]:
-    """``_finish_run`` for chatkit-python's: every record a variant, made its canonical
-    class, every ``created_at`` a date-time (or a number), made seconds for the whole
-    run at once when they are all aware or all naive (as a page's are)."""
+    """The finish for chatkit-python's threads: every record a variant, made its
+    canonical class, every ``created_at`` a date-time (or a number), made seconds for the
+    whole run at once when they are all aware or all naive (as a page's are)."""
     index = offset
     for record in records:
         record.__class__ = _CANONICAL[type(record)]
@@ -274,6 +310,20 @@ def _finish_parsed_run(
     for position, value in enumerate(created):  # a mix: one by one
         if value.__class__ is not int:
             _fix_time(records, position, source, offset + position, slow)
+    return records
+
+
+def _finish_lazy_run(
+    records: list[Any], source: PageSlices, offset: int, slow: Slow[R]
+) -> list[Any]:
+    """The finish for chatkit-python's items: every record a variant, made its canonical
+    class; its ``created_at`` (an int or a date-time) and its raw fields are left to
+    :mod:`.lazy`, read when first asked for."""
+    index = offset
+    for record in records:
+        record.__class__ = _CANONICAL[record.__class__]
+        record._raw = (source, index)
+        index += 1
     return records
 
 
@@ -303,13 +353,13 @@ _ITEM_READERS: dict[Dialect, _Reader] = {
         msgspec.json.Decoder(_OnePassItemPage),
         _raw_page_decoder,
         msgspec.json.Decoder(list[_AnySpelling]),
-        _finish_run,
+        _finish_item_run,
     ),
     "chatkit-python": _Reader(
         msgspec.json.Decoder(_ParsedItemPage),
         _after_raw_page_decoder,
         msgspec.json.Decoder(list[_ParsedItem]),
-        _finish_parsed_run,
+        _finish_lazy_run,
     ),
 }
 _THREAD_READERS: dict[Dialect, _Reader] = {

@@ -35,7 +35,15 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 from msgspec import UNSET, UnsetType, field
 
 from chatkit_tui.client import params as _params
-from chatkit_tui.client.base import JSONValue, Model, RawBacked, RecordModel, Timestamp, json_text
+from chatkit_tui.client.base import (
+    ItemTimestamp,
+    JSONValue,
+    Model,
+    RawBacked,
+    RecordModel,
+    Timestamp,
+    json_text,
+)
 from chatkit_tui.client.parts import (
     Annotation,
     AnnotationSource,
@@ -331,7 +339,7 @@ class ThreadDeleted(_Model):
 
 class _Item(RecordModel, kw_only=True, tag_field="type"):
     id: str
-    created_at: Timestamp
+    created_at: ItemTimestamp  # a date-time made epoch seconds on first read (client/lazy.py)
     thread_id: str
     object: str = "chatkit.thread_item"
 

@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 from msgspec import Raw, Struct
 
-from chatkit_tui.client.base import Timestamp, epoch_seconds
+from chatkit_tui.client.base import TOO_DEEP, Timestamp, epoch_seconds
 from chatkit_tui.client.models import (
     KNOWN_ITEM_CLASSES,
     ActiveStatus,
@@ -74,7 +74,7 @@ from chatkit_tui.client.parts import (
     Workflow,
 )
 
-__all__ = ["item", "thread"]
+__all__ = ["item", "lazy_field", "thread"]
 
 Handler = Callable[[Raw], Any]
 
@@ -390,3 +390,54 @@ def thread(data: Raw | bytes, *, whole_body: bool = False) -> AnyThread:
         title=_optional_str(members, "title"),
         created_at=_optional_time(members, "created_at"),
     )
+
+
+# --- a field decoded on first read that the strict decode rejected (see .lazy) --------------
+
+
+def _one_unknown(cls: type[UnknownPiece]) -> Callable[[bytes, str], Any]:
+    def make(raw: bytes, error: str) -> list[UnknownPiece]:
+        return [cls(raw=raw, error=error)]
+
+    return make
+
+
+def _unreadable_workflow(raw: bytes, error: str) -> Workflow:
+    kind: str | None = None
+    try:
+        kind = _optional_str(_members_decoder.decode(raw), "type")
+    except (msgspec.ValidationError, RecursionError):
+        pass
+    return Workflow(type=kind or "", tasks=[UnknownTask(raw=raw, error=error)])
+
+
+def _as_text(raw: bytes, error: str) -> str:
+    return raw.decode()
+
+
+_LAZY_UNREADABLE: dict[tuple[type, str], Callable[[bytes, str], Any]] = {
+    (UserMessageItem, "content"): _one_unknown(UnknownPart),
+    (UserMessageItem, "attachments"): _one_unknown(UnknownAttachment),
+    (AssistantMessageItem, "content"): _one_unknown(UnknownPart),
+    (StructuredInputItem, "inputs"): _one_unknown(UnknownInput),
+    (WorkflowItem, "workflow"): _unreadable_workflow,
+}
+
+
+def lazy_field(owner: type, name: str, data: Raw, exc: Exception) -> Any:
+    """A field of ``owner`` decoded on first read that the strict decoder rejected
+    (``exc``): read piece by piece as :func:`item` reads it (a bad piece an ``Unknown*``
+    in its place); what cannot be read so stands as one ``Unknown*`` holding it (a
+    workflow: one with an ``UnknownTask`` holding it), a widget or arguments that are
+    neither text nor an object as their JSON text. Never raises."""
+    raw = bytes(data)
+    handler = _ITEM_HANDLERS.get(owner, {}).get(name)
+    error = TOO_DEEP if isinstance(exc, RecursionError) else str(exc)
+    if handler is not None and not isinstance(exc, RecursionError):
+        try:
+            return handler(data)
+        except (msgspec.ValidationError, Bad) as bad:
+            error = str(bad)
+        except RecursionError:
+            error = TOO_DEEP
+    return _LAZY_UNREADABLE.get((owner, name), _as_text)(raw, error)

@@ -143,3 +143,37 @@ def test_every_kind_has_a_distinct_heading() -> None:
         headings.add(first_line.split("  ")[0].strip())
         assert render_items.item_kind(item)
     assert len(headings) == 7
+
+
+def test_malformed_lazy_fields_of_a_chatkit_python_page_render() -> None:
+    """A chatkit-python page decodes its bulky fields on first read (client/lazy.py): one
+    that turns out malformed then is shown as what could be read and the raw JSON, like
+    an odd piece the tolerant reader kept, never an exception."""
+    import json
+
+    from chatkit_tui.client.decoding import decode_item_page
+
+    def ck(kind: str, i: int, **fields: object) -> dict[str, object]:
+        at = "2024-05-01T10:00:00Z"
+        return {"id": f"i{i}", "thread_id": "t", "created_at": at, "type": kind, **fields}
+
+    body = json.dumps(
+        {
+            "data": [
+                ck("user_message", 0, content=[{"type": "input_text", "text": "hi"}, 7]),
+                ck("assistant_message", 1, content="\x1b[31mnot a list"),
+                ck("workflow", 2, workflow={"type": "custom", "tasks": {"no": "list"}}),
+                ck("widget", 3, widget=[1, 2]),
+                ck("structured_input", 4, inputs=None),
+            ],
+            "has_more": False,
+        }
+    ).encode()
+    items = decode_item_page(body, dialect="chatkit-python").data
+    assert not any(isinstance(item, UnknownItem) for item in items)
+    shown = [plain(render_items.render_item(item)) for item in items]
+    assert "hi" in shown[0] and "content part without a type" in shown[0] and "7" in shown[0]
+    assert "raw JSON" in shown[1] and "not a list" in shown[1] and "\x1b" not in shown[1]
+    assert "task without a type" in shown[2] and '"no": "list"' in shown[2]
+    assert "WIDGET" in shown[3] and "[\n  1,\n  2\n]" in shown[3]
+    assert "input without a type" in shown[4] and "null" in shown[4]
