@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from chatkit_tui import __version__
-from chatkit_tui.scripting.globals import add_global_flags, apply, normalize_argv, refusal
+from chatkit_tui.scripting.globals import (
+    add_global_flags,
+    apply,
+    gather_repeats,
+    normalize_argv,
+    refusal,
+)
 
 DEFAULT_PORT = 8787
 
@@ -140,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: list[str]) -> int:
     argv = normalize_argv(argv)
     args = parse_app_args(argv) or build_parser().parse_args(argv)
+    gather_repeats(argv, args)
     # each global flag acts on the command, or is refused here: never ignored
     if (refused := refusal(args)) is not None:
         print(f"chatkit-tui: error: {refused}", file=sys.stderr)

@@ -366,6 +366,28 @@ SIGNED_VALUE = ("--older-than", "--since")  # an age: "-5d" is a mistake to expl
 _DASH_DIGIT = re.compile(r"-\d")
 
 
+def gather_repeats(argv: Sequence[str], args: argparse.Namespace) -> None:
+    """A repeatable flag (``--header``) given both before and after the command keeps
+    every value: argparse keeps only the command's own (each subcommand parses into a
+    namespace of its own, copied over its parent's). The values are taken again from
+    ``argv`` in their order, as argparse read them: the word after the flag, or what
+    follows its ``=``."""
+    for _, flag in backend_flags():
+        if not flag.repeat:
+            continue
+        values: list[str] = []
+        words = list(argv)
+        for i, word in enumerate(words):
+            if word == "--":
+                break
+            if word == flag.name and i + 1 < len(words):
+                values.append(words[i + 1])
+            elif word.startswith(flag.name + "="):
+                values.append(word.partition("=")[2])
+        if len(values) > len(getattr(args, flag.dest, None) or ()):
+            setattr(args, flag.dest, values)
+
+
 def normalize_argv(argv: Sequence[str]) -> list[str]:
     """Two things argparse gets wrong, fixed before it parses:
 

@@ -162,3 +162,25 @@ def test_mirror_search_browse_and_serve_it(
     finally:
         served.terminate()
         served.wait(10)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--header", "{auth}", "threads", "list", "--header", "X-Extra: 1"),
+        ("--header={auth}", "threads", "--header", "X-Extra: 1", "list"),
+        ("threads", "--header", "{auth}", "list", "--header=X-Extra: 1"),
+    ],
+    ids=["before-and-after", "before-and-between", "between-and-after"],
+)
+def test_headers_before_and_after_the_command_are_all_sent(
+    chatkit_python: ChatKitPythonSample, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    """argparse keeps only the command's own repeats of a flag: the admin's Authorization
+    given on one side and another header on the other must both be sent (a lost one is
+    a 401 here, exit 4)."""
+    auth = f"Authorization: Bearer {ADMIN_TOKEN}"
+    words = [w.replace("{auth}", auth) for w in argv]
+    code, out, err = run(capsys, *words, "--chatkit-url", chatkit_python.url, "--json")
+    assert code == 0, err
+    assert {json.loads(line)["id"] for line in out.splitlines()}
