@@ -1,13 +1,463 @@
-"""The summary tables insights reads, kept current by ``mirror`` itself (in the same
-transaction as each thread it writes). STUB in the interface commit: filled in next."""
+"""The summary tables insights reads, and how they are kept current. SQLite; Textual-free.
+
+Kept by ``mirror`` itself: :meth:`~chatkit_tui.core.mirror.Mirror.save_thread` calls
+:func:`refresh_thread` in the transaction that writes the thread, and
+:meth:`~chatkit_tui.core.mirror.Mirror.prune` calls :func:`forget_threads` in the one
+that deletes threads: a summary is never out of step with what it sums up, whatever stops
+a run. A file of layout version 3 has them (:func:`create` with the file); the first
+writable open of an older file builds them in place (:func:`install`, from the
+mirror's layout upgrade). This module imports nothing of the mirror's (the mirror calls
+it); each engine keeps its SQL in a module of its own.
+
+One thread's **facts** (:class:`Facts`) are read from its row and its items (item JSON
+parsed only where a figure needs it: tool calls, widgets, attachments, tasks and
+workflows, the reason of a locked or closed thread). They are stored per thread and
+added into per-day (and per day and user) totals; refreshing a thread takes its old
+facts out of the totals and puts its new ones in.
+
+- ``ins_thread``: one row per thread (its ``pk`` is ``threads.pk``): ``created_at``,
+  ``day`` (``created_at // 86400``: the UTC day), ``user``, ``status`` (``(none)`` if
+  none), ``reason`` (locked / closed: the reason given, ``""`` if none), ``items``, and
+  the flags ``unanswered``, ``pending`` (client tool calls not completed), ``unfinished``
+  (tasks / workflows); indexed by time, by user, and by each flag.
+- ``ins_thread_kv``: ``(pk, kind, key) -> n`` for what a thread has several of: ``type``
+  (bare item type), ``tta`` (seconds to an answer), ``tool_done`` / ``tool_open`` (client
+  tool calls by name), ``widget`` (root component type), ``mime`` (attachments).
+- ``ins_day``: ``(kind, day, key) -> n`` over all threads of a day: the kinds above and
+  ``threads``, ``items``, ``size`` (key: items in a thread), ``hour`` (key: hour of
+  creation), ``status``, ``reason:locked`` / ``reason:closed``, ``unanswered``,
+  ``pending``, ``unfinished`` (key ``""``).
+- ``ins_day_user``: ``(day, user) -> threads, items``; ``ins_user``: ``user -> threads,
+  items, last_day`` (threads with no user in neither).
+"""
 
 from __future__ import annotations
 
-from chatkit_tui.core.mirror import MirrorError
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
 
-__all__ = ["SummariesMissing"]
+import msgspec
+
+from chatkit_tui.core.errors import WordedError
+
+__all__ = [
+    "DAY",
+    "KV_KINDS",
+    "Facts",
+    "SummariesMissing",
+    "create",
+    "facts_of",
+    "forget_threads",
+    "has_summaries",
+    "install",
+    "refresh_thread",
+]
+
+DAY = 86_400
+KV_KINDS = ("type", "tta", "tool_done", "tool_open", "widget", "mime")
+"""What ``ins_thread_kv`` holds per thread; the other kinds of ``ins_day`` come from
+``ins_thread``'s columns."""
+NONE = "(none)"
+UNREADABLE = "(unreadable)"
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS ins_thread (
+    pk INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    user TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    items INTEGER NOT NULL,
+    unanswered INTEGER NOT NULL,
+    pending INTEGER NOT NULL,
+    unfinished INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ins_thread_by_time ON ins_thread (created_at);
+CREATE INDEX IF NOT EXISTS ins_thread_by_user ON ins_thread (user, created_at);
+CREATE INDEX IF NOT EXISTS ins_unanswered ON ins_thread (created_at) WHERE unanswered;
+CREATE INDEX IF NOT EXISTS ins_pending ON ins_thread (created_at) WHERE pending;
+CREATE INDEX IF NOT EXISTS ins_unfinished ON ins_thread (created_at) WHERE unfinished;
+CREATE TABLE IF NOT EXISTS ins_thread_kv (
+    pk INTEGER NOT NULL, kind TEXT NOT NULL, key NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (pk, kind, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ins_day (
+    kind TEXT NOT NULL, day INTEGER NOT NULL, key NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (kind, day, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ins_day_user (
+    day INTEGER NOT NULL, user TEXT NOT NULL, threads INTEGER NOT NULL,
+    items INTEGER NOT NULL,
+    PRIMARY KEY (day, user)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ins_day_user_by_user ON ins_day_user (user, day);
+CREATE TABLE IF NOT EXISTS ins_user (
+    user TEXT PRIMARY KEY, threads INTEGER NOT NULL, items INTEGER NOT NULL,
+    last_day INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ins_user_by_threads ON ins_user (threads DESC, user);
+"""
+_MARK = "ins_summaries"
+"""The ``meta`` key saying the summaries are built (its value: the facts' version)."""
+_FACTS_VERSION = "1"
 
 
-class SummariesMissing(MirrorError):
+class SummariesMissing(WordedError):
     """The mirror was made before insights and could not be given its summaries here (it
     is open read-only, or another writer holds it): the message says what to run."""
+
+
+# --- one thread's facts ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Facts:
+    """What one thread adds to the totals."""
+
+    created_at: int
+    user: str | None
+    status: str
+    reason: str | None
+    items: int = 0
+    unanswered: bool = False
+    pending: int = 0
+    unfinished: int = 0
+    kv: Counter[tuple[str, Any]] = field(default_factory=Counter[tuple[str, Any]])
+    """``(kind, key) -> n`` for :data:`KV_KINDS`."""
+
+    @property
+    def day(self) -> int:
+        return self.created_at // DAY
+
+    def day_totals(self) -> Counter[tuple[str, Any]]:
+        """``(kind, key) -> n`` as this thread adds it into ``ins_day``."""
+        out = Counter(self.kv)
+        out["threads", ""] = 1
+        if self.items:
+            out["items", ""] = self.items
+        out["size", self.items] = 1
+        out["hour", (self.created_at - self.day * DAY) // 3600] = 1
+        out["status", self.status] = 1
+        if self.reason is not None:
+            out[f"reason:{self.status}", self.reason] = 1
+        for flag, on in (
+            ("unanswered", self.unanswered),
+            ("pending", self.pending),
+            ("unfinished", self.unfinished),
+        ):
+            if on:
+                out[flag, ""] = 1
+        return out
+
+
+def _get(doc: object, key: str) -> object:
+    """``doc[key]`` when ``doc`` is a JSON object, else None."""
+    return cast("dict[str, object]", doc).get(key) if isinstance(doc, dict) else None
+
+
+def _json(raw: bytes) -> object:
+    try:
+        return msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+
+
+def _status_reason(status: str, raw: bytes) -> str | None:
+    if status not in ("locked", "closed"):
+        return None
+    reason = _get(_get(_json(raw), "status"), "reason")
+    return reason if isinstance(reason, str) else ""
+
+
+def _loading(tasks: object) -> bool:
+    items = cast("list[object]", tasks) if isinstance(tasks, list) else []
+    return any(_get(t, "status_indicator") == "loading" for t in items)
+
+
+def _unfinished(kind: str, doc: object) -> bool:
+    """A task, task group or workflow left unfinished (see :class:`~.model.WentWrong`)."""
+    if kind == "task":
+        return _loading([_get(doc, "task")])
+    if kind == "task_group":
+        return _loading(_get(doc, "tasks"))
+    flow = _get(doc, "workflow")
+    if not isinstance(flow, dict):
+        return False
+    steps = cast("dict[str, object]", flow)
+    return steps.get("summary") is None or _loading(steps.get("tasks"))
+
+
+def _widget_type(doc: object) -> str:
+    widget = _get(doc, "widget")
+    if isinstance(widget, str):
+        widget = _json(widget.encode())
+    kind = _get(widget, "type")
+    return kind if isinstance(kind, str) else UNREADABLE
+
+
+_PARSED = frozenset({"client_tool_call", "widget", "task", "task_group", "workflow"})
+
+
+def facts_of(
+    created_at: int,
+    user: str | None,
+    status: str | None,
+    thread_raw: bytes,
+    items: Iterable[tuple[str | None, int | None, bytes]],
+) -> Facts:
+    """A thread's facts from its fields and its items ``(type, created_at, raw)`` in the
+    thread's order. Pure."""
+    state = status if status else NONE
+    facts = Facts(created_at, user, state, _status_reason(state, thread_raw))
+    kv = facts.kv
+    asked: tuple[int | None] | None = None  # the last user message not yet answered
+    for kind_or_none, at, raw in items:
+        facts.items += 1
+        kind = kind_or_none.removeprefix("chatkit.") if kind_or_none else NONE
+        kv["type", kind] += 1
+        if kind == "user_message":
+            asked = (at,)
+            if b"attachments" in raw:
+                files = _get(_json(raw), "attachments")
+                for file in cast("list[object]", files) if isinstance(files, list) else ():
+                    mime = _get(file, "mime_type")
+                    kv["mime", mime if isinstance(mime, str) and mime else NONE] += 1
+        elif kind == "assistant_message":
+            if asked is not None:
+                if asked[0] is not None and at is not None:
+                    kv["tta", at - asked[0]] += 1
+                asked = None
+        elif kind in _PARSED:
+            doc = _json(raw)
+            if kind == "client_tool_call":
+                name = _get(doc, "name")
+                name = name if isinstance(name, str) else UNREADABLE
+                done = _get(doc, "status") == "completed"
+                kv["tool_done" if done else "tool_open", name] += 1
+                facts.pending += 0 if done else 1
+            elif kind == "widget":
+                kv["widget", _widget_type(doc)] += 1
+            elif _unfinished(kind, doc):
+                facts.unfinished += 1
+    facts.unanswered = asked is not None
+    return facts
+
+
+# --- the tables ----------------------------------------------------------------------------------
+
+
+def create(db: sqlite3.Connection) -> None:
+    """Make the tables (empty) and mark them built: for a new file, in its transaction."""
+    for statement in _TABLES.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_MARK, _FACTS_VERSION))
+
+
+def has_summaries(db: sqlite3.Connection) -> bool:
+    """The file's summaries are built (and of the facts' version this code writes)."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (_MARK,)).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return row is not None and row[0] == _FACTS_VERSION
+
+
+def _thread_items(
+    db: sqlite3.Connection, thread_id: str
+) -> Iterator[tuple[str | None, int | None, bytes]]:
+    for kind, at, raw in db.execute(
+        "SELECT type, created_at, raw FROM items WHERE thread_id = ? ORDER BY seq", (thread_id,)
+    ):
+        yield kind, at, bytes(raw)
+
+
+def _stored_facts(db: sqlite3.Connection, pk: int) -> Facts | None:
+    row = db.execute(
+        "SELECT created_at, user, status, reason, items, unanswered, pending, unfinished"
+        " FROM ins_thread WHERE pk = ?",
+        (pk,),
+    ).fetchone()
+    if row is None:
+        return None
+    facts = Facts(
+        int(row[0]),
+        row[1],
+        str(row[2]),
+        row[3],
+        int(row[4]),
+        bool(row[5]),
+        int(row[6]),
+        int(row[7]),
+    )
+    for kind, key, n in db.execute("SELECT kind, key, n FROM ins_thread_kv WHERE pk = ?", (pk,)):
+        facts.kv[str(kind), key] = int(n)
+    return facts
+
+
+def _add(db: sqlite3.Connection, facts: Facts, sign: int) -> None:
+    """Add (``sign`` 1) or take out (-1) a thread's facts from the day and user totals."""
+    day = facts.day
+    rows = [(kind, day, key, sign * n) for (kind, key), n in facts.day_totals().items()]
+    db.executemany(
+        "INSERT INTO ins_day VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (kind, day, key) DO UPDATE SET n = n + excluded.n",
+        rows,
+    )
+    if sign < 0:
+        db.executemany(
+            "DELETE FROM ins_day WHERE kind = ? AND day = ? AND key = ? AND n = 0",
+            [r[:3] for r in rows],
+        )
+    if facts.user is None:
+        return
+    db.execute(
+        "INSERT INTO ins_day_user VALUES (?, ?, ?, ?) ON CONFLICT (day, user) DO UPDATE"
+        " SET threads = threads + excluded.threads, items = items + excluded.items",
+        (day, facts.user, sign, sign * facts.items),
+    )
+    db.execute(
+        "INSERT INTO ins_user VALUES (?, ?, ?, ?) ON CONFLICT (user) DO UPDATE"
+        " SET threads = threads + excluded.threads, items = items + excluded.items,"
+        " last_day = max(last_day, excluded.last_day)",
+        (facts.user, sign, sign * facts.items, day),
+    )
+    if sign < 0:
+        db.execute(
+            "DELETE FROM ins_day_user WHERE day = ? AND user = ? AND threads = 0",
+            (day, facts.user),
+        )
+        left = db.execute(
+            "SELECT threads, (SELECT max(day) FROM ins_day_user WHERE user = ?)"
+            " FROM ins_user WHERE user = ?",
+            (facts.user, facts.user),
+        ).fetchone()
+        if left is not None and int(left[0]) <= 0:
+            db.execute("DELETE FROM ins_user WHERE user = ?", (facts.user,))
+        elif left is not None and left[1] is not None:
+            db.execute("UPDATE ins_user SET last_day = ? WHERE user = ?", (left[1], facts.user))
+
+
+def _store(db: sqlite3.Connection, pk: int, facts: Facts) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO ins_thread VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            pk,
+            facts.created_at,
+            facts.day,
+            facts.user,
+            facts.status,
+            facts.reason,
+            facts.items,
+            int(facts.unanswered),
+            facts.pending,
+            facts.unfinished,
+        ),
+    )
+    db.execute("DELETE FROM ins_thread_kv WHERE pk = ?", (pk,))
+    db.executemany(
+        "INSERT INTO ins_thread_kv VALUES (?, ?, ?, ?)",
+        [(pk, kind, key, n) for (kind, key), n in facts.kv.items()],
+    )
+
+
+def refresh_thread(db: sqlite3.Connection, thread_id: str) -> None:
+    """Recompute one thread's facts from its row and items and move the totals by the
+    difference. Call in the transaction that wrote the thread. Does nothing to a file
+    whose summaries are not built (a layout-3 file always has them)."""
+    row = db.execute(
+        "SELECT pk, created_at, user, status, raw FROM threads WHERE id = ?", (thread_id,)
+    ).fetchone()
+    if row is None or not has_summaries(db):
+        return
+    pk = int(row[0])
+    new = facts_of(int(row[1]), row[2], row[3], bytes(row[4]), _thread_items(db, thread_id))
+    old = _stored_facts(db, pk)
+    if old == new:
+        return
+    if old is not None:
+        _add(db, old, -1)
+    _add(db, new, 1)
+    _store(db, pk, new)
+
+
+def forget_threads(db: sqlite3.Connection, where: str, params: Sequence[object]) -> int:
+    """Take the threads ``SELECT pk FROM threads WHERE <where>`` out of the summaries
+    (before they are deleted, in the same transaction); how many were."""
+    if not has_summaries(db):
+        return 0
+    pks = [int(r[0]) for r in db.execute(f"SELECT pk FROM threads WHERE {where}", params)]  # noqa: S608
+    for pk in pks:
+        old = _stored_facts(db, pk)
+        if old is not None:
+            _add(db, old, -1)
+        db.execute("DELETE FROM ins_thread WHERE pk = ?", (pk,))
+        db.execute("DELETE FROM ins_thread_kv WHERE pk = ?", (pk,))
+    return len(pks)
+
+
+def install(db: sqlite3.Connection, batch: int = 5_000) -> int:
+    """Build the summaries of a file that has none, in one pass over the threads and items
+    (in the caller's transaction); how many threads were summed up. Memory: one batch of
+    threads' facts and the per-day totals (days x keys); the per-user totals are made in
+    SQL."""
+    for name in ("ins_thread", "ins_thread_kv", "ins_day", "ins_day_user", "ins_user"):
+        db.execute(f"DROP TABLE IF EXISTS {name}")
+    create(db)
+    days: Counter[tuple[str, int, Any]] = Counter()
+    pending: list[tuple[int, Facts]] = []
+    total = 0
+    threads = db.execute("SELECT pk, id, created_at, user, status, raw FROM threads ORDER BY pk")
+    while rows := threads.fetchmany(batch):
+        for pk, thread_id, created_at, user, status, raw in rows:
+            facts = facts_of(
+                int(created_at), user, status, bytes(raw), _thread_items(db, str(thread_id))
+            )
+            pending.append((int(pk), facts))
+            for (kind, key), n in facts.day_totals().items():
+                days[kind, facts.day, key] += n
+        _store_many(db, pending)
+        total += len(pending)
+        pending.clear()
+    db.executemany(
+        "INSERT INTO ins_day VALUES (?, ?, ?, ?)",
+        [(k, d, key, n) for (k, d, key), n in days.items() if n],
+    )
+    db.execute(
+        "INSERT INTO ins_day_user SELECT day, user, count(*), sum(items) FROM ins_thread"
+        " WHERE user IS NOT NULL GROUP BY day, user"
+    )
+    db.execute(
+        "INSERT INTO ins_user SELECT user, sum(threads), sum(items), max(day) FROM ins_day_user"
+        " GROUP BY user"
+    )
+    return total
+
+
+def _store_many(db: sqlite3.Connection, batch: list[tuple[int, Facts]]) -> None:
+    db.executemany(
+        "INSERT INTO ins_thread VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                pk,
+                f.created_at,
+                f.day,
+                f.user,
+                f.status,
+                f.reason,
+                f.items,
+                int(f.unanswered),
+                f.pending,
+                f.unfinished,
+            )
+            for pk, f in batch
+        ],
+    )
+    db.executemany(
+        "INSERT INTO ins_thread_kv VALUES (?, ?, ?, ?)",
+        [(pk, kind, key, n) for pk, f in batch for (kind, key), n in f.kv.items()],
+    )
