@@ -114,7 +114,7 @@ class Bars:
             bar = self._stack(values, top, bar_w)
             text.append(bar)
             used = len(bar)
-            text.append(" " * max(0, bar_w - used + 1))
+            text.append(" " * max(0, bar_w - used + 1 + number_w - cell_len(shown)))
             text.append(shown, style="bold")
             text.append("\n")
         if len(self.parts) > 1:
@@ -168,6 +168,9 @@ class Columns:
     unit: str = "day"  # what a point is
     join: str = "sum"  # "sum" (counts add up) or "max" (distinct users do not)
     label: str = ""
+    value: str = "count"  # the table's heading of a point's value
+    details: Sequence[tuple[str, Sequence[str | float]]] = ()
+    """More figures per point for the table (a median's p95 and count), with their headings."""
 
     def _fitted(self, width: int) -> tuple[list[tuple[str, float]], int]:
         room = max(1, width - 8)
@@ -221,7 +224,34 @@ class Columns:
         return text
 
     def numbers(self, width: int) -> Text:
-        return table([self.label or self.unit, "count"], [[k, v] for k, v in self.points], width)
+        headers = [self.label or self.unit, self.value, *(name for name, _ in self.details)]
+        rows: list[list[str | float]] = []
+        for i, (key, value) in enumerate(self.points):
+            rows.append([key, value, *(cells[i] for _, cells in self.details)])
+        return table(headers, rows, width)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Headline figures, a name and a value a line."""
+
+    rows: Sequence[tuple[str, str | float]]
+
+    def draw(self, width: int) -> Text:
+        text = Text(end="")
+        for i, (name, value) in enumerate(self.rows):
+            if i:
+                text.append("  ·  ", style="dim")
+            if isinstance(value, str):  # "from 2026-11-01 to 2026-11-30"
+                text.append(f"{name} ")
+                text.append(value, style="bold")
+            else:  # "412 threads"
+                text.append(number(value), style="bold")
+                text.append(f" {name}")
+        return text
+
+    def numbers(self, width: int) -> Text:
+        return table(["", "value"], [[name, value] for name, value in self.rows], width)
 
 
 @dataclass(frozen=True)
