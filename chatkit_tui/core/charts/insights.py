@@ -92,9 +92,9 @@ def overview_figures(overview: Overview) -> list[Figure]:
             days = f"{overview.first_day} to {overview.last_day}"
     facts = Facts(
         [
-            ("threads", overview.threads),
-            ("users", overview.users),
-            ("items", overview.items),
+            ("thread" if overview.threads == 1 else "threads", overview.threads),
+            ("user" if overview.users == 1 else "users", overview.users),
+            ("item" if overview.items == 1 else "items", overview.items),
             ("from", days),
         ]
     )

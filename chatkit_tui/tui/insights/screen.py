@@ -68,8 +68,9 @@ def parse_day(text: str, *, end: bool = False) -> int | None:
 class FigureView(Widget, can_focus=True):
     """One chart (or its table of figures), drawn at the widget's width."""
 
-    def __init__(self, title: str, *, id: str | None = None) -> None:
+    def __init__(self, title: str, *, focusable: bool = True, id: str | None = None) -> None:
         super().__init__(id=id, classes="insight")
+        self.can_focus = focusable
         self.title = title
         self.figure: Figure | None = None
         self.numbers = False
@@ -135,6 +136,8 @@ class InsightsScreen(ChatKitScreen):
     """Charts of the mirror at ``path``. Closes with :attr:`choice` set when enter chose a
     thread (to open) or a user (to filter the list by: only if ``users_filter``)."""
 
+    AUTO_FOCUS = ""  # not the since box: the first chart, when it comes
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back", id="insights.close"),
         Binding("n", "numbers", "Numbers", id="insights.numbers"),
@@ -190,12 +193,14 @@ class InsightsScreen(ChatKitScreen):
         await body.remove_children()
         await body.mount_all(
             [
-                Vertical(FigureView(section.title), id=f"section-{section.key}")
+                Vertical(FigureView(section.title, focusable=False), id=f"section-{section.key}")
                 for section in SECTIONS
             ]
         )
         body.scroll_home(animate=False)
-        self._focus_first()
+        # no focus until the first chart comes (a placeholder taking it would hand it on
+        # to a filter box when it is replaced); keys still reach the screen
+        self.set_focus(None)
         self._update_status()
         self.compute(self.generation, self.filters)
 
@@ -244,7 +249,6 @@ class InsightsScreen(ChatKitScreen):
             placeholder.fail(message.error)
             self._update_status(message.error)
             return
-        had_focus = placeholder.has_focus or self.focused is None
         widgets: list[Widget] = []
         for figure in message.figures:
             if isinstance(figure.chart, Listing):
@@ -267,8 +271,8 @@ class InsightsScreen(ChatKitScreen):
                 widgets.append(view)
         await box.remove_children()
         await box.mount_all(widgets)
-        if had_focus or self.focused is None or self.focused is self.body:
-            self._focus_first()
+        if self.focused is None or self.focused is self.body:
+            self._focus_first()  # the first chart; not away from a filter box being typed in
         self._update_status()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -328,8 +332,7 @@ class InsightsScreen(ChatKitScreen):
     def action_numbers(self) -> None:
         self.numbers = not self.numbers
         for view in self.query(FigureView):
-            if view.can_focus:
-                view.set_numbers(self.numbers)
+            view.set_numbers(self.numbers)
         self._update_status()
 
     def action_filters(self) -> None:
