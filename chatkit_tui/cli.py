@@ -149,7 +149,7 @@ def _main(argv: list[str]) -> int:
         from chatkit_tui.server.run import serve_command
 
         return serve_command(args)
-    if args.command in ("threads", "sessions", "mirror", "search"):
+    if args.command in ("threads", "sessions", "mirror", "search", "insights"):
         from chatkit_tui.scripting import run_script
 
         return run_script(args)

@@ -161,6 +161,15 @@ TABLE: dict[str, Row] = {
         db_is_the_mirror=True,
         chatkit_url=WHOSE_MIRROR, header=NOT_SENT,
     ),
+    "insights": Row(
+        mirror=Acts("the mirror read: --mirror PATH is --db PATH; alone, the endpoint's"),
+        demo=Refused("insights reads a mirror file, never a server: insights --db PATH"),
+        read_only=Acts("writes nothing: a mirror made before insights is not given its summaries"),
+        profile=WHOSE_MIRROR, config=CONFIG, base_url=WHOSE_MIRROR,
+        db_is_the_mirror=True,
+        chatkit_url=WHOSE_MIRROR,
+        header=Acts("allowed: insights reads the file, it sends no request"),
+    ),
     "serve": Row(
         mirror=Refused("serve a mirror with serve --db PATH (read-only: DELETE answers 403)"),
         demo=Refused("serve --db :memory: --seed 300 serves demo data"),
@@ -292,7 +301,7 @@ def apply(args: argparse.Namespace) -> None:
 
 # --- the words before argparse -------------------------------------------------------------
 
-COMMANDS = ("threads", "sessions", "mirror", "search", "serve")
+COMMANDS = ("threads", "sessions", "mirror", "search", "insights", "serve")
 ACTIONS = ("list", "show", "items", "delete", "export", "purge", "create", "cancel")
 COMMAND_WORDS = frozenset((*COMMANDS, *ACTIONS))
 SIGNED_VALUE = ("--older-than", "--since")  # an age: "-5d" is a mistake to explain

@@ -37,6 +37,12 @@ SPECIFIC: dict[str, dict[int, str]] = {
     "threads delete": {7: "declined at the confirmation prompt (nothing deleted)"},
     "sessions cancel": {7: "declined at the confirmation prompt (nothing cancelled)"},
     "search": {1: "the mirror file could not be read"},
+    "insights": {
+        1: "the mirror file could not be read",
+        2: "usage error (bad flags or dates, a flag refused here, no mirror there,\n"
+        "       or one made before insights that cannot be written here)",
+        10: "a mirror run holds a file made before insights (it builds the summaries)",
+    },
     "mirror": {1: "the mirror file could not be written (what was committed is kept)"},
     "serve": {
         0: "stopped (Ctrl-C)",
@@ -63,6 +69,7 @@ EXITS: dict[str, tuple[int, ...]] = {
     # only a rejected key stops a run; any other failure leaves it incomplete (8)
     "mirror": (0, 1, 2, 4, 8, 9, 10, 130),
     "search": (0, 1, 2, 9, 130),  # the file only: no network
+    "insights": (0, 1, 2, 9, 10, 130),  # 10: a run holds an old file it would build
     "serve": (0, 2, 9),  # 9: serving a damaged mirror
 }
 
@@ -99,6 +106,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "search": (
         'chatkit-tui search refund "charged twice" --since 7d',
         "chatkit-tui search invoice --mirror ~/backup.sqlite3 --json",
+    ),
+    "insights": (
+        "chatkit-tui insights --since 30d",
+        "chatkit-tui insights --db ~/backup.sqlite3 --user u_42 --json | jq .time_to_answer_s",
+        "chatkit-tui insights --since 2026-11-01 --until 2026-11-30",
     ),
     "serve": (
         "chatkit-tui serve --db :memory: --seed 300",

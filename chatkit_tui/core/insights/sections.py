@@ -13,7 +13,7 @@ summaries are not built raises :class:`~.summaries.SummariesMissing` (see
 from __future__ import annotations
 
 import sqlite3
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -254,10 +254,10 @@ class _Read:
 def missing_message(path: object) -> str:
     """What to say of a mirror made before insights that could not be given them here."""
     return (
-        f"{path} was made before insights: its summaries are not built, and this open could"
-        " not build them (the file is read-only here, or another run holds it). One"
-        f" `chatkit-tui mirror --db {path}` builds them (a run of chatkit-tui insights on a"
-        " file it can write does too)."
+        f"{path} was made before insights: its summaries are not built, and they could not"
+        " be built here (the file is read-only here, or --read-only was given). One"
+        f" `chatkit-tui mirror --db {path}` builds them (so does chatkit-tui insights where"
+        " it can write the file)."
     )
 
 
@@ -425,11 +425,11 @@ def time_to_answer(mirror: Readable, filters: Filters = ALL) -> TimeToAnswer:
     :class:`~.model.TimeToAnswer`): overall, and per UTC day the thread started."""
     scope = _scope(filters)
     overall: Counter[int] = Counter()
-    daily: dict[int, Counter[int]] = {}
+    daily: defaultdict[int, Counter[int]] = defaultdict(Counter[int])
     with _Read(mirror) as db:
         for day, seconds, n in _by_day(db, scope, "tta"):
-            overall[int(seconds)] += int(n)
-            daily.setdefault(int(day), Counter())[int(seconds)] += int(n)
+            overall[seconds] += n
+            daily[day][seconds] += n
     return TimeToAnswer(
         overall=_spread(overall),
         per_day={_day_name(d): _spread(daily[d]) for d in sorted(daily) if +daily[d]},
