@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.insights.screen import EntryList, FigureView, InsightsScreen
 from chatkit_tui.tui.threads.main import MainScreen
+from tests.fixtures.mirror_file import as_version_2
 from tests.fixtures.server import LOCAL_SEED
 from tests.tui.helpers import (
     HOSTILE_TITLE,
@@ -177,7 +179,7 @@ async def test_filters_narrow_every_figure_and_bad_dates_are_refused(mirror: Pat
     async with app.run_test(size=(100, 40)) as pilot:
         screen = await open_insights(pilot, app)
         await pilot.press("f", *"yesterday", "enter")
-        assert any("is not a date" in n for n in notifications(app))
+        assert any("'yesterday': expected an age like 90d" in n for n in notifications(app))
         generation = screen.generation
         user = screen.query_one("#insights-user", Input)
         screen.query_one("#insights-since", Input).value = ""
@@ -246,3 +248,20 @@ async def test_online_the_endpoints_mirror_is_charted(
         await pilot.press("home", "down", "enter")
         view = app.main_screen.view
         await wait_for(pilot, lambda: view.thread_id == target, what="opened live")
+
+
+async def test_a_mirror_made_before_insights_says_what_to_run(mirror: Path, tmp_path: Path) -> None:
+    """--mirror writes nothing: a file without the summaries is not upgraded from the
+    screen; each section says so, once for all, with the command that builds them."""
+    old = tmp_path / "old.sqlite3"
+    shutil.copyfile(mirror, old)
+    as_version_2(old)
+    before = old.read_bytes()
+    app = mirror_app(old)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_insights(pilot, app)
+        views = list(screen.query(FigureView))
+        assert len(views) == len(SECTIONS) and all(v.figure is None for v in views)
+        said = str(views[0].drawing(200))
+        assert "was made before insights" in said and f"chatkit-tui mirror --db {old}" in said
+    assert old.read_bytes() == before

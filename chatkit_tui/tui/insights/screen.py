@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -50,19 +49,22 @@ class SectionComputed(Message):
     error: str | None = None
 
 
-def parse_day(text: str, *, end: bool = False) -> int | None:
-    """``YYYY-MM-DD`` (UTC) as epoch seconds: its start, or with ``end`` the start of the
-    next day (an until-day is included). Empty: None. Anything else raises ValueError."""
+def parse_moment(text: str, now: float, *, until: bool = False) -> int | None:
+    """What ``insights --since`` / ``--until`` read: a date (UTC), a date-time, or an age
+    (``7d``: that long before now), as epoch seconds; an until-date counts through that
+    day. Empty: None. Anything else raises ValueError, worded."""
+    from chatkit_tui.core.purge import RuleError, parse_cutoff
+
     text = text.strip()
     if not text:
         return None
     try:
-        day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise ValueError(f"{one_line(text)!r} is not a date: write YYYY-MM-DD") from None
-    if end:
-        day += timedelta(days=1)
-    return int(day.timestamp())
+        moment, age = parse_cutoff(text, now)
+    except RuleError as exc:
+        raise ValueError(f"{one_line(text)!r}: {exc}") from None
+    if until and age is None and len(text) == 10:
+        moment += 86_400  # a bare date: through the end of that day
+    return moment
 
 
 class FigureView(Widget, can_focus=True):
@@ -168,8 +170,8 @@ class InsightsScreen(ChatKitScreen):
         top.append(f"  {one_line(self.what)}", style="dim")
         yield Static(top, id="insights-topbar")
         with Horizontal(id="insights-filters"):
-            yield Input(placeholder="since YYYY-MM-DD", id="insights-since", compact=True)
-            yield Input(placeholder="until YYYY-MM-DD", id="insights-until", compact=True)
+            yield Input(placeholder="since 2026-11-01 or 7d", id="insights-since", compact=True)
+            yield Input(placeholder="until (a day counts)", id="insights-until", compact=True)
             if self.ctx.offer.users:
                 yield Input(placeholder="user id", id="insights-user", compact=True)
         yield VerticalScroll(id="insights-body")
@@ -208,7 +210,7 @@ class InsightsScreen(ChatKitScreen):
     def compute(self, generation: int, filters: Filters) -> None:
         from chatkit_tui.core.errors import WordedError
         from chatkit_tui.core.insights import SummariesMissing
-        from chatkit_tui.core.mirror import Mirror
+        from chatkit_tui.core.insights.opening import open_for_insights
 
         def failed(keys: list[str], why: str) -> None:
             for key in keys:
@@ -216,8 +218,10 @@ class InsightsScreen(ChatKitScreen):
 
         keys = [section.key for section in SECTIONS]
         try:
-            mirror = Mirror.open(self.path, read_only=True)
-        except WordedError as exc:  # not a mirror, damaged, of a newer layout: worded
+            # a mirror made before insights gets its summaries built, as `insights` does,
+            # unless nothing may be written (read-only mode, --mirror): then what to run
+            mirror = open_for_insights(self.path, build=not self.ctx.read_only)
+        except WordedError as exc:  # not a mirror, damaged, busy, summaries missing
             failed(keys, str(exc))
             return
         except (OSError, sqlite3.Error) as exc:
@@ -344,8 +348,9 @@ class InsightsScreen(ChatKitScreen):
     @on(Input.Submitted)
     async def apply_filters(self) -> None:
         try:
-            since = parse_day(self.query_one("#insights-since", Input).value)
-            until = parse_day(self.query_one("#insights-until", Input).value, end=True)
+            now = self.ctx.now()
+            since = parse_moment(self.query_one("#insights-since", Input).value, now)
+            until = parse_moment(self.query_one("#insights-until", Input).value, now, until=True)
         except ValueError as exc:
             self.host.notify(str(exc), title="Insights filter", severity="warning")
             return
