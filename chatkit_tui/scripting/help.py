@@ -40,7 +40,8 @@ SPECIFIC: dict[str, dict[int, str]] = {
     "insights": {
         1: "the mirror file could not be read",
         2: "usage error (bad flags or dates, a flag refused here, no mirror there,\n"
-        "       or one made before insights that cannot be written here)",
+        "       one made before insights that cannot be written here, or the\n"
+        "       --svg file cannot be written)",
         10: "a mirror run holds a file made before insights (it builds the summaries)",
     },
     "mirror": {1: "the mirror file could not be written (what was committed is kept)"},
@@ -111,6 +112,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "chatkit-tui insights --since 30d",
         "chatkit-tui insights --db ~/backup.sqlite3 --user u_42 --json | jq .time_to_answer_s",
         "chatkit-tui insights --since 2026-11-01 --until 2026-11-30",
+        "chatkit-tui insights --since 30d --svg insights.svg",
     ),
     "serve": (
         "chatkit-tui serve --db :memory: --seed 300",

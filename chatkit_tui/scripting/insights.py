@@ -23,6 +23,7 @@ from chatkit_tui.scripting.common import (
     EXIT_OK,
     EXIT_USAGE,
     ScriptError,
+    err,
     out,
     parser_kw,
 )
@@ -84,6 +85,12 @@ def add_insights_parser(sub: Any) -> None:
     )
     p.add_argument("--user", type=_user, metavar="USER", help="only the threads of this user")
     p.add_argument("--json", action="store_true", help="one JSON object with every figure")
+    p.add_argument(
+        "--svg",
+        metavar="PATH",
+        help="also draw every chart, as the app's insights screen does, in one SVG picture"
+        " (self-contained: opens in a browser) instead of the text summary",
+    )
     p.set_defaults(runner=run_insights)
 
 
@@ -130,11 +137,30 @@ def insights_command(args: argparse.Namespace) -> int:
         raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except sqlite3.Error as exc:  # a file locked or cut short
         raise ScriptError(f"the mirror {path} could not be read: {exc}", EXIT_API_ERROR) from None
+    if args.svg:
+        _write_svg(args.svg, path, figures)
     if args.json:
         out(json.dumps(insights_json(figures), ensure_ascii=False, separators=(",", ":")))
-    else:
+    elif not args.svg:
         _print(path, figures)
     return EXIT_OK
+
+
+def _write_svg(file: str, path: Any, figures: Any) -> None:
+    """The charts as a picture (:mod:`chatkit_tui.core.charts.picture`), written whole or
+    not at all; the file named on stderr (stdout stays the JSON's)."""
+    from pathlib import Path
+
+    from chatkit_tui.core.charts.picture import insights_svg
+    from chatkit_tui.core.paths import atomic_write
+
+    target = Path(file).expanduser()
+    svg = insights_svg(figures, what=f"mirror {path}", scope=_scope(figures.filters))
+    try:
+        atomic_write(target, svg)
+    except OSError as exc:
+        raise ScriptError(f"cannot write {target}: {exc.strerror or exc}", EXIT_USAGE) from None
+    err(f"insights picture written to {target}")
 
 
 def _path(args: argparse.Namespace) -> Any:
@@ -173,6 +199,18 @@ def _open(path: Any, *, build: bool) -> Any:
         raise
     except MirrorError as exc:
         raise ScriptError(str(exc), EXIT_USAGE) from None
+
+
+def _scope(filters: Any) -> str:
+    """Which threads: ``since ..., before ..., of user ...`` or ``every thread``."""
+    scope: list[str] = []
+    if filters.since is not None:
+        scope.append(f"since {_moment(filters.since)}")
+    if filters.until is not None:
+        scope.append(f"before {_moment(filters.until)}")
+    if filters.user is not None:
+        scope.append(f"of user {escaped(filters.user)}")
+    return ", ".join(scope) or "every thread"
 
 
 def _moment(epoch: int) -> str:
@@ -295,14 +333,7 @@ def _print(path: Any, f: Any) -> None:
     from chatkit_tui.core.insights import Insights
 
     assert isinstance(f, Insights)
-    scope: list[str] = []
-    if f.filters.since is not None:
-        scope.append(f"since {_moment(f.filters.since)}")
-    if f.filters.until is not None:
-        scope.append(f"before {_moment(f.filters.until)}")
-    if f.filters.user is not None:
-        scope.append(f"of user {escaped(f.filters.user)}")
-    out(f"insights of {path} ({', '.join(scope) or 'every thread'}; days in UTC)")
+    out(f"insights of {path} ({_scope(f.filters)}; days in UTC)")
     o = f.overview
     span = f", {o.first_day} to {o.last_day}" if o.first_day else ""
     out(f"{_n(o.threads)} threads, {_n(o.users)} users, {_n(o.items)} items{span}")
