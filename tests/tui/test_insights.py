@@ -33,6 +33,7 @@ from tests.tui.helpers import (
     loaded,
     make_app,
     notifications,
+    run_command,
     screen_text,
     thread_list,
     wait_for,
@@ -121,6 +122,21 @@ async def test_every_section_is_drawn_with_the_mirrors_figures(mirror: Path) -> 
         assert "[bold]" in HOSTILE_TITLE and HOSTILE_TITLE.split("\x1b")[0] in first
         assert "\x1b" not in first and "␛" in first
         assert f"{expected.went_wrong.unanswered.total:,}" in screen_text(app)
+
+
+async def test_the_palette_opens_insights_and_help_lists_its_keys(mirror: Path) -> None:
+    from chatkit_tui.tui.keys.registry import help_sections
+
+    app = mirror_app(mirror)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await loaded(pilot, app)
+        await run_command(pilot, app, "insights", "Insights…")
+        await wait_for(pilot, lambda: isinstance(app.screen, InsightsScreen), what="insights")
+        ctx = app.context
+        tables = dict(help_sections({}, read_only=True, capabilities=ctx.capabilities))
+        ids = {binding_id for _, _, binding_id in tables["Insights (i)"]}
+        assert ids == {"insights.close", "insights.numbers", "insights.filters", "insights.refresh"}
+        assert "main.insights" in {binding_id for _, _, binding_id in tables["Main screen"]}
 
 
 async def test_n_shows_each_charts_numbers_and_back(mirror: Path) -> None:

@@ -78,10 +78,6 @@ class FigureView(Widget, can_focus=True):
         self.numbers = False
         self.error: str | None = None
 
-    def show(self, figure: Figure) -> None:
-        self.figure = figure
-        self.refresh(layout=True)
-
     def fail(self, error: str) -> None:
         self.error = error
         self.refresh(layout=True)
