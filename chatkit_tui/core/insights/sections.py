@@ -272,7 +272,7 @@ def _users(db: sqlite3.Connection, scope: _Scope, threads: int) -> int:
     picks, params = _user_picks(scope, "user", "t.user")
     if not picks:
         return 0
-    sql = f"SELECT count(*) FROM ({' UNION '.join(picks)})"  # noqa: S608
+    sql = f"SELECT count(DISTINCT user) FROM ({' UNION ALL '.join(picks)})"  # noqa: S608
     return int(db.execute(sql, params).fetchone()[0])
 
 
@@ -344,12 +344,7 @@ def activity(mirror: Readable, filters: Filters = ALL) -> Activity:
             for pick, part in zip(picks, _split(params, scope), strict=True):
                 for day, n in db.execute(f"{pick} GROUP BY 1", part):
                     users_day[int(day)] += int(n)
-            picks, params = _user_picks(
-                scope, "(day + 3) / 7 AS w, user", "(t.day + 3) / 7 AS w, t.user"
-            )
-            if picks:
-                for week, n in db.execute(_week_union(picks), params):
-                    users_week[int(week)] += int(n)
+            users_week = _users_per_week(db, scope)
     per_week: Counter[int] = Counter()
     for day, n in per_day.items():
         per_week[(day + 3) // 7] += n
@@ -363,9 +358,58 @@ def activity(mirror: Readable, filters: Filters = ALL) -> Activity:
     )
 
 
+def _users_per_week(db: sqlite3.Connection, scope: _Scope) -> Counter[int]:
+    """Distinct users per week (from Monday: week ``(day + 3) // 7``) over the selected
+    threads with no user filter: the weeks wholly inside the day range from
+    ``ins_week_user``, the days of the weeks cut by its ends (and the partial days) by
+    ``UNION`` of their ``(week, user)`` rows."""
+    out: Counter[int] = Counter()
+    picks: list[str] = []
+    params: list[object] = []
+    edges: list[tuple[int | None, int | None]] = []
+    if scope.days is not None:
+        lo, hi = scope.days
+        first = None if lo is None else -(-(lo + 3) // 7)  # the first whole week
+        stop = None if hi is None else (hi + 3) // 7  # after the last whole week
+        if first is not None and stop is not None and first >= stop:
+            edges.append((lo, hi))
+        else:
+            where, week_params = "", list[object]()
+            if first is not None:
+                where += " AND week >= ?"
+                week_params.append(first)
+                edges.append((lo, first * 7 - 3))
+            if stop is not None:
+                where += " AND week < ?"
+                week_params.append(stop)
+                edges.append((stop * 7 - 3, hi))
+            for week, n in db.execute(
+                f"SELECT week, count(*) FROM ins_week_user WHERE 1{where} GROUP BY week",  # noqa: S608
+                week_params,
+            ):
+                out[int(week)] += int(n)
+    for start, end in edges:
+        if start is not None and end is not None and start < end:
+            picks.append(
+                "SELECT (day + 3) / 7 AS w, user FROM ins_day_user WHERE day >= ? AND day < ?"
+            )
+            params.extend((start, end))
+    for part, part_params in scope.parts:
+        picks.append(
+            "SELECT (t.day + 3) / 7 AS w, t.user FROM ins_thread AS t"  # noqa: S608
+            f" WHERE t.user IS NOT NULL AND {part}"
+        )
+        params.extend(part_params)
+    if picks:
+        for week, n in db.execute(_week_union(picks), params):
+            out[int(week)] += int(n)
+    return out
+
+
 def _week_union(picks: Sequence[str]) -> str:
-    inner = " UNION ".join(picks)
-    return f"SELECT w, count(*) FROM ({inner}) GROUP BY w"  # noqa: S608
+    """Distinct users by week over ``(w, user)`` rows (a user on several days once)."""
+    inner = " UNION ALL ".join(picks)
+    return f"SELECT w, count(DISTINCT user) FROM ({inner}) GROUP BY w"  # noqa: S608
 
 
 def _split(params: Sequence[object], scope: _Scope) -> list[tuple[object, ...]]:

@@ -27,8 +27,9 @@ facts out of the totals and puts its new ones in.
   ``threads``, ``items``, ``size`` (key: items in a thread), ``hour`` (key: hour of
   creation), ``status``, ``reason:locked`` / ``reason:closed``, ``unanswered``,
   ``pending``, ``unfinished`` (key ``""``).
-- ``ins_day_user``: ``(day, user) -> threads, items``; ``ins_user``: ``user -> threads,
-  items, last_day`` (threads with no user in neither).
+- ``ins_day_user``: ``(day, user) -> threads, items``; ``ins_week_user``: ``(week, user)
+  -> threads`` (week ``(day + 3) // 7``: from Monday); ``ins_user``: ``user -> threads,
+  items, last_day`` (threads with no user in none of them).
 """
 
 from __future__ import annotations
@@ -95,15 +96,36 @@ CREATE TABLE IF NOT EXISTS ins_day_user (
     PRIMARY KEY (day, user)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ins_day_user_by_user ON ins_day_user (user, day);
+CREATE TABLE IF NOT EXISTS ins_week_user (
+    week INTEGER NOT NULL, user TEXT NOT NULL, threads INTEGER NOT NULL,
+    PRIMARY KEY (week, user)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ins_user (
     user TEXT PRIMARY KEY, threads INTEGER NOT NULL, items INTEGER NOT NULL,
     last_day INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ins_user_by_threads ON ins_user (threads DESC, user);
 """
+_TABLE_NAMES = (
+    "ins_thread",
+    "ins_thread_kv",
+    "ins_day",
+    "ins_day_user",
+    "ins_week_user",
+    "ins_user",
+)
+_INDEXES = (
+    "ins_thread_by_time",
+    "ins_thread_by_user",
+    "ins_unanswered",
+    "ins_pending",
+    "ins_unfinished",
+    "ins_day_user_by_user",
+    "ins_user_by_threads",
+)
 _MARK = "ins_summaries"
 """The ``meta`` key saying the summaries are built (its value: the facts' version)."""
-_FACTS_VERSION = "1"
+_FACTS_VERSION = "2"
 
 
 class SummariesMissing(WordedError):
@@ -299,47 +321,69 @@ def _stored_facts(db: sqlite3.Connection, pk: int) -> Facts | None:
     return facts
 
 
-def _add(db: sqlite3.Connection, facts: Facts, sign: int) -> None:
-    """Add (``sign`` 1) or take out (-1) a thread's facts from the day and user totals."""
-    day = facts.day
-    rows = [(kind, day, key, sign * n) for (kind, key), n in facts.day_totals().items()]
+def _move(db: sqlite3.Connection, old: Facts | None, new: Facts | None) -> None:
+    """Take a thread's ``old`` facts out of the day and user totals and put its ``new``
+    ones in: only what differs is written; a total that comes to 0 goes."""
+    days: Counter[tuple[str, int, Any]] = Counter()
+    users: dict[tuple[int, str], list[int]] = {}
+    for facts, sign in ((old, -1), (new, 1)):
+        if facts is None:
+            continue
+        for (kind, key), n in facts.day_totals().items():
+            days[kind, facts.day, key] += sign * n
+        if facts.user is not None:
+            tally = users.setdefault((facts.day, facts.user), [0, 0])
+            tally[0] += sign
+            tally[1] += sign * facts.items
+    rows = [(kind, day, key, n) for (kind, day, key), n in days.items() if n]
     db.executemany(
         "INSERT INTO ins_day VALUES (?, ?, ?, ?)"
         " ON CONFLICT (kind, day, key) DO UPDATE SET n = n + excluded.n",
         rows,
     )
-    if sign < 0:
-        db.executemany(
-            "DELETE FROM ins_day WHERE kind = ? AND day = ? AND key = ? AND n = 0",
-            [r[:3] for r in rows],
-        )
-    if facts.user is None:
-        return
-    db.execute(
-        "INSERT INTO ins_day_user VALUES (?, ?, ?, ?) ON CONFLICT (day, user) DO UPDATE"
-        " SET threads = threads + excluded.threads, items = items + excluded.items",
-        (day, facts.user, sign, sign * facts.items),
+    db.executemany(
+        "DELETE FROM ins_day WHERE kind = ? AND day = ? AND key = ? AND n = 0",
+        [r[:3] for r in rows if r[3] < 0],
     )
-    db.execute(
-        "INSERT INTO ins_user VALUES (?, ?, ?, ?) ON CONFLICT (user) DO UPDATE"
-        " SET threads = threads + excluded.threads, items = items + excluded.items,"
-        " last_day = max(last_day, excluded.last_day)",
-        (facts.user, sign, sign * facts.items, day),
-    )
-    if sign < 0:
+    for (day, user), (threads, items) in users.items():
+        if not threads and not items:
+            continue
         db.execute(
-            "DELETE FROM ins_day_user WHERE day = ? AND user = ? AND threads = 0",
-            (day, facts.user),
+            "INSERT INTO ins_day_user VALUES (?, ?, ?, ?) ON CONFLICT (day, user) DO UPDATE"
+            " SET threads = threads + excluded.threads, items = items + excluded.items",
+            (day, user, threads, items),
         )
-        left = db.execute(
-            "SELECT threads, (SELECT max(day) FROM ins_day_user WHERE user = ?)"
-            " FROM ins_user WHERE user = ?",
-            (facts.user, facts.user),
-        ).fetchone()
-        if left is not None and int(left[0]) <= 0:
-            db.execute("DELETE FROM ins_user WHERE user = ?", (facts.user,))
-        elif left is not None and left[1] is not None:
-            db.execute("UPDATE ins_user SET last_day = ? WHERE user = ?", (left[1], facts.user))
+        db.execute(
+            "INSERT INTO ins_user VALUES (?, ?, ?, ?) ON CONFLICT (user) DO UPDATE"
+            " SET threads = threads + excluded.threads, items = items + excluded.items,"
+            " last_day = max(last_day, excluded.last_day)",
+            (user, threads, items, day),
+        )
+        if threads:
+            week = (day + 3) // 7
+            db.execute(
+                "INSERT INTO ins_week_user VALUES (?, ?, ?) ON CONFLICT (week, user) DO UPDATE"
+                " SET threads = threads + excluded.threads",
+                (week, user, threads),
+            )
+        if threads < 0:
+            db.execute(
+                "DELETE FROM ins_week_user WHERE week = ? AND user = ? AND threads <= 0",
+                ((day + 3) // 7, user),
+            )
+            db.execute(
+                "DELETE FROM ins_day_user WHERE day = ? AND user = ? AND threads <= 0",
+                (day, user),
+            )
+            left = db.execute(
+                "SELECT threads, (SELECT max(day) FROM ins_day_user WHERE user = ?)"
+                " FROM ins_user WHERE user = ?",
+                (user, user),
+            ).fetchone()
+            if left is not None and (int(left[0]) <= 0 or left[1] is None):
+                db.execute("DELETE FROM ins_user WHERE user = ?", (user,))
+            elif left is not None:
+                db.execute("UPDATE ins_user SET last_day = ? WHERE user = ?", (left[1], user))
 
 
 def _store(db: sqlite3.Connection, pk: int, facts: Facts) -> None:
@@ -379,9 +423,7 @@ def refresh_thread(db: sqlite3.Connection, thread_id: str) -> None:
     old = _stored_facts(db, pk)
     if old == new:
         return
-    if old is not None:
-        _add(db, old, -1)
-    _add(db, new, 1)
+    _move(db, old, new)
     _store(db, pk, new)
 
 
@@ -392,9 +434,7 @@ def forget_threads(db: sqlite3.Connection, where: str, params: Sequence[object])
         return 0
     pks = [int(r[0]) for r in db.execute(f"SELECT pk FROM threads WHERE {where}", params)]  # noqa: S608
     for pk in pks:
-        old = _stored_facts(db, pk)
-        if old is not None:
-            _add(db, old, -1)
+        _move(db, _stored_facts(db, pk), None)
         db.execute("DELETE FROM ins_thread WHERE pk = ?", (pk,))
         db.execute("DELETE FROM ins_thread_kv WHERE pk = ?", (pk,))
     return len(pks)
@@ -405,9 +445,22 @@ def install(db: sqlite3.Connection, batch: int = 5_000) -> int:
     (in the caller's transaction); how many threads were summed up. Memory: one batch of
     threads' facts and the per-day totals (days x keys); the per-user totals are made in
     SQL."""
-    for name in ("ins_thread", "ins_thread_kv", "ins_day", "ins_day_user", "ins_user"):
+    for name in _TABLE_NAMES:
         db.execute(f"DROP TABLE IF EXISTS {name}")
     create(db)
+    for name in _INDEXES:  # built once at the end, from sorted rows: far faster than kept
+        db.execute(f"DROP INDEX {name}")
+    cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute("PRAGMA cache_size = -65536")  # 64 MiB while it builds
+    try:
+        total = _install(db, batch)
+        create(db)  # the indexes
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(cache)}")
+    return total
+
+
+def _install(db: sqlite3.Connection, batch: int) -> int:
     days: Counter[tuple[str, int, Any]] = Counter()
     pending: list[tuple[int, Facts]] = []
     total = 0
@@ -430,6 +483,10 @@ def install(db: sqlite3.Connection, batch: int = 5_000) -> int:
     db.execute(
         "INSERT INTO ins_day_user SELECT day, user, count(*), sum(items) FROM ins_thread"
         " WHERE user IS NOT NULL GROUP BY day, user"
+    )
+    db.execute(
+        "INSERT INTO ins_week_user SELECT (day + 3) / 7, user, sum(threads) FROM ins_day_user"
+        " GROUP BY 1, 2"
     )
     db.execute(
         "INSERT INTO ins_user SELECT user, sum(threads), sum(items), max(day) FROM ins_day_user"

@@ -363,7 +363,7 @@ class Mirror:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
                 db.execute(_LISTED_INDEX)  # files made before it had it: a run adds it
-                if version < SCHEMA_VERSION:
+                if version < SCHEMA_VERSION or not summaries.has_summaries(db):
                     mirror.upgrade = mirror._upgrade(version)
             if origin is not None:
                 mirror._check_origin(origin)
