@@ -196,7 +196,7 @@ def answer_figures(answers: TimeToAnswer) -> list[Figure]:
     note = _spread(answers.overall, _seconds)
     if answers.overall.count:
         note += f" · {answers.overall.count:,} answers"
-    return [Figure("time_to_answer", "Time to answer (median per day)", chart, note=note)]
+    return [Figure("time_to_answer", "Time to answer (median seconds per day)", chart, note=note)]
 
 
 def _threads(key: str, title: str, found: ThreadList) -> Figure:

@@ -242,11 +242,11 @@ class InsightsScreen(ChatKitScreen):
     async def on_section_computed(self, message: SectionComputed) -> None:
         if message.generation != self.generation:
             return  # figures for filters since changed
-        self.done += 1
         box = self.query_one(f"#section-{message.key}", Vertical)
         placeholder = box.query_one(FigureView)
         if message.error is not None:
             placeholder.fail(message.error)
+            self.done += 1
             self._update_status(message.error)
             return
         widgets: list[Widget] = []
@@ -271,6 +271,7 @@ class InsightsScreen(ChatKitScreen):
                 widgets.append(view)
         await box.remove_children()
         await box.mount_all(widgets)
+        self.done += 1  # counted once its charts are mounted: `done` means on screen
         if self.focused is None or self.focused is self.body:
             self._focus_first()  # the first chart; not away from a filter box being typed in
         self._update_status()
