@@ -252,11 +252,11 @@ import sys, time
 from chatkit_tui.core.insights import summaries
 spent = [0.0]
 real = summaries.refresh_thread
-def timed(db, thread_id):
+def timed(db, thread_id, held=None):
     at = time.thread_time()  # CPU, not wall: other threads and processes left out
-    real(db, thread_id)
+    real(db, thread_id, held)
     spent[0] += time.thread_time() - at
-summaries.refresh_thread = timed if {mode!r} == "with" else (lambda db, thread_id: None)
+summaries.refresh_thread = timed if {mode!r} == "with" else (lambda db, thread_id, held=None: None)
 from chatkit_tui.cli import main
 t, cpu = time.perf_counter(), time.process_time()
 rc = main(["mirror", "--base-url", {url!r}, "--db", {db!r}])
