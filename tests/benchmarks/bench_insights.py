@@ -21,10 +21,12 @@ file read-only, call each section once in the screen's order, time each. Goals (
 19): the first chart (``activity``) under 1 s, all sections under 2 s, peak RSS under
 200 MB.
 
-The run: a local server seeded with 1,000 threads; ``mirror`` into a new file, three
+The run: a local server seeded with 1,000 threads (on loopback as it is, and at 50 ms
+latency as a real API answers); ``mirror`` into a new file, three
 times with the summaries kept and three times without (``summaries.refresh_thread``
-replaced by a no-op), the medians compared (goal: under 5 %); and, less noisy on a shared
-machine, the share of each run's own time spent inside ``refresh_thread``.
+replaced by a no-op), the medians of wall time and of process CPU compared (goal: under
+5 %); and, not moved by other work on a shared machine, the share of each run's own CPU
+spent inside ``refresh_thread`` (its thread's CPU time).
 """
 
 from __future__ import annotations
@@ -250,29 +252,37 @@ import sys, time
 from chatkit_tui.core.insights import summaries
 spent = [0.0]
 real = summaries.refresh_thread
-def timed(db, thread_id):
-    at = time.perf_counter()
-    real(db, thread_id)
-    spent[0] += time.perf_counter() - at
-summaries.refresh_thread = timed if {mode!r} == "with" else (lambda db, thread_id: None)
+def timed(db, thread_id, held=None):
+    at = time.thread_time()  # CPU, not wall: other threads and processes left out
+    real(db, thread_id, held)
+    spent[0] += time.thread_time() - at
+summaries.refresh_thread = timed if {mode!r} == "with" else (lambda db, thread_id, held=None: None)
 from chatkit_tui.cli import main
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 rc = main(["mirror", "--base-url", {url!r}, "--db", {db!r}])
-print("TIME", time.perf_counter() - t, spent[0], file=sys.stderr)
+wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+print("TIME", wall, spent[0], cpu, file=sys.stderr)
 sys.exit(rc)
 """
 """One run in a subprocess: ``with`` the summaries (the time spent keeping them summed),
 or ``without`` (``refresh_thread`` a no-op)."""
 
 
-def run_cost(threads: int = 1000, repeats: int = 3) -> dict[str, object]:
+def run_cost(threads: int = 1000, repeats: int = 3, latency_ms: float = 0) -> dict[str, object]:
     """``mirror`` of a seeded local server into a new file, with and without the summaries."""
     from chatkit_tui.server.run import BackgroundServer
 
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENAI_API_KEY": "sk-bench"}
     results: dict[str, list[float]] = {"with": [], "without": []}
     shares: list[float] = []
-    with BackgroundServer(seed=threads) as server, tempfile.TemporaryDirectory() as tmp:
+    cpus: dict[str, list[float]] = {"with": [], "without": []}
+    from chatkit_tui.server.faults import Faults
+
+    faults = Faults(latency_ms=latency_ms) if latency_ms else None
+    with (
+        BackgroundServer(seed=threads, faults=faults) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         for n in range(repeats):
             for mode in ("with", "without"):
                 db = Path(tmp) / f"{mode}{n}.sqlite3"
@@ -285,18 +295,24 @@ def run_cost(threads: int = 1000, repeats: int = 3) -> dict[str, object]:
                     check=False,
                 )
                 assert run.returncode == 0, run.stderr
-                seconds, inside = (float(v) for v in run.stderr.rsplit("TIME", 1)[1].split()[:2])
+                seconds, inside, cpu = (
+                    float(v) for v in run.stderr.rsplit("TIME", 1)[1].split()[:3]
+                )
                 results[mode].append(seconds)
+                cpus[mode].append(cpu)
                 if mode == "with":
-                    shares.append(inside / seconds)
+                    shares.append(inside / cpu)
     with_s = statistics.median(results["with"])
     without_s = statistics.median(results["without"])
     return {
         "threads": threads,
+        "latency_ms": latency_ms,
         "with_s": round(with_s, 3),
         "without_s": round(without_s, 3),
         "overhead_pct": round(100 * (with_s - without_s) / without_s, 1),
-        "refresh_share_pct": round(100 * statistics.median(shares), 2),
+        "cpu_with_s": round(statistics.median(cpus["with"]), 3),
+        "cpu_without_s": round(statistics.median(cpus["without"]), 3),
+        "refresh_cpu_share_pct": round(100 * statistics.median(shares), 2),
         "runs": results,
     }
 
@@ -328,6 +344,8 @@ def main() -> int:
     if not args.skip_run:
         report["run"] = run_cost()
         print("run", json.dumps(report["run"]), flush=True)
+        report["run_50ms"] = run_cost(latency_ms=50)
+        print("run at 50 ms", json.dumps(report["run_50ms"]), flush=True)
     return 0
 
 

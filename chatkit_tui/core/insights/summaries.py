@@ -38,7 +38,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import msgspec
 
@@ -128,6 +128,19 @@ _MARK = "ins_summaries"
 _FACTS_VERSION = "2"
 
 
+class _HasItemFields(Protocol):
+    """An item as the mirror writes it (:class:`~chatkit_tui.core.mirror.records.ItemRecord`)."""
+
+    @property
+    def type(self) -> str | None: ...
+
+    @property
+    def created_at(self) -> int | None: ...
+
+    @property
+    def raw(self) -> bytes: ...
+
+
 class SummariesMissing(WordedError):
     """The mirror was made before insights and could not be given its summaries here (it
     is open read-only, or another writer holds it): the message says what to run."""
@@ -213,15 +226,50 @@ def _unfinished(kind: str, doc: object) -> bool:
     return steps.get("summary") is None or _loading(steps.get("tasks"))
 
 
-def _widget_type(doc: object) -> str:
-    widget = _get(doc, "widget")
-    if isinstance(widget, str):
-        widget = _json(widget.encode())
-    kind = _get(widget, "type")
-    return kind if isinstance(kind, str) else UNREADABLE
+class _Call(msgspec.Struct):
+    """What a figure reads of a client tool call (the rest of its JSON is skipped)."""
+
+    name: object = None
+    status: object = None
 
 
-_PARSED = frozenset({"client_tool_call", "widget", "task", "task_group", "workflow"})
+class _Widget(msgspec.Struct):
+    widget: object = None
+
+
+class _Shape(msgspec.Struct):
+    type: object = None
+
+
+_CALL = msgspec.json.Decoder(_Call)
+_WIDGET = msgspec.json.Decoder(_Widget)
+_SHAPE = msgspec.json.Decoder(_Shape)
+_UNREAD = (msgspec.DecodeError, UnicodeDecodeError)  # ValidationError is a DecodeError
+
+
+def _call(raw: bytes) -> tuple[str, bool]:
+    """A tool call's name (``(unreadable)`` if none) and whether it is ``completed``."""
+    try:
+        call = _CALL.decode(raw)
+    except _UNREAD:
+        return UNREADABLE, False
+    return (call.name if isinstance(call.name, str) else UNREADABLE), call.status == "completed"
+
+
+def _widget_type(raw: bytes) -> str:
+    """The ``type`` of a widget's root component (its JSON a string or an object)."""
+    try:
+        widget = _WIDGET.decode(raw).widget
+        if isinstance(widget, str):
+            widget = _SHAPE.decode(widget).type
+        else:
+            widget = _get(widget, "type")
+    except _UNREAD:
+        return UNREADABLE
+    return widget if isinstance(widget, str) else UNREADABLE
+
+
+_TASKS = frozenset({"task", "task_group", "workflow"})
 
 
 def facts_of(
@@ -243,7 +291,7 @@ def facts_of(
         kv["type", kind] += 1
         if kind == "user_message":
             asked = (at,)
-            if b"attachments" in raw:
+            if b"mime_type" in raw:  # the JSON read only when an attachment may be there
                 files = _get(_json(raw), "attachments")
                 for file in cast("list[object]", files) if isinstance(files, list) else ():
                     mime = _get(file, "mime_type")
@@ -253,18 +301,14 @@ def facts_of(
                 if asked[0] is not None and at is not None:
                     kv["tta", at - asked[0]] += 1
                 asked = None
-        elif kind in _PARSED:
-            doc = _json(raw)
-            if kind == "client_tool_call":
-                name = _get(doc, "name")
-                name = name if isinstance(name, str) else UNREADABLE
-                done = _get(doc, "status") == "completed"
-                kv["tool_done" if done else "tool_open", name] += 1
-                facts.pending += 0 if done else 1
-            elif kind == "widget":
-                kv["widget", _widget_type(doc)] += 1
-            elif _unfinished(kind, doc):
-                facts.unfinished += 1
+        elif kind == "client_tool_call":
+            name, done = _call(raw)
+            kv["tool_done" if done else "tool_open", name] += 1
+            facts.pending += 0 if done else 1
+        elif kind == "widget":
+            kv["widget", _widget_type(raw)] += 1
+        elif kind in _TASKS and _unfinished(kind, _json(raw)):
+            facts.unfinished += 1
     facts.unanswered = asked is not None
     return facts
 
@@ -289,13 +333,20 @@ def has_summaries(db: sqlite3.Connection) -> bool:
     return row is not None and row[0] == _FACTS_VERSION
 
 
+_EMPTY = b""
+_ITEMS_SQL = (  # the JSON only of the items a figure reads it of
+    "SELECT type, created_at, CASE WHEN type IN"
+    " ('client_tool_call', 'widget', 'task', 'task_group', 'workflow')"
+    " OR (type = 'user_message' AND instr(raw, X'6d696d655f74797065')) THEN raw END"  # mime_type
+    " FROM items WHERE thread_id = ? ORDER BY seq"
+)
+
+
 def _thread_items(
     db: sqlite3.Connection, thread_id: str
 ) -> Iterator[tuple[str | None, int | None, bytes]]:
-    for kind, at, raw in db.execute(
-        "SELECT type, created_at, raw FROM items WHERE thread_id = ? ORDER BY seq", (thread_id,)
-    ):
-        yield kind, at, bytes(raw)
+    for kind, at, raw in db.execute(_ITEMS_SQL, (thread_id,)):
+        yield kind, at, _EMPTY if raw is None else bytes(raw)
 
 
 def _stored_facts(db: sqlite3.Connection, pk: int) -> Facts | None:
@@ -409,17 +460,26 @@ def _store(db: sqlite3.Connection, pk: int, facts: Facts) -> None:
     )
 
 
-def refresh_thread(db: sqlite3.Connection, thread_id: str) -> None:
+def refresh_thread(
+    db: sqlite3.Connection, thread_id: str, held: Sequence[_HasItemFields] | None = None
+) -> None:
     """Recompute one thread's facts from its row and items and move the totals by the
-    difference. Call in the transaction that wrote the thread. Does nothing to a file
-    whose summaries are not built (a layout-3 file always has them)."""
+    difference. Call in the transaction that wrote the thread. ``held``: every item the
+    thread now holds, in order, when the caller has them (a new thread, or one whose items
+    were all replaced): they are not read back. Does nothing to a file whose summaries
+    are not built (a layout-3 file always has them)."""
     row = db.execute(
         "SELECT pk, created_at, user, status, raw FROM threads WHERE id = ?", (thread_id,)
     ).fetchone()
     if row is None or not has_summaries(db):
         return
     pk = int(row[0])
-    new = facts_of(int(row[1]), row[2], row[3], bytes(row[4]), _thread_items(db, thread_id))
+    items: Iterable[tuple[str | None, int | None, bytes]] = (
+        _thread_items(db, thread_id)
+        if held is None
+        else ((i.type, i.created_at, i.raw) for i in held)
+    )
+    new = facts_of(int(row[1]), row[2], row[3], bytes(row[4]), items)
     old = _stored_facts(db, pk)
     if old == new:
         return

@@ -925,7 +925,8 @@ class Mirror:
                 " OR gone_at IS NOT NULL)",
                 (count, items_after, pk, count, items_after),
             )
-            summaries.refresh_thread(db, thread.id)
+            fresh = count == stats.items == len(items)  # all it holds: just written
+            summaries.refresh_thread(db, thread.id, items if fresh else None)
             db.execute("DELETE FROM failures WHERE thread_id = ?", (thread.id,))
         return stats
 
