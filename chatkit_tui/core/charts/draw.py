@@ -197,20 +197,21 @@ class Columns:
         room = max(1, width - axis_w - 2)
         step = max(1, min(3, room // len(points)))  # a column and the gap after it
         col = "█" * max(1, step - 1) if step > 1 else "█"
+        gap = " " * (step - len(col))
+        # each column's height in eighths of a row; never nothing for a value above zero
+        heights = [
+            max(1, round(value / top * self.height * 8)) if top > 0 and value > 0 else 0
+            for _, value in points
+        ]
         for level in range(self.height, 0, -1):
             label = number(top) if level == self.height else ("0" if level == 1 else "")
             text.append(label.rjust(axis_w) + " │", style="dim")
-            for _, value in points:
-                cell = " "
-                if top > 0 and value > 0:
-                    eighths = max(1, round(value / top * self.height * 8))
-                    filled = eighths - (level - 1) * 8
-                    if filled >= 8:
-                        cell = "█"
-                    elif filled > 0:
-                        cell = RISING[filled]
-                text.append(cell * len(col) + " " * (step - len(col)))
-            text.append("\n")
+            row: list[str] = []  # one append a row: a long series is a thousand cells
+            for value in heights:
+                filled = value - (level - 1) * 8
+                cell = "█" if filled >= 8 else (RISING[filled] if filled > 0 else " ")
+                row.append(cell * len(col) + gap)
+            text.append("".join(row) + "\n")
         span = len(points) * step
         text.append(" " * axis_w + " └" + "─" * span + "\n", style="dim")
         first, last = one_line(points[0][0]), one_line(self.points[-1][0])

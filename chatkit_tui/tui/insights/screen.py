@@ -77,6 +77,7 @@ class FigureView(Widget, can_focus=True):
         self.figure: Figure | None = None
         self.numbers = False
         self.error: str | None = None
+        self._drawn: tuple[tuple[int, bool], Text] | None = None
 
     def fail(self, error: str) -> None:
         self.error = error
@@ -88,7 +89,11 @@ class FigureView(Widget, can_focus=True):
 
     def drawing(self, width: int) -> Text:
         if self.figure is not None:
-            return self.figure.render(width, numbers=self.numbers)
+            # drawn once a width: layout asks for the height, then the lines, on every pass
+            key = (width, self.numbers)
+            if self._drawn is None or self._drawn[0] != key:
+                self._drawn = (key, self.figure.render(width, numbers=self.numbers))
+            return self._drawn[1]
         text = Text(self.title, style="bold", end="")
         if self.error is not None:
             text.append(f"\n{one_line(self.error)}", style="bold")
