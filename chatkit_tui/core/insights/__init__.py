@@ -4,7 +4,10 @@
 - :mod:`.sections`: one function per section (``activity(mirror, filters)`` ...), each a
   few SQL queries over the summaries, and :func:`gather` for all of them;
 - :mod:`.summaries`: the summary tables, kept current by ``mirror`` in the transaction
-  of each thread it writes, built in place for a file made before them (:func:`ensure`).
+  of each thread it writes, built in place for a file made before them;
+- :mod:`.opening`: ``open_for_insights(path)``, the mirror open read-only with its
+  summaries built first when it needs them and can be written (not imported here: the
+  mirror's store imports this package).
 """
 
 from chatkit_tui.core.insights.model import (

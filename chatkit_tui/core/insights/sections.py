@@ -7,7 +7,7 @@ safe to call from a worker thread (the mirror's connection is used under its loc
 screen calls them one by one, drawing each section as it comes; :func:`gather` calls them
 all. A damaged page raises :class:`~chatkit_tui.core.mirror.MirrorDamaged`; a file whose
 summaries are not built raises :class:`~.summaries.SummariesMissing` (see
-:func:`~.summaries.ensure`).
+:func:`~.opening.open_for_insights`).
 """
 
 from __future__ import annotations
