@@ -156,7 +156,7 @@ def _main(argv: list[str]) -> int:
         from chatkit_tui.server.run import serve_command
 
         return serve_command(args)
-    if args.command in ("threads", "sessions", "mirror", "search", "migrate"):
+    if args.command in ("threads", "sessions", "mirror", "search", "migrate", "insights"):
         from chatkit_tui.scripting import run_script
 
         return run_script(args)

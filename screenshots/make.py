@@ -173,6 +173,46 @@ def to_png(svg: Path) -> Path | None:
     return png
 
 
+# the insights screen (i) over a mirror of the demo server, made by the real mirror code
+INSIGHTS_VIEWS: list[tuple[str, tuple[int, int]]] = [
+    ("insights-80x24", (80, 24)),
+    ("insights-120x60", (120, 60)),
+]
+
+
+async def shoot_insights(server: BackgroundServer, name: str, size: tuple[int, int]) -> Path:
+    import tempfile
+
+    from chatkit_tui.backends.mirror.deployment import MirrorDeployment
+    from chatkit_tui.core.mirror import Mirror, MirrorSync, Origin
+    from chatkit_tui.tui.insights.screen import InsightsScreen
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mirror.sqlite3"
+        with Mirror.open(path, create=True, origin=Origin(server.base_url)) as mirror:
+            async with AsyncChatKit(api_key="demo", base_url=server.base_url) as client:
+                await MirrorSync(client, mirror).run()
+        app = ChatKitApp(
+            MirrorDeployment.open(path),
+            endpoint_label="mirror of demo · local server",
+            read_only=True,
+            now=lambda: NOW,
+            mirror_path=path,
+        )
+        async with app.run_test(size=size) as pilot:
+            await settled(pilot, app)
+            await pilot.press("i")
+            await wait(pilot, lambda: isinstance(app.screen, InsightsScreen))
+            screen = app.screen
+            assert isinstance(screen, InsightsScreen)
+            await wait(pilot, lambda: screen.done == len(list(screen.query("#insights-body > *"))))
+            await pilot.pause(0.3)
+            svg = app.export_screenshot(title="chatkit-tui")
+    out = OUT / f"{name}.svg"
+    out.write_text(svg, encoding="utf-8")
+    return out
+
+
 class _FixedSecrets:
     """Session ids and client secrets that are the same on every run (stable images)."""
 
@@ -197,6 +237,10 @@ def main() -> int:
         server.store.clock = lambda: NOW  # sessions expire (and count down) on the app's clock
         for name, size, script in VIEWS:
             svg = asyncio.run(shoot(server, name, size, script))
+            png = to_png(svg)
+            print(svg.relative_to(ROOT), png.relative_to(ROOT) if png else "(no rsvg-convert)")
+        for name, size in INSIGHTS_VIEWS:
+            svg = asyncio.run(shoot_insights(server, name, size))
             png = to_png(svg)
             print(svg.relative_to(ROOT), png.relative_to(ROOT) if png else "(no rsvg-convert)")
     from tests.fixtures.odd import serve_odd_deployment

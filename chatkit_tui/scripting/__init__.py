@@ -1,4 +1,5 @@
-"""The script subcommands: ``chatkit-tui threads ...``, ``sessions ...``, ``mirror``, ``search``.
+"""The script subcommands: ``chatkit-tui threads ...``, ``sessions ...``, ``mirror``, ``search``,
+``insights``.
 
 Textual-free, so they start fast. Output: tables for people (API text escaped), or JSON
 lines with ``--json``; errors on stderr with the request id; exit codes in
@@ -16,10 +17,11 @@ from typing import Any
 
 from chatkit_tui.scripting.common import EXIT_USAGE, run_command
 
-SCRIPT_COMMANDS = ("threads", "sessions", "mirror", "search", "migrate")
+SCRIPT_COMMANDS = ("threads", "sessions", "mirror", "search", "migrate", "insights")
 
 
 def add_script_commands(sub: Any) -> None:
+    from chatkit_tui.scripting.insights import add_insights_parser
     from chatkit_tui.scripting.migrate import add_migrate_parser
     from chatkit_tui.scripting.mirror import add_mirror_parsers
     from chatkit_tui.scripting.sessions import add_sessions_parser
@@ -29,6 +31,7 @@ def add_script_commands(sub: Any) -> None:
     add_sessions_parser(sub)
     add_mirror_parsers(sub)
     add_migrate_parser(sub)
+    add_insights_parser(sub)
 
 
 def run_script(args: argparse.Namespace) -> int:

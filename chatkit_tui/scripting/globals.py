@@ -104,7 +104,7 @@ PROFILE = Acts("the profile: its endpoint, key, project and read_only")
 CONFIG = Acts("the config file read (checked, every error with its line)")
 ENDPOINT = Acts("the API base URL called")
 WHOSE_MIRROR = Acts("the endpoint whose mirror is read (the default mirror's file name)")
-NOT_SENT = Acts("allowed: search reads the file, it sends no request")
+NOT_SENT = Acts("allowed: the command reads the file, it sends no request")
 
 # --- why a flag is refused ---------------------------------------------------------------
 
@@ -190,6 +190,13 @@ TABLE: dict[str, Row] = {
         read_only=Acts("refuses to write the Store (exit 2); --dry-run and --verify still run"),
         profile=PROFILE, config=CONFIG, base_url=Acts("the hosted API base URL read from"),
         backends=Refused(MIGRATES_HOSTED),
+    ),
+    "insights": Row(
+        mirror=Acts("the mirror read: --mirror PATH is --db PATH; alone, the endpoint's"),
+        demo=Refused("insights reads a mirror file, never a server: insights --db PATH"),
+        read_only=Acts("writes nothing: a mirror made before insights is not given its summaries"),
+        profile=WHOSE_MIRROR, config=CONFIG, base_url=WHOSE_MIRROR,
+        kind="search", db_is_the_mirror=True,
     ),
     "serve": Row(
         mirror=Refused("serve a mirror with serve --db PATH (read-only: DELETE answers 403)"),
@@ -359,10 +366,10 @@ def apply(args: argparse.Namespace) -> None:
 
 # --- the words before argparse -------------------------------------------------------------
 
-COMMANDS = ("threads", "sessions", "mirror", "search", "serve", "migrate")
+COMMANDS = ("threads", "sessions", "mirror", "search", "insights", "serve", "migrate")
 ACTIONS = ("list", "show", "items", "delete", "export", "purge", "create", "cancel")
 COMMAND_WORDS = frozenset((*COMMANDS, *ACTIONS))
-SIGNED_VALUE = ("--older-than", "--since")  # an age: "-5d" is a mistake to explain
+SIGNED_VALUE = ("--older-than", "--since", "--until")  # an age: "-5d" is a mistake to explain
 _DASH_DIGIT = re.compile(r"-\d")
 
 

@@ -38,6 +38,13 @@ SPECIFIC: dict[str, dict[int, str]] = {
     "threads delete": {7: "declined at the confirmation prompt (nothing deleted)"},
     "sessions cancel": {7: "declined at the confirmation prompt (nothing cancelled)"},
     "search": {1: "the mirror file could not be read"},
+    "insights": {
+        1: "the mirror file could not be read",
+        2: "usage error (bad flags or dates, a flag refused here, no mirror there,\n"
+        "       one made before insights that cannot be written here, or the\n"
+        "       --svg file cannot be written)",
+        10: "a mirror run holds a file made before insights (it builds the summaries)",
+    },
     "mirror": {1: "the mirror file could not be written (what was committed is kept)"},
     "migrate": {
         2: "usage or configuration error (bad flags, a flag refused here, the Store\n"
@@ -69,6 +76,7 @@ EXITS: dict[str, tuple[int, ...]] = {
     # only a rejected key stops a run; any other failure leaves it incomplete (8)
     "mirror": (0, 1, 2, 4, 8, 9, 10, 130),
     "search": (0, 1, 2, 9, 130),  # the file only: no network
+    "insights": (0, 1, 2, 9, 10, 130),  # 10: a run holds an old file it would build
     "serve": (0, 2, 9),  # 9: serving a damaged mirror
     "migrate": (0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 130),
 }
@@ -110,6 +118,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "migrate": (
         "chatkit-tui migrate --to-store mystore:make_store --from-mirror ~/m.sqlite3 --dry-run",
         "chatkit-tui migrate --to-store mystore:make_store --from-mirror ~/m.sqlite3 --verify",
+    ),
+    "insights": (
+        "chatkit-tui insights --since 30d",
+        "chatkit-tui insights --db ~/backup.sqlite3 --user u_42 --json | jq .time_to_answer_s",
+        "chatkit-tui insights --since 2026-11-01 --until 2026-11-30",
+        "chatkit-tui insights --since 30d --svg insights.svg",
     ),
     "serve": (
         "chatkit-tui serve --db :memory: --seed 300",

@@ -57,8 +57,8 @@ __all__ = [
 ]
 
 MIRROR_APPLICATION_ID = 0x434B4D52  # "CKMR": chatkit_tui.core.mirror.store.APPLICATION_ID
-MIRROR_SCHEMA_VERSION = 2  # chatkit_tui.core.mirror.store.SCHEMA_VERSION
-MIRROR_READABLE_VERSIONS = (1, 2)  # chatkit_tui.core.mirror.store.READABLE_VERSIONS
+MIRROR_SCHEMA_VERSION = 3  # chatkit_tui.core.mirror.store.SCHEMA_VERSION
+MIRROR_READABLE_VERSIONS = (1, 2, 3)  # chatkit_tui.core.mirror.store.READABLE_VERSIONS
 
 
 class MirrorDamagedError(RequestError):

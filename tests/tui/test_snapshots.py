@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,3 +216,43 @@ def test_unreadable_rows(scripted_server: ScriptedServer, snap_compare: SnapComp
 
     app = make_app(scripted_server)
     assert snap_compare(app, terminal_size=(120, 30), run_before=select_unreadable)
+
+
+# --- the insights screen (i), over a mirror made by the real mirror code --------------------------
+
+
+async def _made_mirror(server: BackgroundServer, path: Path) -> None:
+    from tests.tui.test_search import make_mirror
+
+    await make_mirror(server, path)
+
+
+def test_insights_80x24(
+    local_server: BackgroundServer, tmp_path: Path, snap_compare: SnapCompare
+) -> None:
+    import asyncio
+
+    from chatkit_tui.backends.mirror.deployment import MirrorDeployment
+    from chatkit_tui.core.charts.insights import SECTIONS
+    from chatkit_tui.tui.insights.screen import InsightsScreen
+
+    path = tmp_path / "mirror.sqlite3"
+    asyncio.run(_made_mirror(local_server, path))
+    app = ChatKitApp(
+        MirrorDeployment.open(path),
+        endpoint_label="mirror of test",
+        read_only=True,
+        now=fixed_now,
+        mirror_path=path,
+    )
+
+    async def open_insights(pilot: Pilot[Any]) -> None:
+        await loaded(pilot, pilot.app)  # pyright: ignore[reportArgumentType]
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, InsightsScreen))
+        screen = pilot.app.screen
+        assert isinstance(screen, InsightsScreen)
+        await wait_for(pilot, lambda: screen.done == len(SECTIONS), what="every section")
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_insights)

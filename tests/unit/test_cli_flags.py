@@ -76,6 +76,7 @@ REFUSED = {
     ("migrate", "read_only"),  # migrate writes the Store (but --dry-run and --verify)
     # migrate's source is hosted (or its mirror); --to-store, not --store, names the Store
     *(("migrate", flag) for flag in ("chatkit_url", "header", "store")),
+    ("insights", "demo"),  # so does insights
     *(("serve", flag) for flag in FLAGS),  # serve reads no config and calls nothing
     # neither a chatkit-python server nor a Store has ChatKit sessions
     *(
@@ -85,6 +86,8 @@ REFUSED = {
     ),
 }
 
+FILE_ONLY = ("search", "insights")
+"""The commands that read a mirror file and send no request."""
 NOT_FOUND = {"error": {"message": "no such thing", "type": "invalid_request_error"}}
 
 
@@ -245,6 +248,7 @@ ARGS: dict[str, Callable[[World, str], list[str]]] = {
     "sessions cancel": lambda w, f: ["cksess_x", "--yes"],
     "mirror": lambda w, f: ["--db", str(w.tmp / "new.sqlite3")],
     "search": lambda w, f: ["refund"],
+    "insights": lambda w, f: ["--json"],
     "serve": lambda w, f: ["--port", "70000"],  # not refused, it would fail fast, not run
     "migrate": lambda w, f: [
         *("--to-store", "tests.fixtures.stores.sqlite_store:make_store"),
@@ -339,7 +343,7 @@ def cases() -> Iterator[Any]:
 
 def test_the_walk_covers_every_command_and_the_table_names_each() -> None:
     commands = leaf_commands()
-    assert len(commands) == 12 and "threads purge" in commands and "serve" in commands
+    assert len(commands) == 13 and "threads purge" in commands and "serve" in commands
     assert set(ARGS) == set(commands)
     assert set(flags_table.TABLE) == {"", *commands}
 
@@ -349,7 +353,7 @@ def test_the_walk_covers_every_command_and_the_table_names_each() -> None:
 
 def acts_elsewhere(world: World, command: str, ran: Ran) -> None:
     """--base-url X, --profile other, --config OTHER: the command goes to X."""
-    if command == "search":  # the endpoint named chooses the mirror: X's, which is not there
+    if command in FILE_ONLY:  # the endpoint named chooses the mirror: X's, which is not there
         assert ran.code == 2
         assert f"no mirror at {default_mirror_path(world.other.base_url)}" in ran.err
         return
@@ -359,8 +363,8 @@ def acts_elsewhere(world: World, command: str, ran: Ran) -> None:
 
 def acts_on_chatkit_python(world: World, command: str, ran: Ran, flag: str) -> None:
     """--chatkit-url URL (and --header with it): the command posts to URL, the headers
-    with every request; search reads URL's mirror."""
-    if command == "search":
+    with every request; search and insights read URL's mirror."""
+    if command in FILE_ONLY:
         assert ran.code == 2
         assert f"no mirror at {default_mirror_path(chatkit_url(world))}" in ran.err
         return
@@ -375,7 +379,7 @@ def acts_on_store(world: World, command: str, ran: Ran) -> None:
     """--store MODULE:FACTORY: the operator's Store read in process, nothing sent."""
     assert world.untouched(), "reading a Store touched an endpoint"
     store = own_store.STORE
-    if command == "search":
+    if command in FILE_ONLY:
         assert ran.code == 2
         assert f"no mirror at {default_mirror_path(STORE)}" in ran.err
         return
@@ -450,9 +454,12 @@ def acts_on_mirror(
     elif command == "search":  # --mirror PATH is --db PATH
         assert ran.code == 0 and ran.out
         assert run(["search", "refund", "--db", str(seeded.mirror)], capsys) == ran
+    elif command == "insights":  # --mirror PATH is --db PATH
+        assert ran.code == 0 and ran.json()[0]["threads"] > 0
+        assert run(["insights", "--json", "--db", str(seeded.mirror)], capsys) == ran
     else:
         raise AssertionError(f"no mirror check for {command}")
-    if command != "search":
+    if command not in FILE_ONLY:
         assert "reading the mirror of" in ran.err
 
 
@@ -461,7 +468,7 @@ def acts_read_only(
 ) -> None:
     """On a command that changes nothing, --read-only is honoured by running as usual."""
     assert "read-only" not in ran.err
-    if command != "search":  # it went where it goes without the flag
+    if command not in FILE_ONLY:  # it went where it goes without the flag
         assert world.real.requests and not world.other.requests
     baseline = run(argv_for(world, command, None, "after"), capsys)
     assert ran.code == baseline.code

@@ -285,7 +285,7 @@ def test_a_version_1_file_holding_items_twice_is_repaired_by_the_next_run(
         for path in (db, again):
             con = sqlite3.connect(path)
             try:
-                assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+                assert con.execute("PRAGMA user_version").fetchone()[0] == 3
                 for thread_id in threads:
                     seqs = [r[0] for r in con.execute(
                         "SELECT seq FROM items WHERE thread_id = ? ORDER BY seq", (thread_id,)
@@ -319,7 +319,7 @@ def test_a_duplicate_item_row_cannot_be_written_into_a_version_2_file(tmp_path: 
         assert main(["mirror", "--base-url", server.base_url, "--db", str(db)]) == 0
     con = sqlite3.connect(db)
     try:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 3
         thread_id, item_id, count = con.execute(
             "SELECT thread_id, items.id, item_count FROM items"
             " JOIN threads ON threads.id = thread_id WHERE items.id IS NOT NULL LIMIT 1"

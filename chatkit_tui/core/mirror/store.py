@@ -50,6 +50,7 @@ from urllib.parse import urlsplit
 
 from chatkit_tui import __version__
 from chatkit_tui.core.errors import WordedError
+from chatkit_tui.core.insights import summaries
 from chatkit_tui.core.mirror.extract import item_text
 from chatkit_tui.core.mirror.records import (
     Failure,
@@ -100,9 +101,10 @@ __all__ = [
 ]
 
 APPLICATION_ID = 0x434B4D52  # "CKMR"
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-"""Version 1 lacks the unique ``items_by_id``; it reads the same."""
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+"""Version 1 lacks the unique ``items_by_id``; versions 1 and 2 lack the summary tables
+insights reads (:mod:`chatkit_tui.core.insights.summaries`); they read the same."""
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -361,7 +363,7 @@ class Mirror:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
                 db.execute(_LISTED_INDEX)  # files made before it had it: a run adds it
-                if version < SCHEMA_VERSION:
+                if version < SCHEMA_VERSION or not summaries.has_summaries(db):
                     mirror.upgrade = mirror._upgrade(version)
             if origin is not None:
                 mirror._check_origin(origin)
@@ -387,6 +389,7 @@ class Mirror:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self._db.execute(statement)
+            summaries.create(self._db)
             meta = {
                 "base_url": origin.base_url.rstrip("/"),
                 "organization": origin.organization,
@@ -409,38 +412,50 @@ class Mirror:
         return version
 
     def _upgrade(self, version: int) -> LayoutUpgrade:
-        """Version 1 to 2, in one transaction: the items a thread holds twice (or more) by
-        id go (the first copy by ``seq`` stays, with its search row), ``seq`` is numbered
-        again from 0 in the threads that had any, their ``item_count`` is set, and the
-        unique ``items_by_id`` makes another impossible."""
+        """To version 3, in one transaction. From version 1: the items a thread holds twice
+        (or more) by id go (the first copy by ``seq`` stays, with its search row), ``seq``
+        is numbered again from 0 in the threads that had any, their ``item_count`` is set,
+        and the unique ``items_by_id`` makes another impossible. Then (2 to 3) the summary
+        tables are built from what the file holds (:func:`summaries.install`)."""
         with self._write():
             db = self._db
-            extra = db.execute(
-                "SELECT pk, thread_id FROM items AS a WHERE id IS NOT NULL AND EXISTS"
-                " (SELECT 1 FROM items AS b"
-                " WHERE b.thread_id = a.thread_id AND b.id = a.id AND b.seq < a.seq)"
-            ).fetchall()
-            db.executemany("DELETE FROM search WHERE rowid = ?", [(r[0],) for r in extra])
-            db.executemany("DELETE FROM items WHERE pk = ?", [(r[0],) for r in extra])
-            threads = sorted({str(r[1]) for r in extra})
-            for thread_id in threads:
-                pks = [
-                    int(r[0])
-                    for r in db.execute(
-                        "SELECT pk FROM items WHERE thread_id = ? ORDER BY seq", (thread_id,)
-                    )
-                ]
-                # through negative numbers: (thread_id, seq) stays unique at every row
-                db.executemany(
-                    "UPDATE items SET seq = ? WHERE pk = ?",
-                    [(-1 - n, pk) for n, pk in enumerate(pks)],
-                )
-                db.execute("UPDATE items SET seq = -1 - seq WHERE thread_id = ?", (thread_id,))
-                db.execute("UPDATE threads SET item_count = ? WHERE id = ?", (len(pks), thread_id))
-            db.execute("DROP INDEX IF EXISTS items_by_id")
-            db.execute(_ITEMS_BY_ID)
+            extra: list[tuple[int, str]] = []
+            threads: list[str] = []
+            if version < 2:
+                extra, threads = self._unique_items()
+            summaries.install(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return LayoutUpgrade(version, SCHEMA_VERSION, len(extra), len(threads))
+
+    def _unique_items(self) -> tuple[list[tuple[int, str]], list[str]]:
+        """Version 1 to 2 (see :meth:`_upgrade`): the extra copies removed, and the threads
+        that had any."""
+        db = self._db
+        extra = db.execute(
+            "SELECT pk, thread_id FROM items AS a WHERE id IS NOT NULL AND EXISTS"
+            " (SELECT 1 FROM items AS b"
+            " WHERE b.thread_id = a.thread_id AND b.id = a.id AND b.seq < a.seq)"
+        ).fetchall()
+        db.executemany("DELETE FROM search WHERE rowid = ?", [(r[0],) for r in extra])
+        db.executemany("DELETE FROM items WHERE pk = ?", [(r[0],) for r in extra])
+        threads = sorted({str(r[1]) for r in extra})
+        for thread_id in threads:
+            pks = [
+                int(r[0])
+                for r in db.execute(
+                    "SELECT pk FROM items WHERE thread_id = ? ORDER BY seq", (thread_id,)
+                )
+            ]
+            # through negative numbers: (thread_id, seq) stays unique at every row
+            db.executemany(
+                "UPDATE items SET seq = ? WHERE pk = ?",
+                [(-1 - n, pk) for n, pk in enumerate(pks)],
+            )
+            db.execute("UPDATE items SET seq = -1 - seq WHERE thread_id = ?", (thread_id,))
+            db.execute("UPDATE threads SET item_count = ? WHERE id = ?", (len(pks), thread_id))
+        db.execute("DROP INDEX IF EXISTS items_by_id")
+        db.execute(_ITEMS_BY_ID)
+        return [(int(r[0]), str(r[1])) for r in extra], threads
 
     def _check_origin(self, origin: Origin) -> None:
         mine = self.origin
@@ -910,6 +925,8 @@ class Mirror:
                 " OR gone_at IS NOT NULL)",
                 (count, items_after, pk, count, items_after),
             )
+            fresh = count == stats.items == len(items)  # all it holds: just written
+            summaries.refresh_thread(db, thread.id, items if fresh else None)
             db.execute("DELETE FROM failures WHERE thread_id = ?", (thread.id,))
         return stats
 
@@ -974,6 +991,7 @@ class Mirror:
         params: tuple[str, ...] = () if user is None else (user,)
         with self._write():
             db = self._db
+            summaries.forget_threads(db, scope, params)
             db.execute(
                 "DELETE FROM search WHERE rowid IN (SELECT items.pk FROM items JOIN threads"  # noqa: S608
                 f" ON threads.id = items.thread_id WHERE threads.{scope})",

@@ -53,6 +53,7 @@ class Place:
 
 
 def sections() -> list[Section]:
+    from chatkit_tui.tui.insights.screen import InsightsScreen
     from chatkit_tui.tui.search.screen import SearchScreen
     from chatkit_tui.tui.sessions.cancel import ConfirmCancelSessionScreen
     from chatkit_tui.tui.sessions.screen import SessionScreen
@@ -77,6 +78,7 @@ def sections() -> list[Section]:
         Section("User filter dialog (u)", UserFilterScreen.BINDINGS, "main.user_filter"),
         Section("Session panel (s)", SessionScreen.BINDINGS, "main.sessions"),
         Section("Search (ctrl+f)", SearchScreen.BINDINGS),
+        Section("Insights (i)", InsightsScreen.BINDINGS),
         Section("Cancel-session dialog", ConfirmCancelSessionScreen.BINDINGS, "sessions.cancel"),
     ]
 
@@ -84,6 +86,7 @@ def sections() -> list[Section]:
 def places() -> list[Place]:
     """The app's real binding contexts: each screen with the widget that may have the focus."""
     from chatkit_tui.tui.dialogs.help import HelpScreen
+    from chatkit_tui.tui.insights.screen import InsightsScreen
     from chatkit_tui.tui.search.screen import SearchScreen
     from chatkit_tui.tui.sessions.cancel import ConfirmCancelSessionScreen
     from chatkit_tui.tui.sessions.screen import SessionScreen
@@ -105,6 +108,7 @@ def places() -> list[Place]:
         Place("the cancel-session dialog", (ConfirmCancelSessionScreen,), app=False),
         Place("the help screen", (HelpScreen,), app=False),
         Place("the search screen", (SearchScreen,), app=False),
+        Place("the insights screen", (InsightsScreen,), app=True),
     ]
 
 

@@ -56,6 +56,12 @@ class ThreadCommands(Provider):
                 main.action_search,
                 "full text over the mirror of this deployment (ctrl+f)",
             ),
+            (
+                "main.insights",
+                "Insights…",
+                main.action_insights,
+                "charts of the mirror: activity, hours, statuses, what went wrong (i)",
+            ),
         ]
         commands = [(name, run, why) for ident, name, run, why in offered if main.offers(ident)]
         if main.user is not None:

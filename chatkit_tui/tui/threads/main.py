@@ -63,6 +63,7 @@ class MainScreen(MarkByRuleFlow):
         Binding("e", "export", "Export", show=False, id="main.export"),
         Binding("s", "sessions", "Sessions", show=False, id="main.sessions"),
         Binding("ctrl+f", "search", "Search all", show=False, id="main.search"),
+        Binding("i", "insights", "Insights", show=False, id="main.insights"),
     ]
 
     def __init__(self) -> None:
@@ -513,6 +514,38 @@ class MainScreen(MarkByRuleFlow):
         else:
             self.jump_to(hit.thread_id)
         self._focus(view)
+
+    # --- insights (charts of the mirror) -----------------------------------------------------
+
+    def action_insights(self) -> None:
+        path = self.mirror_to_search()
+        if path is None:
+            self.host.notify(
+                "There is no mirror of this endpoint to chart: make one with "
+                "chatkit-tui mirror (insights are computed from it, not from the API).",
+                title="Insights",
+                severity="warning",
+                timeout=10,
+            )
+            return
+        from chatkit_tui.tui.insights.screen import InsightsScreen
+
+        online = self.ctx.mirror_path is None
+        what = f"mirror of {self.ctx.client.base_url}" if online else ""
+        screen = InsightsScreen(path, what=what, users_filter=self.offers("main.user_filter"))
+        self.host.push_screen(screen, lambda _: self.insight_chosen(screen.choice))
+
+    def insight_chosen(self, choice: tuple[str, str] | None) -> None:
+        """Enter on the insights screen: a thread opens (live, online), a user filters the list."""
+        if choice is None:
+            return
+        kind, target = choice
+        if kind == "thread":
+            self.jump_to(target)
+            self._focus(self.view)
+        else:
+            self.set_user(target)
+            self._focus(self.thread_list)
 
     def action_sessions(self) -> None:
         if not self.offers("main.sessions"):

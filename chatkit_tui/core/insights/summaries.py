@@ -1,0 +1,580 @@
+"""The summary tables insights reads, and how they are kept current. SQLite; Textual-free.
+
+Kept by ``mirror`` itself: :meth:`~chatkit_tui.core.mirror.Mirror.save_thread` calls
+:func:`refresh_thread` in the transaction that writes the thread, and
+:meth:`~chatkit_tui.core.mirror.Mirror.prune` calls :func:`forget_threads` in the one
+that deletes threads: a summary is never out of step with what it sums up, whatever stops
+a run. A file of layout version 3 has them (:func:`create` with the file); the first
+writable open of an older file builds them in place (:func:`install`, from the
+mirror's layout upgrade). This module imports nothing of the mirror's (the mirror calls
+it); each engine keeps its SQL in a module of its own.
+
+One thread's **facts** (:class:`Facts`) are read from its row and its items (item JSON
+parsed only where a figure needs it: tool calls, widgets, attachments, tasks and
+workflows, the reason of a locked or closed thread). They are stored per thread and
+added into per-day (and per day and user) totals; refreshing a thread takes its old
+facts out of the totals and puts its new ones in.
+
+- ``ins_thread``: one row per thread (its ``pk`` is ``threads.pk``): ``created_at``,
+  ``day`` (``created_at // 86400``: the UTC day), ``user``, ``status`` (``(none)`` if
+  none), ``reason`` (locked / closed: the reason given, ``""`` if none), ``items``, and
+  the flags ``unanswered``, ``pending`` (client tool calls not completed), ``unfinished``
+  (tasks / workflows); indexed by time, by user, and by each flag.
+- ``ins_thread_kv``: ``(pk, kind, key) -> n`` for what a thread has several of: ``type``
+  (bare item type), ``tta`` (seconds to an answer), ``tool_done`` / ``tool_open`` (client
+  tool calls by name), ``widget`` (root component type), ``mime`` (attachments).
+- ``ins_day``: ``(kind, day, key) -> n`` over all threads of a day: the kinds above and
+  ``threads``, ``items``, ``size`` (key: items in a thread), ``hour`` (key: hour of
+  creation), ``status``, ``reason:locked`` / ``reason:closed``, ``unanswered``,
+  ``pending``, ``unfinished`` (key ``""``).
+- ``ins_day_user``: ``(day, user) -> threads, items``; ``ins_week_user``: ``(week, user)
+  -> threads`` (week ``(day + 3) // 7``: from Monday); ``ins_user``: ``user -> threads,
+  items, last_day`` (threads with no user in none of them).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+import msgspec
+
+from chatkit_tui.core.errors import WordedError
+
+__all__ = [
+    "DAY",
+    "KV_KINDS",
+    "Facts",
+    "SummariesMissing",
+    "create",
+    "facts_of",
+    "forget_threads",
+    "has_summaries",
+    "install",
+    "refresh_thread",
+]
+
+DAY = 86_400
+KV_KINDS = ("type", "tta", "tool_done", "tool_open", "widget", "mime")
+"""What ``ins_thread_kv`` holds per thread; the other kinds of ``ins_day`` come from
+``ins_thread``'s columns."""
+NONE = "(none)"
+UNREADABLE = "(unreadable)"
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS ins_thread (
+    pk INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    user TEXT,
+    status TEXT NOT NULL,
+    reason TEXT,
+    items INTEGER NOT NULL,
+    unanswered INTEGER NOT NULL,
+    pending INTEGER NOT NULL,
+    unfinished INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ins_thread_by_time ON ins_thread (created_at);
+CREATE INDEX IF NOT EXISTS ins_thread_by_user ON ins_thread (user, created_at);
+CREATE INDEX IF NOT EXISTS ins_unanswered ON ins_thread (created_at) WHERE unanswered;
+CREATE INDEX IF NOT EXISTS ins_pending ON ins_thread (created_at) WHERE pending;
+CREATE INDEX IF NOT EXISTS ins_unfinished ON ins_thread (created_at) WHERE unfinished;
+CREATE TABLE IF NOT EXISTS ins_thread_kv (
+    pk INTEGER NOT NULL, kind TEXT NOT NULL, key NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (pk, kind, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ins_day (
+    kind TEXT NOT NULL, day INTEGER NOT NULL, key NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (kind, day, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ins_day_user (
+    day INTEGER NOT NULL, user TEXT NOT NULL, threads INTEGER NOT NULL,
+    items INTEGER NOT NULL,
+    PRIMARY KEY (day, user)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ins_day_user_by_user ON ins_day_user (user, day);
+CREATE TABLE IF NOT EXISTS ins_week_user (
+    week INTEGER NOT NULL, user TEXT NOT NULL, threads INTEGER NOT NULL,
+    PRIMARY KEY (week, user)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ins_user (
+    user TEXT PRIMARY KEY, threads INTEGER NOT NULL, items INTEGER NOT NULL,
+    last_day INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ins_user_by_threads ON ins_user (threads DESC, user);
+"""
+_TABLE_NAMES = (
+    "ins_thread",
+    "ins_thread_kv",
+    "ins_day",
+    "ins_day_user",
+    "ins_week_user",
+    "ins_user",
+)
+_INDEXES = (
+    "ins_thread_by_time",
+    "ins_thread_by_user",
+    "ins_unanswered",
+    "ins_pending",
+    "ins_unfinished",
+    "ins_day_user_by_user",
+    "ins_user_by_threads",
+)
+_MARK = "ins_summaries"
+"""The ``meta`` key saying the summaries are built (its value: the facts' version)."""
+_FACTS_VERSION = "2"
+
+
+class _HasItemFields(Protocol):
+    """An item as the mirror writes it (:class:`~chatkit_tui.core.mirror.records.ItemRecord`)."""
+
+    @property
+    def type(self) -> str | None: ...
+
+    @property
+    def created_at(self) -> int | None: ...
+
+    @property
+    def raw(self) -> bytes: ...
+
+
+class SummariesMissing(WordedError):
+    """The mirror was made before insights and could not be given its summaries here (it
+    is open read-only, or another writer holds it): the message says what to run."""
+
+
+# --- one thread's facts ------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Facts:
+    """What one thread adds to the totals."""
+
+    created_at: int
+    user: str | None
+    status: str
+    reason: str | None
+    items: int = 0
+    unanswered: bool = False
+    pending: int = 0
+    unfinished: int = 0
+    kv: Counter[tuple[str, Any]] = field(default_factory=Counter[tuple[str, Any]])
+    """``(kind, key) -> n`` for :data:`KV_KINDS`."""
+
+    @property
+    def day(self) -> int:
+        return self.created_at // DAY
+
+    def day_totals(self) -> Counter[tuple[str, Any]]:
+        """``(kind, key) -> n`` as this thread adds it into ``ins_day``."""
+        out = Counter(self.kv)
+        out["threads", ""] = 1
+        if self.items:
+            out["items", ""] = self.items
+        out["size", self.items] = 1
+        out["hour", (self.created_at - self.day * DAY) // 3600] = 1
+        out["status", self.status] = 1
+        if self.reason is not None:
+            out[f"reason:{self.status}", self.reason] = 1
+        for flag, on in (
+            ("unanswered", self.unanswered),
+            ("pending", self.pending),
+            ("unfinished", self.unfinished),
+        ):
+            if on:
+                out[flag, ""] = 1
+        return out
+
+
+def _get(doc: object, key: str) -> object:
+    """``doc[key]`` when ``doc`` is a JSON object, else None."""
+    return cast("dict[str, object]", doc).get(key) if isinstance(doc, dict) else None
+
+
+def _json(raw: bytes) -> object:
+    try:
+        return msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None
+
+
+def _status_reason(status: str, raw: bytes) -> str | None:
+    if status not in ("locked", "closed"):
+        return None
+    reason = _get(_get(_json(raw), "status"), "reason")
+    return reason if isinstance(reason, str) else ""
+
+
+def _loading(tasks: object) -> bool:
+    items = cast("list[object]", tasks) if isinstance(tasks, list) else []
+    return any(_get(t, "status_indicator") == "loading" for t in items)
+
+
+def _unfinished(kind: str, doc: object) -> bool:
+    """A task, task group or workflow left unfinished (see :class:`~.model.WentWrong`)."""
+    if kind == "task":
+        return _loading([_get(doc, "task")])
+    if kind == "task_group":
+        return _loading(_get(doc, "tasks"))
+    flow = _get(doc, "workflow")
+    if not isinstance(flow, dict):
+        return False
+    steps = cast("dict[str, object]", flow)
+    return steps.get("summary") is None or _loading(steps.get("tasks"))
+
+
+class _Call(msgspec.Struct):
+    """What a figure reads of a client tool call (the rest of its JSON is skipped)."""
+
+    name: object = None
+    status: object = None
+
+
+class _Widget(msgspec.Struct):
+    widget: object = None
+
+
+class _Shape(msgspec.Struct):
+    type: object = None
+
+
+_CALL = msgspec.json.Decoder(_Call)
+_WIDGET = msgspec.json.Decoder(_Widget)
+_SHAPE = msgspec.json.Decoder(_Shape)
+_UNREAD = (msgspec.DecodeError, UnicodeDecodeError)  # ValidationError is a DecodeError
+
+
+def _call(raw: bytes) -> tuple[str, bool]:
+    """A tool call's name (``(unreadable)`` if none) and whether it is ``completed``."""
+    try:
+        call = _CALL.decode(raw)
+    except _UNREAD:
+        return UNREADABLE, False
+    return (call.name if isinstance(call.name, str) else UNREADABLE), call.status == "completed"
+
+
+def _widget_type(raw: bytes) -> str:
+    """The ``type`` of a widget's root component (its JSON a string or an object)."""
+    try:
+        widget = _WIDGET.decode(raw).widget
+        if isinstance(widget, str):
+            widget = _SHAPE.decode(widget).type
+        else:
+            widget = _get(widget, "type")
+    except _UNREAD:
+        return UNREADABLE
+    return widget if isinstance(widget, str) else UNREADABLE
+
+
+_TASKS = frozenset({"task", "task_group", "workflow"})
+
+
+def facts_of(
+    created_at: int,
+    user: str | None,
+    status: str | None,
+    thread_raw: bytes,
+    items: Iterable[tuple[str | None, int | None, bytes]],
+) -> Facts:
+    """A thread's facts from its fields and its items ``(type, created_at, raw)`` in the
+    thread's order. Pure."""
+    state = status if status else NONE
+    facts = Facts(created_at, user, state, _status_reason(state, thread_raw))
+    kv = facts.kv
+    asked: tuple[int | None] | None = None  # the last user message not yet answered
+    for kind_or_none, at, raw in items:
+        facts.items += 1
+        kind = kind_or_none.removeprefix("chatkit.") if kind_or_none else NONE
+        kv["type", kind] += 1
+        if kind == "user_message":
+            asked = (at,)
+            if b"mime_type" in raw:  # the JSON read only when an attachment may be there
+                files = _get(_json(raw), "attachments")
+                for file in cast("list[object]", files) if isinstance(files, list) else ():
+                    mime = _get(file, "mime_type")
+                    kv["mime", mime if isinstance(mime, str) and mime else NONE] += 1
+        elif kind == "assistant_message":
+            if asked is not None:
+                if asked[0] is not None and at is not None:
+                    kv["tta", at - asked[0]] += 1
+                asked = None
+        elif kind == "client_tool_call":
+            name, done = _call(raw)
+            kv["tool_done" if done else "tool_open", name] += 1
+            facts.pending += 0 if done else 1
+        elif kind == "widget":
+            kv["widget", _widget_type(raw)] += 1
+        elif kind in _TASKS and _unfinished(kind, _json(raw)):
+            facts.unfinished += 1
+    facts.unanswered = asked is not None
+    return facts
+
+
+# --- the tables ----------------------------------------------------------------------------------
+
+
+def create(db: sqlite3.Connection) -> None:
+    """Make the tables (empty) and mark them built: for a new file, in its transaction."""
+    for statement in _TABLES.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (_MARK, _FACTS_VERSION))
+
+
+def has_summaries(db: sqlite3.Connection) -> bool:
+    """The file's summaries are built (and of the facts' version this code writes)."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (_MARK,)).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    return row is not None and row[0] == _FACTS_VERSION
+
+
+_EMPTY = b""
+_ITEMS_SQL = (  # the JSON only of the items a figure reads it of
+    "SELECT type, created_at, CASE WHEN type IN"
+    " ('client_tool_call', 'widget', 'task', 'task_group', 'workflow')"
+    " OR (type = 'user_message' AND instr(raw, X'6d696d655f74797065')) THEN raw END"  # mime_type
+    " FROM items WHERE thread_id = ? ORDER BY seq"
+)
+
+
+def _thread_items(
+    db: sqlite3.Connection, thread_id: str
+) -> Iterator[tuple[str | None, int | None, bytes]]:
+    for kind, at, raw in db.execute(_ITEMS_SQL, (thread_id,)):
+        yield kind, at, _EMPTY if raw is None else bytes(raw)
+
+
+def _stored_facts(db: sqlite3.Connection, pk: int) -> Facts | None:
+    row = db.execute(
+        "SELECT created_at, user, status, reason, items, unanswered, pending, unfinished"
+        " FROM ins_thread WHERE pk = ?",
+        (pk,),
+    ).fetchone()
+    if row is None:
+        return None
+    facts = Facts(
+        int(row[0]),
+        row[1],
+        str(row[2]),
+        row[3],
+        int(row[4]),
+        bool(row[5]),
+        int(row[6]),
+        int(row[7]),
+    )
+    for kind, key, n in db.execute("SELECT kind, key, n FROM ins_thread_kv WHERE pk = ?", (pk,)):
+        facts.kv[str(kind), key] = int(n)
+    return facts
+
+
+def _move(db: sqlite3.Connection, old: Facts | None, new: Facts | None) -> None:
+    """Take a thread's ``old`` facts out of the day and user totals and put its ``new``
+    ones in: only what differs is written; a total that comes to 0 goes."""
+    days: Counter[tuple[str, int, Any]] = Counter()
+    users: dict[tuple[int, str], list[int]] = {}
+    for facts, sign in ((old, -1), (new, 1)):
+        if facts is None:
+            continue
+        for (kind, key), n in facts.day_totals().items():
+            days[kind, facts.day, key] += sign * n
+        if facts.user is not None:
+            tally = users.setdefault((facts.day, facts.user), [0, 0])
+            tally[0] += sign
+            tally[1] += sign * facts.items
+    rows = [(kind, day, key, n) for (kind, day, key), n in days.items() if n]
+    db.executemany(
+        "INSERT INTO ins_day VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (kind, day, key) DO UPDATE SET n = n + excluded.n",
+        rows,
+    )
+    db.executemany(
+        "DELETE FROM ins_day WHERE kind = ? AND day = ? AND key = ? AND n = 0",
+        [r[:3] for r in rows if r[3] < 0],
+    )
+    for (day, user), (threads, items) in users.items():
+        if not threads and not items:
+            continue
+        db.execute(
+            "INSERT INTO ins_day_user VALUES (?, ?, ?, ?) ON CONFLICT (day, user) DO UPDATE"
+            " SET threads = threads + excluded.threads, items = items + excluded.items",
+            (day, user, threads, items),
+        )
+        db.execute(
+            "INSERT INTO ins_user VALUES (?, ?, ?, ?) ON CONFLICT (user) DO UPDATE"
+            " SET threads = threads + excluded.threads, items = items + excluded.items,"
+            " last_day = max(last_day, excluded.last_day)",
+            (user, threads, items, day),
+        )
+        if threads:
+            week = (day + 3) // 7
+            db.execute(
+                "INSERT INTO ins_week_user VALUES (?, ?, ?) ON CONFLICT (week, user) DO UPDATE"
+                " SET threads = threads + excluded.threads",
+                (week, user, threads),
+            )
+        if threads < 0:
+            db.execute(
+                "DELETE FROM ins_week_user WHERE week = ? AND user = ? AND threads <= 0",
+                ((day + 3) // 7, user),
+            )
+            db.execute(
+                "DELETE FROM ins_day_user WHERE day = ? AND user = ? AND threads <= 0",
+                (day, user),
+            )
+            left = db.execute(
+                "SELECT threads, (SELECT max(day) FROM ins_day_user WHERE user = ?)"
+                " FROM ins_user WHERE user = ?",
+                (user, user),
+            ).fetchone()
+            if left is not None and (int(left[0]) <= 0 or left[1] is None):
+                db.execute("DELETE FROM ins_user WHERE user = ?", (user,))
+            elif left is not None:
+                db.execute("UPDATE ins_user SET last_day = ? WHERE user = ?", (left[1], user))
+
+
+def _store(db: sqlite3.Connection, pk: int, facts: Facts) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO ins_thread VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            pk,
+            facts.created_at,
+            facts.day,
+            facts.user,
+            facts.status,
+            facts.reason,
+            facts.items,
+            int(facts.unanswered),
+            facts.pending,
+            facts.unfinished,
+        ),
+    )
+    db.execute("DELETE FROM ins_thread_kv WHERE pk = ?", (pk,))
+    db.executemany(
+        "INSERT INTO ins_thread_kv VALUES (?, ?, ?, ?)",
+        [(pk, kind, key, n) for (kind, key), n in facts.kv.items()],
+    )
+
+
+def refresh_thread(
+    db: sqlite3.Connection, thread_id: str, held: Sequence[_HasItemFields] | None = None
+) -> None:
+    """Recompute one thread's facts from its row and items and move the totals by the
+    difference. Call in the transaction that wrote the thread. ``held``: every item the
+    thread now holds, in order, when the caller has them (a new thread, or one whose items
+    were all replaced): they are not read back. Does nothing to a file whose summaries
+    are not built (a layout-3 file always has them)."""
+    row = db.execute(
+        "SELECT pk, created_at, user, status, raw FROM threads WHERE id = ?", (thread_id,)
+    ).fetchone()
+    if row is None or not has_summaries(db):
+        return
+    pk = int(row[0])
+    items: Iterable[tuple[str | None, int | None, bytes]] = (
+        _thread_items(db, thread_id)
+        if held is None
+        else ((i.type, i.created_at, i.raw) for i in held)
+    )
+    new = facts_of(int(row[1]), row[2], row[3], bytes(row[4]), items)
+    old = _stored_facts(db, pk)
+    if old == new:
+        return
+    _move(db, old, new)
+    _store(db, pk, new)
+
+
+def forget_threads(db: sqlite3.Connection, where: str, params: Sequence[object]) -> int:
+    """Take the threads ``SELECT pk FROM threads WHERE <where>`` out of the summaries
+    (before they are deleted, in the same transaction); how many were."""
+    if not has_summaries(db):
+        return 0
+    pks = [int(r[0]) for r in db.execute(f"SELECT pk FROM threads WHERE {where}", params)]  # noqa: S608
+    for pk in pks:
+        _move(db, _stored_facts(db, pk), None)
+        db.execute("DELETE FROM ins_thread WHERE pk = ?", (pk,))
+        db.execute("DELETE FROM ins_thread_kv WHERE pk = ?", (pk,))
+    return len(pks)
+
+
+def install(db: sqlite3.Connection, batch: int = 5_000) -> int:
+    """Build the summaries of a file that has none, in one pass over the threads and items
+    (in the caller's transaction); how many threads were summed up. Memory: one batch of
+    threads' facts and the per-day totals (days x keys); the per-user totals are made in
+    SQL."""
+    for name in _TABLE_NAMES:
+        db.execute(f"DROP TABLE IF EXISTS {name}")
+    create(db)
+    for name in _INDEXES:  # built once at the end, from sorted rows: far faster than kept
+        db.execute(f"DROP INDEX {name}")
+    cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute("PRAGMA cache_size = -65536")  # 64 MiB while it builds
+    try:
+        total = _install(db, batch)
+        create(db)  # the indexes
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(cache)}")
+    return total
+
+
+def _install(db: sqlite3.Connection, batch: int) -> int:
+    days: Counter[tuple[str, int, Any]] = Counter()
+    pending: list[tuple[int, Facts]] = []
+    total = 0
+    threads = db.execute("SELECT pk, id, created_at, user, status, raw FROM threads ORDER BY pk")
+    while rows := threads.fetchmany(batch):
+        for pk, thread_id, created_at, user, status, raw in rows:
+            facts = facts_of(
+                int(created_at), user, status, bytes(raw), _thread_items(db, str(thread_id))
+            )
+            pending.append((int(pk), facts))
+            for (kind, key), n in facts.day_totals().items():
+                days[kind, facts.day, key] += n
+        _store_many(db, pending)
+        total += len(pending)
+        pending.clear()
+    db.executemany(
+        "INSERT INTO ins_day VALUES (?, ?, ?, ?)",
+        [(k, d, key, n) for (k, d, key), n in days.items() if n],
+    )
+    db.execute(
+        "INSERT INTO ins_day_user SELECT day, user, count(*), sum(items) FROM ins_thread"
+        " WHERE user IS NOT NULL GROUP BY day, user"
+    )
+    db.execute(
+        "INSERT INTO ins_week_user SELECT (day + 3) / 7, user, sum(threads) FROM ins_day_user"
+        " GROUP BY 1, 2"
+    )
+    db.execute(
+        "INSERT INTO ins_user SELECT user, sum(threads), sum(items), max(day) FROM ins_day_user"
+        " GROUP BY user"
+    )
+    return total
+
+
+def _store_many(db: sqlite3.Connection, batch: list[tuple[int, Facts]]) -> None:
+    db.executemany(
+        "INSERT INTO ins_thread VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                pk,
+                f.created_at,
+                f.day,
+                f.user,
+                f.status,
+                f.reason,
+                f.items,
+                int(f.unanswered),
+                f.pending,
+                f.unfinished,
+            )
+            for pk, f in batch
+        ],
+    )
+    db.executemany(
+        "INSERT INTO ins_thread_kv VALUES (?, ?, ?, ?)",
+        [(pk, kind, key, n) for pk, f in batch for (kind, key), n in f.kv.items()],
+    )

@@ -1,0 +1,1 @@
+"""The insights screen: charts of a mirror (issue 19)."""

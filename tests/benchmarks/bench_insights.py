@@ -1,0 +1,353 @@
+"""Insights over a mirror of 1,000,000 threads and 5,000,000 items: each section's time,
+all of them, peak RSS; unfiltered, filtered by a user, by a date range. And what keeping
+the summaries costs a mirror run that adds 1,000 threads.
+
+Run: ``python tests/benchmarks/bench_insights.py`` (``--threads``, ``--db PATH``; the
+mirror is kept at ``/tmp/insights-bench/mirror.sqlite3`` and reused when it is there).
+
+The file: made by :meth:`chatkit_tui.core.mirror.Mirror.open` (the mirror's own schema),
+its ``threads`` and ``items`` rows written in large transactions in that layout (a
+thread-per-transaction run through ``save_thread`` would take an hour at this size; the
+full-text rows are left out, search is not measured here), then the summaries built by
+:func:`chatkit_tui.core.insights.summaries.install` -- what the first writable open of a
+layout-2 file runs -- and timed. The data (fixed seed): 365 days, 50,000 users of
+Zipf-like activity, 0 to 10 items a thread (5 on average): user and assistant messages,
+client tool calls (20 names, some pending), widgets, tasks, attachments; 90 % of threads
+active, the rest locked or closed with reasons.
+
+Each measurement runs in a fresh subprocess (its peak RSS: ``VmHWM``, or ``ru_maxrss``
+where there is no /proc): open the
+file read-only, call each section once in the screen's order, time each. Goals (issue
+19): the first chart (``activity``) under 1 s, all sections under 2 s, peak RSS under
+200 MB.
+
+The run: a local server seeded with 1,000 threads (on loopback as it is, and at 50 ms
+latency as a real API answers); ``mirror`` into a new file, three
+times with the summaries kept and three times without (``summaries.refresh_thread``
+replaced by a no-op), the medians of wall time and of process CPU compared (goal: under
+5 %); and, not moved by other work on a shared machine, the share of each run's own CPU
+spent inside ``refresh_thread`` (its thread's CPU time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+from chatkit_tui.core.insights import summaries  # noqa: E402
+from chatkit_tui.core.mirror import Mirror, Origin  # noqa: E402
+
+DEFAULT_DB = Path("/tmp/insights-bench/mirror.sqlite3")
+START = 1_767_225_600  # 2026-01-01
+DAYS = 365
+USERS = 50_000
+TOOLS = [f"tool_{n:02d}" for n in range(20)]
+WIDGETS = ["Card", "ListView", "Form", "Chart"]
+MIMES = ["image/png", "application/pdf", "text/csv", "image/jpeg"]
+
+
+def build(path: Path, threads: int, seed: int = 19) -> dict[str, float]:
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with (
+        Mirror.open(path, create=True, origin=Origin("http://bench/v1")) as mirror,
+        mirror.reading() as db,
+    ):
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA cache_size = -262144")
+        db.execute("BEGIN")
+        weights = [1.0 / (rank + 1) ** 0.8 for rank in range(USERS)]
+        users = rng.choices(range(USERS), weights=weights, k=threads)
+        thread_rows: list[tuple[object, ...]] = []
+        item_rows: list[tuple[object, ...]] = []
+        total_items = 0
+        for t in range(threads):
+            thread_id = f"cthr_{t:024x}"
+            created = START + rng.randrange(DAYS * 86_400)
+            user = f"user_{users[t]:05d}"
+            roll = rng.random()
+            if roll < 0.9:
+                status: dict[str, object] = {"type": "active"}
+            elif roll < 0.95:
+                status = {"type": "closed", "reason": rng.choice(["resolved", "spam", ""])}
+            else:
+                status = {"type": "locked", "reason": "under review"}
+            doc = {"id": thread_id, "object": "chatkit.thread", "created_at": created,
+                   "title": f"thread {t}", "status": status, "user": user}  # fmt: skip
+            count = rng.randrange(11)
+            at = created
+            for n in range(count):
+                at += rng.randrange(1, 120)
+                item_id = f"cthi_{t:016x}{n:08x}"
+                item: dict[str, object] = {"id": item_id, "object": "chatkit.thread_item",
+                                           "created_at": at, "thread_id": thread_id}  # fmt: skip
+                if n % 2 == 0:
+                    kind = "user_message"
+                    item["content"] = [{"type": "input_text", "text": "a question"}]
+                    if rng.random() < 0.05:
+                        item["attachments"] = [{"id": "f", "name": "f", "type": "file",
+                                                "mime_type": rng.choice(MIMES)}]  # fmt: skip
+                else:
+                    kind = rng.choices(
+                        ["assistant_message", "client_tool_call", "widget", "task"],
+                        weights=[80, 10, 5, 5],
+                    )[0]
+                    if kind == "assistant_message":
+                        item["content"] = [{"type": "output_text", "text": "an answer"}]
+                    elif kind == "client_tool_call":
+                        name = rng.choice(TOOLS)
+                        done = rng.random() < 0.9
+                        item.update(name=name, call_id="c", arguments="{}",
+                                    status="completed" if done else "pending")  # fmt: skip
+                    elif kind == "widget":
+                        item["widget"] = json.dumps({"type": rng.choice(WIDGETS), "children": []})
+                    else:
+                        state = rng.choice(["complete", "loading"])
+                        item["task"] = {"type": "custom", "title": "step",
+                                        "status_indicator": state}  # fmt: skip
+                item["type"] = f"chatkit.{kind}"
+                item_rows.append(
+                    (
+                        thread_id,
+                        n,
+                        item_id,
+                        at,
+                        kind,
+                        json.dumps(item, separators=(",", ":")).encode(),
+                    )
+                )
+            total_items += count
+            raw = json.dumps(doc, separators=(",", ":")).encode()
+            thread_rows.append(
+                (
+                    thread_id,
+                    created,
+                    user,
+                    doc["title"],
+                    status["type"],
+                    raw,
+                    count,
+                    created,
+                    created,
+                )
+            )
+            if len(thread_rows) >= 20_000:
+                _flush(db, thread_rows, item_rows)
+        _flush(db, thread_rows, item_rows)
+        db.execute("COMMIT")
+        rows_done = time.perf_counter()
+        db.execute("BEGIN")
+        summaries.install(db)
+        db.execute("COMMIT")
+        built = time.perf_counter()
+        db.execute("ANALYZE")
+    return {
+        "threads": threads,
+        "items": total_items,
+        "rows_s": round(rows_done - started, 1),
+        "summaries_s": round(built - rows_done, 1),
+        "file_mb": round(path.stat().st_size / 1e6),
+    }
+
+
+def _flush(db: object, threads: list[tuple[object, ...]], items: list[tuple[object, ...]]) -> None:
+    import sqlite3
+
+    assert isinstance(db, sqlite3.Connection)
+    db.executemany(
+        "INSERT INTO threads (id, created_at, user, title, status, raw, readable, item_count,"
+        " items_after, first_seen, changed_at, gone_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, NULL, ?, ?,"
+        " NULL)",
+        threads,
+    )
+    db.executemany(
+        "INSERT INTO items (thread_id, seq, id, created_at, type, raw) VALUES (?, ?, ?, ?, ?, ?)",
+        items,
+    )
+    threads.clear()
+    items.clear()
+
+
+SECTIONS = [
+    "activity",
+    "overview",
+    "hours",
+    "statuses",
+    "item_mix",
+    "time_to_answer",
+    "went_wrong",
+    "tool_mix",
+    "active_users",
+]
+
+
+def measure_child(path: str, filters: dict[str, object]) -> None:
+    """In the subprocess: each section once, in the screen's order; JSON to stdout."""
+    from chatkit_tui.core import insights
+
+    chosen = insights.Filters(**filters)  # type: ignore[arg-type]
+    started = time.perf_counter()
+    mirror = Mirror.open(path, read_only=True)
+    opened = time.perf_counter() - started
+    times: dict[str, float] = {}
+    for name in SECTIONS:
+        at = time.perf_counter()
+        getattr(insights, name)(mirror, chosen)
+        times[name] = round(time.perf_counter() - at, 3)
+    total = time.perf_counter() - started
+    rss = _peak_rss_mb()
+    print(json.dumps({"open_s": round(opened, 3), "sections": times,
+                      "first_chart_s": round(opened + times["activity"], 3),
+                      "all_s": round(total, 3), "peak_rss_mb": round(rss, 1)}))  # fmt: skip
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS: ``VmHWM`` (Linux; reset by exec, where ``ru_maxrss`` keeps
+    the parent's peak from before the fork), else ``ru_maxrss``."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(path: Path, filters: dict[str, object]) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), json.dumps(filters)],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
+def pick_user(path: Path) -> str:
+    """A user of median activity (what filtering by a person looks like)."""
+    with Mirror.open(path, read_only=True) as mirror, mirror.reading() as db:
+        count = int(db.execute("SELECT count(*) FROM ins_user").fetchone()[0])
+        row = db.execute(
+            "SELECT user FROM ins_user ORDER BY threads DESC, user LIMIT 1 OFFSET ?",
+            (count // 100,),
+        ).fetchone()
+    return str(row[0])
+
+
+_RUN = """
+import sys, time
+from chatkit_tui.core.insights import summaries
+spent = [0.0]
+real = summaries.refresh_thread
+def timed(db, thread_id, held=None):
+    at = time.thread_time()  # CPU, not wall: other threads and processes left out
+    real(db, thread_id, held)
+    spent[0] += time.thread_time() - at
+summaries.refresh_thread = timed if {mode!r} == "with" else (lambda db, thread_id, held=None: None)
+from chatkit_tui.cli import main
+t, cpu = time.perf_counter(), time.process_time()
+rc = main(["mirror", "--base-url", {url!r}, "--db", {db!r}])
+wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+print("TIME", wall, spent[0], cpu, file=sys.stderr)
+sys.exit(rc)
+"""
+"""One run in a subprocess: ``with`` the summaries (the time spent keeping them summed),
+or ``without`` (``refresh_thread`` a no-op)."""
+
+
+def run_cost(threads: int = 1000, repeats: int = 3, latency_ms: float = 0) -> dict[str, object]:
+    """``mirror`` of a seeded local server into a new file, with and without the summaries."""
+    from chatkit_tui.server.run import BackgroundServer
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OPENAI_API_KEY": "sk-bench"}
+    results: dict[str, list[float]] = {"with": [], "without": []}
+    shares: list[float] = []
+    cpus: dict[str, list[float]] = {"with": [], "without": []}
+    from chatkit_tui.server.faults import Faults
+
+    faults = Faults(latency_ms=latency_ms) if latency_ms else None
+    with (
+        BackgroundServer(seed=threads, faults=faults) as server,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        for n in range(repeats):
+            for mode in ("with", "without"):
+                db = Path(tmp) / f"{mode}{n}.sqlite3"
+                code = _RUN.format(mode=mode, url=server.base_url, db=str(db))
+                run = subprocess.run(
+                    [sys.executable, "-c", code],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=False,
+                )
+                assert run.returncode == 0, run.stderr
+                seconds, inside, cpu = (
+                    float(v) for v in run.stderr.rsplit("TIME", 1)[1].split()[:3]
+                )
+                results[mode].append(seconds)
+                cpus[mode].append(cpu)
+                if mode == "with":
+                    shares.append(inside / cpu)
+    with_s = statistics.median(results["with"])
+    without_s = statistics.median(results["without"])
+    return {
+        "threads": threads,
+        "latency_ms": latency_ms,
+        "with_s": round(with_s, 3),
+        "without_s": round(without_s, 3),
+        "overhead_pct": round(100 * (with_s - without_s) / without_s, 1),
+        "cpu_with_s": round(statistics.median(cpus["with"]), 3),
+        "cpu_without_s": round(statistics.median(cpus["without"]), 3),
+        "refresh_cpu_share_pct": round(100 * statistics.median(shares), 2),
+        "runs": results,
+    }
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        measure_child(sys.argv[2], json.loads(sys.argv[3]))
+        return 0
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--threads", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, default=DEFAULT_DB)
+    parser.add_argument("--skip-run", action="store_true", help="leave out the mirror run")
+    args = parser.parse_args()
+    report: dict[str, object] = {"python": platform.python_version(), "cpus": os.cpu_count()}
+    if not args.db.exists():
+        report["build"] = build(args.db, args.threads)
+        print(json.dumps(report["build"]), flush=True)
+    user = pick_user(args.db)
+    month: dict[str, object] = {"since": START + 90 * 86_400, "until": START + 120 * 86_400}
+    cases: list[tuple[str, dict[str, object]]] = [
+        ("all", {}),
+        ("user", {"user": user}),
+        ("30 days", month),
+    ]
+    for label, filters in cases:
+        result = measure(args.db, filters)
+        report[label] = result
+        print(label, json.dumps(result), flush=True)
+    if not args.skip_run:
+        report["run"] = run_cost()
+        print("run", json.dumps(report["run"]), flush=True)
+        report["run_50ms"] = run_cost(latency_ms=50)
+        print("run at 50 ms", json.dumps(report["run_50ms"]), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
