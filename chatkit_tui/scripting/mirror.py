@@ -293,13 +293,14 @@ def _mend_before_run(mirror: Mirror, full: bool, json_out: bool) -> None:
     anything is damaged, repairs the file so that the run re-fetches what was."""
     from chatkit_tui.core.mirror import MirrorDamaged
     from chatkit_tui.core.mirror.check import check
+    from chatkit_tui.core.mirror.engines.sqlite import SqliteMirror
     from chatkit_tui.core.mirror.repair import repair
     from chatkit_tui.mirrorfile import damaged_message
 
-    if not full:
+    if not full or not isinstance(mirror, SqliteMirror):  # a database checks its own pages
         problem = mirror.quick_check()
         if problem is not None:
-            raise ScriptError(damaged_message(mirror.path, problem), EXIT_DAMAGED)
+            raise ScriptError(damaged_message(str(mirror.path), problem), EXIT_DAMAGED)
         return
     report = check(mirror)
     if report.clean:
@@ -409,6 +410,7 @@ def _print_summary(s: SyncSummary, path: Path) -> None:
 def check_command(args: argparse.Namespace) -> int:
     """``mirror --check``: what is damaged, by thread (no key, no network; only reads)."""
     from chatkit_tui.core.mirror.check import check
+    from chatkit_tui.core.mirror.engines.sqlite import SqliteMirror
 
     for flag, given in (("--full", args.full), ("--prune", args.prune), ("--user", args.user)):
         if given:
@@ -417,6 +419,13 @@ def check_command(args: argparse.Namespace) -> int:
                 EXIT_USAGE,
             )
     with _open_to_read(args) as mirror:
+        if not isinstance(mirror, SqliteMirror):
+            raise ScriptError(
+                f"--check reads a mirror file page by page; {mirror.path} is a PostgreSQL"
+                " database, whose pages its server checks (its tables are read as any reader"
+                " reads them)",
+                EXIT_USAGE,
+            )
         report = check(mirror)
     if args.json:
         out(_json(_report_json(report)))

@@ -4,7 +4,7 @@ and items that answers with the exact JSON the origin sent.
 The server may not import ``chatkit_tui.core``, which writes mirrors, so this reads the
 mirror's layout directly: the ``threads`` table (``id``, ``created_at``, ``user``,
 ``raw``, ``gone_at``) and the ``items`` table (``thread_id``, ``seq``, ``pk``, ``id``,
-``raw``), as :mod:`chatkit_tui.core.mirror.store` documents them; a file is a mirror when
+``raw``), as :mod:`chatkit_tui.core.mirror.engines.sqlite` documents them; a file is a mirror when
 its ``PRAGMA application_id`` is :data:`MIRROR_APPLICATION_ID` and its ``PRAGMA
 user_version`` one of :data:`MIRROR_READABLE_VERSIONS` (the constants are checked to agree
 by ``tests/server/test_serve_mirror.py``). What this reads is the same in layout versions 1
@@ -56,9 +56,9 @@ __all__ = [
     "is_mirror",
 ]
 
-MIRROR_APPLICATION_ID = 0x434B4D52  # "CKMR": chatkit_tui.core.mirror.store.APPLICATION_ID
-MIRROR_SCHEMA_VERSION = 2  # chatkit_tui.core.mirror.store.SCHEMA_VERSION
-MIRROR_READABLE_VERSIONS = (1, 2)  # chatkit_tui.core.mirror.store.READABLE_VERSIONS
+MIRROR_APPLICATION_ID = 0x434B4D52  # "CKMR": chatkit_tui.core.mirror.engines.sqlite.APPLICATION_ID
+MIRROR_SCHEMA_VERSION = 2  # chatkit_tui.core.mirror.engines.sqlite.SCHEMA_VERSION
+MIRROR_READABLE_VERSIONS = (1, 2)  # chatkit_tui.core.mirror.engines.sqlite.READABLE_VERSIONS
 
 
 class MirrorDamagedError(RequestError):
