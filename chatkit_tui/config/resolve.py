@@ -63,6 +63,9 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
     """A self-hosted (chatkit-python) deployment's endpoint; then no API key is needed."""
     headers: tuple[tuple[str, str], ...] = ()
     """Sent to ``chatkit_url`` with every request: secrets, never shown."""
+    mirror: str | None = None
+    """The profile's mirror (a path or a ``postgresql://`` URL; None: the default file)."""
+    mirror_password_command: str | None = None
 
     def __repr__(self) -> str:
         key = "'***'" if self.api_key else "None"
@@ -73,7 +76,7 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
             f"project={self.project!r}, profile={self.profile!r}, "
             f"config_path={self.config_path!r}, theme={self.theme!r}, keys={self.keys!r}, "
             f"read_only={self.read_only!r}, chatkit_url={self.chatkit_url!r}, "
-            f"headers=[{headers}])"
+            f"headers=[{headers}], mirror={'***' if self.mirror else None})"
         )
 
     __str__ = __repr__
@@ -254,6 +257,8 @@ def resolve(
         read_only=profile.read_only,
         chatkit_url=chatkit_url.rstrip("/") if chatkit_url else None,
         headers=tuple(headers.items()),
+        mirror=profile.mirror,
+        mirror_password_command=profile.mirror_password_command,
     )
 
 
@@ -263,12 +268,12 @@ def _has_key_source(profile: ProfileFile) -> bool:
     )
 
 
-def load_config(args: Any, env: Mapping[str, str] | None = None) -> Config:
+def load_config(args: Any, env: Mapping[str, str] | None = None, *, key: bool = True) -> Config:
     """Resolve the Config for parsed command-line ``args``.
 
     Reads ``args.config``, ``args.profile``, ``args.base_url`` when present. With
     ``args.demo`` or ``args.mirror`` the key is not resolved (the demo server and a mirror
-    need none), so a failing key command does not stop them.
+    need none), so a failing key command does not stop them; nor with ``key=False``.
     """
     environ = os.environ if env is None else env
     path, required = config_path(getattr(args, "config", None), environ)
@@ -278,7 +283,8 @@ def load_config(args: Any, env: Mapping[str, str] | None = None) -> Config:
         env=environ,
         profile_flag=getattr(args, "profile", None),
         base_url_flag=getattr(args, "base_url", None),
-        resolve_key=not (getattr(args, "demo", False) or getattr(args, "mirror", None) is not None),
+        resolve_key=key
+        and not (getattr(args, "demo", False) or getattr(args, "mirror", None) is not None),
         chatkit_url_flag=getattr(args, "chatkit_url", None),
         header_flags=tuple(getattr(args, "header", None) or ()),
     )

@@ -18,6 +18,7 @@ another holds the file, :class:`MirrorReadOnlyError` for a read-only file or dir
 (:mod:`.writer_lock`).
 """
 
+from chatkit_tui.core.mirror.engines import postgres as postgres  # registers the engine
 from chatkit_tui.core.mirror.engines import sqlite as sqlite  # registers the engine
 from chatkit_tui.core.mirror.search import SearchHit
 from chatkit_tui.core.mirror.store import (

@@ -51,7 +51,12 @@ class MirrorUrl:
     @property
     def password(self) -> str | None:
         """The password the URL carries (in its user part or a ``password=`` parameter)."""
-        parts = urlsplit(self.url)
+        try:
+            parts = urlsplit(self.url)
+            parts.port  # noqa: B018 (raises for a port that is not a number)
+        except ValueError:  # not a URL Python reads (libpq will say why): take it by hand
+            found = _URL_PASSWORD.search(self.url)
+            return None if found is None else found.group(2)
         if parts.password is not None:
             return unquote(parts.password)
         for key, value in parse_qsl(parts.query):
@@ -62,7 +67,10 @@ class MirrorUrl:
     @property
     def shown(self) -> str:
         """The URL with its password (and any ``password=`` parameter) as ``***``."""
-        parts = urlsplit(self.url)
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:  # not a URL Python reads: every password-like part hidden
+            return redact(self.url)
         netloc = parts.netloc
         if "@" in netloc:
             userinfo, host = netloc.rsplit("@", 1)
