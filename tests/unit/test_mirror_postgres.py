@@ -148,6 +148,16 @@ def test_a_read_only_open_cannot_write_and_an_empty_database_is_no_mirror(pg_url
         Mirror.open(pg_url, origin=Origin("http://y/v1"))
 
 
+def test_check_is_the_files_and_says_so_for_a_database(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    Mirror.open(pg_url, create=True, origin=Origin("http://x/v1")).close()
+    assert main(["mirror", "--check", "--db", pg_url]) == 2
+    err = capsys.readouterr().err
+    assert "PostgreSQL database, whose pages its server checks" in err
+    no_password(err)
+
+
 def test_a_database_of_other_tables_is_refused_and_left_as_it_is(pg_url: str):
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE meta (key text, value text)")
@@ -194,9 +204,7 @@ def test_the_password_comes_from_pgpassword_pgpass_or_a_profile_command(
     secret.write_text(PASSWORD + "\n")
     config = tmp_path / "config.toml"
     config.write_text(
-        "[profiles.team]\n"
-        f'mirror = "{url}"\n'
-        f'mirror_password_command = "cat {secret}"\n'
+        f'[profiles.team]\nmirror = "{url}"\nmirror_password_command = "cat {secret}"\n'
     )
     monkeypatch.setenv("CHATKIT_TUI_CONFIG", str(config))
     assert main(["search", "--profile", "team", "anything"]) == 0
@@ -252,3 +260,85 @@ def test_the_postgresql_extra_is_named_when_psycopg_is_missing(tmp_path: Path):
     assert done.returncode == 2, done.stderr
     assert "pip install 'chatkit-tui[postgresql]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- every reader: the commands, serve --db, the app's top bar ---------------------------------
+
+
+def test_commands_serve_and_the_label_read_a_database_without_showing_its_password(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    from chatkit_tui.core.local import mirror_label
+    from chatkit_tui.server.run import BackgroundServer
+    from tests.fixtures.server import BETA_HEADERS
+
+    with BackgroundServer(seed=12) as origin:
+        assert main(["mirror", "--base-url", origin.base_url, "--db", pg_url]) == 0
+        out, err = capsys.readouterr()
+        assert f"into {bare(pg_url)}" in out
+        no_password(out, err)
+        assert main(["threads", "list", "--mirror", pg_url, "--json"]) == 0
+        out, err = capsys.readouterr()
+        assert len(out.splitlines()) == 12 and f"mirror of {origin.base_url}" in err
+        no_password(out, err)
+        label = mirror_label(MirrorUrl(pg_url))  # what the app's top bar shows
+        assert label.startswith(f"mirror of {origin.base_url} · synced ") and "12 threads" in label
+        no_password(label)
+
+        server = subprocess.Popen(
+            [sys.executable, "-m", "chatkit_tui", "serve", "--db", pg_url, "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            banner = server.stdout.readline()
+            assert banner.startswith("ChatKit API on http://127.0.0.1:"), server.communicate()
+            assert f"mirror of {origin.base_url}: {bare(pg_url)}, read-only" in banner
+            assert "12 threads" in banner
+            no_password(banner)
+            import httpx
+
+            headers = {**BETA_HEADERS, "Authorization": "Bearer any"}
+            with (
+                httpx.Client(base_url=banner.split()[3], headers=headers, timeout=10) as served,
+                httpx.Client(base_url=origin.base_url, headers=headers, timeout=10) as real,
+            ):
+                for path in ("/chatkit/threads?limit=100", "/chatkit/threads?order=asc&limit=5"):
+                    assert served.get(path).content == real.get(path).content
+                first = real.get("/chatkit/threads").json()["data"][0]["id"]
+                items = f"/chatkit/threads/{first}/items?limit=100"
+                assert served.get(items).content == real.get(items).content
+                assert served.delete(f"/chatkit/threads/{first}").status_code == 403
+        finally:
+            server.terminate()
+            _, err = server.communicate(timeout=10)
+        no_password(err)
+    wrong = pg_url.replace(PASSWORD, "nope")
+    done = subprocess.run(
+        [sys.executable, "-m", "chatkit_tui", "serve", "--db", wrong, "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "password authentication failed" in done.stderr
+    no_password(done.stdout, done.stderr)
+
+
+def test_a_profile_names_its_mirror_and_never_shows_its_password(tmp_path: Path):
+    from chatkit_tui.config.file import ConfigError, read_config_file
+    from chatkit_tui.config.resolve import resolve
+
+    config = tmp_path / "config.toml"
+    url = f"postgresql://chatkit:{PASSWORD}@db.example/team"
+    config.write_text(f'[profiles.team]\nmirror = "{url}"\n')
+    file = read_config_file(config, required=True)
+    no_password(repr(file.profiles["team"]))
+    resolved = resolve(file, env={}, profile_flag="team", resolve_key=False)
+    assert resolved.mirror == url
+    no_password(repr(resolved), str(resolved))
+    config.write_text('[profiles.team]\nmirror_password_command = "pass show db"\n')
+    with pytest.raises(ConfigError, match="mirror_password_command is for the mirror"):
+        read_config_file(config, required=True)

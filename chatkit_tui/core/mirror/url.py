@@ -8,32 +8,22 @@ parameter, become ``***``. Where the password comes from when the URL has none i
 libpq's affair (``PGPASSWORD``, ``~/.pgpass``), or a command's
 (:attr:`MirrorUrl.password_command`, a profile's ``mirror_password_command``).
 
-:func:`redact` takes any text (an error message from psycopg, which can echo the
-connection string) and removes every password a URL in it carries, and the known
-password itself wherever it stands.
+:func:`redact` (:mod:`chatkit_tui.mirrorfile`, shared with ``serve``) takes any text (an
+error message from psycopg, which can echo the connection string) and removes every
+password a URL in it carries, and the known password itself wherever it stands.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from chatkit_tui.mirrorfile import URL_PASSWORD, is_mirror_url, redact
+
 __all__ = ["MirrorTarget", "MirrorUrl", "is_mirror_url", "mirror_target", "redact"]
 
-_SCHEMES = ("postgresql", "postgres")
 _HIDDEN = "***"
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-
-
-def is_mirror_url(name: str | Path) -> bool:
-    """Whether ``name`` is a ``postgresql://`` (or ``postgres://``) URL, not a path."""
-    if isinstance(name, Path):
-        return False
-    scheme, sep, _ = name.partition("://")
-    return bool(sep) and scheme.lower() in _SCHEMES
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -55,7 +45,7 @@ class MirrorUrl:
             parts = urlsplit(self.url)
             parts.port  # noqa: B018 (raises for a port that is not a number)
         except ValueError:  # not a URL Python reads (libpq will say why): take it by hand
-            found = _URL_PASSWORD.search(self.url)
+            found = URL_PASSWORD.search(self.url)
             return None if found is None else found.group(2)
         if parts.password is not None:
             return unquote(parts.password)
@@ -118,16 +108,3 @@ def mirror_target(name: str | Path, *, password_command: str | None = None) -> M
     if is_mirror_url(name):
         return MirrorUrl(name, password_command)
     return Path(name).expanduser()
-
-
-def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with the password of every ``postgresql://`` URL in it, every
-    ``password=...`` of a libpq connection string, and each of ``secrets`` (also as
-    URL-quoted) replaced by ``***``."""
-    text = _URL_PASSWORD.sub(lambda m: m.group(1) + _HIDDEN + m.group(3), text)
-    text = _KV_PASSWORD.sub(lambda m: m.group(1) + _HIDDEN, text)
-    for secret in secrets:
-        if secret:
-            for form in {secret, quote(secret, safe="")}:
-                text = text.replace(form, _HIDDEN)
-    return text
