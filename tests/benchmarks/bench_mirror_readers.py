@@ -53,7 +53,7 @@ def reader(target: str, stop: Any, out: Any, seed: int) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--threads", type=int, default=4_000)
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--latency-ms", type=int, default=50)
@@ -88,7 +88,7 @@ def main() -> int:
                         first.wait(10)
                     _rebase(target, url)
                     stop = multiprocessing.Event()
-                    out: Any = multiprocessing.Queue()
+                    out: Any = multiprocessing.Queue()  # pyright: ignore[reportUnknownVariableType]
                     count = args.readers if mode == "readers" else 0
                     readers = [
                         multiprocessing.Process(target=reader, args=(target, stop, out, n))
@@ -102,7 +102,8 @@ def main() -> int:
                     stop.set()
                     times: list[float] = []
                     for _ in readers:
-                        times += out.get(timeout=60)
+                        got: list[float] = out.get(timeout=60)
+                        times += got
                     for r in readers:
                         r.join(30)
                     results[mode] = {"wall": run["wall"], "times": times}

@@ -222,7 +222,7 @@ def side_by_side(
         with Mirror.open(url, read_only=True) as mirror:
             mirror.search("warm up the buffers")
             for _, query in chosen:
-                times = []
+                times: list[float] = []
                 for _ in range(3):
                     started = time.perf_counter()
                     mirror.search(query, limit=20)

@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import Input
 
 from chatkit_tui.client import AsyncChatKit
+from chatkit_tui.core.mirror import mirror_target
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.threads.rows import WINDOWS_KEPT
@@ -32,7 +33,7 @@ def line(app: ChatKitApp, y: int) -> str:
 async def test_every_thread_is_a_row_and_end_is_the_last_of_the_file(mirror: str) -> None:
     with BackgroundServer(db=mirror, api_key="k") as served:
         client = AsyncChatKit(api_key="k", base_url=served.base_url, max_retries=0)
-        app = ChatKitApp(client, read_only=True, now=fixed_now, mirror_path=mirror)
+        app = ChatKitApp(client, read_only=True, now=fixed_now, mirror_path=mirror_target(mirror))
         async with app.run_test(size=(100, 30)) as pilot:
             tl = thread_list(app)
             await wait_for(pilot, lambda: tl.row_count == COUNT, what="the rows")
@@ -66,7 +67,7 @@ async def test_every_thread_is_a_row_and_end_is_the_last_of_the_file(mirror: str
 async def test_a_thread_is_found_by_id_wherever_it_is(mirror: str) -> None:
     with BackgroundServer(db=mirror, api_key="k") as served:
         client = AsyncChatKit(api_key="k", base_url=served.base_url, max_retries=0)
-        app = ChatKitApp(client, read_only=True, now=fixed_now, mirror_path=mirror)
+        app = ChatKitApp(client, read_only=True, now=fixed_now, mirror_path=mirror_target(mirror))
         async with app.run_test(size=(100, 30)) as pilot:
             tl = thread_list(app)
             await wait_for(pilot, lambda: tl.row_count == COUNT, what="the rows")

@@ -83,7 +83,8 @@ def test_a_second_run_on_the_same_database_is_refused_with_exit_10_naming_the_fi
     assert assert_whole(pg_url, origin.by_id()) == 40  # type: ignore[arg-type]
     with psycopg.connect(pg_url) as conn:  # the holder let go: its row went with it
         assert conn.execute("SELECT count(*) FROM writer").fetchone() == (0,)
-    no_password(*capsys.readouterr())
+    out, err = capsys.readouterr()
+    no_password(out, err)
 
 
 def test_wait_waits_for_the_holder_and_then_runs(pg_url: str, origin: Origin40):
@@ -208,7 +209,8 @@ def test_the_password_comes_from_pgpassword_pgpass_or_a_profile_command(
     )
     monkeypatch.setenv("CHATKIT_TUI_CONFIG", str(config))
     assert main(["search", "--profile", "team", "anything"]) == 0
-    no_password(*capsys.readouterr())
+    out, err = capsys.readouterr()
+    no_password(out, err)
 
 
 def test_a_wrong_password_and_a_bad_url_are_refused_without_showing_it(
