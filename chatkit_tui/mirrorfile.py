@@ -7,6 +7,9 @@ of ours (import-linter checks it).
 - :func:`is_damage` tells a damaged file from the other errors SQLite raises (a lock, a
   full disk, a missing table of another layout).
 - :func:`damaged_message` is what every reader says then, and how to check and repair.
+- :func:`is_mirror_url` tells a ``postgresql://`` URL (a mirror in PostgreSQL) from a
+  path, and :func:`redact` takes the password out of any text that may hold one (a URL,
+  libpq's messages, which can echo it): what core and ``serve --db`` show instead.
 
 **Read-only media.** A mirror is a WAL-mode database. SQLite's ``mode=ro`` reads one when
 it can share the WAL index: the ``-shm`` file exists and can be mapped, or can be made
@@ -21,6 +24,7 @@ assume nothing writes the file meanwhile, which is what a read-only place means.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +33,42 @@ from urllib.parse import quote
 if TYPE_CHECKING:  # imported where used: core/errors.py (app start-up) needs only the type
     import sqlite3
 
-__all__ = ["DAMAGED_ERROR_TYPE", "connect_read_only", "damaged_message", "is_damage"]
+__all__ = [
+    "DAMAGED_ERROR_TYPE",
+    "URL_PASSWORD",
+    "connect_read_only",
+    "damaged_message",
+    "is_damage",
+    "is_mirror_url",
+    "redact",
+]
+
+URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
+"""The password of a ``postgresql://user:password@host`` URL (group 2)."""
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE)
+_SCHEMES = ("postgresql", "postgres")
+
+
+def is_mirror_url(name: object) -> bool:
+    """Whether ``name`` is a ``postgresql://`` (or ``postgres://``) URL, not a path."""
+    if not isinstance(name, str):
+        return False
+    scheme, sep, _ = name.partition("://")
+    return bool(sep) and scheme.lower() in _SCHEMES
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with the password of every ``postgresql://`` URL in it, every
+    ``password=...`` (a libpq connection string, a URL's query), and each of ``secrets``
+    (also as URL-quoted) replaced by ``***``."""
+    text = URL_PASSWORD.sub(lambda m: m.group(1) + "***" + m.group(3), text)
+    text = _KV_PASSWORD.sub(lambda m: m.group(1) + "***", text)
+    for secret in secrets:
+        if secret:
+            for form in {secret, quote(secret, safe="")}:
+                text = text.replace(form, "***")
+    return text
+
 
 DAMAGED_ERROR_TYPE = "mirror_damaged"
 """The error type (and code) of ``serve --db``'s answer to a request that met a damaged

@@ -41,7 +41,6 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatkit_tui.client.deployment import HOSTED, Capabilities, Deployment
@@ -52,6 +51,7 @@ if TYPE_CHECKING:
     import httpx
 
     from chatkit_tui.config import Config
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 __all__ = [
     "Backend",
@@ -100,8 +100,8 @@ class Backend:
 
     name: str
     capabilities: Capabilities
-    chooses: Callable[[Config, Path | None], bool]
-    open: Callable[[Config, Path | None, httpx.AsyncClient | None], Deployment]
+    chooses: Callable[[Config, MirrorTarget | None], bool]
+    open: Callable[[Config, MirrorTarget | None, httpx.AsyncClient | None], Deployment]
     flags: tuple[Flag, ...] = field(default=())
     priority: int = 50  # the lower, the sooner asked
     label: str = ""
@@ -160,7 +160,10 @@ def origin(config: Config) -> tuple[str | None, str | None]:
 
 
 def connect(
-    config: Config, *, mirror: Path | None = None, http_client: httpx.AsyncClient | None = None
+    config: Config,
+    *,
+    mirror: MirrorTarget | None = None,
+    http_client: httpx.AsyncClient | None = None,
 ) -> Deployment:
     """The deployment the configuration names: the first backend that it chooses, else the
     hosted API (which needs a key: :class:`NoDeployment` without one)."""

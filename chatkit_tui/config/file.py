@@ -58,6 +58,12 @@ class ProfileFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """... the value from an environment variable (``Authorization = "SUPPORT_AUTH"``)."""
     header_command: dict[str, str] = {}
     """... the value printed by a command (run without a shell, like api_key_command)."""
+    mirror: str | None = None
+    """This deployment's mirror, when not the default file: a path, or a
+    ``postgresql://`` URL (a database a team shares)."""
+    mirror_password_command: str | None = None
+    """The mirror database's password, printed by a command (run without a shell), when
+    the URL, ``PGPASSWORD`` and ``~/.pgpass`` do not give it."""
 
     def __repr__(self) -> str:  # the key and header values must not leak through a repr
         return (
@@ -65,8 +71,20 @@ class ProfileFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             f"api_key_command={self.api_key_command!r}, "
             f"api_key={'***' if self.api_key else None}, read_only={self.read_only!r}, "
             f"chatkit_url={self.chatkit_url!r}, headers={sorted(self.headers)!r}, "
-            f"header_env={self.header_env!r}, header_command={sorted(self.header_command)!r})"
+            f"header_env={self.header_env!r}, header_command={sorted(self.header_command)!r},"
+            f" mirror={_shown_mirror(self.mirror)!r})"
         )
+
+
+def _shown_mirror(mirror: str | None) -> str | None:
+    """A profile's mirror as it may be shown: a URL without its password."""
+    if mirror is None or "://" not in mirror:
+        return mirror
+    scheme, _, rest = mirror.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return mirror
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
 
 
 class _FileTop(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -247,6 +265,14 @@ def parse_config_text(text: str, path: Path, options: Sequence[BackendOption] = 
         if profile.base_url is not None and (problem := url_problem("base_url", profile.base_url)):
             raise reader.fail(f"profile {name!r}: {problem}", ["profiles", name, "base_url"])
         _check_self_hosted(reader, name, profile)
+        if profile.mirror_password_command is not None and profile.mirror is None:
+            raise reader.fail(
+                f"profile {name!r}: mirror_password_command is for the mirror, which it does"
+                ' not set (mirror = "postgresql://...")',
+                ["profiles", name, "mirror_password_command"],
+            )
+        if profile.mirror is not None and not profile.mirror.strip():
+            raise reader.fail(f"profile {name!r}: mirror is empty", ["profiles", name, "mirror"])
         if profile.api_key_command is not None:
             try:
                 argv = shlex.split(profile.api_key_command)

@@ -67,6 +67,9 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
     options: dict[str, str] = {}
     """The chosen backend's options, by flag name (``{"store": "mystore:make_store"}``):
     its flags', else the profile's keys (:class:`~chatkit_tui.config.BackendOption`)."""
+    mirror: str | None = None
+    """The profile's mirror (a path or a ``postgresql://`` URL; None: the default file)."""
+    mirror_password_command: str | None = None
 
     def __repr__(self) -> str:
         key = "'***'" if self.api_key else "None"
@@ -77,7 +80,8 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
             f"project={self.project!r}, profile={self.profile!r}, "
             f"config_path={self.config_path!r}, theme={self.theme!r}, keys={self.keys!r}, "
             f"read_only={self.read_only!r}, chatkit_url={self.chatkit_url!r}, "
-            f"headers=[{headers}], options={self.options!r})"
+            f"headers=[{headers}], options={self.options!r}, "
+            f"mirror={'***' if self.mirror else None})"
         )
 
     __str__ = __repr__
@@ -277,6 +281,8 @@ def resolve(
         chatkit_url=chatkit_url.rstrip("/") if chatkit_url else None,
         headers=tuple(headers.items()),
         options=chosen,
+        mirror=profile.mirror,
+        mirror_password_command=profile.mirror_password_command,
     )
 
 
@@ -315,7 +321,11 @@ def _has_key_source(profile: ProfileFile) -> bool:
 
 
 def load_config(
-    args: Any, env: Mapping[str, str] | None = None, options: Sequence[BackendOption] = ()
+    args: Any,
+    env: Mapping[str, str] | None = None,
+    options: Sequence[BackendOption] = (),
+    *,
+    key: bool = True,
 ) -> Config:
     """Resolve the Config for parsed command-line ``args`` (``options``: what the backends
     declare, ``chatkit_tui.backends.backend_options()``; their flags are read from
@@ -323,7 +333,7 @@ def load_config(
 
     Reads ``args.config``, ``args.profile``, ``args.base_url`` when present. With
     ``args.demo`` or ``args.mirror`` the key is not resolved (the demo server and a mirror
-    need none), so a failing key command does not stop them.
+    need none), so a failing key command does not stop them; nor with ``key=False``.
     """
     environ = os.environ if env is None else env
     path, required = config_path(getattr(args, "config", None), environ)
@@ -333,7 +343,8 @@ def load_config(
         env=environ,
         profile_flag=getattr(args, "profile", None),
         base_url_flag=getattr(args, "base_url", None),
-        resolve_key=not (getattr(args, "demo", False) or getattr(args, "mirror", None) is not None),
+        resolve_key=key
+        and not (getattr(args, "demo", False) or getattr(args, "mirror", None) is not None),
         chatkit_url_flag=getattr(args, "chatkit_url", None),
         header_flags=tuple(getattr(args, "header", None) or ()),
         option_flags={

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from chatkit_tui.core.mirror.url import MirrorTarget
     from chatkit_tui.server.run import BackgroundServer
 
 DEMO_THREADS = 300
@@ -71,18 +71,32 @@ def start_demo() -> Local:
     return Local(server, label)
 
 
-def mirror_path(flag: str, base_url: str | None, project: str | None) -> Path:
-    """``--mirror PATH``'s file, or with no PATH (``flag`` empty) the default mirror of the
-    endpoint (``base_url``, None: OpenAI's) and project."""
-    if flag:
-        return Path(flag).expanduser()
+def mirror_path(
+    flag: str,
+    base_url: str | None,
+    project: str | None,
+    *,
+    profile_mirror: str | None = None,
+    password_command: str | None = None,
+) -> MirrorTarget:
+    """``--mirror PATH``'s file or ``postgresql://`` URL, or with no PATH (``flag``
+    empty) the profile's ``mirror``, else the default mirror of the endpoint
+    (``base_url``, None: OpenAI's) and project. A URL gets the profile's
+    ``mirror_password_command``."""
+    from chatkit_tui.core.mirror.url import mirror_target
+
+    if flag or profile_mirror:
+        try:
+            return mirror_target(flag or profile_mirror or "", password_command=password_command)
+        except ValueError as exc:
+            raise LocalError(str(exc)) from None
     from chatkit_tui.client.client import DEFAULT_BASE_URL
     from chatkit_tui.core.mirror import default_mirror_path
 
     return default_mirror_path(base_url or DEFAULT_BASE_URL, project)
 
 
-def mirror_label(path: Path) -> str:
+def mirror_label(path: MirrorTarget) -> str:
     """What the mirror at ``path`` copies and when it was last synced, in one line (the
     app's top bar, the script commands' note on stderr); :class:`LocalError` when it cannot
     be read (9: damaged). The mirror itself is read in process (``chatkit_tui.backends``),

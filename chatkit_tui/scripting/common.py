@@ -9,7 +9,6 @@ import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from chatkit_tui.config import Config, ConfigError, load_config
@@ -21,6 +20,7 @@ if TYPE_CHECKING:
 
     from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.core.local import Local
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 # Exit codes (what each means, and which command returns which: scripting/help.py)
 EXIT_OK = 0
@@ -203,7 +203,7 @@ class Opened:
     file ``--mirror`` names (read in process), or neither (the deployment the config names)."""
 
     demo: Local | None = None
-    mirror: Path | None = None
+    mirror: MirrorTarget | None = None
 
     def close(self) -> None:
         if self.demo is not None:
@@ -221,7 +221,14 @@ def open_local(args: Any, config: Config) -> Opened:
         if mirror is not None:
             from chatkit_tui.backends import origin
 
-            path = mirror_path(mirror, *origin(config))
+            base, project = origin(config)
+            path = mirror_path(
+                mirror,
+                base,
+                project,
+                profile_mirror=config.mirror,
+                password_command=config.mirror_password_command,
+            )
             err(f"reading the {mirror_label(path)}")
             return Opened(mirror=path)
         if getattr(args, "demo", False):

@@ -31,7 +31,6 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from chatkit_tui.core.text import cell_len, escaped, fit, plural
@@ -59,6 +58,7 @@ if TYPE_CHECKING:
     from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.core.mirror import Mirror, SearchHit, SyncProgress, SyncSummary, ThreadOutcome
     from chatkit_tui.core.mirror.check import CheckReport
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 PROGRESS_EVERY = 0.1  # seconds between redraws of the progress line
 JSON_PROGRESS_EVERY = 1.0
@@ -128,13 +128,27 @@ class _ProgressLine:
             self._drawn = False
 
 
-def _mirror_path(args: argparse.Namespace, base_url: str, project: str | None) -> Path:
-    from chatkit_tui.core.mirror import default_mirror_path
+def _mirror_path(args: argparse.Namespace, base_url: str, project: str | None) -> MirrorTarget:
+    """``--db`` (a file or a ``postgresql://`` URL), else the profile's ``mirror``, else
+    the endpoint's default file; a URL with the profile's ``mirror_password_command``."""
+    from chatkit_tui.backends import backend_options
+    from chatkit_tui.config.resolve import ConfigError, load_config
+    from chatkit_tui.core.mirror import default_mirror_path, mirror_target
 
-    return Path(args.db).expanduser() if args.db else default_mirror_path(base_url, project)
+    try:
+        config = load_config(args, options=backend_options(), key=False)
+    except ConfigError as exc:
+        raise ScriptError(f"config: {exc}", EXIT_USAGE) from None
+    named = args.db or config.mirror
+    if not named:
+        return default_mirror_path(base_url, project)
+    try:
+        return mirror_target(named, password_command=config.mirror_password_command)
+    except ValueError as exc:
+        raise ScriptError(str(exc), EXIT_USAGE) from None
 
 
-async def _open_for_run(path: Path, client: Deployment, *, wait: bool) -> Mirror:
+async def _open_for_run(path: MirrorTarget, client: Deployment, *, wait: bool) -> Mirror:
     """The mirror, open for writing: refused (exit 10) while another writer holds it, or
     with ``wait`` tried again every :data:`WAIT_POLL` s, saying for whom it waits."""
     from chatkit_tui.core.mirror import (
@@ -200,8 +214,11 @@ async def mirror_command(args: argparse.Namespace, client: Deployment) -> int:
         mirror.close()  # and its writer lock with it (closed already when all went well)
 
 
-async def _run(args: argparse.Namespace, client: Deployment, mirror: Mirror, path: Path) -> int:
+async def _run(
+    args: argparse.Namespace, client: Deployment, mirror: Mirror, path: MirrorTarget
+) -> int:
     from chatkit_tui.core.mirror import MirrorDamaged, MirrorSync
+    from chatkit_tui.core.mirror.engines.postgres import MirrorDatabaseError
     from chatkit_tui.mirrorfile import damaged_message, is_damage
 
     json_out: bool = args.json
@@ -269,9 +286,13 @@ async def _run(args: argparse.Namespace, client: Deployment, mirror: Mirror, pat
         return EXIT_INTERRUPTED
     except MirrorDamaged as exc:  # a read of what it holds met a damaged page
         raise ScriptError(str(exc), EXIT_DAMAGED) from None
+    except MirrorDatabaseError as exc:  # the database refused a write, or went away
+        raise ScriptError(
+            f"could not write {exc}; what was committed before is kept", EXIT_API_ERROR
+        ) from None
     except (sqlite3.Error, OSError) as exc:  # the file, not the API: a full disk, ...
         if is_damage(exc):  # a write met a damaged page
-            raise ScriptError(damaged_message(path, exc), EXIT_DAMAGED) from None
+            raise ScriptError(damaged_message(str(path), exc), EXIT_DAMAGED) from None
         raise ScriptError(
             f"could not write the mirror {path}: {escaped(str(exc))}; what was"
             " committed before is kept",
@@ -293,13 +314,14 @@ def _mend_before_run(mirror: Mirror, full: bool, json_out: bool) -> None:
     anything is damaged, repairs the file so that the run re-fetches what was."""
     from chatkit_tui.core.mirror import MirrorDamaged
     from chatkit_tui.core.mirror.check import check
+    from chatkit_tui.core.mirror.engines.sqlite import SqliteMirror
     from chatkit_tui.core.mirror.repair import repair
     from chatkit_tui.mirrorfile import damaged_message
 
-    if not full:
+    if not full or not isinstance(mirror, SqliteMirror):  # a database checks its own pages
         problem = mirror.quick_check()
         if problem is not None:
-            raise ScriptError(damaged_message(mirror.path, problem), EXIT_DAMAGED)
+            raise ScriptError(damaged_message(str(mirror.path), problem), EXIT_DAMAGED)
         return
     report = check(mirror)
     if report.clean:
@@ -353,7 +375,7 @@ def _progress_event(p: SyncProgress) -> dict[str, Any]:
 
 
 def _summary_event(
-    s: SyncSummary, path: Path, *, duplicates_removed: int, kept: bool
+    s: SyncSummary, path: MirrorTarget, *, duplicates_removed: int, kept: bool
 ) -> dict[str, Any]:
     return {
         "event": "summary",
@@ -381,7 +403,7 @@ def _summary_event(
     }
 
 
-def _print_summary(s: SyncSummary, path: Path) -> None:
+def _print_summary(s: SyncSummary, path: MirrorTarget) -> None:
     parts = [f"new {s.new:,}", f"changed {s.changed:,}", f"new items in {s.grown:,}"]
     parts.append(f"unchanged {s.unchanged:,}")
     out(f"mirrored {plural(s.threads)} ({', '.join(parts)}) into {path}")
@@ -409,6 +431,7 @@ def _print_summary(s: SyncSummary, path: Path) -> None:
 def check_command(args: argparse.Namespace) -> int:
     """``mirror --check``: what is damaged, by thread (no key, no network; only reads)."""
     from chatkit_tui.core.mirror.check import check
+    from chatkit_tui.core.mirror.engines.sqlite import SqliteMirror
 
     for flag, given in (("--full", args.full), ("--prune", args.prune), ("--user", args.user)):
         if given:
@@ -417,6 +440,13 @@ def check_command(args: argparse.Namespace) -> int:
                 EXIT_USAGE,
             )
     with _open_to_read(args) as mirror:
+        if not isinstance(mirror, SqliteMirror):
+            raise ScriptError(
+                f"--check reads a mirror file page by page; {mirror.path} is a PostgreSQL"
+                " database, whose pages its server checks (its tables are read as any reader"
+                " reads them)",
+                EXIT_USAGE,
+            )
         report = check(mirror)
     if args.json:
         out(_json(_report_json(report)))
@@ -534,13 +564,13 @@ def _open_to_read(args: argparse.Namespace) -> Mirror:
     from chatkit_tui.client.client import DEFAULT_BASE_URL
     from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError, default_mirror_dir
 
-    if args.db:
-        path = Path(args.db).expanduser()
-    else:
+    base, project = DEFAULT_BASE_URL, None
+    if not args.db:
         from chatkit_tui.backends import origin
 
-        base, project = origin(resolve_config(args))
-        path = _mirror_path(args, base or DEFAULT_BASE_URL, project)
+        where, project = origin(resolve_config(args))  # the chosen backend's, else the API's
+        base = where or DEFAULT_BASE_URL
+    path = _mirror_path(args, base, project)
     try:
         return Mirror.open(path, read_only=True)
     except FileNotFoundError:
@@ -567,7 +597,7 @@ def _as_typed(text: str) -> str:
 
 
 def search_command(args: argparse.Namespace) -> int:
-    from chatkit_tui.core.mirror import MirrorDamaged
+    from chatkit_tui.core.mirror import MirrorDamaged, MirrorError
     from chatkit_tui.core.mirror.search import match_expression
 
     query = " ".join(args.query)
@@ -588,6 +618,8 @@ def search_command(args: argparse.Namespace) -> int:
             raise ScriptError(
                 f"the mirror {mirror.path} could not be read: {exc}", EXIT_API_ERROR
             ) from None
+        except MirrorError as exc:  # a database that went away
+            raise ScriptError(str(exc), EXIT_API_ERROR) from None
     if args.json:
         for hit in hits:
             out(_json(_hit_json(hit)))

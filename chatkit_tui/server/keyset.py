@@ -35,6 +35,7 @@ def keyset_page(
     after: tuple[object, ...] | None,
     before: tuple[object, ...] | None,
     key: tuple[str, str] = ("created_at", "id"),
+    mark: str = "?",
 ) -> Page[tuple[object, ...]]:
     """Keyset page. ``after``/``before`` are positions in the list's own order, as values
     of the two ``key`` columns (a mirror's items are ordered by ``(seq, pk)``).
@@ -42,6 +43,8 @@ def keyset_page(
     With ``before`` alone the page is the ``limit`` rows just before it (read
     backwards, returned in list order) and ``has_more`` says whether rows
     precede them; otherwise ``has_more`` says whether rows follow the page.
+    ``mark``: the driver's placeholder (``?`` for SQLite, ``%s`` for psycopg, which reads
+    a mirror in PostgreSQL through the same calls).
     """
     desc = order == "desc"
     # In list order "after X" means "further than X": smaller keys when desc.
@@ -53,10 +56,10 @@ def keyset_page(
         params.extend(scope[1])
     first, second = key
     if after is not None:
-        where.append(f"({first}, {second}) {forward_op} (?, ?)")
+        where.append(f"({first}, {second}) {forward_op} ({mark}, {mark})")
         params.extend(after)
     if before is not None:
-        where.append(f"({first}, {second}) {backward_op} (?, ?)")
+        where.append(f"({first}, {second}) {backward_op} ({mark}, {mark})")
         params.extend(before)
     backwards = before is not None and after is None
     descending = desc != backwards
@@ -70,7 +73,7 @@ def keyset_page(
         return Page([], None, None, exists is not None)
     rows: list[tuple[object, ...]] = db.execute(
         f"SELECT {columns} FROM {table} {sql_where}"  # noqa: S608
-        f" ORDER BY {first} {direction}, {second} {direction} LIMIT ?",
+        f" ORDER BY {first} {direction}, {second} {direction} LIMIT {mark}",
         [*params, limit + 1],
     ).fetchall()
     has_more = len(rows) > limit

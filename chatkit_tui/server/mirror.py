@@ -4,7 +4,7 @@ and items that answers with the exact JSON the origin sent.
 The server may not import ``chatkit_tui.core``, which writes mirrors, so this reads the
 mirror's layout directly: the ``threads`` table (``id``, ``created_at``, ``user``,
 ``raw``, ``gone_at``) and the ``items`` table (``thread_id``, ``seq``, ``pk``, ``id``,
-``raw``), as :mod:`chatkit_tui.core.mirror.store` documents them; a file is a mirror when
+``raw``), as :mod:`chatkit_tui.core.mirror.engines.sqlite` documents them; a file is a mirror when
 its ``PRAGMA application_id`` is :data:`MIRROR_APPLICATION_ID` and its ``PRAGMA
 user_version`` one of :data:`MIRROR_READABLE_VERSIONS` (the constants are checked to agree
 by ``tests/server/test_serve_mirror.py``). What this reads is the same in layout versions 1
@@ -25,6 +25,13 @@ upgrades it).
   (:func:`chatkit_tui.mirrorfile.damaged_message`: the mirror is damaged, how to check
   and repair it); the app shows that message. The other threads are served as before.
 - Sessions are minted and cancelled as by the local server, in memory (a mirror holds none).
+
+A ``postgresql://`` URL is served the same way from the same tables (the layout of
+:mod:`chatkit_tui.core.mirror.engines.postgres`; this reads only what both engines hold
+alike): one read-only session (``default_transaction_read_only``), psycopg 3, the
+password from the URL, ``PGPASSWORD`` or ``~/.pgpass``; :attr:`MirrorSource.path` is the
+URL without its password (:func:`chatkit_tui.mirrorfile.redact`), and so is every
+message. The SQL below is written once for both: ``{mark}`` is each driver's placeholder.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ from chatkit_tui.mirrorfile import (
     connect_read_only,
     damaged_message,
     is_damage,
+    is_mirror_url,
+    redact,
 )
 from chatkit_tui.server.keyset import Order, Page, keyset_page
 from chatkit_tui.server.params import RequestError
@@ -56,9 +65,10 @@ __all__ = [
     "is_mirror",
 ]
 
-MIRROR_APPLICATION_ID = 0x434B4D52  # "CKMR": chatkit_tui.core.mirror.store.APPLICATION_ID
-MIRROR_SCHEMA_VERSION = 3  # chatkit_tui.core.mirror.store.SCHEMA_VERSION
-MIRROR_READABLE_VERSIONS = (1, 2, 3)  # chatkit_tui.core.mirror.store.READABLE_VERSIONS
+MIRROR_APPLICATION_ID = 0x434B4D52  # "CKMR": chatkit_tui.core.mirror.engines.sqlite.APPLICATION_ID
+MIRROR_SCHEMA_VERSION = 3  # chatkit_tui.core.mirror.engines.sqlite.SCHEMA_VERSION
+MIRROR_READABLE_VERSIONS = (1, 2, 3)  # chatkit_tui.core.mirror.engines.sqlite.READABLE_VERSIONS
+MIRROR_PG_SCHEMA_VERSION = 1  # chatkit_tui.core.mirror.engines.postgres.SCHEMA_VERSION
 
 
 class MirrorDamagedError(RequestError):
@@ -76,7 +86,10 @@ class MirrorDamagedError(RequestError):
 
 
 def is_mirror(path: str | Path) -> bool:
-    """Whether ``path`` is a mirror file (False for anything else, missing files included)."""
+    """Whether ``path`` is a mirror file (False for anything else, missing files included),
+    or a ``postgresql://`` URL (whose database is checked when it is opened)."""
+    if is_mirror_url(path):
+        return True
     if str(path) == ":memory:":
         return False
     target = Path(path).expanduser()
@@ -124,6 +137,59 @@ class MirrorSource:
     """What :class:`~chatkit_tui.server.app.ChatKitServerApp` serves, from a mirror file."""
 
     def __init__(self, path: str | Path, *, clock: Callable[[], float] | None = None) -> None:
+        self._mark = "?"
+        self.copy = False
+        if is_mirror_url(path):
+            self._open_database(str(path))
+        else:
+            self._open_file(path)
+        self._lock = threading.Lock()
+        self._sessions = Store(":memory:", clock=clock)
+        self.clock = self._sessions.clock
+
+    def _open_database(self, url: str) -> None:
+        """A mirror in PostgreSQL: ``ValueError`` (its message redacted) when it cannot be
+        reached or is no mirror."""
+        self.path = redact(url)
+        try:
+            import psycopg
+        except ImportError:
+            raise ValueError(
+                "serving a postgresql:// mirror needs psycopg 3: pip install"
+                " 'chatkit-tui[postgresql]'"
+            ) from None
+        try:
+            conn = psycopg.connect(
+                url,
+                autocommit=True,
+                connect_timeout=10,
+                options="-c default_transaction_read_only=on",
+                application_name="chatkit-tui serve",
+            )
+        except psycopg.Error as exc:
+            raise ValueError(redact(" ".join(str(exc).split()))) from None
+        try:
+            row = conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+                if conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone() == (True,)
+                else "SELECT NULL WHERE false"
+            ).fetchone()
+        except psycopg.Error as exc:
+            conn.close()
+            raise ValueError(redact(" ".join(str(exc).split()))) from None
+        if row is None or row[0] is None:
+            conn.close()
+            raise ValueError(f"{self.path} is not a chatkit-tui mirror")
+        if int(row[0]) > MIRROR_PG_SCHEMA_VERSION:
+            conn.close()
+            raise ValueError(
+                f"{self.path} is a mirror of layout version {row[0]}; this server reads"
+                f" versions up to {MIRROR_PG_SCHEMA_VERSION}"
+            )
+        self._db = cast("sqlite3.Connection", conn)  # the same execute/fetch calls
+        self._mark = "%s"
+
+    def _open_file(self, path: str | Path) -> None:
         self.path = str(Path(path).expanduser())
         try:
             self._db, self.copy = connect_read_only(Path(self.path))
@@ -144,9 +210,6 @@ class MirrorSource:
                 f"{self.path} is a mirror of layout version {version}; this server reads "
                 f"versions {known}"
             )
-        self._lock = threading.Lock()
-        self._sessions = Store(":memory:", clock=clock)
-        self.clock = self._sessions.clock
 
     def close(self) -> None:
         with self._lock:
@@ -200,7 +263,7 @@ class MirrorSource:
                 for name, value in (("after", after), ("before", before))
                 if value is not None
             }
-            scope = "gone_at IS NULL" + (" AND user = ?" if user is not None else "")
+            scope = "gone_at IS NULL" + (f' AND "user" = {self._mark}' if user is not None else "")
             rows = keyset_page(
                 self._db,
                 "threads",
@@ -210,12 +273,14 @@ class MirrorSource:
                 order,
                 keys.get("after"),
                 keys.get("before"),
+                mark=self._mark,
             )
         return _json_page(rows)
 
     def _thread_key(self, name: str, thread_id: str) -> tuple[int, str]:
         row = self._db.execute(
-            "SELECT created_at, id FROM threads WHERE id = ?", (thread_id,)
+            f"SELECT created_at, id FROM threads WHERE id = {self._mark}",  # noqa: S608
+            (thread_id,),
         ).fetchone()
         if row is None:
             raise CursorNotFoundError(name, thread_id)
@@ -223,7 +288,10 @@ class MirrorSource:
 
     def thread_json(self, thread_id: str) -> bytes | None:
         with self._reading():
-            row = self._db.execute("SELECT raw FROM threads WHERE id = ?", (thread_id,)).fetchone()
+            row = self._db.execute(
+                f"SELECT raw FROM threads WHERE id = {self._mark}",  # noqa: S608
+                (thread_id,),
+            ).fetchone()
         return None if row is None else bytes(row[0])
 
     def delete_thread(self, thread_id: str) -> bool:
@@ -247,7 +315,8 @@ class MirrorSource:
         before: str | None = None,
     ) -> Page[bytes] | None:
         with self._reading():
-            held = self._db.execute("SELECT 1 FROM threads WHERE id = ?", (thread_id,))
+            m = self._mark
+            held = self._db.execute(f"SELECT 1 FROM threads WHERE id = {m}", (thread_id,))  # noqa: S608
             if held.fetchone() is None:
                 return None
             keys: dict[str, tuple[int, int]] = {}
@@ -257,12 +326,12 @@ class MirrorSource:
                 seq = _seq_cursor(value)
                 if seq is not None:  # an item without an id: the cursor this server gave it
                     row = self._db.execute(
-                        "SELECT seq, pk FROM items WHERE thread_id = ? AND seq = ?",
+                        f"SELECT seq, pk FROM items WHERE thread_id = {m} AND seq = {m}",  # noqa: S608
                         (thread_id, seq),
                     ).fetchone()
                 else:
                     row = self._db.execute(
-                        "SELECT seq, pk FROM items WHERE thread_id = ? AND id = ?"
+                        f"SELECT seq, pk FROM items WHERE thread_id = {m} AND id = {m}"  # noqa: S608
                         " ORDER BY seq LIMIT 1",
                         (thread_id, value),
                     ).fetchone()
@@ -275,12 +344,13 @@ class MirrorSource:
                 # an item without an id still needs a cursor, or a page ending on one would
                 # end the listing for every client (an empty last_id): one of our own
                 f"coalesce(id, '{SEQ_CURSOR}' || seq), raw",
-                ("thread_id = ?", (thread_id,)),
+                (f"thread_id = {m}", (thread_id,)),
                 limit,
                 order,
                 keys.get("after"),
                 keys.get("before"),
                 key=("seq", "pk"),
+                mark=m,
             )
         return _json_page(rows)
 

@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 
 from chatkit_tui import APP_NAME
+from chatkit_tui.mirrorfile import redact
 from chatkit_tui.server.app import ChatKitServerApp, create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.mirror import MirrorDamagedError, MirrorSource, is_mirror
@@ -278,9 +279,10 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.port > 65535:
         return fail(f"--port must be between 0 and 65535, got {args.port}")
     db = args.db if args.db is not None else str(default_db_path())
+    shown = redact(db)  # a postgresql:// URL without its password
     mirrored = is_mirror(db)
     if mirrored and args.seed:
-        return fail(f"{db} is a mirror, served read-only: --seed cannot add to it")
+        return fail(f"{shown} is a mirror, served read-only: --seed cannot add to it")
     # A first `serve` (no --db, no --seed, the default file not there yet) gets what the demo
     # shows: the file is made by this run in our data directory, nothing of the user's is
     # changed, and the banner says so. An existing database, or one named with --db, is
@@ -292,13 +294,13 @@ def serve_command(args: argparse.Namespace) -> int:
     except MirrorDamagedError as exc:
         return fail(exc.message, EXIT_DAMAGED)
     except Exception as exc:  # sqlite3 errors, permissions, a directory given as --db
-        return fail(f"cannot open the database {db}: {exc}")
+        return fail(redact(f"cannot open the database {shown}: {exc}"))
     with store:
         try:
             count = store.count_threads()
             if isinstance(store, MirrorSource):
                 kind = "read-only copy" if store.copy else "read-only"  # copy: read-only media
-                what = f"mirror of {store.origin() or 'an unknown origin'}: {db}, {kind}"
+                what = f"mirror of {store.origin() or 'an unknown origin'}: {shown}, {kind}"
             else:
                 what = f"database: {db}"
         except MirrorDamagedError as exc:  # the banner's reads met a damaged page

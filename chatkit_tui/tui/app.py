@@ -26,6 +26,7 @@ from chatkit_tui.tui.threads.main import MainScreen
 if TYPE_CHECKING:
     from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.client.models import ThreadPage
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 
 def deployment_label(deployment: Deployment) -> str:
@@ -63,7 +64,7 @@ class ChatKitApp(OrderedKeysApp):
         thread_page_size: int = 100,
         item_page_size: int = 50,
         first_page: asyncio.Future[ThreadPage] | None = None,
-        mirror_path: Path | None = None,
+        mirror_path: MirrorTarget | None = None,
     ) -> None:
         super().__init__(ansi_color=ansi_color)
         self.context = AppContext(

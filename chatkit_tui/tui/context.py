@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chatkit_tui.client.deployment import Capabilities, Deployment
     from chatkit_tui.client.models import ThreadPage
     from chatkit_tui.client.resources import Sessions
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 Clock = Callable[[], float]
 
@@ -40,7 +41,7 @@ class AppContext:
     """The first page, requested before the app started (see run.py): saves a round trip."""
     session_book: SessionBook = field(default_factory=SessionBook)
     """Sessions created in this run (the API cannot list them)."""
-    mirror_path: Path | None = None
+    mirror_path: MirrorTarget | None = None
     """The mirror the app browses offline (--mirror); None online."""
     project: str | None = None
     """The OpenAI project of the endpoint (a mirror's default file is named after both)."""

@@ -8,13 +8,13 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncGenerator, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chatkit_tui.client.deployment import Deployment
     from chatkit_tui.client.models import ThreadPage
     from chatkit_tui.config import Config
+    from chatkit_tui.core.mirror.url import MirrorTarget
     from chatkit_tui.tui.app import ChatKitApp
 
 THREAD_PAGE = 100
@@ -38,14 +38,21 @@ def run_app(args: argparse.Namespace) -> int:
     config = _config(args) or Config(api_key=os.environ.get("OPENAI_API_KEY") or None)
     read_only = bool(getattr(args, "read_only", False)) or config.read_only
     demo: Local | None = None
-    path: Path | None = None
+    path: MirrorTarget | None = None
     label = ""
     mirror = getattr(args, "mirror", None)
     try:
         if mirror is not None:
             from chatkit_tui.backends import origin
 
-            path = mirror_path(mirror, *origin(config))
+            base, project = origin(config)
+            path = mirror_path(
+                mirror,
+                base,
+                project,
+                profile_mirror=config.mirror,
+                password_command=config.mirror_password_command,
+            )
             label = mirror_label(path)
             read_only = True  # a mirror is a copy: nothing to delete or create there
         elif getattr(args, "demo", False):
@@ -135,7 +142,7 @@ async def _run(
     label: Callable[[], str],
     read_only: bool,
     config: Config,
-    mirror: Path | None = None,
+    mirror: MirrorTarget | None = None,
 ) -> int:
     # Textual and the screens are about half of start-up, all of it CPU. They are imported
     # on a worker thread while this loop builds the client (loading the CA certificates is

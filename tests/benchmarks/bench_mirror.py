@@ -1,8 +1,10 @@
 """Mirror 10,000 threads x 20 items from the local server at 50 ms latency, 8 at a time.
 
-Run: ``python tests/benchmarks/bench_mirror.py`` (``--threads``, ``--items``,
-``--latency-ms``, ``--concurrency``). The origin's data is written straight into a server
-database file, which ``chatkit-tui serve --latency`` then serves from a *separate process*
+Run: ``python tests/benchmarks/bench_mirror.py`` (``--threads``, ``--items``, ``--latency-
+ms``, ``--concurrency``, ``--engine postgresql`` to mirror into a database of a throwaway
+PostgreSQL cluster, tests/fixtures/postgres.py, instead of a file). The origin's data is
+written straight into a server database file, which ``chatkit-tui serve --latency`` then
+serves from a *separate process*
 (so the server does not share our GIL). :class:`chatkit_tui.core.mirror.MirrorSync` -- what
 ``chatkit-tui mirror`` runs -- then mirrors it into a fresh file, twice:
 
@@ -151,39 +153,60 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     latency = args.latency_ms / 1000
     print(
         f"mirror · {args.threads:,} threads x {args.items} items · server latency"
         f" {args.latency_ms} ms · concurrency {args.concurrency} · Python"
         f" {platform.python_version()} · {platform.machine()} · {os.cpu_count()} CPUs"
+        f" · into {args.engine}"
     )
+    cluster = None
+    if args.engine == "postgresql":
+        from tests.fixtures.postgres import Cluster
+
+        cluster = Cluster().start()
     with tempfile.TemporaryDirectory() as tmp:
         origin_db = Path(tmp) / "origin.sqlite3"
         started = time.perf_counter()
         make_origin(origin_db, args.threads, args.items, random.Random(1))
         print(f"origin written in {time.perf_counter() - started:.1f} s")
         process, base_url = start_server("--db", str(origin_db), "--latency", str(args.latency_ms))
+        target: str = str(Path(tmp) / "mirror.sqlite3")
+        if cluster is not None:
+            target = cluster.create_database()
         try:
-            with Mirror.open(
-                Path(tmp) / "mirror.sqlite3", create=True, origin=Origin(base_url)
-            ) as mirror:
+            with Mirror.open(target, create=True, origin=Origin(base_url)) as mirror:
                 first = asyncio.run(one_run(base_url, mirror, args.concurrency, process.pid))
                 r1 = report("first run", first, latency, args.concurrency)
                 second = asyncio.run(one_run(base_url, mirror, args.concurrency, process.pid))
                 r2 = report("second run, nothing new", second, latency, args.concurrency)
-                size = (Path(tmp) / "mirror.sqlite3").stat().st_size
+            size = _size(target)
         finally:
             process.terminate()
             process.wait(10)
+            if cluster is not None:
+                cluster.stop()
     pages = -(-args.threads // 100)
     expected = pages + args.threads
     print(
         f"\nfirst run {r1:.3f}x the ideal (goal <= 1.3); second run {r2:.3f}x, sent"
         f" {second['requests']:,} requests (list pages + one per thread = {expected:,}),"
-        f" wrote {second['changes']} row(s) (the run's record); mirror file {size / 1e6:.0f} MB"
+        f" wrote {second['changes']} row(s) (the run's record); mirror {size / 1e6:.0f} MB"
+        f" ({args.engine})"
     )
     return 0
+
+
+def _size(target: str) -> int:
+    if not target.startswith("postgresql://"):
+        return Path(target).stat().st_size
+    import psycopg
+
+    with psycopg.connect(target) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return int(row[0]) if row else 0
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ side, the same measures on a mirror of 1,000 threads: with rows read on demand t
 should be close (flat in the number of threads). Each size runs in a fresh process (its
 peak RSS is its own); the mirror files are written straight into their tables first.
 
-    .venv/bin/python tests/benchmarks/bench_mirror_app.py [--threads N]
+    .venv/bin/python tests/benchmarks/bench_mirror_app.py [--threads N] [--engine postgresql]
+
+With ``--engine postgresql`` the mirrors are databases of a throwaway PostgreSQL cluster
+(tests/fixtures/postgres.py), and the side-by-side is the same N threads in a file.
 """
 
 from __future__ import annotations
@@ -47,7 +50,8 @@ async def main():
         else:  # what --mirror does now: the file read in process
             from chatkit_tui.backends.mirror.deployment import MirrorDeployment
             client = MirrorDeployment.open(path)
-        app = ChatKitApp(client, read_only=True, mirror_path=__import__("pathlib").Path(path))
+        from chatkit_tui.core.mirror.url import mirror_target
+        app = ChatKitApp(client, read_only=True, mirror_path=mirror_target(path))
         app_start = time.perf_counter()
         async with app.run_test(size=(120, 40)) as pilot:
             tl = app.main_screen.thread_list
@@ -77,7 +81,7 @@ asyncio.run(main())
 """
 
 
-def measure(path: Path, count: int, mode: str = "process") -> dict[str, float]:
+def measure(path: Path | str, count: int, mode: str = "process") -> dict[str, float]:
     result = subprocess.run(
         [sys.executable, "-c", CHILD, str(path), str(REPO), str(count), mode],
         capture_output=True,
@@ -93,20 +97,36 @@ def main() -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1_000_000)
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     sizes = [1_000, args.threads]
+    cluster = None
+    if args.engine == "postgresql":
+        from tests.fixtures.postgres import Cluster
+
+        cluster = Cluster().start()
+    beside = "over a loopback server (before)" if cluster is None else "from a file (SQLite)"
     with tempfile.TemporaryDirectory() as tmp:
         results: dict[int, dict[str, float]] = {}
-        for count in sizes:
-            path = Path(tmp) / f"mirror-{count}.sqlite3"
-            started = time.perf_counter()
-            fill_mirror(path, count)
-            size = path.stat().st_size / 1e6
-            print(f"mirror of {count:,} threads written in {time.perf_counter() - started:.1f} s"
-                  f" ({size:,.0f} MB)")  # fmt: skip
-            results[count] = measure(path, count)
-            if count == sizes[-1]:
-                loopback = measure(path, count, "loopback")
+        try:
+            for count in sizes:
+                path: Path | str = Path(tmp) / f"mirror-{count}.sqlite3"
+                if cluster is not None:
+                    path = cluster.create_database()
+                started = time.perf_counter()
+                fill_mirror(path, count)
+                print(f"mirror of {count:,} threads written in"
+                      f" {time.perf_counter() - started:.1f} s ({args.engine})")  # fmt: skip
+                results[count] = measure(path, count)
+                if count == sizes[-1] and cluster is None:
+                    loopback = measure(path, count, "loopback")
+                elif count == sizes[-1]:
+                    file = Path(tmp) / "beside.sqlite3"
+                    fill_mirror(file, count)
+                    loopback = measure(file, count)
+        finally:
+            if cluster is not None:
+                cluster.stop()
     small, big = results[sizes[0]], results[sizes[1]]
     print()
     print(f"{'':34}{sizes[0]:>14,}{sizes[1]:>14,}   ratio   goal")
@@ -119,8 +139,7 @@ def main() -> int:
     for label, key, unit, goal in rows:
         a, b = small[key], big[key]
         print(f"{label:34}{a:>12.3f}{unit:>2}{b:>12.3f}{unit:>2}{b / a:>8.2f}x   {goal}")
-    print(f"\n{sizes[1]:,} threads, side by side: read in process (now) / over a loopback"
-          " server (before)")  # fmt: skip
+    print(f"\n{sizes[1]:,} threads, side by side: read in process ({args.engine}) / {beside}")
     for label, key, unit, _ in rows:
         a, b = big[key], loopback[key]
         print(f"{label:34}{a:>12.3f}{unit:>2}{b:>12.3f}{unit:>2}{a / b:>8.2f}x")

@@ -2,8 +2,11 @@
 ``LIKE`` scan of the same text.
 
 Run: ``python tests/benchmarks/bench_search.py`` (``--items``, ``--db PATH`` to keep the
-built mirror and reuse it on the next run). The mirror is built through
-:meth:`chatkit_tui.core.mirror.Mirror.save_thread`, as a mirror run writes it (one
+built mirror and reuse it on the next run; ``--engine both``: the same data also built
+into a database of a throwaway PostgreSQL cluster, tests/fixtures/postgres.py, and the
+same queries timed on both engines side by side, with the median, p95 and the slowest).
+The mirror is built through :meth:`chatkit_tui.core.mirror.Mirror.save_thread`, as a
+mirror run writes it (one
 transaction per thread of 20 items). The text: sentences of 8 to 40 words drawn from a
 vocabulary of 40,000 made-up words with a Zipf distribution (a few words are in most items,
 most words in few), as natural text is.
@@ -52,7 +55,7 @@ def vocabulary(rng: random.Random) -> list[str]:
     return words
 
 
-def build(path: Path, items: int, words: list[str], rng: random.Random) -> float:
+def build(path: Path | str, items: int, words: list[str], rng: random.Random) -> float:
     weights = list(itertools.accumulate(1.0 / (rank + 1) ** 1.07 for rank in range(len(words))))
     started = time.perf_counter()
     with Mirror.open(path, create=True, origin=Origin("http://bench/v1")) as mirror:
@@ -119,6 +122,7 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=None, help="keep (or reuse) the mirror here")
     parser.add_argument("--like", type=int, default=25, help="queries to time as LIKE scans")
+    parser.add_argument("--engine", choices=("sqlite", "both"), default="sqlite")
     args = parser.parse_args()
     rng = random.Random(5)
     words = vocabulary(rng)
@@ -152,6 +156,8 @@ def main() -> int:
                 ).fetchone()[0]
                 fts.append((kind, query, statistics.median(times), count))
                 assert hits or count == 0
+            if args.engine == "both":
+                side_by_side(args.items, words, chosen, fts)
             like: list[float] = []
             picked = chosen[:: max(1, len(chosen) // args.like)][: args.like]
             for _, query in picked:
@@ -185,6 +191,51 @@ def main() -> int:
     )
     print(f"goal: median under 50 ms -> {'met' if median < 50 else 'NOT met'}")
     return 0
+
+
+def _summary(times_ms: list[float]) -> str:
+    ordered = sorted(times_ms)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    median = statistics.median(ordered)
+    return f"median {median:.2f} ms, p95 {p95:.2f} ms, slowest {ordered[-1]:.2f} ms"
+
+
+def side_by_side(
+    items: int,
+    words: list[str],
+    chosen: list[tuple[str, str]],
+    fts: list[tuple[str, str, float, int]],
+) -> None:
+    """The same data (the same seeds) in PostgreSQL, the same queries, both engines' times."""
+    from tests.fixtures.postgres import Cluster
+
+    with Cluster() as cluster:
+        url = cluster.create_database()
+        print("building the same mirror in PostgreSQL ...")
+        seconds = build(url, items, words, random.Random(6))
+        print(f"built in {seconds:.0f} s ({items / seconds:,.0f} items/s)")
+        import psycopg
+
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        pg: list[float] = []
+        with Mirror.open(url, read_only=True) as mirror:
+            mirror.search("warm up the buffers")
+            for _, query in chosen:
+                times: list[float] = []
+                for _ in range(3):
+                    started = time.perf_counter()
+                    mirror.search(query, limit=20)
+                    times.append(time.perf_counter() - started)
+                pg.append(statistics.median(times))
+    print(f"\n{'kind':<22} {'query':<28} {'matches':>9} {'SQLite ms':>10} {'PostgreSQL ms':>14}")
+    for (kind, query, seconds, count), pg_seconds in zip(fts, pg, strict=True):
+        print(
+            f"{kind:<22} {query:<28} {count:>9,} {seconds * 1000:>10.2f} {pg_seconds * 1000:>14.2f}"
+        )
+    print(f"SQLite (FTS5):         {_summary([t * 1000 for _, _, t, _ in fts])}")
+    print(f"PostgreSQL (tsvector): {_summary([t * 1000 for t in pg])}")
+    print("goal, both: median < 20 ms, p95 < 100 ms, slowest < 200 ms\n")
 
 
 def _expression(query: str) -> str:

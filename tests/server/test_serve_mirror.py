@@ -17,7 +17,7 @@ import pytest
 from chatkit_tui.cli import main
 from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.core.mirror import Mirror, MirrorSync, Origin
-from chatkit_tui.core.mirror import store as mirror_store
+from chatkit_tui.core.mirror.engines import sqlite as mirror_store
 from chatkit_tui.server import mirror as served
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.server.store import Store

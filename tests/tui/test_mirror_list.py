@@ -4,12 +4,11 @@ through, and the order, the user filter and / are queries over the whole file.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from textual.widgets import Input
 
 from chatkit_tui.client import AsyncChatKit
+from chatkit_tui.core.mirror import mirror_target
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.threads.rows import WINDOWS_KEPT
@@ -21,20 +20,20 @@ COUNT = 5_000
 
 
 @pytest.fixture
-def mirror(tmp_path: Path) -> Path:
-    path = tmp_path / "mirror.sqlite3"
-    fill_mirror(path, COUNT)
-    return path
+def mirror(mirror_target: str) -> str:
+    """A file, or a PostgreSQL database: the list reads either on demand."""
+    fill_mirror(mirror_target, COUNT)
+    return mirror_target
 
 
 def line(app: ChatKitApp, y: int) -> str:
     return "".join(segment.text for segment in thread_list(app).render_line(y))
 
 
-async def test_every_thread_is_a_row_and_end_is_the_last_of_the_file(mirror: Path) -> None:
+async def test_every_thread_is_a_row_and_end_is_the_last_of_the_file(mirror: str) -> None:
     with BackgroundServer(db=mirror, api_key="k") as served:
         client = AsyncChatKit(api_key="k", base_url=served.base_url, max_retries=0)
-        app = ChatKitApp(client, read_only=True, now=fixed_now, mirror_path=mirror)
+        app = ChatKitApp(client, read_only=True, now=fixed_now, mirror_path=mirror_target(mirror))
         async with app.run_test(size=(100, 30)) as pilot:
             tl = thread_list(app)
             await wait_for(pilot, lambda: tl.row_count == COUNT, what="the rows")
@@ -65,10 +64,10 @@ async def test_every_thread_is_a_row_and_end_is_the_last_of_the_file(mirror: Pat
             assert all(t is not None and t.user == "user_3" for t in shown)
 
 
-async def test_a_thread_is_found_by_id_wherever_it_is(mirror: Path) -> None:
+async def test_a_thread_is_found_by_id_wherever_it_is(mirror: str) -> None:
     with BackgroundServer(db=mirror, api_key="k") as served:
         client = AsyncChatKit(api_key="k", base_url=served.base_url, max_retries=0)
-        app = ChatKitApp(client, read_only=True, now=fixed_now, mirror_path=mirror)
+        app = ChatKitApp(client, read_only=True, now=fixed_now, mirror_path=mirror_target(mirror))
         async with app.run_test(size=(100, 30)) as pilot:
             tl = thread_list(app)
             await wait_for(pilot, lambda: tl.row_count == COUNT, what="the rows")

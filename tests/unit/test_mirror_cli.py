@@ -12,6 +12,7 @@ import pytest
 
 from chatkit_tui.cli import main
 from chatkit_tui.core.mirror import Mirror, default_mirror_path
+from chatkit_tui.core.mirror.engines.sqlite import SqliteMirror
 from chatkit_tui.core.mirror.sync import SyncProgress
 from chatkit_tui.scripting.mirror import _ProgressLine, since_arg
 from chatkit_tui.server.run import BackgroundServer
@@ -250,7 +251,7 @@ def test_a_mirror_that_cannot_be_written_is_one_line_not_a_traceback(
     def full_disk(*args: Any, **kwargs: Any) -> Any:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(Mirror, "save_thread", full_disk)
+    monkeypatch.setattr(SqliteMirror, "save_thread", full_disk)  # the file's engine
     db = tmp_path / "m.sqlite3"
     assert main(["mirror", "--base-url", origin.base_url, "--db", str(db)]) == 1
     err = capsys.readouterr().err

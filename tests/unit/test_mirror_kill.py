@@ -1,6 +1,7 @@
 """``chatkit-tui mirror`` killed for real (SIGKILL, and Ctrl-C) at random moments against a
-local server with latency: every thread the file holds is whole after each kill, and after
-one last run the mirror, served by ``serve --db``, equals the origin as JSON."""
+local server with latency: every thread the mirror holds is whole after each kill, and after
+one last run the mirror, served by ``serve --db``, equals the origin as JSON. On both
+engines: a file, and a PostgreSQL database (the ``mirror_target`` fixture)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def everything(base_url: str) -> list[tuple[Any, list[Any]]]:
             after = page["last_id"]
 
 
-def start_mirror(base_url: str, db: Path) -> subprocess.Popen[str]:
+def start_mirror(base_url: str, db: str | Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "chatkit_tui", "mirror", "--base-url", base_url),
@@ -72,8 +73,8 @@ def start_mirror(base_url: str, db: Path) -> subprocess.Popen[str]:
     return process
 
 
-def assert_whole(db: Path, origin: dict[str, tuple[Any, list[Any]]]) -> int:
-    """Every thread the file holds has exactly the origin's items; how many it holds."""
+def assert_whole(db: str | Path, origin: dict[str, tuple[Any, list[Any]]]) -> int:
+    """Every thread the mirror holds has exactly the origin's items; how many it holds."""
     with Mirror.open(db, read_only=True) as mirror:
         held = list(mirror.iter_threads())
         for thread in held:
@@ -100,9 +101,9 @@ def origin() -> Iterator[tuple[BackgroundServer, BackgroundServer]]:
 
 
 def test_sigkill_at_random_moments_then_a_last_run_gives_the_origin(
-    tmp_path: Path, origin: tuple[BackgroundServer, BackgroundServer]
+    mirror_target: str, origin: tuple[BackgroundServer, BackgroundServer]
 ):
-    db = tmp_path / "mirror.sqlite3"
+    db = mirror_target
     rng = random.Random(20261201)
     slow, fast = origin
     expected = everything(fast.base_url)
@@ -129,9 +130,9 @@ def test_sigkill_at_random_moments_then_a_last_run_gives_the_origin(
 
 
 def test_ctrl_c_stops_with_130_and_keeps_what_was_done(
-    tmp_path: Path, origin: tuple[BackgroundServer, BackgroundServer]
+    mirror_target: str, origin: tuple[BackgroundServer, BackgroundServer]
 ):
-    db = tmp_path / "mirror.sqlite3"
+    db = mirror_target
     slow, fast = origin
     by_id = {t["id"]: (t, items) for t, items in everything(fast.base_url)}
     process = start_mirror(slow.base_url, db)

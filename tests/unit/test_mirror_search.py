@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chatkit_tui.core.mirror import Mirror, Origin
+from chatkit_tui.core.mirror import Mirror, MirrorUrl, Origin
 from chatkit_tui.core.mirror.extract import item_text
 from chatkit_tui.core.mirror.records import ItemRecord, ThreadRecord
 from chatkit_tui.core.mirror.search import (
@@ -74,8 +73,8 @@ def add_thread(
 
 
 @pytest.fixture
-def mirror(tmp_path: Path) -> Mirror:
-    m = Mirror.open(tmp_path / "m.sqlite3", create=True, origin=Origin("http://origin/v1"))
+def mirror(mirror_target: str) -> Mirror:
+    m = Mirror.open(mirror_target, create=True, origin=Origin("http://origin/v1"))
     yield m
     m.close()
 
@@ -481,14 +480,30 @@ def test_the_index_form_of_cjk_and_marks():
     assert index_form("\x1b[1;31mred\x1b[0m \x9b2Jz \x1b]8;;http://x\x1b\\link") == "red z link"
 
 
+def _search_keys(mirror: Mirror) -> list[tuple[int, int | None]]:
+    """The search rows' keys (an item's pk, minus a thread's) and their items' seq, read
+    from each engine's own tables."""
+    if isinstance(mirror.path, MirrorUrl):
+        import psycopg
+
+        with psycopg.connect(mirror.path.url) as conn:
+            return conn.execute(
+                "SELECT search.key, items.seq FROM search LEFT JOIN items"
+                " ON items.pk = search.key ORDER BY search.key"
+            ).fetchall()
+    db = sqlite3.connect(mirror.path)
+    try:
+        return db.execute(
+            "SELECT search.rowid, items.seq FROM search LEFT JOIN items"
+            " ON items.pk = search.rowid ORDER BY search.rowid"
+        ).fetchall()
+    finally:
+        db.close()
+
+
 def test_the_fts_table_uses_the_rowids_the_server_and_prune_rely_on(mirror: Mirror):
     add_thread(mirror, "cthr_1", [user_message(1, "alpha"), user_message(2, "beta")], title="t")
-    db = sqlite3.connect(mirror.path)
-    rows = db.execute(
-        "SELECT search.rowid, items.seq FROM search LEFT JOIN items ON items.pk = search.rowid"
-        " ORDER BY search.rowid"
-    ).fetchall()
-    db.close()
+    rows = _search_keys(mirror)
     assert [seq for rowid, seq in rows if rowid > 0] == [0, 1]
     assert len([rowid for rowid, _ in rows if rowid < 0]) == 1
 

@@ -75,11 +75,11 @@ class Counter:
 
 
 @pytest.fixture
-def open_mirror(tmp_path: Path) -> Iterator[Callable[[str], Mirror]]:
+def open_mirror(mirror_target: str) -> Iterator[Callable[[str], Mirror]]:
     opened: list[Mirror] = []
 
     def make(origin: str) -> Mirror:
-        mirror = Mirror.open(tmp_path / "mirror.sqlite3", create=True, origin=Origin(origin))
+        mirror = Mirror.open(mirror_target, create=True, origin=Origin(origin))
         opened.append(mirror)
         return mirror
 

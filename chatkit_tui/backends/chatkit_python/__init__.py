@@ -3,7 +3,6 @@ protocol (``--chatkit-url URL --header 'Name: value'``, or a profile's ``chatkit
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatkit_tui.backends import Backend, Flag
@@ -14,17 +13,20 @@ if TYPE_CHECKING:
 
     from chatkit_tui.backends.chatkit_python.client import ChatKitPython
     from chatkit_tui.config import Config
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 __all__ = ["BACKEND", "CHATKIT_PYTHON"]
 
 CHATKIT_PYTHON = Capabilities(kind="chatkit-python", delete=True)
 
 
-def _chooses(config: Config, mirror: Path | None) -> bool:
+def _chooses(config: Config, mirror: MirrorTarget | None) -> bool:
     return mirror is None and config.chatkit_url is not None
 
 
-def _open(config: Config, mirror: Path | None, http: httpx.AsyncClient | None) -> ChatKitPython:
+def _open(
+    config: Config, mirror: MirrorTarget | None, http: httpx.AsyncClient | None
+) -> ChatKitPython:
     from chatkit_tui.backends.chatkit_python.client import ChatKitPython
 
     assert config.chatkit_url is not None

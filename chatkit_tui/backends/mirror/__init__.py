@@ -5,7 +5,6 @@ This module only declares the backend (it is imported to choose one); the reader
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatkit_tui.backends import Backend
@@ -16,17 +15,20 @@ if TYPE_CHECKING:
 
     from chatkit_tui.backends.mirror.deployment import MirrorDeployment
     from chatkit_tui.config import Config
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 __all__ = ["BACKEND", "MIRROR"]
 
 MIRROR = Capabilities(kind="mirror", user_filter=True, users=True, read_only_copy=True)
 
 
-def _chooses(config: Config, mirror: Path | None) -> bool:
+def _chooses(config: Config, mirror: MirrorTarget | None) -> bool:
     return mirror is not None
 
 
-def _open(config: Config, mirror: Path | None, http: httpx.AsyncClient | None) -> MirrorDeployment:
+def _open(
+    config: Config, mirror: MirrorTarget | None, http: httpx.AsyncClient | None
+) -> MirrorDeployment:
     from chatkit_tui.backends.mirror.deployment import MirrorDeployment
 
     assert mirror is not None

@@ -12,7 +12,6 @@ neither chatkit nor the reader (:mod:`.deployment`).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatkit_tui.backends import Backend, Flag
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
 
     from chatkit_tui.backends.store.deployment import StoreDeployment
     from chatkit_tui.config import Config
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 __all__ = ["BACKEND", "STORE"]
 
@@ -33,11 +33,13 @@ def _spec(config: Config) -> str | None:
     return config.options.get("store")
 
 
-def _chooses(config: Config, mirror: Path | None) -> bool:
+def _chooses(config: Config, mirror: MirrorTarget | None) -> bool:
     return mirror is None and _spec(config) is not None
 
 
-def _open(config: Config, mirror: Path | None, http: httpx.AsyncClient | None) -> StoreDeployment:
+def _open(
+    config: Config, mirror: MirrorTarget | None, http: httpx.AsyncClient | None
+) -> StoreDeployment:
     from chatkit_tui.backends.store.deployment import StoreDeployment
 
     spec = _spec(config)

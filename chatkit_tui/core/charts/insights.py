@@ -43,7 +43,7 @@ from chatkit_tui.core.insights import (
 from chatkit_tui.core.times import short_time
 
 if TYPE_CHECKING:
-    from chatkit_tui.core.mirror import Mirror
+    from chatkit_tui.core.insights.sections import Readable
 
 T = TypeVar("T")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -261,11 +261,11 @@ class Section(Generic[T]):
 
     key: str
     title: str  # said while it is computed
-    compute: Callable[[Mirror, Filters], T]
+    compute: Callable[[Readable, Filters], T]
     of: Callable[[Insights], T]
     draw: Callable[[T], list[Figure]]
 
-    def figures(self, mirror: Mirror, filters: Filters) -> list[Figure]:
+    def figures(self, mirror: Readable, filters: Filters) -> list[Figure]:
         return self.draw(self.compute(mirror, filters))
 
 

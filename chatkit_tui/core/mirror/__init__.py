@@ -1,8 +1,10 @@
-"""The mirror: every thread and item of a deployment in a local SQLite file, searchable.
+"""The mirror: every thread and item of a deployment in a local SQLite file or a
+PostgreSQL database, searchable.
 
 Textual-free. What the app and the CLI use:
 
-- :class:`Mirror` (:mod:`.store`): open a file (``Mirror.open(path, read_only=True)``),
+- :class:`Mirror` (:mod:`.store`, the interface; the engines in :mod:`.engines`): open a
+  file or a ``postgresql://`` URL (``Mirror.open(target, read_only=True)``),
   list threads keyset-paged (``threads()``), read a thread's items (``items()``), search
   (``search()`` -> :class:`SearchHit`), metadata (``info()``: origin, counts, last run).
   A read that meets a damaged page raises :class:`MirrorDamaged`.
@@ -16,6 +18,8 @@ another holds the file, :class:`MirrorReadOnlyError` for a read-only file or dir
 (:mod:`.writer_lock`).
 """
 
+from chatkit_tui.core.mirror.engines import postgres as postgres  # registers the engine
+from chatkit_tui.core.mirror.engines import sqlite as sqlite  # registers the engine
 from chatkit_tui.core.mirror.search import SearchHit
 from chatkit_tui.core.mirror.store import (
     Failure,
@@ -35,6 +39,13 @@ from chatkit_tui.core.mirror.store import (
     default_mirror_path,
 )
 from chatkit_tui.core.mirror.sync import MirrorSync, SyncProgress, SyncSummary, ThreadOutcome
+from chatkit_tui.core.mirror.url import (
+    MirrorTarget,
+    MirrorUrl,
+    is_mirror_url,
+    mirror_target,
+    redact,
+)
 
 __all__ = [
     "Failure",
@@ -48,7 +59,9 @@ __all__ = [
     "MirrorPage",
     "MirrorReadOnlyError",
     "MirrorSync",
+    "MirrorTarget",
     "MirrorThread",
+    "MirrorUrl",
     "Origin",
     "RunRecord",
     "SearchHit",
@@ -57,4 +70,7 @@ __all__ = [
     "ThreadOutcome",
     "default_mirror_dir",
     "default_mirror_path",
+    "is_mirror_url",
+    "mirror_target",
+    "redact",
 ]

@@ -32,8 +32,9 @@ from typing import Any
 
 import msgspec
 
+from chatkit_tui.core.mirror.engines.sqlite import SqliteMirror as Mirror
 from chatkit_tui.core.mirror.records import ItemRecord
-from chatkit_tui.core.mirror.store import Mirror, MirrorDamaged
+from chatkit_tui.core.mirror.store import MirrorDamaged
 
 __all__ = ["CheckReport", "DamagedThread", "check", "json_ok", "readable_rows", "whole_items"]
 

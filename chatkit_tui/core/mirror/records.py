@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from chatkit_tui.core.mirror.url import MirrorUrl
+
 if TYPE_CHECKING:
     from chatkit_tui.client.models import AnyThread, ThreadItem
 
@@ -171,7 +173,8 @@ class RunRecord:
 
 @dataclass(frozen=True, slots=True)
 class MirrorInfo:
-    path: Path
+    path: Path | MirrorUrl
+    """The file, or the database (its URL shown without its password)."""
     origin: Origin
     created_at: int
     version: str

@@ -31,14 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from chatkit_tui.core.mirror.check import json_ok, readable_rows, whole_items
+from chatkit_tui.core.mirror.engines.sqlite import SqliteMirror as Mirror
 from chatkit_tui.core.mirror.records import ThreadRecord
-from chatkit_tui.core.mirror.store import (
-    _RUN_COLUMNS,
-    _THREAD_COLUMNS,
-    Mirror,
-    _run_from_row,
-    _thread_from_row,
-)
+from chatkit_tui.core.mirror.store import RUN_COLUMNS as _RUN_COLUMNS
+from chatkit_tui.core.mirror.store import THREAD_COLUMNS as _THREAD_COLUMNS
+from chatkit_tui.core.mirror.store import run_from_row as _run_from_row
+from chatkit_tui.core.mirror.store import thread_from_row as _thread_from_row
 
 __all__ = ["RepairSummary", "kept_copy_path", "repair"]
 
@@ -77,7 +75,7 @@ def repair(mirror: Mirror, *, now: float | None = None) -> RepairSummary:
     scratch = mirror.path.with_name(f".{mirror.path.name}.repair-{os.getpid()}")
     _remove(scratch)
     try:
-        with Mirror.open(scratch, create=True, origin=origin) as fresh:
+        with Mirror.open_file(scratch, create=True, origin=origin) as fresh:
             _copy_whole(mirror, fresh, summary)
             with fresh.reading() as db:
                 db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -20,9 +20,10 @@ into words (white space), ``"quoted phrases"`` and prefixes (a word or phrase en
 and phrase must be in the same item (or title). A query with no letters or digits matches
 nothing.
 
-**Hits** (:func:`search`) come best first (FTS5's bm25 rank), each with a snippet of the
-matched text around the match (FTS5 ``snippet()``), as plain text plus the spans to
-highlight; the U+2060 joiners are taken out of it again. An item's hit also names the
+**Hits** (:meth:`~.store.Mirror.search`, each engine's SQL) come best first (FTS5's
+bm25 rank), each with a snippet of the matched text around the match (FTS5
+``snippet()``), as plain text plus the spans to highlight; the U+2060 joiners are taken
+out of it again. An item's hit also names the
 nearest earlier item that has an id (``after_id``): the cursor that opens the thread at the
 hit in one request, on the hosted API as on a served mirror.
 """
@@ -30,12 +31,14 @@ hit in one request, on the hosted API as on a served mirror.
 from __future__ import annotations
 
 import re
-import sqlite3
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "ELLIPSIS",
+    "JOINER",
+    "MARK_END",
+    "MARK_START",
     "SNIPPET_TOKENS",
     "SearchHit",
     "Term",
@@ -43,16 +46,15 @@ __all__ = [
     "match_expression",
     "parse_query",
     "parse_snippet",
-    "search",
 ]
 
 SNIPPET_TOKENS = 16
 """How many words a snippet holds around the match (FTS5 allows up to 64)."""
 
-_MARK_START = "\ufdd0"  # noncharacters: removed from the indexed text, so never ambiguous
-_MARK_END = "\ufdd1"
-_JOINER = "\u2060"  # WORD JOINER: a separator to unicode61 (category Cf), invisible anyway
-_ELLIPSIS = "…"
+MARK_START = "\ufdd0"  # noncharacters: removed from the indexed text, so never ambiguous
+MARK_END = "\ufdd1"
+JOINER = "\u2060"  # WORD JOINER: a separator to unicode61 (category Cf), invisible anyway
+ELLIPSIS = "…"
 
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor moves
@@ -77,14 +79,14 @@ _CJK = re.compile(
     "]"
 )
 _WORD_CATEGORY = re.compile("[LNM]|Co")
-_NOT_OURS = re.compile(f"[{_MARK_START}{_MARK_END}]")
+_NOT_OURS = re.compile(f"[{MARK_START}{MARK_END}]")
 
 
 def index_form(text: str) -> str:
     """``text`` as the index holds it (and as a query's words are made before quoting)."""
     text = _ESCAPES.sub("", text)
     text = _NOT_OURS.sub(" ", text)
-    return _CJK.sub(f"{_JOINER}\\g<0>{_JOINER}", text)
+    return _CJK.sub(f"{JOINER}\\g<0>{JOINER}", text)
 
 
 # --- the query ----------------------------------------------------------------------------
@@ -162,21 +164,21 @@ def parse_snippet(marked: str) -> tuple[str, list[tuple[int, int]]]:
     length = 0
     start: int | None = None
     for ch in marked:
-        if ch == _MARK_START:
+        if ch == MARK_START:
             start = length
-        elif ch == _MARK_END:
+        elif ch == MARK_END:
             if start is not None and length > start:
                 if spans and spans[-1][1] == start:  # adjacent words of a phrase: one span
                     start = spans.pop()[0]
                 spans.append((start, length))
             start = None
-        elif ch != _JOINER:
+        elif ch != JOINER:
             out.append(ch)
             length += 1
     return "".join(out), spans
 
 
-# --- running a search ----------------------------------------------------------------------
+# --- what a search finds ------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,77 +207,3 @@ class SearchHit:
     thread's items begin at (or a few id-less items before) this one, in one request."""
     after_seq: int | None = None
     """Where the ``after_id`` item is (its ``seq``)."""
-
-
-def search(
-    db: sqlite3.Connection,
-    query: str,
-    *,
-    user: str | None = None,
-    since: int | None = None,
-    kinds: Sequence[str] | None = None,
-    limit: int = 20,
-) -> list[SearchHit]:
-    """The best ``limit`` hits for ``query`` (see the module doc). ``kinds`` limits them to
-    those types (``"title"`` or item types, either spelling); ``since`` to items (and
-    threads, for titles) created at or after that epoch second; ``user`` to that user's
-    threads."""
-    expression = match_expression(query)
-    if expression is None or limit <= 0:
-        return []
-    where = ["search MATCH ?"]
-    params: list[object] = [expression]
-    if kinds:
-        wanted = sorted({k.removeprefix("chatkit.") for k in kinds})
-        where.append(f"search.type IN ({', '.join('?' * len(wanted))})")
-        params.extend(wanted)
-    if since is not None:
-        where.append("search.created_at >= ?")
-        params.append(since)
-    if user is not None:
-        where.append("search.thread_id IN (SELECT id FROM threads WHERE user = ?)")
-        params.append(user)
-    params.append(limit)
-    sql = (  # only our own constants and placeholders are formatted in
-        "SELECT search.thread_id, search.item_id, items.seq, search.type, search.created_at,"  # noqa: S608
-        f" snippet(search, 0, '{_MARK_START}', '{_MARK_END}', '{_ELLIPSIS}', {SNIPPET_TOKENS}),"
-        " search.rank, threads.title, threads.user, threads.gone_at"
-        " FROM search"
-        " LEFT JOIN items ON search.rowid > 0 AND items.pk = search.rowid"
-        " LEFT JOIN threads ON threads.id = search.thread_id"
-        f" WHERE {' AND '.join(where)} ORDER BY search.rank LIMIT ?"
-    )
-    hits: list[SearchHit] = []
-    for row in db.execute(sql, params).fetchall():
-        text, spans = parse_snippet(str(row[5]))
-        seq = None if row[3] == "title" or row[2] is None else int(row[2])
-        after = _item_before(db, str(row[0]), seq) if seq else None
-        hits.append(
-            SearchHit(
-                thread_id=str(row[0]),
-                item_id=None if row[1] is None else str(row[1]),
-                seq=seq,
-                kind=str(row[3]),
-                created_at=None if row[4] is None else int(row[4]),
-                snippet=text,
-                spans=tuple(spans),
-                rank=float(row[6]),
-                thread_title=None if row[7] is None else str(row[7]),
-                user=None if row[8] is None else str(row[8]),
-                gone=row[9] is not None,
-                after_id=after[0] if after else None,
-                after_seq=after[1] if after else None,
-            )
-        )
-    return hits
-
-
-def _item_before(db: sqlite3.Connection, thread_id: str, seq: int) -> tuple[str, int] | None:
-    """The id and ``seq`` of the nearest item before ``seq`` that has an id (one walk back
-    along the ``(thread_id, seq)`` index, for the few hits returned, not every match)."""
-    row = db.execute(
-        "SELECT id, seq FROM items WHERE thread_id = ? AND seq < ? AND id IS NOT NULL"
-        " ORDER BY seq DESC LIMIT 1",
-        (thread_id, seq),
-    ).fetchone()
-    return None if row is None else (str(row[0]), int(row[1]))

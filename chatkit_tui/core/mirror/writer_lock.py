@@ -74,7 +74,7 @@ class Holder:
 class MirrorBusyError(Exception):
     """Another writer holds the mirror; ``holder`` is who (None when it has not said yet)."""
 
-    def __init__(self, path: Path, holder: Holder | None) -> None:
+    def __init__(self, path: object, holder: Holder | None) -> None:
         who = str(holder) if holder is not None else "a process that has not said who it is"
         super().__init__(f"the mirror {path} is being written by another writer ({who})")
         self.path = path

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Console
 from rich.text import Text
@@ -28,6 +28,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from chatkit_tui.core.mirror.url import MirrorUrl
 from textual.worker import Worker, WorkerState
 
 from chatkit_tui.core.charts.draw import Figure, Listing
@@ -150,7 +153,7 @@ class InsightsScreen(ChatKitScreen):
 
     def __init__(
         self,
-        path: Path,
+        path: Path | MirrorUrl,
         *,
         what: str,
         users_filter: bool,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -32,6 +31,7 @@ from chatkit_tui.core.times import short_time
 
 if TYPE_CHECKING:
     from chatkit_tui.core.mirror import SearchHit
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 DEBOUNCE = 0.2
 LIMIT = 50
@@ -78,7 +78,7 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
         Binding("down", "to_hits", "Hits", show=False, id="search.hits"),
     ]
 
-    def __init__(self, mirror: Path, *, what: str, online: bool) -> None:
+    def __init__(self, mirror: MirrorTarget, *, what: str, online: bool) -> None:
         super().__init__()
         self.mirror = mirror
         self.what = what  # which mirror of what, for the title

@@ -7,7 +7,6 @@ ThreadDeleted, ...) -> the widgets. Widgets never do I/O.
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.text import Text
@@ -39,6 +38,7 @@ from chatkit_tui.tui.threads.user_filter import UserFilterScreen
 
 if TYPE_CHECKING:
     from chatkit_tui.core.mirror import Mirror, SearchHit
+    from chatkit_tui.core.mirror.url import MirrorTarget
 
 DEBOUNCE = 0.15
 AROUND_PAGE = 20
@@ -158,7 +158,7 @@ class MainScreen(MarkByRuleFlow):
         self._update_status()
         self.load_threads(self.generation, None)
 
-    def _reload_from_mirror(self, path: Path, keep: str | None) -> None:
+    def _reload_from_mirror(self, path: MirrorTarget, keep: str | None) -> None:
         """Over a mirror the list reads its rows from the file on demand (flat memory at a
         million threads; End is one query); the user filter and the order are the query's."""
         from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError
@@ -472,7 +472,7 @@ class MainScreen(MarkByRuleFlow):
 
     # --- search (a mirror of the deployment) -----------------------------------------------
 
-    def mirror_to_search(self) -> Path | None:
+    def mirror_to_search(self) -> MirrorTarget | None:
         """The mirror this app browses, or online the mirror of its endpoint if one exists."""
         ctx = self.ctx
         if ctx.mirror_path is not None:

@@ -1,0 +1,346 @@
+"""The mirror in PostgreSQL, on a real server (tests/fixtures/postgres.py): ``mirror --db
+postgresql://...`` and ``search --db``, one writer by an advisory lock (exit 10 naming the
+holder from any connection, ``--wait``, a writer killed with SIGKILL frees it), the
+password from the URL, ``PGPASSWORD``, ``~/.pgpass`` or a profile's command and never in
+any output, a profile naming the mirror. The engine-agnostic behaviour (sync, search) runs
+on both engines in test_mirror_sync.py and test_mirror_search.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from chatkit_tui.cli import main
+from chatkit_tui.core.mirror import Mirror, MirrorBusyError, MirrorError, MirrorUrl, Origin
+from chatkit_tui.core.mirror.url import redact
+from tests.fixtures.postgres import PASSWORD, Cluster
+from tests.unit.test_mirror_kill import assert_whole
+from tests.unit.test_mirror_writer import Origin40, finish, holding, mirror_process
+
+
+@pytest.fixture(autouse=True)
+def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+
+@pytest.fixture
+def origin() -> object:
+    from chatkit_tui.server.run import BackgroundServer
+
+    with BackgroundServer(seed=40) as server:
+        origin = Origin40(server)
+        try:
+            yield origin
+        finally:
+            origin.gate.set()
+
+
+def no_password(*texts: str) -> None:
+    for text in texts:
+        assert PASSWORD not in text
+        assert PASSWORD.replace("-", "%2D") not in text
+
+
+def bare(url: str) -> str:
+    """The URL without its password (what is shown)."""
+    return url.replace(f":{PASSWORD}@", ":***@")
+
+
+# --- one writer -----------------------------------------------------------------------------
+
+
+def test_a_second_run_on_the_same_database_is_refused_with_exit_10_naming_the_first(
+    pg_url: str, origin: Origin40, capsys: pytest.CaptureFixture[str]
+):
+    first = holding(origin, pg_url)  # type: ignore[arg-type]
+    second = mirror_process(origin.base_url, pg_url)  # type: ignore[arg-type]
+    out, err = second.communicate(timeout=30)
+    assert second.returncode == 10, err
+    assert f"pid {first.pid} on {socket.gethostname()}, since " in err and " UTC)" in err
+    assert "--wait" in err and out == "" and "Traceback" not in err
+    assert bare(pg_url) in err
+    no_password(out, err)
+    assert first.poll() is None  # refused at once, while the first still writes
+    with pytest.raises(MirrorBusyError) as info:  # any writable open, from any connection
+        Mirror.open(pg_url, origin=Origin(origin.base_url))
+    assert info.value.holder is not None and info.value.holder.pid == first.pid
+    with Mirror.open(pg_url, read_only=True) as reader:  # readers are not held up
+        assert reader.info().origin.base_url == origin.base_url
+    assert main(["search", "--db", pg_url, "anything", "--json"]) == 0
+    origin.gate.set()
+    out, err = finish(first)
+    no_password(out, err)
+    assert bare(pg_url) in out  # the start event names it, without the password
+    assert assert_whole(pg_url, origin.by_id()) == 40  # type: ignore[arg-type]
+    with psycopg.connect(pg_url) as conn:  # the holder let go: its row went with it
+        assert conn.execute("SELECT count(*) FROM writer").fetchone() == (0,)
+    out, err = capsys.readouterr()
+    no_password(out, err)
+
+
+def test_wait_waits_for_the_holder_and_then_runs(pg_url: str, origin: Origin40):
+    first = holding(origin, pg_url)  # type: ignore[arg-type]
+    waiting = mirror_process(origin.base_url, pg_url, "--wait")  # type: ignore[arg-type]
+    assert waiting.stderr is not None
+    said = waiting.stderr.readline()
+    assert f"waiting for pid {first.pid} on {socket.gethostname()}, since " in said
+    assert f"which is writing the mirror {bare(pg_url)}" in said
+    no_password(said)
+    time.sleep(0.5)
+    assert first.poll() is None and waiting.poll() is None
+    origin.gate.set()
+    finish(first)
+    out, _ = finish(waiting)
+    summary = json.loads(out.splitlines()[-1])
+    assert summary["complete"] and (summary["new"], summary["unchanged"]) == (0, 40)
+
+
+def test_a_writer_killed_with_sigkill_frees_the_database(pg_url: str, origin: Origin40):
+    killed = holding(origin, pg_url)  # type: ignore[arg-type]
+    time.sleep(0.2)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate(timeout=30)
+    with psycopg.connect(pg_url) as conn:  # its row stays, naming it; the lock went with it
+        row = conn.execute("SELECT pid FROM writer").fetchone()
+        assert row == (killed.pid,)
+    origin.gate.set()
+    deadline = time.monotonic() + 10  # the server notices the closed socket at once
+    while True:
+        process = mirror_process(origin.base_url, pg_url)  # type: ignore[arg-type]
+        out, err = process.communicate(timeout=60)
+        if process.returncode != 10 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert process.returncode == 0, err
+    assert json.loads(out.splitlines()[-1])["complete"]
+    assert assert_whole(pg_url, origin.by_id()) == 40  # type: ignore[arg-type]
+
+
+def test_in_one_process_a_second_writable_open_is_refused_until_the_first_closes(
+    pg_url: str,
+):
+    origin = Origin("http://x/v1")
+    mirror = Mirror.open(pg_url, create=True, origin=origin)
+    with pytest.raises(MirrorBusyError, match=rf"pid {os.getpid()} on .* UTC"):
+        Mirror.open(pg_url, origin=origin)
+    with Mirror.open(pg_url, read_only=True) as reader:
+        assert reader.info().threads == 0
+    mirror.close()
+    Mirror.open(pg_url, origin=origin).close()
+
+
+def test_a_read_only_open_cannot_write_and_an_empty_database_is_no_mirror(pg_url: str):
+    with pytest.raises(FileNotFoundError, match=r"no mirror in postgresql://chatkit:\*\*\*@"):
+        Mirror.open(pg_url, read_only=True)
+    Mirror.open(pg_url, create=True, origin=Origin("http://x/v1")).close()
+    with Mirror.open(pg_url, read_only=True) as reader:
+        with pytest.raises(MirrorError, match="read-only"):
+            reader.mark_gone(["cthr_x"])
+    with pytest.raises(MirrorError, match="is a mirror of http://x/v1, not of http://y/v1"):
+        Mirror.open(pg_url, origin=Origin("http://y/v1"))
+
+
+def test_check_is_the_files_and_says_so_for_a_database(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    Mirror.open(pg_url, create=True, origin=Origin("http://x/v1")).close()
+    assert main(["mirror", "--check", "--db", pg_url]) == 2
+    err = capsys.readouterr().err
+    assert "PostgreSQL database, whose pages its server checks" in err
+    no_password(err)
+
+
+def test_a_database_of_other_tables_is_refused_and_left_as_it_is(pg_url: str):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE meta (key text, value text)")
+        conn.execute("INSERT INTO meta VALUES ('mine', 'x')")
+    with pytest.raises(MirrorError, match="not a chatkit-tui mirror"):
+        Mirror.open(pg_url, create=True, origin=Origin("http://x/v1"))
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT * FROM meta").fetchall() == [("mine", "x")]
+
+
+def test_a_mirror_that_made_nothing_is_taken_away_again(pg_url: str):
+    mirror = Mirror.open(pg_url, create=True, origin=Origin("http://x/v1"))
+    assert mirror.created and mirror.discard_if_empty()
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT to_regclass('threads')").fetchone() == (None,)
+
+
+# --- the password: where it comes from, and never shown -------------------------------------
+
+
+def test_the_password_comes_from_pgpassword_pgpass_or_a_profile_command(
+    pg_cluster: Cluster,
+    pg_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    Mirror.open(pg_url, create=True, origin=Origin("http://x/v1")).close()
+    url = pg_url.replace(f":{PASSWORD}@", "@")
+    assert PASSWORD not in url
+    with pytest.raises(MirrorError) as refused:  # none anywhere: refused, and said so
+        Mirror.open(url, read_only=True)
+    assert "password" in str(refused.value)
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    Mirror.open(url, read_only=True).close()
+    monkeypatch.delenv("PGPASSWORD")
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"127.0.0.1:{pg_cluster.port}:*:chatkit:{PASSWORD}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    Mirror.open(url, read_only=True).close()
+    monkeypatch.delenv("PGPASSFILE")
+    secret = tmp_path / "secret"
+    secret.write_text(PASSWORD + "\n")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[profiles.team]\nmirror = "{url}"\nmirror_password_command = "cat {secret}"\n'
+    )
+    monkeypatch.setenv("CHATKIT_TUI_CONFIG", str(config))
+    assert main(["search", "--profile", "team", "anything"]) == 0
+    out, err = capsys.readouterr()
+    no_password(out, err)
+
+
+def test_a_wrong_password_and_a_bad_url_are_refused_without_showing_it(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    wrong = pg_url.replace(PASSWORD, PASSWORD + "-wrong")
+    assert main(["search", "--db", wrong, "anything"]) == 2
+    err = capsys.readouterr().err
+    assert "password authentication failed" in err and "Traceback" not in err
+    no_password(err)
+    # libpq's own message echoes a URL it cannot read, password and all
+    bad = pg_url.replace("@127.0.0.1:", "@[::1:")
+    assert main(["search", "--db", bad, "anything"]) == 2
+    err = capsys.readouterr().err
+    assert "IPv6 host address" in err and "***" in err and "Traceback" not in err
+    no_password(err)
+    bad = pg_url.replace(f":{PASSWORD}@", f":{PASSWORD}%@")
+    assert main(["search", "--db", bad, "anything"]) == 2
+    err = capsys.readouterr().err
+    assert "percent-encoded" in err and "Traceback" not in err
+    no_password(err)
+
+
+def test_a_url_is_shown_without_its_password_everywhere():
+    url = MirrorUrl(f"postgresql://chatkit:{PASSWORD}@db.example:5432/team?password={PASSWORD}")
+    for shown in (str(url), repr(url), url.shown, f"{url}"):
+        no_password(shown)
+    assert str(url).startswith("postgresql://chatkit:***@db.example:5432/team")
+    assert url.password == PASSWORD
+    said = f'connection to "postgresql://chatkit:{PASSWORD}@h/db" failed: password={PASSWORD} x'
+    no_password(redact(said))
+    no_password(redact(f"it said {PASSWORD} and %2D", PASSWORD))
+
+
+def test_the_postgresql_extra_is_named_when_psycopg_is_missing(tmp_path: Path):
+    """A Python without psycopg: the message says what to install (a URL, no traceback)."""
+    blocker = tmp_path / "block"
+    blocker.mkdir()
+    (blocker / "psycopg.py").write_text("raise ImportError('no psycopg here')\n")
+    env = {**os.environ, "PYTHONPATH": f"{blocker}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "chatkit_tui", "search", "--db", "postgresql://u@h/d", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'chatkit-tui[postgresql]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+# --- every reader: the commands, serve --db, the app's top bar ---------------------------------
+
+
+def test_commands_serve_and_the_label_read_a_database_without_showing_its_password(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    from chatkit_tui.core.local import mirror_label
+    from chatkit_tui.server.run import BackgroundServer
+    from tests.fixtures.server import BETA_HEADERS
+
+    with BackgroundServer(seed=12) as origin:
+        assert main(["mirror", "--base-url", origin.base_url, "--db", pg_url]) == 0
+        out, err = capsys.readouterr()
+        assert f"into {bare(pg_url)}" in out
+        no_password(out, err)
+        assert main(["threads", "list", "--mirror", pg_url, "--json"]) == 0
+        out, err = capsys.readouterr()
+        assert len(out.splitlines()) == 12 and f"mirror of {origin.base_url}" in err
+        no_password(out, err)
+        label = mirror_label(MirrorUrl(pg_url))  # what the app's top bar shows
+        assert label.startswith(f"mirror of {origin.base_url} · synced ") and "12 threads" in label
+        no_password(label)
+
+        server = subprocess.Popen(
+            [sys.executable, "-m", "chatkit_tui", "serve", "--db", pg_url, "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            banner = server.stdout.readline()
+            assert banner.startswith("ChatKit API on http://127.0.0.1:"), server.communicate()
+            assert f"mirror of {origin.base_url}: {bare(pg_url)}, read-only" in banner
+            assert "12 threads" in banner
+            no_password(banner)
+            import httpx
+
+            headers = {**BETA_HEADERS, "Authorization": "Bearer any"}
+            with (
+                httpx.Client(base_url=banner.split()[3], headers=headers, timeout=10) as served,
+                httpx.Client(base_url=origin.base_url, headers=headers, timeout=10) as real,
+            ):
+                for path in ("/chatkit/threads?limit=100", "/chatkit/threads?order=asc&limit=5"):
+                    assert served.get(path).content == real.get(path).content
+                first = real.get("/chatkit/threads").json()["data"][0]["id"]
+                items = f"/chatkit/threads/{first}/items?limit=100"
+                assert served.get(items).content == real.get(items).content
+                assert served.delete(f"/chatkit/threads/{first}").status_code == 403
+        finally:
+            server.terminate()
+            _, err = server.communicate(timeout=10)
+        no_password(err)
+    wrong = pg_url.replace(PASSWORD, "nope")
+    done = subprocess.run(
+        [sys.executable, "-m", "chatkit_tui", "serve", "--db", wrong, "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "password authentication failed" in done.stderr
+    no_password(done.stdout, done.stderr)
+
+
+def test_a_profile_names_its_mirror_and_never_shows_its_password(tmp_path: Path):
+    from chatkit_tui.config.file import ConfigError, read_config_file
+    from chatkit_tui.config.resolve import resolve
+
+    config = tmp_path / "config.toml"
+    url = f"postgresql://chatkit:{PASSWORD}@db.example/team"
+    config.write_text(f'[profiles.team]\nmirror = "{url}"\n')
+    file = read_config_file(config, required=True)
+    no_password(repr(file.profiles["team"]))
+    resolved = resolve(file, env={}, profile_flag="team", resolve_key=False)
+    assert resolved.mirror == url
+    no_password(repr(resolved), str(resolved))
+    config.write_text('[profiles.team]\nmirror_password_command = "pass show db"\n')
+    with pytest.raises(ConfigError, match="mirror_password_command is for the mirror"):
+        read_config_file(config, required=True)
