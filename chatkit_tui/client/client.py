@@ -77,6 +77,7 @@ class AsyncChatKit:
     sessions: Sessions
     capabilities: Capabilities = HOSTED
     send_idempotency_keys = True  # OpenAI's API dedupes a retried POST by it
+    auth_hint: str | None = None  # a 401: the API key's advice (core.errors.KEY_HINT)
 
     def __init__(
         self,
@@ -233,6 +234,7 @@ class AsyncChatKit:
                     content_type=response.headers.get("content-type", ""),
                 )
                 failure.retry_after = parse_retry_after(response.headers)
+                failure.auth_hint = self.auth_hint
                 if not should_retry_status(response.status_code, response.headers):
                     raise failure
             if retries_done >= self.max_retries:

@@ -184,6 +184,8 @@ class APIStatusError(APIError):
 
     title = "API error"
     retry_after: float | None = None
+    auth_hint: str | None = None
+    """What to do about a 401 from this kind of deployment (None: the API key's advice)."""
     status_code: int
     type: str | None
     code: str | None

@@ -43,5 +43,5 @@ def describe(exc: BaseException) -> str:
 def key_hint(exc: BaseException) -> str | None:
     """What to do when the server rejected the key (a 401), else None."""
     if isinstance(exc, client_errors.AuthenticationError):
-        return KEY_HINT
+        return exc.auth_hint or KEY_HINT
     return None

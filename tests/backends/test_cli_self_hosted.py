@@ -184,3 +184,18 @@ def test_headers_before_and_after_the_command_are_all_sent(
     code, out, err = run(capsys, *words, "--chatkit-url", chatkit_python.url, "--json")
     assert code == 0, err
     assert {json.loads(line)["id"] for line in out.splitlines()}
+
+
+def test_a_rejected_header_says_to_check_the_headers_not_an_openai_key(
+    chatkit_python: ChatKitPythonSample, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 401 from the operator's own auth: the advice is about the headers sent, never
+    "set OPENAI_API_KEY" (which this mode does not use); the bad token is never shown."""
+    token = "Bearer not-a-token-5e1f"
+    code, out, err = run(
+        capsys, "threads", "list", "--chatkit-url", chatkit_python.url,
+        "--header", f"Authorization: {token}",
+    )  # fmt: skip
+    assert code == 4 and not out
+    assert "401" in err and "--header" in err and "no OpenAI key is used" in err
+    assert "OPENAI_API_KEY" not in err and "not-a-token-5e1f" not in err

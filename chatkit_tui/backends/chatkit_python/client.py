@@ -126,6 +126,10 @@ class ChatKitPython(AsyncChatKit):
 
     capabilities = CHATKIT_PYTHON
     send_idempotency_keys = False
+    auth_hint = (
+        "the chatkit-python server's own auth refused the headers sent: check --header "
+        "(or the profile's headers, header_env, header_command); no OpenAI key is used"
+    )
 
     def __init__(
         self,
