@@ -134,6 +134,9 @@ def test_mirror_search_browse_and_serve_it(
     code, out, err = run(capsys, "--mirror", str(db), "threads", "list", "--json")
     assert code == 0 and len(out.splitlines()) == 30
     assert "chatkit-python deployment" in err  # what the mirror copies
+    # its threads name no user: the copy cannot filter by one either (not an empty list)
+    code, out, err = run(capsys, "--mirror", str(db), "threads", "list", "--user", "alice")
+    assert code == 2 and "cannot filter threads by user" in err and not out
     # incremental: nothing new, nothing written
     code, out, _ = run(capsys, "mirror", "--db", str(db), *flags(chatkit_python))
     assert code == 0 and "unchanged 30" in out

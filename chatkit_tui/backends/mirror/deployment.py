@@ -28,6 +28,7 @@ _encoder = msgspec.json.Encoder()
 if TYPE_CHECKING:
     from types import TracebackType
 
+    from chatkit_tui.client.deployment import Capabilities
     from chatkit_tui.client.models import (
         AnyThread,
         ItemPage,
@@ -164,11 +165,13 @@ class MirrorDeployment:
     """The deployment interface over an open mirror (which it closes). Reads run on a
     worker thread, so a large page never stalls the event loop."""
 
-    capabilities = MIRROR
+    capabilities: Capabilities = MIRROR
 
     def __init__(self, mirror: Mirror) -> None:
         self.mirror = mirror
         origin = mirror.origin
+        if origin.kind != "hosted":  # a self-hosted deployment's threads name no user
+            self.capabilities = msgspec.structs.replace(MIRROR, user_filter=False, users=False)
         self.base_url = origin.base_url
         self.organization = origin.organization
         self.project = origin.project
