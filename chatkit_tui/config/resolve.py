@@ -254,7 +254,10 @@ def resolve(
             headers = {k: v for k, v in headers.items() if k.lower() != name.lower()}
             headers[name] = value
     elif header_flags:
-        raise ConfigError("--header is sent to a self-hosted deployment: give --chatkit-url too")
+        raise ConfigError(
+            "--header is sent to a chatkit-python server, which --chatkit-url names: give it "
+            "too (a Store in process, --store, and the hosted API take no --header)"
+        )
     if chosen:
         base_url = organization = project = None
 

@@ -246,7 +246,7 @@ def test_refused_with_the_reason(store: SampleStore, capsys: pytest.CaptureFixtu
         (["--base-url", "http://127.0.0.1:9/v1", "threads", "list"], "name two deployments"),
         (["--chatkit-url", "http://127.0.0.1:9/c", "threads", "list"], "name two deployments"),
         (["--demo", "threads", "list"], "--demo and --store cannot go together"),
-        (["--header", "X-A: 1", "threads", "list"], "give --chatkit-url too"),
+        (["--header", "X-A: 1", "threads", "list"], "--store, and the hosted API take no --header"),
     ]:
         code, _, err = run(capsys, *argv, "--store", SPEC)
         assert code == 2 and why in err, (argv, err)

@@ -113,7 +113,7 @@ def test_a_bad_header_flag_is_refused_without_repeating_its_value(
 
 
 def test_a_header_without_a_self_hosted_endpoint_is_refused(config_file: Path) -> None:
-    with pytest.raises(ConfigError, match="give --chatkit-url too"):
+    with pytest.raises(ConfigError, match="which --chatkit-url names: give it"):
         load_config(args(config_file, profile="hosted", header=["X-User: a"]), {"HOSTED_KEY": "k"})
 
 
