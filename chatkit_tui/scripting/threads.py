@@ -146,6 +146,8 @@ def item_summary(item: ThreadItem) -> str:
     """One line saying what an item holds (untrusted text, escaped by the caller)."""
     if isinstance(item, UserMessageItem):
         text = " ".join(_piece_text(c) for c in item.content)
+        if isinstance(item.quoted_text, str) and item.quoted_text:  # chatkit-python's
+            text = f"{item.quoted_text} {text}"  # what it answers, first, as hosted's part
         if item.attachments:
             text += f" [+{len(item.attachments)} attachment(s)]"
         return text

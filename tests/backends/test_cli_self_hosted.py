@@ -50,6 +50,8 @@ def test_list_show_items_export_as_sent(
     assert code == 0 and "Charged twice" in out
     code, out, _ = run(capsys, "threads", "show", REFUND_THREAD, *flags(chatkit_python))
     assert code == 0 and "Refund issued" in out
+    code, out, _ = run(capsys, "threads", "items", KITCHEN_SINK_THREAD, *flags(chatkit_python))
+    assert code == 0 and "Your order #4411 has been delivered. My blender" in out  # quoted first
     code, out, _ = run(capsys, "threads", "items", LONG_THREAD, "--json", *flags(chatkit_python))
     assert code == 0 and len(out.splitlines()) == LONG_THREAD_VISIBLE
     code, out, err = run(
