@@ -262,6 +262,10 @@ LOADER_ERRORS = [
         "tests.fixtures.own_store:raises",
         "raises() raised RuntimeError: could not connect to postgres at db.internal:5432",
     ),
+    (  # a DSN in the operator's exception: its password is never repeated
+        "tests.fixtures.own_store:raises_with_its_dsn",
+        "raised ConnectionError: cannot reach postgres://chatkit:***@db.internal/chatkit",
+    ),
     ("tests.fixtures.own_store:not_a_pair", "must return a pair (store, context_for), not"),
     ("tests.fixtures.own_store:not_a_store", "the first of the pair is a dict, not a"),
     (
@@ -278,6 +282,7 @@ def test_every_loader_error_is_an_exit_2_with_its_message(
     code, out, err = run(capsys, "threads", "list", "--store", spec)
     assert (code, out) == (2, "")
     assert err.startswith("chatkit-tui: error: ") and message in err, err
+    assert "hunter2" not in err
 
 
 def test_the_contract_allows_async(store: SampleStore, capsys: pytest.CaptureFixture[str]) -> None:

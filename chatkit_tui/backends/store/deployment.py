@@ -23,7 +23,13 @@ import msgspec
 
 from chatkit_tui.backends import CannotOpen
 from chatkit_tui.backends.store import STORE
-from chatkit_tui.backends.store.loader import LoadedStore, StoreLoadError, load_store, parse_spec
+from chatkit_tui.backends.store.loader import (
+    LoadedStore,
+    StoreLoadError,
+    load_store,
+    parse_spec,
+    said,
+)
 from chatkit_tui.client.decoding import decode_item_page, decode_thread, decode_thread_page
 from chatkit_tui.client.errors import APIError, NotFoundError
 from chatkit_tui.client.models import Thread, ThreadDeleted
@@ -232,8 +238,7 @@ class StoreDeployment:
         except Exception as exc:  # an async context_for raised as it was awaited
             who = "the whole deployment" if user is None else f"user {user!r}"
             raise CannotOpen(
-                f"--store {self.spec!r}: context_for({user!r}) ({who}) raised "
-                f"{type(exc).__name__}: {exc}"
+                f"--store {self.spec!r}: context_for({user!r}) ({who}) raised {said(exc)}"
             ) from None
 
     async def call(self, what: str, thread_id: str | None, awaitable: Awaitable[T]) -> T:
@@ -245,13 +250,13 @@ class StoreDeployment:
             return await awaitable
         except StoreNotFoundError as exc:
             raise StoreNotFound(
-                f"not found in the Store ({self.spec}): {what}{of} raised NotFoundError: {exc}",
+                f"not found in the Store ({self.spec}): {what}{of} raised {said(exc)}",
                 status_code=404,
                 type="not_found",
             ) from None
         except Exception as exc:
             raise StoreFailed(
-                f"the Store ({self.spec}) failed: {what}{of} raised {type(exc).__name__}: {exc}"
+                f"the Store ({self.spec}) failed: {what}{of} raised {said(exc)}"
             ) from None
 
     def __repr__(self) -> str:

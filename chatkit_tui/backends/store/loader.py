@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
@@ -27,10 +28,22 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from chatkit_tui.core.errors import WordedError
+from chatkit_tui.mirrorfile import redact
 
-__all__ = ["INSTALL", "LoadedStore", "StoreLoadError", "load_store", "parse_spec"]
+__all__ = ["INSTALL", "LoadedStore", "StoreLoadError", "load_store", "parse_spec", "said"]
 
 INSTALL = "pip install 'chatkit-tui[self-hosted]'"
+
+
+_URL_PASSWORD = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)([^@\s]*)(@)")
+
+
+def said(exc: BaseException) -> str:
+    """``Type: message`` of what the operator's code raised, with the password of any URL
+    in it (``postgres://user:secret@db``, ``password=...``) made ``***``: their Store's
+    exceptions often echo its DSN."""
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + "***" + m.group(3), str(exc))
+    return f"{type(exc).__name__}: {redact(text)}"
 
 
 class StoreLoadError(WordedError):
@@ -98,7 +111,7 @@ def _import(spec: str, module_name: str) -> Any:
         ) from None
     except Exception as exc:  # the operator's module raised while importing
         raise StoreLoadError(
-            f"--store {spec!r}: importing {module_name!r} raised {type(exc).__name__}: {exc}"
+            f"--store {spec!r}: importing {module_name!r} raised {said(exc)}"
         ) from None
 
 
@@ -120,9 +133,7 @@ async def load_store(spec: str) -> LoadedStore:
         if inspect.isawaitable(made):
             made = await made
     except Exception as exc:
-        raise StoreLoadError(
-            f"--store {spec!r}: {factory_name}() raised {type(exc).__name__}: {exc}"
-        ) from None
+        raise StoreLoadError(f"--store {spec!r}: {factory_name}() raised {said(exc)}") from None
     kind = type(made).__name__
     if not (isinstance(made, tuple) and len(cast(tuple[Any, ...], made)) == 2):
         raise StoreLoadError(
@@ -151,8 +162,7 @@ def _checked(spec: str, context_for: Callable[[str | None], Any]) -> Callable[[s
         except Exception as exc:
             who = "the whole deployment" if user is None else f"user {user!r}"
             raise StoreLoadError(
-                f"--store {spec!r}: context_for({user!r}) ({who}) raised "
-                f"{type(exc).__name__}: {exc}"
+                f"--store {spec!r}: context_for({user!r}) ({who}) raised {said(exc)}"
             ) from None
 
     return call
