@@ -7,7 +7,7 @@ import io
 import pytest
 from rich.console import Console, RenderableType
 
-from chatkit_tui.client.decoding import decode_item
+from chatkit_tui.client.decoding import decode_item, decode_item_page
 from chatkit_tui.client.models import ClosedStatus, Thread, UnknownItem
 from chatkit_tui.core import text, times
 from chatkit_tui.tui.threads import render, render_items
@@ -177,3 +177,19 @@ def test_malformed_lazy_fields_of_a_chatkit_python_page_render() -> None:
     assert "task without a type" in shown[2] and '"no": "list"' in shown[2]
     assert "WIDGET" in shown[3] and "[\n  1,\n  2\n]" in shown[3]
     assert "input without a type" in shown[4] and "null" in shown[4]
+
+
+def test_hidden_context_is_dimmed_throughout_not_highlighted() -> None:
+    """Hidden context (a Store shows it) keeps the item's muted look: its JSON content is
+    not coloured as other JSON is, so nothing in it reads as what the end user saw."""
+    page = decode_item_page(
+        b'{"data": [{"type": "hidden_context_item", "id": "hc_1", "thread_id": "thr_1",'
+        b' "created_at": "2026-11-20T12:00:34Z", "content": {"customer_tier": "gold",'
+        b' "order_id": 4411}}], "has_more": false}',
+        dialect="chatkit-python",
+    )
+    shown = render_items.render_item(page.data[0])
+    assert "customer_tier" in plain(shown)
+    texts = [r for r in getattr(shown, "renderables", []) if hasattr(r, "spans")]
+    body = [t for t in texts if "customer_tier" in t.plain]
+    assert body and all(not t.spans for t in body), [t.spans for t in body]

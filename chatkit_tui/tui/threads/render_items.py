@@ -160,7 +160,12 @@ def render_described(item: ChatkitPythonItem, described: Described) -> Renderabl
     if described.rule:
         return item_heading(described.label, item)
     parts: list[RenderableType] = [item_heading(described.label, item, described.extra)]
-    parts.extend(block(b) for b in described.blocks)
+    for b in described.blocks:
+        shown = block(b)
+        if described.hidden and isinstance(shown, Text):  # all of it dimmed, as its border
+            shown = shown.copy()
+            shown.spans = []  # no JSON highlighting: the item's muted italic look throughout
+        parts.append(shown)
     if not described.blocks:
         parts.append(Text("(empty)", style="italic dim"))
     return Group(*parts)
