@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
@@ -46,6 +47,22 @@ async def read_for_archive(
     return thread, items, "retrieve"
 
 
+def deployment_of(client: Deployment) -> dict[str, str]:
+    """Which deployment a record came from, for an archive's head: its kind and where it
+    is (an endpoint, a Store's spec; any ``user:password@`` of a URL left out), and its
+    organization and project when it has them. Never a key or a header value."""
+    where = client.base_url
+    parts = urlsplit(where)
+    if parts.scheme and "@" in parts.netloc:
+        where = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    named = {"kind": client.capabilities.kind, "where": where}
+    for field in ("organization", "project"):
+        value = getattr(client, field, None)
+        if isinstance(value, str) and value:
+            named[field] = value
+    return named
+
+
 async def save_archive(
     thread_id: str,
     thread: object,
@@ -53,9 +70,11 @@ async def save_archive(
     directory: Path | str | None = None,
     *,
     thread_from: ThreadFrom = "retrieve",
+    deployment: dict[str, str] | None = None,
 ) -> Path:
-    """Write the archive of ``thread_id``; return its path. ``OSError`` if it cannot be."""
-    data = archive_bytes(thread, items, thread_from=thread_from)
+    """Write the archive of ``thread_id``; return its path. ``OSError`` if it cannot be.
+    ``deployment``: :func:`deployment_of` the client it was read from."""
+    data = archive_bytes(thread, items, thread_from=thread_from, deployment=deployment)
     target_dir = Path(directory) if directory is not None else default_archive_dir()
     # the file's writes and fsync off the event loop (a bulk delete writes many of these);
     # the JSON is made here, in C and in microseconds: a worker thread running Python would
@@ -81,13 +100,21 @@ def document_bytes(
         return compact + b"\n"
 
 
-def archive_bytes(thread: object, items: Iterable[ThreadItem], *, thread_from: ThreadFrom) -> bytes:
-    """The archive document: ``archived_at``, ``thread_from``, then the thread and every
-    item (:func:`document_bytes`)."""
-    head = {
+def archive_bytes(
+    thread: object,
+    items: Iterable[ThreadItem],
+    *,
+    thread_from: ThreadFrom,
+    deployment: dict[str, str] | None = None,
+) -> bytes:
+    """The archive document: ``archived_at``, ``thread_from``, ``deployment`` (which one it
+    was read from, when known), then the thread and every item (:func:`document_bytes`)."""
+    head: dict[str, Any] = {
         "archived_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "thread_from": thread_from,
     }
+    if deployment is not None:
+        head["deployment"] = deployment
     return document_bytes(thread, items, head)
 
 
@@ -104,7 +131,10 @@ async def archive_thread(
     cannot be read, and ``OSError`` when the file cannot be written.
     """
     thread, items, thread_from = await read_for_archive(client, thread_id, listed)
-    return await save_archive(thread_id, thread, items, directory, thread_from=thread_from)
+    return await save_archive(
+        thread_id, thread, items, directory, thread_from=thread_from,
+        deployment=deployment_of(client),
+    )  # fmt: skip
 
 
 def write_archive(directory: Path, thread_id: str, data: bytes) -> Path:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatkit_tui.client.errors import NotFoundError
-from chatkit_tui.core.archive import read_for_archive, save_archive
+from chatkit_tui.core.archive import deployment_of, read_for_archive, save_archive
 from chatkit_tui.core.errors import describe
 
 if TYPE_CHECKING:
@@ -81,8 +81,9 @@ async def archive_then_delete(
             return DeleteResult(thread_id, Outcome.SKIPPED, None, why)
         try:
             path = await save_archive(
-                thread_id, thread, items, archive_dir, thread_from=thread_from
-            )
+                thread_id, thread, items, archive_dir, thread_from=thread_from,
+                deployment=deployment_of(client),
+            )  # fmt: skip
         except Exception as exc:  # a disk failure: never deleted then
             reason = f"not deleted: it could not be archived first: {describe(exc)}"
             return DeleteResult(thread_id, Outcome.FAILED, None, reason, exc)

@@ -80,6 +80,8 @@ def test_an_archived_delete_and_refusals_with_reasons(
     assert code == 0, err
     archive = json.loads(next(tmp_path.rglob("*.json")).read_text())
     assert len(archive["items"]) == LONG_THREAD_VISIBLE
+    # the archive names the deployment it came from (never a header value)
+    assert archive["deployment"] == {"kind": "chatkit-python", "where": chatkit_python.url}
     assert LONG_THREAD not in chatkit_python.store.stored_thread_ids()
     for argv, why in [
         (["threads", "list", "--user", "alice"], "cannot filter threads by user"),
