@@ -17,6 +17,7 @@ import math
 import os
 import sqlite3
 import stat
+import sys
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from chatkit_tui.cli import main
 from chatkit_tui.core.mirror import Mirror
 from chatkit_tui.core.mirror.records import ItemRecord, ThreadRecord
 from chatkit_tui.server.run import BackgroundServer
+from tests.fixtures import read_only
 from tests.fixtures.damage import damage_pages
 from tests.fixtures.mirror_file import as_version_2
 from tests.fixtures.odd import serve_odd_deployment
@@ -499,20 +501,32 @@ def test_a_mirror_of_the_old_layout_gets_its_summaries_on_first_use_or_says_what
     con.close()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes a read-only file: no refusal to see")
 def test_an_old_layout_file_it_cannot_write_says_what_to_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    path = tmp_path / "m.sqlite3"
+    """On a file and directory it may not write (root too: the reader runs without the
+    capabilities that override file modes), insights builds nothing and says what to run."""
+    directory = tmp_path / "ro"
+    directory.mkdir()
+    path = directory / "m.sqlite3"
     with BackgroundServer(seed=4) as server:
         mirror_run(capsys, server.base_url, path)
     as_version_2(path)
-    os.chmod(path, stat.S_IRUSR)
+    for leftover in directory.glob("m.sqlite3-*"):  # no WAL left behind to replay
+        leftover.unlink()
+    os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+    os.chmod(directory, 0o555)
     try:
-        assert main(["insights", "--db", str(path)]) == 2
-        assert "made before insights" in capsys.readouterr().err
+        assert read_only.write_denied(directory, path) == {"directory", "file"}
+        done = read_only.run([sys.executable, "-m", "chatkit_tui", "insights", "--db", str(path)])
+        assert done.returncode == 2, done.stderr
+        assert "made before insights" in done.stderr and not done.stdout
     finally:
+        os.chmod(directory, 0o755)
         os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+    con = sqlite3.connect(path)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 2  # nothing was built
+    con.close()
 
 
 def test_an_old_layout_file_is_upgraded_by_the_next_mirror_run(
