@@ -233,3 +233,84 @@ def test_a_source_that_fails_mid_listing_keeps_what_was_done_and_says_so(
     assert records[-1]["record"] == "end" and "403" in records[-1]["error"]
     stored = {row[1] for row in SQLiteStore(str(store_path)).rows() if row[0] == "threads"}
     assert stored == {"u_1/cthr_1", "u_1/cthr_2"}
+
+
+class _Counted(SQLiteStore):
+    """The SQLite Store, its reads counted; ``hide``: its listing shows none of its threads
+    (a Store whose whole-deployment listing misses some)."""
+
+    def __init__(self, path: str, *, hide: bool = False) -> None:
+        super().__init__(path)
+        self.hide = hide
+        self.loads = 0
+        self.listings = 0
+
+    async def load_thread(self, thread_id: str, context: Ctx) -> Any:
+        self.loads += 1
+        base: Any = super()
+        return await base.load_thread(thread_id, context)
+
+    async def load_threads(self, limit: int, after: str | None, order: str, context: Ctx) -> Any:
+        self.listings += 1
+        base: Any = super()
+        page: Any = await base.load_threads(limit, after, order, context)
+        return page.model_copy(update={"data": [], "has_more": False}) if self.hide else page
+
+
+def _migrate_in_process(mirror: Path, store: SQLiteStore) -> Any:
+    import asyncio
+
+    from chatkit_tui.core.migrate.run import Migration
+    from chatkit_tui.core.migrate.source import MirrorSource
+    from chatkit_tui.core.mirror import Mirror
+
+    class Target:
+        def __init__(self) -> None:
+            self.store = store
+
+        async def context(self, user: str | None) -> Ctx:
+            return Ctx(user)
+
+    async def run() -> Any:
+        with Mirror.open(mirror, read_only=True) as m:
+            return await Migration(MirrorSource(m), Target()).run(lambda r: None)
+
+    return asyncio.run(run())
+
+
+def test_from_a_mirror_the_store_is_listed_once_not_asked_thread_by_thread(
+    mirror: Path, tmp_path: Path
+):
+    store = _Counted(str(tmp_path / "s.sqlite3"))
+    first = _migrate_in_process(mirror, store)
+    assert first.count("new") == THREADS and store.loads == 0 and store.listings == 1
+    second = _migrate_in_process(mirror, store)
+    assert second.count("unchanged") == THREADS and second.writes == 0
+    assert store.loads == 0
+
+
+def test_a_thread_the_stores_listing_misses_is_still_found_and_completed(
+    mirror: Path, tmp_path: Path
+):
+    store = _Counted(str(tmp_path / "s.sqlite3"))
+    assert _migrate_in_process(mirror, store).count("new") == THREADS
+    rows = store.rows()
+    # half-written: one thread unmarked, one of its items gone; then a listing that hides it
+    thread_id, data = store.conn.execute("SELECT id, data FROM threads LIMIT 1").fetchone()
+    thread = json.loads(data)
+    del thread["thread"]["metadata"][MIGRATED]
+    store.conn.execute("UPDATE threads SET data = ? WHERE id = ?", (json.dumps(thread), thread_id))
+    store.conn.execute(
+        "DELETE FROM items WHERE id = (SELECT id FROM items WHERE thread_id = ? LIMIT 1)",
+        (thread_id,),
+    )
+    store.hide = True
+    again = _migrate_in_process(mirror, store)
+    assert again.count("failed") == 0, again.counts
+    # none listed: each written as new; one with items fails at its first (there already), is
+    # read, and is updated; the half-written one is completed
+    empty = store.conn.execute(
+        "SELECT COUNT(*) FROM threads WHERE id NOT IN (SELECT thread_id FROM items)"
+    ).fetchone()[0]
+    assert again.count("updated") == THREADS - empty and again.count("new") == empty
+    assert store.rows() == rows

@@ -95,6 +95,23 @@ class MirrorSource:
         self.user = user
         self.since = since
 
+    def _count(self) -> int:
+        where = ["gone_at IS NULL"]
+        params: list[object] = []
+        if self.user is not None:
+            where.append("user = ?")
+            params.append(self.user)
+        if self.since is not None:
+            where.append("created_at >= ?")
+            params.append(self.since)
+        with self.mirror.reading() as db:
+            query = f"SELECT COUNT(*) FROM threads WHERE {' AND '.join(where)}"  # noqa: S608
+            return int(db.execute(query, params).fetchone()[0])
+
+    async def count(self) -> int:
+        """The threads :meth:`pages` gives (one query: the progress bar's total)."""
+        return await asyncio.to_thread(self._count)
+
     def _page(self, after: str | None) -> tuple[Page, str | None]:
         page = self.mirror.threads(
             user=self.user, order="desc", after=after, limit=PAGE, gone=False
