@@ -128,6 +128,10 @@ class _ProgressLine:
             self._drawn = False
 
 
+ProgressLine = _ProgressLine
+"""The progress line, also ``migrate``'s."""
+
+
 def _mirror_path(args: argparse.Namespace, base_url: str, project: str | None) -> Path:
     from chatkit_tui.core.mirror import default_mirror_path
 
