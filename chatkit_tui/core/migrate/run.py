@@ -278,7 +278,7 @@ class Migration:
                     result.outcome = "unchanged"
                     return result
             try:
-                c = convert(thread.raw, raws)
+                c = convert(thread.raw, raws, hashed=fp)
             except ValueError as exc:
                 result.reason = f"converting: {_why(exc)}"
                 return result
