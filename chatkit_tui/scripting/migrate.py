@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import shutil
 import signal
 import sys
 import time
@@ -40,7 +39,7 @@ from chatkit_tui.scripting.common import (
     parser_kw,
     refuse_if_read_only,
 )
-from chatkit_tui.scripting.mirror import since_arg
+from chatkit_tui.scripting.mirror import ProgressLine, since_arg
 
 if TYPE_CHECKING:
     from chatkit_tui.client.deployment import Deployment
@@ -136,33 +135,41 @@ def before_migrate(args: argparse.Namespace) -> int | None:
 
 
 class Progress:
-    """One line on stderr, redrawn at most every 0.1 s; nothing when it is not a terminal."""
+    """``mirror``'s progress line on stderr (a bar, threads done of the total, items, rate,
+    ETA), only on a terminal. The total: the source's count when it has one (a mirror),
+    else the threads read so far with a ``+`` (the hosted API says no total)."""
 
-    def __init__(self, stream: TextIO, verb: str) -> None:
-        self.stream = stream
-        self.verb = verb
+    def __init__(self, stream: TextIO, migration: Migration) -> None:
+        self.migration = migration
         self.on = stream.isatty()
-        self._drawn = 0.0
-        self._shown = False
+        self._line = ProgressLine(stream)
 
-    def update(self, summary: Summary, started: float) -> None:
-        now = time.monotonic()
-        if not self.on or now - self._drawn < 0.1:
+    def update(self, summary: Summary, started: float, *, force: bool = False) -> None:
+        if not self.on:
             return
-        self._drawn = now
-        rate = summary.threads / max(now - started, 1e-6)
-        counts = " · ".join(f"{n:,} {k}" for k, n in sorted(summary.counts.items()))
-        text = f"{self.verb}: {summary.threads:,} threads ({rate:,.0f}/s) · {counts}"
-        width = shutil.get_terminal_size().columns
-        self.stream.write("\r" + text[: max(width - 1, 10)] + "\x1b[K")
-        self.stream.flush()
-        self._shown = True
+        from chatkit_tui.core.mirror.sync import SyncProgress
+
+        m = self.migration
+        elapsed = time.monotonic() - started
+        total = m.total if m.total is not None else max(m.read, summary.threads)
+        progress = SyncProgress(
+            known=total,
+            done=summary.threads,
+            listing_done=m.total is not None or m.read_all,
+            items=summary.items,
+            new=summary.count("new"),
+            changed=summary.count("updated"),
+            failed=summary.count("failed"),
+            requests=0,
+            elapsed=elapsed,
+            rate=summary.threads / elapsed if elapsed > 0 else 0.0,
+            concurrency=1,
+            waiting=0.0,
+        )
+        self._line.update(progress, force=force)
 
     def clear(self) -> None:
-        if self._shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self._shown = False
+        self._line.clear()
 
 
 # --- the command -----------------------------------------------------------------------------
@@ -205,8 +212,7 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
         "since": args.since,
     }
     migration = Migration(_source(client, args), target, mode=mode)
-    verb = {"write": "migrating", "dry-run": "dry run", "verify": "verifying"}[mode]
-    progress = Progress(sys.stderr, verb)
+    progress = Progress(sys.stderr, migration)
     summary_so_far = Summary()
     clock = time.monotonic()
     results: list[ThreadResult] = []

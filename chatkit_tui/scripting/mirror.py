@@ -128,6 +128,10 @@ class _ProgressLine:
             self._drawn = False
 
 
+ProgressLine = _ProgressLine
+"""The progress line, also ``migrate``'s."""
+
+
 def _mirror_path(args: argparse.Namespace, base_url: str, project: str | None) -> MirrorTarget:
     """``--db`` (a file or a ``postgresql://`` URL), else the profile's ``mirror``, else
     the endpoint's default file; a URL with the profile's ``mirror_password_command``."""

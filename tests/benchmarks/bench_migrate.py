@@ -47,7 +47,14 @@ from chatkit_tui.core.migrate.source import MirrorSource  # noqa: E402
 from chatkit_tui.core.mirror import Mirror  # noqa: E402
 from tests.fixtures.stores import Ctx  # noqa: E402
 
-METHODS = ("load_thread", "save_thread", "add_thread_item", "save_item", "load_thread_items")
+METHODS = (
+    "load_threads",
+    "load_thread",
+    "save_thread",
+    "add_thread_item",
+    "save_item",
+    "load_thread_items",
+)
 
 
 class Timed:
@@ -142,6 +149,10 @@ class _Limited:
     def __init__(self, source: MirrorSource, limit: int | None) -> None:
         self._source = source
         self._limit = limit
+
+    async def count(self) -> int:
+        total = await self._source.count()
+        return total if self._limit is None else min(total, self._limit)
 
     async def pages(self) -> Any:
         left = self._limit

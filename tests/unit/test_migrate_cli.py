@@ -7,6 +7,7 @@ dry run writes nothing, a thread changed upstream is updated, a half-written one
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -233,3 +234,191 @@ def test_a_source_that_fails_mid_listing_keeps_what_was_done_and_says_so(
     assert records[-1]["record"] == "end" and "403" in records[-1]["error"]
     stored = {row[1] for row in SQLiteStore(str(store_path)).rows() if row[0] == "threads"}
     assert stored == {"u_1/cthr_1", "u_1/cthr_2"}
+
+
+def _run_on(tmp_path: Path, mirror: Path, store_path: Path, *, terminal: bool) -> bytes:
+    """The real command in a child process, its stdout and stderr on a pseudo-terminal (or
+    stderr on a pipe): everything the operator would see, in order."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import threading
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(repo),
+        ENV: str(store_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "chatkit_tui",
+        "migrate",
+        "--to-store",
+        STORE,
+        "--from-mirror",
+        str(mirror),
+        "--report",
+        str(tmp_path / f"r{terminal}.jsonl"),
+    ]
+    if not terminal:
+        done = subprocess.run(command, env=env, capture_output=True, timeout=100)
+        assert done.returncode == 0, done.stderr
+        return done.stdout + done.stderr
+    master, slave = pty.openpty()
+    seen = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            seen.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    try:
+        proc = subprocess.Popen(command, stdout=slave, stderr=slave, env=env)
+        reader.start()
+        assert proc.wait(timeout=100) == 0, bytes(seen)
+    finally:
+        os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    return bytes(seen)
+
+
+BAR = re.compile(rb"\[[#.]{10,}\]  (\d+)/(\d+) threads  [\d,]+ items")
+
+
+def test_on_a_terminal_a_bar_of_the_total_then_the_summary(
+    mirror: Path, store_path: Path, tmp_path: Path
+):
+    seen = _run_on(tmp_path, mirror, store_path, terminal=True)
+    bars = BAR.findall(seen)
+    assert bars, seen
+    assert {total for _, total in bars} == {str(THREADS).encode()}  # the mirror's count
+    assert b"ETA" in seen
+    # the bar is cleared, then the summary and the report's path, each on its own line
+    tail = seen[seen.rindex(b"\r\x1b[K") + len(b"\r\x1b[K") :].decode()
+    assert not BAR.search(tail.encode())
+    summary = [line for line in tail.splitlines() if line.startswith(f"{THREADS} threads (")]
+    assert len(summary) == 1 and f"{THREADS} new" in summary[0]
+    assert tail.splitlines()[-1].startswith("report: ")
+
+
+def test_without_a_terminal_no_bar_is_drawn(mirror: Path, store_path: Path, tmp_path: Path):
+    seen = _run_on(tmp_path, mirror, store_path, terminal=False)
+    assert not BAR.search(seen) and b"\r" not in seen and b"\x1b" not in seen
+    assert f"{THREADS} new".encode() in seen
+
+
+class _Counted(SQLiteStore):
+    """The SQLite Store, its reads counted; ``hide``: its listing shows none of its threads
+    (a Store whose whole-deployment listing misses some)."""
+
+    def __init__(self, path: str, *, hide: bool = False) -> None:
+        super().__init__(path)
+        self.hide = hide
+        self.loads = 0
+        self.listings = 0
+
+    async def load_thread(self, thread_id: str, context: Ctx) -> Any:
+        self.loads += 1
+        base: Any = super()
+        return await base.load_thread(thread_id, context)
+
+    async def load_threads(self, limit: int, after: str | None, order: str, context: Ctx) -> Any:
+        self.listings += 1
+        base: Any = super()
+        page: Any = await base.load_threads(limit, after, order, context)
+        return page.model_copy(update={"data": [], "has_more": False}) if self.hide else page
+
+
+def _migrate_in_process(mirror: Path, store: SQLiteStore) -> Any:
+    import asyncio
+
+    from chatkit_tui.core.migrate.run import Migration
+    from chatkit_tui.core.migrate.source import MirrorSource
+    from chatkit_tui.core.mirror import Mirror
+
+    class Target:
+        def __init__(self) -> None:
+            self.store = store
+
+        async def context(self, user: str | None) -> Ctx:
+            return Ctx(user)
+
+    async def run() -> Any:
+        with Mirror.open(mirror, read_only=True) as m:
+            return await Migration(MirrorSource(m), Target()).run(lambda r: None)
+
+    return asyncio.run(run())
+
+
+def test_from_a_mirror_the_store_is_listed_once_not_asked_thread_by_thread(
+    mirror: Path, tmp_path: Path
+):
+    store = _Counted(str(tmp_path / "s.sqlite3"))
+    first = _migrate_in_process(mirror, store)
+    assert first.count("new") == THREADS and store.loads == 0 and store.listings == 1
+    second = _migrate_in_process(mirror, store)
+    assert second.count("unchanged") == THREADS and second.writes == 0
+    assert store.loads == 0
+
+
+def test_a_thread_the_stores_listing_misses_is_still_found_and_completed(
+    mirror: Path, tmp_path: Path
+):
+    store = _Counted(str(tmp_path / "s.sqlite3"))
+    assert _migrate_in_process(mirror, store).count("new") == THREADS
+    rows = store.rows()
+    # half-written: one thread unmarked, one of its items gone; then a listing that hides it
+    thread_id, data = store.conn.execute("SELECT id, data FROM threads LIMIT 1").fetchone()
+    thread = json.loads(data)
+    del thread["thread"]["metadata"][MIGRATED]
+    store.conn.execute("UPDATE threads SET data = ? WHERE id = ?", (json.dumps(thread), thread_id))
+    store.conn.execute(
+        "DELETE FROM items WHERE id = (SELECT id FROM items WHERE thread_id = ? LIMIT 1)",
+        (thread_id,),
+    )
+    store.hide = True
+    again = _migrate_in_process(mirror, store)
+    assert again.count("failed") == 0, again.counts
+    # none listed: each written as new; one with items fails at its first (there already), is
+    # read, and is updated; the half-written one is completed
+    empty = store.conn.execute(
+        "SELECT COUNT(*) FROM threads WHERE id NOT IN (SELECT thread_id FROM items)"
+    ).fetchone()[0]
+    assert again.count("updated") == THREADS - empty and again.count("new") == empty
+    assert store.rows() == rows
+
+
+def test_from_the_live_api_the_bar_counts_what_was_read_with_a_plus():
+    import io
+    import time
+    from types import SimpleNamespace
+
+    from chatkit_tui.core.migrate.run import Summary, ThreadResult
+    from chatkit_tui.scripting.migrate import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    migration: Any = SimpleNamespace(total=None, read=200, read_all=False)
+    summary = Summary()
+    for n in range(3):
+        summary.add(ThreadResult(f"t{n}", None, 4, "new"))
+    Progress(stream, migration).update(summary, time.monotonic() - 1, force=True)
+    shown = stream.getvalue()
+    assert "3/200+ threads  12 items" in shown and "ETA" not in shown  # no total: no ETA
+    migration.read_all = True
+    Progress(stream, migration).update(summary, time.monotonic() - 1, force=True)
+    assert "3/200 threads" in stream.getvalue()

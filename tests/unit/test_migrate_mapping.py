@@ -255,3 +255,13 @@ def test_originals_are_kept_for_what_was_lost_not_for_what_was_filled_in():
     c = convert(thread(), [cited, running])
     assert [n.lossy for n in c.notes] == [False, True]
     assert list(c.thread.metadata[ORIGINALS]) == ["cthi_2"]
+
+
+def test_a_fingerprint_the_caller_has_is_used_not_computed_again():
+    items = [item("user_message", 1, content=[{"type": "input_text", "text": "hi"}])]
+    hashed = fingerprint(thread(), items)
+    plain = convert(thread(), items)
+    given = convert(thread(), items, hashed=hashed)
+    assert given.fingerprint == plain.fingerprint == hashed
+    assert given.thread == plain.thread and given.items == plain.items
+    assert convert(thread(), items, hashed="f" * 32).fingerprint == "f" * 32  # not recomputed

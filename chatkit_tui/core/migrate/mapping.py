@@ -494,8 +494,12 @@ def _short(exc: BaseException) -> str:
     return " ".join(line.strip() for line in text[:3])[:300]
 
 
-def convert(thread_raw: bytes, item_raws: Sequence[bytes]) -> Converted:
+def convert(
+    thread_raw: bytes, item_raws: Sequence[bytes], *, hashed: str | None = None
+) -> Converted:
     """A hosted thread and its items (oldest first), as chatkit-python's models.
+    ``hashed``: their :func:`fingerprint`, when the caller has it already (it is not
+    computed again).
 
     ValueError when the thread itself cannot be read (no id, no creation time): a thread
     is not guessed at; its items are never dropped (:func:`_unconverted`).
@@ -549,7 +553,7 @@ def convert(thread_raw: bytes, item_raws: Sequence[bytes]) -> Converted:
         thread=model,
         items=items,
         user=user or None,
-        fingerprint=fingerprint(thread_raw, item_raws),
+        fingerprint=hashed if hashed is not None else fingerprint(thread_raw, item_raws),
         notes=all_notes,
     )
 

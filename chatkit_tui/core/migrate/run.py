@@ -12,7 +12,12 @@ Store one clean run makes (the README's "Resuming" says the same):
 
 1. ``load_thread`` under the user's context. Marked with this source's fingerprint
    (``metadata["chatkit_tui_migrated"]``, :data:`~.mapping.MIGRATED`): **unchanged**,
-   nothing is written.
+   nothing is written. When the source knows how many threads it has (a mirror), the
+   Store is instead listed once at the start (``load_threads`` under the whole-deployment
+   context, paged; given up for a Store much larger than the source): a thread it does
+   not list is new without asking, one listed with the mark is unchanged, any other is
+   ``load_thread``\\ ed as before. Should a thread the listing missed turn out to be there
+   (writing it as new fails), it is read and updated instead.
 2. Not there: ``save_thread`` *without* the mark, then ``add_thread_item`` for each item,
    oldest first (the thread before its items: a Store may tie items to their thread by a
    foreign key, as chatkit-python's PostgreSQL guide does).
@@ -64,8 +69,13 @@ Outcome = Literal[
 ]
 
 PAGE = 100
+LISTING_PAGE = 500
 AHEAD = 2
 """Pages of threads read and converted ahead of the writes."""
+
+
+LISTING_SLACK = 1000
+"""The Store is listed only while it holds at most twice the source's threads and this."""
 
 
 class Target(Protocol):
@@ -169,6 +179,14 @@ class Migration:
         self._stop = False
         self._failure: Exception | None = None
         self._contexts: dict[str | None, Any] = {}
+        self._listed: dict[str, Any] | None = None
+        """Every thread the Store holds, by id: its mark (None: none); None: not listed."""
+        self.total: int | None = None
+        """The source's threads, when it can say before the run."""
+        self.read = 0
+        """Threads read from the source so far (ahead of those done)."""
+        self.read_all = False
+        """The source has no more."""
 
     def stop(self) -> None:
         """Finish the thread under way, start no other."""
@@ -182,6 +200,11 @@ class Migration:
         Store works), :data:`AHEAD` pages at most."""
         summary = Summary()
         started = time.perf_counter()
+        count = getattr(self.source, "count", None)
+        if count is not None:
+            self.total = await count()
+        if self.mode != "verify" and self.total is not None:
+            self._listed = await self._list_store(2 * self.total + LISTING_SLACK)
         queue: asyncio.Queue[list[Prepared] | None] = asyncio.Queue(maxsize=AHEAD)
         producer = asyncio.create_task(self._produce(queue))
         try:
@@ -206,10 +229,32 @@ class Migration:
     async def _produce(self, queue: asyncio.Queue[list[Prepared] | None]) -> None:
         try:
             async for page in self.source.pages():
+                self.read += len(page)
                 await queue.put(prepare_page(page))
         except Exception as exc:  # the source failed: the run ends with it, after what was read
             self._failure = exc
+        self.read_all = True
         await queue.put(None)
+
+    async def _list_store(self, most: int) -> dict[str, Any] | None:
+        """Every thread of the Store under the whole-deployment context, by id, with its
+        mark; None when the Store cannot list them, or holds more than ``most``."""
+        store = self.target.store
+        listed: dict[str, Any] = {}
+        after: str | None = None
+        try:
+            context = await self._context(None)
+            while True:
+                page = await store.load_threads(LISTING_PAGE, after, "desc", context)
+                for thread in page.data:
+                    listed[thread.id] = thread.metadata.get(MIGRATED)
+                if len(listed) > most:
+                    return None
+                if not page.has_more or not page.after or page.after == after:
+                    return listed
+                after = page.after
+        except Exception:  # not listable (NotImplementedError, say): asked thread by thread
+            return None
 
     async def one(self, prepared: Prepared) -> ThreadResult:
         """One thread, read (or failed already): written, or checked. A write first asks
@@ -222,14 +267,18 @@ class Migration:
         try:
             context = await self._context(thread.user)
             stored = None
+            unlisted = self._listed is not None and thread.id not in self._listed
             if self.mode != "verify":
-                stored = await self._load_thread(thread.id, context)
-                marked = stored is not None and stored.metadata.get(MIGRATED) == fp
+                if self._listed is not None and self._listed.get(thread.id) == fp:
+                    marked = True
+                else:
+                    stored = None if unlisted else await self._load_thread(thread.id, context)
+                    marked = stored is not None and stored.metadata.get(MIGRATED) == fp
                 if marked and self.mode == "write":  # a dry run converts it all the same
                     result.outcome = "unchanged"
                     return result
             try:
-                c = convert(thread.raw, raws)
+                c = convert(thread.raw, raws, hashed=fp)
             except ValueError as exc:
                 result.reason = f"converting: {_why(exc)}"
                 return result
@@ -243,7 +292,16 @@ class Migration:
             if self.mode == "verify":
                 await self._verify(c, context, result)
             else:
-                await self._write(c, context, stored, result)
+                try:
+                    await self._write(c, context, stored, result)
+                except Exception:
+                    if not unlisted or c.user != thread.user:
+                        raise
+                    # written as new as the Store's listing did not have it: is it there?
+                    stored = await self._load_thread(c.thread.id, context)
+                    if stored is None:
+                        raise
+                    await self._write(c, context, stored, result)
         except Exception as exc:  # the operator's Store raised: reported, tried next run
             result.outcome = "failed"
             result.reason = f"the Store raised {_why(exc)}"

@@ -95,6 +95,17 @@ class MirrorSource:
         self.user = user
         self.since = since
 
+    def _count(self) -> int | None:
+        """Through the mirror's own interface (a file or a database alike): the threads
+        listed, of the user; with ``since``, unknown (None: the bar counts up instead)."""
+        if self.since is not None:
+            return None
+        return self.mirror.count_listed(user=self.user)
+
+    async def count(self) -> int | None:
+        """The threads :meth:`pages` gives (one query: the progress bar's total), or None."""
+        return await asyncio.to_thread(self._count)
+
     def _page(self, after: str | None) -> tuple[Page, str | None]:
         page = self.mirror.threads(
             user=self.user, order="desc", after=after, limit=PAGE, gone=False
