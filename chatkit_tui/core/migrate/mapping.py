@@ -650,24 +650,35 @@ def _unplaced(entries: Iterable[_Entry], dump: Any, accounted: AbstractSet[str])
 
 
 def _walk(src: Any, out: Any, path: str, accounted: AbstractSet[str], found: list[str]) -> None:
-    if path in accounted or _empty(src):
-        return
-    if _empty(out):
+    if src is None or src == out or (accounted and path in accounted):
+        return  # nothing to carry, carried as it was (the common case: one C-level compare)
+    if isinstance(src, dict):
+        if isinstance(out, dict):
+            have = cast(dict[str, Any], out)
+            for key, value in cast(dict[str, Any], src).items():
+                _walk(value, have.get(key), f"{path}.{key}", accounted, found)
+        elif _absent(out) and not _empty(src):
+            found.append(path)
+    elif isinstance(src, list):
+        if isinstance(out, list):
+            have_list = cast(list[Any], out)
+            kept = [
+                (i, v)
+                for i, v in enumerate(cast(list[Any], src))
+                if not (accounted and f"{path}[{i}]" in accounted)
+            ]
+            for n, (i, value) in enumerate(kept):
+                there = have_list[n] if n < len(have_list) else None
+                _walk(value, there, f"{path}[{i}]", accounted, found)
+        elif _absent(out) and not _empty(src):
+            found.append(path)
+    elif _absent(out):
         found.append(path)
-        return
-    if isinstance(src, dict) and isinstance(out, dict):
-        have = cast(dict[str, Any], out)
-        for key, value in cast(dict[str, Any], src).items():
-            _walk(value, have.get(key), f"{path}.{key}", accounted, found)
-    elif isinstance(src, list) and isinstance(out, list):
-        have_list = cast(list[Any], out)
-        kept = [
-            (i, v) for i, v in enumerate(cast(list[Any], src)) if f"{path}[{i}]" not in accounted
-        ]
-        for n, (i, value) in enumerate(kept):
-            there = have_list[n] if n < len(have_list) else None
-            _walk(value, there, f"{path}[{i}]", accounted, found)
     # else a value converted to another type (a dict kept as its JSON text...): in place
+
+
+def _absent(out: Any) -> bool:
+    return out is None or (isinstance(out, dict | list) and _empty(out))
 
 
 def _item_view(item: dict[str, Any]) -> tuple[list[_Entry], set[str]]:
