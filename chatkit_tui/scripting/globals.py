@@ -248,7 +248,8 @@ _HELP = {
     "demo": "use the local ChatKit server with seeded demo data (in memory) instead of a "
     "deployment",
     "read_only": "nothing destructive: the app has no delete or cancel keys; threads delete, "
-    "threads purge (but --dry-run) and sessions create / cancel refuse (exit 2)",
+    "threads purge (but --dry-run), migrate (but --dry-run and --verify) and sessions "
+    "create / cancel refuse (exit 2)",
     "profile": "config file profile to use (default: $CHATKIT_TUI_PROFILE, then default_profile)",
     "config": "config file (default: $CHATKIT_TUI_CONFIG, then the user config directory's)",
     "base_url": "API base URL (default: $OPENAI_BASE_URL, then the profile's, then OpenAI's)",

@@ -48,7 +48,7 @@ SPECIFIC: dict[str, dict[int, str]] = {
     "mirror": {1: "the mirror file could not be written (what was committed is kept)"},
     "migrate": {
         2: "usage or configuration error (bad flags, a flag refused here, the Store\n"
-        "       cannot be loaded, refused in read-only mode)",
+        "       cannot be loaded or the report written, refused in read-only mode)",
         8: "incomplete: threads failed (each in the report; a run again retries them)",
     },
     "serve": {

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from chatkit_tui.core.text import escaped, plural
 from chatkit_tui.scripting.common import (
-    EXIT_API_ERROR,
+    EXIT_AUTH,
     EXIT_DIFFERS,
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
@@ -48,6 +48,16 @@ if TYPE_CHECKING:
     from chatkit_tui.core.migrate.source import Source
 
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+NO_KEY = (
+    "no API key: migrate reads a hosted deployment: set OPENAI_API_KEY, or choose a profile "
+    "with --profile / default_profile in the config file; or migrate from a mirror of it: "
+    "--from-mirror PATH (--demo to try it)"
+)
+DEMO_ANEW = (
+    "the demo is seeded anew for each run (the same threads, dated from now): a second "
+    "migrate --demo updates every thread and --verify finds each one differing; to see a "
+    "second run write nothing, migrate a mirror (--from-mirror PATH)"
+)
 SHOWN = 10  # failures, differences and approximations listed at the end; the rest: the report
 
 
@@ -91,7 +101,8 @@ def add_migrate_parser(sub: Any) -> None:
     mode.add_argument(
         "--dry-run",
         action="store_true",
-        help="convert and validate everything, say what would be written, write nothing",
+        help="convert and validate everything, say what would be written, write nothing "
+        "through the Store (its factory still runs)",
     )
     mode.add_argument(
         "--verify",
@@ -104,7 +115,7 @@ def add_migrate_parser(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="write the report here (appended to if it exists; default: a new "
+        help="write the report to this file (appended to if it exists; default: a new "
         "migrations/migrate-<UTC time>.jsonl in the user data directory)",
     )
     p.add_argument("--json", action="store_true", help="the report's lines on stdout")
@@ -112,15 +123,24 @@ def add_migrate_parser(sub: Any) -> None:
 
 
 def before_migrate(args: argparse.Namespace) -> int | None:
-    """Flags checked before anything is read: where the source is, read-only."""
+    """Flags checked before anything is read or written: where the source is, the
+    report's path, read-only."""
     config: Config = args.config_resolved
     if not (args.dry_run or args.verify):
         refuse_if_read_only(args, config, "write the Store (--dry-run and --verify write nothing)")
+    report: Path | None = args.report
+    if report is not None and report.is_dir():
+        raise ScriptError(
+            f"--report {escaped(str(report))} is a directory: name the file to write, "
+            f"e.g. --report {escaped(str(report / 'migrate.jsonl'))}",
+            EXIT_USAGE,
+        )
+    demo = bool(getattr(args, "demo", False))
     mirror: str | None = getattr(args, "mirror", None)
     if args.from_mirror is not None:
         if mirror and mirror != args.from_mirror:
             raise ScriptError("--mirror and --from-mirror name two mirrors: give one", EXIT_USAGE)
-        if getattr(args, "demo", False):
+        if demo:
             raise ScriptError("--demo and --from-mirror name two sources: give one", EXIT_USAGE)
         if getattr(args, "base_url", None):
             raise ScriptError(
@@ -128,6 +148,10 @@ def before_migrate(args: argparse.Namespace) -> int | None:
                 EXIT_USAGE,
             )
         args.mirror = args.from_mirror
+    if getattr(args, "mirror", None) is None and not demo and not config.api_key:
+        raise ScriptError(NO_KEY, EXIT_AUTH)  # connect's own words name flags refused here
+    if demo:
+        err(DEMO_ANEW)
     return None
 
 
@@ -199,9 +223,11 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
         where = args.report or "the user data directory's migrations/"
         raise ScriptError(
             f"nothing written: could not write the report to {escaped(str(where))}: {message}",
-            EXIT_API_ERROR,
+            EXIT_USAGE,
         ) from None
     source = args.mirror if getattr(args, "mirror", None) else client.base_url
+    if getattr(args, "demo", False):
+        source = f"demo, seeded anew for this run: {source}"
     run_line: dict[str, Any] = {
         "record": "run",
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),

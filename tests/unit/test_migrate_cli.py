@@ -154,6 +154,13 @@ def test_a_thread_changed_upstream_is_updated_and_a_half_written_one_redone(
     differs = {r["id"]: r for r in lines(capsys.readouterr().out) if r.get("outcome") == "differs"}
     assert set(differs) == {first_id, second_id}
     assert "1 items missing" in differs[second_id]["reason"]
+    # each reason says what differs: the source changed since; a run stopped half-way
+    assert differs[first_id]["reason"].startswith(
+        "marked as migrated from other source records: the source changed since"
+    )
+    assert differs[second_id]["reason"].startswith(
+        "not marked as migrated: a run stopped before it finished this thread"
+    )
     assert migrate(changed, tmp_path / "r2.jsonl", "--json") == 0
     records = {r["id"]: r for r in lines(capsys.readouterr().out) if r["record"] == "thread"}
     assert records[first_id]["outcome"] == "updated" and records[second_id]["outcome"] == "updated"
@@ -422,3 +429,120 @@ def test_from_the_live_api_the_bar_counts_what_was_read_with_a_plus():
     migration.read_all = True
     Progress(stream, migration).update(summary, time.monotonic() - 1, force=True)
     assert "3/200 threads" in stream.getvalue()
+
+
+# --- a chatkit-python Store's mirror (records already in chatkit-python's shape) ------------
+
+
+@pytest.fixture(scope="module")
+def store_mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A mirror of the sample chatkit-python Store (``--store``): its records hold what
+    the Store holds, attachments' ``thread_id`` and ``metadata`` too."""
+    from tests.fixtures import own_store
+
+    own_store.fresh()
+    path = tmp_path_factory.mktemp("store-mirror") / "mirror.sqlite3"
+    assert (
+        main(["mirror", "--db", str(path), "--store", "tests.fixtures.own_store:make_store"]) == 0
+    )
+    return path
+
+
+PHOTO_MESSAGE, PHOTO_THREAD = "msg_d9ae169b", "thr_4fef3015"
+
+
+def stored_item(store_path: Path, item_id: str) -> dict[str, Any]:
+    db = sqlite3.connect(store_path)
+    try:
+        return json.loads(
+            db.execute("SELECT data FROM items WHERE id = ?", (item_id,)).fetchone()[0]
+        )
+    finally:
+        db.close()
+
+
+def test_a_chatkit_python_stores_mirror_migrates_with_nothing_lost(
+    store_mirror: Path, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    report = tmp_path / "r.jsonl"
+    assert migrate(store_mirror, report) == 0
+    (photo,) = stored_item(store_path, PHOTO_MESSAGE)["item"]["attachments"]
+    assert photo["thread_id"] == PHOTO_THREAD
+    assert photo["metadata"] == {"storage_key": "s3://uploads/cracked-jar.jpg"}
+    threads = [r for r in lines(report.read_text()) if r["record"] == "thread"]
+    assert all(r["approximations"] == [] for r in threads)
+    store = SQLiteStore(str(store_path))
+    import asyncio
+
+    thread = asyncio.run(store.load_thread(PHOTO_THREAD, Ctx(None)))
+    # threads.get_by_id's page of items is no thread field; no user: no hosted_user
+    assert set(thread.metadata) == {"channel", "rank", MIGRATED}
+    assert migrate(store_mirror, tmp_path / "v.jsonl", "--verify") == 0
+
+
+def test_verify_compares_with_the_source_so_a_lossy_mapping_cannot_verify_clean(
+    store_mirror: Path,
+    store_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    """A mapping that loses a field without saying so (as one did: attachments' metadata)
+    writes the Store and verifies it with the same loss: --verify must still find it."""
+    from chatkit_tui.core.migrate import mapping
+
+    keep = mapping._attachment
+
+    def loses_metadata(*args: Any) -> Any:
+        out = keep(*args)
+        if out is not None:
+            out.pop("metadata", None)
+        return out
+
+    def says_nothing(*args: Any) -> None:
+        return None
+
+    monkeypatch.setattr(mapping, "_attachment", loses_metadata)
+    monkeypatch.setattr(mapping, "_audit", says_nothing, raising=False)
+    assert migrate(store_mirror, tmp_path / "r.jsonl") == 0
+    assert stored_item(store_path, PHOTO_MESSAGE)["item"]["attachments"][0]["metadata"] is None
+    capsys.readouterr()
+    assert migrate(store_mirror, tmp_path / "v.jsonl", "--verify", "--json") == EXIT_DIFFERS
+    differs = {r["id"]: r for r in lines(capsys.readouterr().out) if r.get("outcome") == "differs"}
+    assert f"(first {PHOTO_MESSAGE}: attachments[0].metadata)" in differs[PHOTO_THREAD]["reason"]
+
+
+# --- what a new user runs into ---------------------------------------------------------------
+
+
+def test_no_api_key_is_worded_for_migrate(
+    store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Not connect's words (--chatkit-url, --store: both refused by migrate); before the
+    Store's factory runs or the report is made."""
+    report = tmp_path / "r.jsonl"
+    assert main(["migrate", "--to-store", STORE, "--report", str(report)]) == EXIT_AUTH
+    said = capsys.readouterr().err
+    assert "no API key: migrate reads a hosted deployment" in said
+    assert "--from-mirror PATH" in said and "--chatkit-url" not in said and "--store" not in said
+    assert not store_path.exists() and not report.exists()
+
+
+def test_a_report_that_is_a_directory_is_refused_before_anything_is_done(
+    mirror: Path, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert migrate(mirror, tmp_path) == EXIT_USAGE
+    said = capsys.readouterr().err
+    assert f"--report {tmp_path} is a directory: name the file to write" in said
+    assert "IsADirectoryError" not in said and not store_path.exists()
+
+
+def test_the_demo_says_it_is_seeded_anew_before_it_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    code = main(["migrate", "--demo", "--to-store", "nosuchmodule:make", "--report",
+                 str(tmp_path / "r.jsonl")])  # fmt: skip
+    assert code == EXIT_USAGE
+    said = capsys.readouterr().err
+    assert "the demo is seeded anew for each run" in said
+    assert said.index("seeded anew") < said.index("nosuchmodule")

@@ -30,6 +30,7 @@ from chatkit_tui.core.migrate.mapping import (
     UNCONVERTED_PREFIX,
     convert,
     fingerprint,
+    unaccounted,
 )
 
 T0 = 1_764_000_000
@@ -265,3 +266,159 @@ def test_a_fingerprint_the_caller_has_is_used_not_computed_again():
     assert given.fingerprint == plain.fingerprint == hashed
     assert given.thread == plain.thread and given.items == plain.items
     assert convert(thread(), items, hashed="f" * 32).fingerprint == "f" * 32  # not recomputed
+
+
+# --- nothing dropped in silence (a tester's chatkit-python Store lost attachment fields) ------
+
+STORE_MESSAGE = {  # a user message as a chatkit-python Store holds it (a mirror of one)
+    "id": "msg_d9ae169b",
+    "thread_id": "cthr_1",
+    "created_at": "2026-11-20T12:00:17Z",
+    "type": "user_message",
+    "content": [{"type": "input_text", "text": "My blender arrived with a cracked jar."}],
+    "attachments": [
+        {
+            "id": "atc_ace252bf",
+            "name": "cracked-jar.jpg",
+            "mime_type": "image/jpeg",
+            "thread_id": "cthr_1",
+            "metadata": {"storage_key": "s3://uploads/cracked-jar.jpg"},
+            "upload_descriptor": {"url": "https://up.example.com/x", "method": "PUT"},
+            "type": "image",
+            "preview_url": "https://files.example.com/atc_ace252bf/preview.jpg",
+        },
+        {
+            "id": "atc_2",
+            "name": "r.pdf",
+            "mime_type": "application/pdf",
+            "thread_id": "cthr_1",
+            "metadata": {"k": 1},
+            "type": "file",
+        },
+    ],
+    "quoted_text": None,
+    "inference_options": {"tool_choice": None, "model": None},
+}
+
+
+def test_attachments_keep_every_field_chatkit_python_has():
+    c = convert(thread(), [raw(STORE_MESSAGE)])
+    photo, pdf = c.items[0].attachments
+    assert photo.thread_id == "cthr_1" and pdf.thread_id == "cthr_1"
+    assert photo.metadata == {"storage_key": "s3://uploads/cracked-jar.jpg"}
+    assert pdf.metadata == {"k": 1}
+    assert str(photo.upload_descriptor.url) == "https://up.example.com/x"
+    assert c.notes == [] and ORIGINALS not in c.thread.metadata
+
+
+def test_a_field_with_no_place_anywhere_in_the_record_is_noted_and_its_original_kept():
+    """The check is by construction: whatever the mapping or chatkit-python's models do not
+    carry (pydantic ignores a field it has no place for) is compared out of the dump."""
+    message = json.loads(json.dumps(STORE_MESSAGE))
+    message["attachments"][0]["checksum"] = "sha256:ab"
+    message["content"][0]["lang"] = "en"
+    message["surprise"] = True
+    cited = item(
+        "assistant_message",
+        2,
+        content=[
+            {
+                "type": "output_text",
+                "text": "See",
+                "annotations": [
+                    {"type": "url", "index": 3, "source": {"type": "url", "url": "https://x"}}
+                ],
+            }
+        ],
+    )
+    c = convert(thread(), [raw(message), cited])
+    lossy = [n for n in c.notes if n.lossy]
+    assert [(n.item_id, n.what) for n in lossy] == [
+        (
+            "msg_d9ae169b",
+            "fields chatkit-python's user_message has no place for: "
+            "content[0].lang, attachments[0].checksum, surprise",
+        ),
+        ("cthi_2", "fields chatkit-python's assistant_message has no place for: "
+         "content[0].annotations[0].index"),
+    ]  # fmt: skip
+    assert c.thread.metadata[ORIGINALS]["msg_d9ae169b"] == message
+    assert c.thread.metadata[ORIGINALS]["cthi_2"] == json.loads(cited)
+
+
+def test_renames_and_conversions_are_not_losses():
+    """Hosted fields that reach chatkit-python under another name or type: not noted."""
+    c = convert(
+        thread(),
+        [
+            item("user_message", 1, content=[{"type": "quoted_text", "text": "q"},
+                 {"type": "input_text", "text": "a"}], attachments=[], inference_options=None),
+            item("task", 2, task_type="custom", heading="Search", summary="3 results"),
+            item("task_group", 3, tasks=[{"type": "thought", "heading": "T", "summary": "s"}]),
+            item("client_tool_call", 4, status="completed", call_id="c", name="n",
+                 arguments='{"a": {"b": 1}}', output='{"x": 1}'),
+            item("widget", 5, widget=json.dumps({"type": "Card", "children": []})),
+        ],
+    )  # fmt: skip
+    assert c.notes == []
+
+
+def test_a_dropped_element_is_noted_once_and_the_rest_still_checked():
+    c = convert(
+        thread(),
+        [
+            item("user_message", 1, content=[{"type": "input_image"},
+                 {"type": "input_text", "text": "a", "extra": 1}], attachments=[]),
+        ],
+    )  # fmt: skip
+    assert [n.what for n in c.notes] == [
+        'a content part with no text was left out: {"type": "input_image"}',
+        "fields chatkit-python's user_message has no place for: content[1].extra",
+    ]
+
+
+def test_thread_from_a_chatkit_python_deployment_gets_no_junk_metadata():
+    """threads.get_by_id sends the thread with a page of its ``items``: not a thread field;
+    a thread with no user gets no ``hosted_user``."""
+    body = json.loads(thread(user=None, metadata={"channel": "web"}))
+    del body["user"]
+    body["items"] = {"data": [], "has_more": False}
+    c = convert(raw(body), [])
+    assert c.thread.metadata == {"channel": "web"} and c.notes == []
+    assert HOSTED_USER not in convert(thread(user=""), []).thread.metadata
+    extra = convert(thread(region="eu"), []).thread.metadata
+    assert extra["hosted_thread_fields"] == {"region": "eu"}
+
+
+def test_a_thread_field_with_no_place_is_noted_and_the_thread_original_kept():
+    source = thread(status={"type": "locked", "reason": "r", "by": "admin"})
+    c = convert(source, [])
+    assert [(n.item_id, n.what) for n in c.notes] == [
+        (None, "thread fields chatkit-python's ThreadMetadata has no place for: status.by")
+    ]
+    assert c.thread.metadata[ORIGINALS]["cthr_1"] == json.loads(source)
+
+
+def test_unaccounted_finds_what_the_store_lacks_unless_its_original_is_kept():
+    """--verify's comparison with the source: a Store item without a field the source had
+    is named, unless the thread keeps the item's original."""
+    c = convert(thread(), [raw(STORE_MESSAGE)])
+    stored = c.items[0]
+    assert unaccounted(c, c.thread, {stored.id: stored}) == []
+    lossy = stored.model_copy(
+        update={
+            "attachments": [a.model_copy(update={"metadata": None}) for a in stored.attachments]
+        }
+    )
+    assert unaccounted(c, c.thread, {stored.id: lossy}) == [
+        "1 items lack fields of the source and keep no original of them (first msg_d9ae169b: "
+        "attachments[0].metadata, attachments[1].metadata)"
+    ]
+    metadata = {**c.thread.metadata, ORIGINALS: {stored.id: STORE_MESSAGE}}
+    assert (
+        unaccounted(c, c.thread.model_copy(update={"metadata": metadata}), {stored.id: lossy}) == []
+    )
+    del metadata[HOSTED_USER]  # the thread's user: in its metadata, or its original
+    assert unaccounted(c, c.thread.model_copy(update={"metadata": metadata}), {}) == [
+        "the Store lacks the thread's user and keeps no original of it"
+    ]

@@ -8,11 +8,12 @@ thread items, each **validated by chatkit-python's own pydantic models**, with a
 
 - the thread keeps its id, title, creation time (unix seconds -> an aware UTC
   ``datetime``) and status with its reason; ``metadata["hosted_user"]`` is the hosted
-  ``user`` (chatkit-python threads have none: the Store knows the owner through the
-  context the thread is saved under);
+  ``user``, if it has one (chatkit-python threads have none: the Store knows the owner
+  through the context the thread is saved under);
 - ``chatkit.X`` items become chatkit-python's ``X`` items: the user message's
   ``quoted_text`` part becomes its ``quoted_text``, ``inference_options`` null becomes
-  the default options, attachments become file / image attachments; assistant
+  the default options, attachments become file / image attachments with all their
+  fields (a Store's ``thread_id``, ``metadata``, ``upload_descriptor``); assistant
   annotations (the hosted ``file`` / ``url`` ones) become ``annotation``\\ s with a
   ``FileSource`` / ``URLSource`` titled by the file name / the URL; a widget's JSON
   string becomes its widget tree; a tool call's JSON strings become its ``arguments``
@@ -27,10 +28,14 @@ thread items, each **validated by chatkit-python's own pydantic models**, with a
   ``ThreadItemConverter`` the operator's model sees it as hidden context; the user does
   not.
 
-Every item approximated with a loss (a :class:`Note` that is ``lossy``: something of the
-original is not in what was written) has its original JSON kept in the thread's
-``metadata["hosted_originals"][item_id]``; filling in what chatkit-python requires and the
-original lacks (an annotation's title) is noted, not kept.
+Nothing is dropped in silence, by construction: once a record is validated, every source
+field with a value is looked for in what the model dumps (:func:`_unplaced`), and one
+not there is noted. Every record approximated with a loss (a :class:`Note` that is
+``lossy``: something of the original is not in what was written) has its original JSON
+kept in the thread's ``metadata["hosted_originals"][id]`` (the item's, or the thread's
+id); filling in what chatkit-python requires and the original lacks (an annotation's
+title) is noted, not kept. :func:`unaccounted` checks a Store against the source the same
+way (``--verify``).
 
 The thread's fingerprint (:attr:`Converted.fingerprint`) is a hash of the mapping's
 version and the source records' bytes: the same source always converts the same way, so
@@ -39,10 +44,12 @@ a Store holding a thread marked with it holds what this run would write.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -55,14 +62,16 @@ __all__ = [
     "MAPPING_VERSION",
     "MIGRATED",
     "ORIGINALS",
+    "OURS",
     "UNCONVERTED_PREFIX",
     "Converted",
     "Note",
     "convert",
     "fingerprint",
+    "unaccounted",
 ]
 
-MAPPING_VERSION = "1"
+MAPPING_VERSION = "2"
 """Bumped whenever a record would convert differently: every thread is then rewritten."""
 
 HOSTED_USER = "hosted_user"
@@ -73,6 +82,8 @@ HOSTED_EXTRA = "hosted_thread_fields"
 """``thread.metadata`` key: thread fields the hosted API sent that ThreadMetadata lacks."""
 MIGRATED = "chatkit_tui_migrated"
 """``thread.metadata`` key, written last: the fingerprint of the source it was made from."""
+OURS = frozenset({HOSTED_USER, ORIGINALS, HOSTED_EXTRA, MIGRATED})
+"""The metadata keys a migration writes: an update writes them anew (the Store's own stay)."""
 
 _loads = msgspec.json.Decoder().decode  # json.loads' values, several times faster
 
@@ -80,21 +91,6 @@ UNCONVERTED_PREFIX = "chatkit-tui migrate: a hosted item with no chatkit-python 
 
 _THREAD_FIELDS = frozenset({"id", "object", "created_at", "title", "status", "user"})
 _ITEM_COMMON = frozenset({"id", "object", "created_at", "thread_id", "type"})
-# the fields each hosted item type may carry (the spec's and chatkit-python's)
-_ITEM_FIELDS: dict[str, frozenset[str]] = {
-    "user_message": frozenset({"content", "attachments", "inference_options", "quoted_text"}),
-    "assistant_message": frozenset({"content"}),
-    "widget": frozenset({"widget", "copy_text"}),
-    "client_tool_call": frozenset({"status", "call_id", "name", "arguments", "output"}),
-    "task": frozenset({"task_type", "heading", "summary", "task"}),
-    "task_group": frozenset({"tasks"}),
-    "generated_image": frozenset({"image"}),
-    "structured_input": frozenset({"status", "inputs"}),
-    "workflow": frozenset({"workflow"}),
-    "hidden_context_item": frozenset({"content"}),
-    "sdk_hidden_context": frozenset({"content"}),
-    "end_of_turn": frozenset(),
-}
 
 
 @dataclass(frozen=True)
@@ -120,6 +116,9 @@ class Converted:
     user: str | None
     fingerprint: str
     notes: list[Note] = field(default_factory=list[Note])
+    thread_raw: bytes = b""
+    """The source records (what :func:`unaccounted` checks the Store against)."""
+    item_raws: Sequence[bytes] = ()
 
     @property
     def approximated(self) -> list[Note]:
@@ -198,9 +197,13 @@ class _Notes:
     def __init__(self, item_id: str | None) -> None:
         self.item_id = item_id
         self.notes: list[Note] = []
+        self.dropped: set[str] = set()
+        """Source paths (``attachments[1]``, ``status.reason``) a note accounts for."""
 
-    def add(self, what: str, *, lossy: bool = True) -> None:
+    def add(self, what: str, *, lossy: bool = True, dropped: str | None = None) -> None:
         self.notes.append(Note(self.item_id, what, lossy))
+        if dropped is not None:
+            self.dropped.add(dropped)
 
 
 # --- the thread -----------------------------------------------------------------------------
@@ -212,42 +215,51 @@ def _status(raw: Any, notes: _Notes) -> dict[str, Any]:
     status = _obj(raw)
     if status is None:
         if raw is not None:
-            notes.add(f"thread status {json.dumps(raw)} is not a status: saved as active")
+            what = f"thread status {json.dumps(raw)} is not a status: saved as active"
+            notes.add(what, dropped="status")
         return {"type": "active"}
     kind = status.get("type")
     reason = status.get("reason")
     if kind == "active":
         if reason is not None:
-            notes.add("an active status has no reason in chatkit-python: the reason was dropped")
+            what = "an active status has no reason in chatkit-python: the reason was dropped"
+            notes.add(what, dropped="status.reason")
         return {"type": "active"}
     if kind in ("locked", "closed"):
         if reason is not None and not isinstance(reason, str):
             notes.add(f"status reason {json.dumps(reason)} is not text: kept as its JSON")
             reason = json.dumps(reason)
         return {"type": kind, "reason": reason}
-    notes.add(f"thread status {json.dumps(kind)} is not active, locked or closed: saved as active")
+    what = f"thread status {json.dumps(kind)} is not active, locked or closed: saved as active"
+    notes.add(what, dropped="status")
     return {"type": "active"}
 
 
 # --- items ----------------------------------------------------------------------------------
 
 
-def _attachment(raw: Any, notes: _Notes) -> dict[str, Any] | None:
+def _attachment(raw: Any, path: str, notes: _Notes) -> dict[str, Any] | None:
+    """An attachment with all its fields (chatkit-python's: ``id``, ``name``, ``mime_type``,
+    ``upload_descriptor``, ``thread_id``, ``metadata``, an image's ``preview_url``); a field
+    its model has no place for is found by :func:`_unplaced` and noted."""
     att = _obj(raw)
     if att is None or not all(isinstance(att.get(k), str) for k in ("id", "name", "mime_type")):
-        notes.add(f"an attachment without id, name or mime_type was left out: {json.dumps(raw)}")
+        what = f"an attachment without id, name or mime_type was left out: {json.dumps(raw)}"
+        notes.add(what, dropped=path)
         return None
-    base = {"id": att["id"], "name": att["name"], "mime_type": att["mime_type"]}
+    base = {k: v for k, v in att.items() if k not in ("type", "preview_url")}
     preview = att.get("preview_url")
     kind = att.get("type", "file")
     if kind == "image" and isinstance(preview, str) and preview:
         return {**base, "type": "image", "preview_url": preview}
     if kind == "image":
-        notes.add(f"image attachment {att['id']} has no preview_url: saved as a file attachment")
+        what = f"image attachment {att['id']} has no preview_url: saved as a file attachment"
+        notes.add(what, dropped=f"{path}.preview_url")
     elif kind != "file":
         notes.add(f"attachment {att['id']} of type {json.dumps(kind)}: saved as a file attachment")
     if kind != "image" and isinstance(preview, str) and preview:
-        notes.add(f"file attachment {att['id']}: its preview_url has no place in chatkit-python")
+        what = f"file attachment {att['id']}: its preview_url has no place in chatkit-python"
+        notes.add(what, dropped=f"{path}.preview_url")
     return {**base, "type": "file"}
 
 
@@ -256,7 +268,7 @@ def _user_message(item: dict[str, Any], notes: _Notes) -> dict[str, Any]:
     quoted: list[str] = []
     if isinstance(item.get("quoted_text"), str):
         quoted.append(item["quoted_text"])
-    for part in _list(item.get("content")):
+    for i, part in enumerate(_list(item.get("content"))):
         piece = _obj(part)
         kind = _type(piece) if piece is not None else ""
         if piece is not None and kind == "input_text" and isinstance(piece.get("text"), str):
@@ -271,13 +283,14 @@ def _user_message(item: dict[str, Any], notes: _Notes) -> dict[str, Any]:
                 content.append({"type": "input_text", "text": text})
                 notes.add(f"a content part of type {json.dumps(kind)}: kept as its text")
             else:
-                notes.add(f"a content part with no text was left out: {json.dumps(part)}")
+                what = f"a content part with no text was left out: {json.dumps(part)}"
+                notes.add(what, dropped=f"content[{i}]")
     if len(quoted) > 1:
         notes.add(f"{len(quoted)} quoted texts joined into the one quoted_text")
     attachments = [
         a
-        for a in (_attachment(raw, notes) for raw in _list(item.get("attachments")))
-        if a is not None
+        for i, raw in enumerate(_list(item.get("attachments")))
+        if (a := _attachment(raw, f"attachments[{i}]", notes)) is not None
     ]
     options = _obj(item.get("inference_options")) or {}
     return {
@@ -292,7 +305,7 @@ def _user_message(item: dict[str, Any], notes: _Notes) -> dict[str, Any]:
     }
 
 
-def _annotation(raw: Any, notes: _Notes) -> dict[str, Any] | None:
+def _annotation(raw: Any, path: str, notes: _Notes) -> dict[str, Any] | None:
     ann = _obj(raw)
     kind = _type(ann) if ann is not None else ""
     source = _obj(ann.get("source")) if ann is not None else None
@@ -308,24 +321,26 @@ def _annotation(raw: Any, notes: _Notes) -> dict[str, Any] | None:
         url = source["url"]
         notes.add(f"url annotation {json.dumps(url)}: its source titled by the URL", lossy=False)
         return {"type": "annotation", "source": {"type": "url", "url": url, "title": url}}
-    notes.add(f"an annotation chatkit-python cannot hold was left out: {json.dumps(raw)}")
+    what = f"an annotation chatkit-python cannot hold was left out: {json.dumps(raw)}"
+    notes.add(what, dropped=path)
     return None
 
 
 def _assistant_message(item: dict[str, Any], notes: _Notes) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
-    for part in _list(item.get("content")):
+    for i, part in enumerate(_list(item.get("content"))):
         piece = _obj(part)
         text = piece.get("text") if piece is not None else None
         if piece is None or not isinstance(text, str):
-            notes.add(f"an output part with no text was left out: {json.dumps(part)}")
+            what = f"an output part with no text was left out: {json.dumps(part)}"
+            notes.add(what, dropped=f"content[{i}]")
             continue
         if _type(piece) != "output_text":
             notes.add(f"an output part of type {json.dumps(_type(piece))}: kept as output text")
         annotations = [
             a
-            for a in (_annotation(raw, notes) for raw in _list(piece.get("annotations")))
-            if a is not None
+            for j, raw in enumerate(_list(piece.get("annotations")))
+            if (a := _annotation(raw, f"content[{i}].annotations[{j}]", notes)) is not None
         ]
         content.append({"type": "output_text", "text": text, "annotations": annotations})
     return {"type": "assistant_message", "content": content}
@@ -390,19 +405,25 @@ def _task(kind: Any, heading: Any, summary: Any, notes: _Notes) -> dict[str, Any
     return {"type": "custom", "title": heading, "content": summary}
 
 
+def _own_task(item: dict[str, Any]) -> bool:
+    """A task item in chatkit-python's shape (its ``task`` object), not the hosted one."""
+    return _obj(item.get("task")) is not None and not item.get("task_type")
+
+
 def _task_item(item: dict[str, Any], notes: _Notes) -> dict[str, Any]:
-    if _obj(item.get("task")) is not None and not item.get("task_type"):
-        return {"type": "task", "task": item["task"]}  # chatkit-python's shape
+    if _own_task(item):
+        return {"type": "task", "task": item["task"]}
     task = _task(item.get("task_type"), item.get("heading"), item.get("summary"), notes)
     return {"type": "task", "task": task}
 
 
 def _task_group(item: dict[str, Any], notes: _Notes) -> dict[str, Any]:
     tasks: list[dict[str, Any]] = []
-    for raw in _list(item.get("tasks")):
+    for i, raw in enumerate(_list(item.get("tasks"))):
         task = _obj(raw)
         if task is None:
-            notes.add(f"a grouped task that is not an object was left out: {json.dumps(raw)}")
+            what = f"a grouped task that is not an object was left out: {json.dumps(raw)}"
+            notes.add(what, dropped=f"tasks[{i}]")
             continue
         tasks.append(_task(task.get("type"), task.get("heading"), task.get("summary"), notes))
     return {"type": "workflow", "workflow": {"type": "custom", "tasks": tasks, "expanded": False}}
@@ -469,9 +490,6 @@ def _item(raw: bytes, thread_id: str, n: int) -> tuple[Any, list[Note], bool]:
         return _unconverted(item, raw, thread_id, why, notes, n), notes.notes, True
     try:
         body = converter(item, notes)
-        extra = sorted(set(item) - _ITEM_COMMON - _ITEM_FIELDS[kind])
-        if extra:
-            notes.add(f"fields chatkit-python's {kind} has no place for: {', '.join(extra)}")
         if item.get("thread_id") not in (None, thread_id):
             notes.add(f"thread_id {json.dumps(item.get('thread_id'))} is not its thread's")
         model = _validate_item(
@@ -486,12 +504,30 @@ def _item(raw: bytes, thread_id: str, n: int) -> tuple[Any, list[Note], bool]:
         why = _short(exc)
         notes.notes.clear()
         return _unconverted(item, raw, thread_id, why, notes, n), notes.notes, True
+    _audit(item, model, notes)
     return model, notes.notes, any(n.lossy for n in notes.notes)
 
 
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()
     return " ".join(line.strip() for line in text[:3])[:300]
+
+
+def _is_page(value: Any) -> bool:
+    """``threads.get_by_id``'s ``items`` (a page of the thread's items, migrated as items)."""
+    page = _obj(value)
+    return page is not None and isinstance(page.get("data"), list)
+
+
+def _thread_extra(thread: dict[str, Any]) -> dict[str, Any]:
+    """The thread's fields ThreadMetadata has no place for (kept in its metadata)."""
+    return {
+        k: v
+        for k, v in thread.items()
+        if k not in _THREAD_FIELDS
+        and k not in ("metadata", "allowed_image_domains")
+        and not (k == "items" and _is_page(v))
+    }
 
 
 def convert(
@@ -520,25 +556,20 @@ def convert(
     metadata: dict[str, Any] = {}
     if isinstance(thread.get("metadata"), dict):  # chatkit-python's own, from a Store
         metadata.update(cast(dict[str, Any], thread["metadata"]))
-    metadata[HOSTED_USER] = user or None
-    extra = {
-        k: v
-        for k, v in thread.items()
-        if k not in _THREAD_FIELDS and k not in ("metadata", "allowed_image_domains")
-    }
+    if user:
+        metadata[HOSTED_USER] = user
+    extra = _thread_extra(thread)
     if extra:
         metadata[HOSTED_EXTRA] = extra
     items: list[Any] = []
     originals: dict[str, Any] = {}
-    all_notes = notes.notes
+    item_notes: list[Note] = []
     for n, raw in enumerate(item_raws):
-        model, item_notes, keep = _item(raw, thread_id, n)
+        model, its_notes, keep = _item(raw, thread_id, n)
         items.append(model)
-        all_notes.extend(item_notes)
+        item_notes.extend(its_notes)
         if keep:
             originals[model.id] = _original(raw)
-    if originals:
-        metadata[ORIGINALS] = originals
     data: dict[str, Any] = {
         "id": thread_id,
         "title": title,
@@ -549,12 +580,23 @@ def convert(
     if isinstance(thread.get("allowed_image_domains"), list):
         data["allowed_image_domains"] = thread["allowed_image_domains"]
     model = _models().thread.model_validate(data)
+    lost = _unplaced(_thread_view(thread, extra), model.model_dump(mode="json"), notes.dropped)
+    if lost:
+        notes.add(
+            f"thread fields chatkit-python's ThreadMetadata has no place for: {', '.join(lost)}"
+        )
+    if any(n.lossy for n in notes.notes):
+        originals = {thread_id: _thread_original(thread), **originals}
+    if originals:
+        model = model.model_copy(update={"metadata": {**model.metadata, ORIGINALS: originals}})
     return Converted(
         thread=model,
         items=items,
         user=user or None,
         fingerprint=hashed if hashed is not None else fingerprint(thread_raw, item_raws),
-        notes=all_notes,
+        notes=[*notes.notes, *item_notes],
+        thread_raw=thread_raw,
+        item_raws=item_raws,
     )
 
 
@@ -563,3 +605,181 @@ def _original(raw: bytes) -> Any:
         return _loads(raw)
     except ValueError:
         return raw.decode("utf-8", "replace")
+
+
+def _thread_original(thread: dict[str, Any]) -> dict[str, Any]:
+    """The thread's JSON, its page of items aside (each item is a record of its own)."""
+    return {k: v for k, v in thread.items() if not (k == "items" and _is_page(v))}
+
+
+# --- what reached the model -----------------------------------------------------------------
+#
+# Nothing dropped in silence, by construction: once a record is validated, every field of
+# the source that has a value (not null, not an empty list or object) must have one under
+# its name, or under the name the mapping gives it (:func:`_item_view`,
+# :func:`_thread_view`), in what chatkit-python's model dumps, recursively; lists are
+# paired element by element in order, once the elements a note accounts for (dropped,
+# or moved as the quoted parts are) are taken out. Values are not compared: converting
+# a value (a unix time, a JSON string parsed, in_progress as pending) is the mapping's
+# business and noted there; a field with no place to go is what this finds. The same
+# accounting checks the Store against the source in --verify (:func:`unaccounted`).
+
+_Entry = tuple[str, tuple[str, ...], Any]
+"""A source field: its name (as notes say it), where the model's dump has it, its value."""
+
+_TASK_NAMES = {"heading": "title", "summary": "content"}
+"""A hosted task's fields under chatkit-python's names (``type`` stays ``type``)."""
+
+
+def _empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return all(_empty(v) for v in cast(dict[str, Any], value).values())
+    if isinstance(value, list):
+        return all(_empty(v) for v in cast(list[Any], value))
+    return False
+
+
+def _unplaced(entries: Iterable[_Entry], dump: Any, accounted: AbstractSet[str]) -> list[str]:
+    """The paths of the source fields with a value that ``dump`` has no value for."""
+    found: list[str] = []
+    for name, where, value in entries:
+        out = dump
+        for key in where:
+            holder = _obj(out)
+            out = holder.get(key) if holder is not None else None
+        _walk(value, out, name, accounted, found)
+    return found
+
+
+def _walk(src: Any, out: Any, path: str, accounted: AbstractSet[str], found: list[str]) -> None:
+    if src is None or src == out or (accounted and path in accounted):
+        return  # nothing to carry, carried as it was (the common case: one C-level compare)
+    if isinstance(src, dict):
+        if isinstance(out, dict):
+            have = cast(dict[str, Any], out)
+            for key, value in cast(dict[str, Any], src).items():
+                _walk(value, have.get(key), f"{path}.{key}", accounted, found)
+        elif _absent(out) and not _empty(src):
+            found.append(path)
+    elif isinstance(src, list):
+        if isinstance(out, list):
+            have_list = cast(list[Any], out)
+            kept = [
+                (i, v)
+                for i, v in enumerate(cast(list[Any], src))
+                if not (accounted and f"{path}[{i}]" in accounted)
+            ]
+            for n, (i, value) in enumerate(kept):
+                there = have_list[n] if n < len(have_list) else None
+                _walk(value, there, f"{path}[{i}]", accounted, found)
+        elif _absent(out) and not _empty(src):
+            found.append(path)
+    elif _absent(out):
+        found.append(path)
+    # else a value converted to another type (a dict kept as its JSON text...): in place
+
+
+def _absent(out: Any) -> bool:
+    return out is None or (isinstance(out, dict | list) and _empty(out))
+
+
+def _item_view(item: dict[str, Any]) -> tuple[list[_Entry], set[str]]:
+    """The item's fields where chatkit-python's model has them, and the paths moved into
+    another field (a hosted quoted_text part: the item's quoted_text)."""
+    kind = _type(item)
+    fields = {k: v for k, v in item.items() if k not in _ITEM_COMMON}
+    moved: set[str] = set()
+    renamed: list[_Entry] = []
+    if kind == "user_message":
+        quoted: list[Any] = [fields.pop("quoted_text")] if "quoted_text" in fields else []
+        for i, part in enumerate(_list(fields.get("content"))):
+            piece = _obj(part)
+            if piece is not None and _type(piece) == "quoted_text":
+                quoted.append(piece.get("text"))
+                moved.add(f"content[{i}]")
+        renamed.append(("quoted_text", ("quoted_text",), quoted))
+    elif kind in ("widget", "client_tool_call"):
+        for name in ("widget", "arguments", "output"):  # JSON text the mapping parses
+            if isinstance(fields.get(name), str):
+                with contextlib.suppress(ValueError):  # not JSON: kept as the text
+                    fields[name] = _loads(fields[name])
+    elif kind == "task" and not _own_task(item):
+        for name, to in (("task_type", "type"), *_TASK_NAMES.items()):
+            if name in fields:
+                renamed.append((name, ("task", to), fields.pop(name)))
+    elif kind == "task_group":
+        tasks = [
+            {_TASK_NAMES.get(k, k): v for k, v in task.items()}
+            if (task := _obj(raw)) is not None
+            else raw
+            for raw in _list(fields.pop("tasks", None))
+        ]
+        renamed.append(("tasks", ("workflow", "tasks"), tasks))
+    return [*((k, (k,), v) for k, v in fields.items()), *renamed], moved
+
+
+def _audit(item: dict[str, Any], model: Any, notes: _Notes) -> None:
+    """Every field of ``item`` that did not reach ``model`` (and no note accounts for):
+    noted, lossy (so the original is kept)."""
+    entries, moved = _item_view(item)
+    lost = _unplaced(entries, model.model_dump(mode="json"), notes.dropped | moved)
+    if lost:
+        notes.add(f"fields chatkit-python's {_type(item)} has no place for: {', '.join(lost)}")
+
+
+def _thread_view(thread: dict[str, Any], extra: dict[str, Any]) -> list[_Entry]:
+    """The thread's fields where ThreadMetadata has them: the user in its metadata's
+    hosted_user, fields it lacks in its metadata's hosted_thread_fields."""
+    entries: list[_Entry] = []
+    for key, value in thread.items():
+        if key in ("id", "object", "created_at") or key in extra:
+            continue
+        if key == "items" and _is_page(value):
+            continue
+        where = ("metadata", HOSTED_USER) if key == "user" else (key,)
+        entries.append((key, where, value))
+    entries.extend((k, ("metadata", HOSTED_EXTRA, k), v) for k, v in extra.items())
+    return entries
+
+
+def unaccounted(c: Converted, stored: Any, items: Mapping[str, Any]) -> list[str]:
+    """What the source has that the Store holds neither in place nor as a kept original
+    (``metadata["hosted_originals"]``): ``--verify``'s comparison with the source itself,
+    through the accounting the conversion makes, so that a mapping that loses a field
+    cannot verify clean. ``stored``: the Store's thread; ``items``: its items by id (an
+    item missing is said elsewhere)."""
+    originals = _obj(stored.metadata.get(ORIGINALS)) or {}
+    problems: list[str] = []
+    thread = _obj(_loads(c.thread_raw)) or {}
+    lost = _unplaced(
+        _thread_view(thread, _thread_extra(thread)), stored.model_dump(mode="json"), frozenset()
+    )
+    if lost and originals.get(c.thread.id) != _thread_original(thread):
+        problems.append(
+            f"the Store lacks the thread's {', '.join(lost[:3])} and keeps no original of it"
+        )
+    short: list[tuple[str, list[str]]] = []
+    for raw, model in zip(c.item_raws, c.items, strict=True):
+        have = items.get(model.id)
+        if have is None:
+            continue
+        try:
+            item = _obj(_loads(raw))
+        except ValueError:
+            item = None
+        if item is None:
+            lost = ["the record"]
+        else:
+            entries, moved = _item_view(item)
+            lost = _unplaced(entries, have.model_dump(mode="json"), moved)
+        if lost and originals.get(model.id) != _original(raw):
+            short.append((model.id, lost))
+    if short:
+        first, lost = short[0]
+        problems.append(
+            f"{len(short)} items lack fields of the source and keep no original of them "
+            f"(first {first}: {', '.join(lost[:3])})"
+        )
+    return problems

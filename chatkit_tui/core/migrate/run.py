@@ -44,10 +44,12 @@ from typing import Any, Literal, Protocol
 from chatkit_tui.core.migrate.mapping import (
     HOSTED_USER,
     MIGRATED,
+    OURS,
     Converted,
     Note,
     convert,
     fingerprint,
+    unaccounted,
 )
 from chatkit_tui.core.migrate.source import Source, SourceThread
 
@@ -342,7 +344,7 @@ class Migration:
         result.outcome = "new" if stored is None else "updated"
         if stored is not None:
             # what the Store's own code keeps in metadata stays (ours is written over)
-            kept = {k: v for k, v in stored.metadata.items() if k != MIGRATED}
+            kept = {k: v for k, v in stored.metadata.items() if k not in OURS}
             thread = thread.model_copy(update={"metadata": {**kept, **thread.metadata}})
         if self.mode == "dry-run":
             return
@@ -372,8 +374,14 @@ class Migration:
             result.reason = f"not in the Store (under the context of {who})"
             return
         problems: list[str] = []
-        if stored.metadata.get(MIGRATED) != c.fingerprint:
-            problems.append("not marked as migrated from this source (a run did not finish it)")
+        mark = stored.metadata.get(MIGRATED)
+        if mark is None:
+            problems.append("not marked as migrated: a run stopped before it finished this thread")
+        elif mark != c.fingerprint:
+            problems.append(
+                "marked as migrated from other source records: the source changed since "
+                "(or chatkit-tui's mapping did); a run updates it"
+            )
         for name in ("title", "created_at", "status", "allowed_image_domains"):
             if _dump_field(stored, name) != _dump_field(c.thread, name):
                 problems.append(f"its {name} differs")
@@ -393,6 +401,7 @@ class Migration:
             problems.append(f"{len(extra)} items the source does not have (first {extra[0]})")
         if not (missing or extra) and [i.id for i in items] != list(want):
             problems.append("its items are in another order")
+        problems.extend(unaccounted(c, stored, have))
         result.kept = len(extra)
         result.outcome = "differs" if problems else "verified"
         result.reason = "; ".join(problems) or None
