@@ -22,6 +22,7 @@ once each, and the ratio of the medians.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import platform
@@ -123,6 +124,12 @@ def main() -> int:
     parser.add_argument("--db", type=Path, default=None, help="keep (or reuse) the mirror here")
     parser.add_argument("--like", type=int, default=25, help="queries to time as LIKE scans")
     parser.add_argument("--engine", choices=("sqlite", "both"), default="sqlite")
+    parser.add_argument(
+        "--pg-url",
+        default=None,
+        help="with --engine both: a database that holds the same mirror already (else one is"
+        " built in a throwaway cluster)",
+    )
     args = parser.parse_args()
     rng = random.Random(5)
     words = vocabulary(rng)
@@ -132,6 +139,7 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "mirror.sqlite3"
+        fts_path.append(path)
         if not path.exists():
             print(f"building {path} ...")
             seconds = build(path, args.items, words, random.Random(6))
@@ -157,7 +165,7 @@ def main() -> int:
                 fts.append((kind, query, statistics.median(times), count))
                 assert hits or count == 0
             if args.engine == "both":
-                side_by_side(args.items, words, chosen, fts)
+                side_by_side(args.items, words, chosen, fts, args.pg_url)
             like: list[float] = []
             picked = chosen[:: max(1, len(chosen) // args.like)][: args.like]
             for _, query in picked:
@@ -205,37 +213,66 @@ def side_by_side(
     words: list[str],
     chosen: list[tuple[str, str]],
     fts: list[tuple[str, str, float, int]],
+    pg_url: str | None = None,
 ) -> None:
-    """The same data (the same seeds) in PostgreSQL, the same queries, both engines' times."""
+    """The same data (the same seeds) in PostgreSQL, the same queries, both engines' times:
+    the first page of hits (what the screen shows at once; at most RANKED matches ranked)
+    and, apart, the count of every match (what it shows after)."""
+    from chatkit_tui.core.mirror.search import RANKED
     from tests.fixtures.postgres import Cluster
 
-    with Cluster() as cluster:
-        url = cluster.create_database()
-        print("building the same mirror in PostgreSQL ...")
-        seconds = build(url, items, words, random.Random(6))
-        print(f"built in {seconds:.0f} s ({items / seconds:,.0f} items/s)")
-        import psycopg
+    with contextlib.ExitStack() as stack:
+        url = pg_url
+        if url is None:
+            cluster = stack.enter_context(Cluster())
+            url = cluster.create_database()
+            print("building the same mirror in PostgreSQL ...")
+            seconds = build(url, items, words, random.Random(6))
+            print(f"built in {seconds:.0f} s ({items / seconds:,.0f} items/s)")
+            import psycopg
 
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")
-        pg: list[float] = []
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("VACUUM ANALYZE")
+        pg: list[tuple[float, float, int]] = []
         with Mirror.open(url, read_only=True) as mirror:
             mirror.search("warm up the buffers")
             for _, query in chosen:
-                times: list[float] = []
-                for _ in range(3):
-                    started = time.perf_counter()
-                    mirror.search(query, limit=20)
-                    times.append(time.perf_counter() - started)
-                pg.append(statistics.median(times))
-    print(f"\n{'kind':<22} {'query':<28} {'matches':>9} {'SQLite ms':>10} {'PostgreSQL ms':>14}")
-    for (kind, query, seconds, count), pg_seconds in zip(fts, pg, strict=True):
+                pg.append(_timed(mirror, query))
+        with Mirror.open(fts_path[0], read_only=True) as mirror:
+            lite = [_timed(mirror, query) for _, query in chosen]
+    print(f"\nfirst page of 20 hits (at most {RANKED:,} matches ranked), and the count apart")
+    print(
+        f"{'kind':<22} {'query':<28} {'matches':>9} {'SQLite ms':>10} {'PG ms':>9}"
+        f" {'count SQLite':>13} {'count PG':>9}"
+    )
+    for (kind, query, _, count), (p_page, p_count, p_n), (s_page, s_count, _) in zip(
+        fts, pg, lite, strict=True
+    ):
+        differs = "" if p_n == count else f"  (PostgreSQL counts {p_n:,})"
         print(
-            f"{kind:<22} {query:<28} {count:>9,} {seconds * 1000:>10.2f} {pg_seconds * 1000:>14.2f}"
+            f"{kind:<22} {query:<28} {count:>9,} {s_page * 1000:>10.2f} {p_page * 1000:>9.2f}"
+            f" {s_count * 1000:>13.2f} {p_count * 1000:>9.2f}{differs}"
         )
-    print(f"SQLite (FTS5):         {_summary([t * 1000 for _, _, t, _ in fts])}")
-    print(f"PostgreSQL (tsvector): {_summary([t * 1000 for t in pg])}")
+    print(f"SQLite (FTS5), first page:         {_summary([t[0] * 1000 for t in lite])}")
+    print(f"PostgreSQL (tsvector), first page: {_summary([t[0] * 1000 for t in pg])}")
+    print(f"SQLite, the count:                 {_summary([t[1] * 1000 for t in lite])}")
+    print(f"PostgreSQL, the count:             {_summary([t[1] * 1000 for t in pg])}")
     print("goal, both: median < 20 ms, p95 < 100 ms, slowest < 200 ms\n")
+
+
+fts_path: list[Path] = []
+
+
+def _timed(mirror: Mirror, query: str) -> tuple[float, float, int]:
+    """The median of three first pages, one count's time, the count."""
+    times: list[float] = []
+    for _ in range(3):
+        started = time.perf_counter()
+        mirror.search_page(query, limit=20)
+        times.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    count = mirror.count_matches(query)
+    return statistics.median(times), time.perf_counter() - started, count
 
 
 def _expression(query: str) -> str:

@@ -166,7 +166,7 @@ def match_expression(query: str) -> str | None:
     return " ".join(parts) if parts else None
 
 
-RANKED = 5_000
+RANKED = 1_000
 """At most this many matches are ranked for one search (see the module's doc)."""
 
 
@@ -237,11 +237,11 @@ class SearchResult:
     """More than ``ranked`` match: ``hits`` are the best of the ``ranked`` that :attr:`among`
     names, not of every match (:meth:`~.store.Mirror.count_matches` counts them all)."""
     among: str = ""
-    """Which matches were ranked when ``capped``, in words: ``"the newest 5,000"``."""
+    """Which matches were ranked when ``capped``, in words: ``"the newest 1,000"``."""
 
     def described(self, total: int | None = None) -> str:
-        """When ``capped``, the ranking in words for people: ``"best of the newest 5,000 of
-        67,012 matches"`` (``total`` None: not counted yet, ``"of more than 5,000"``);
+        """When ``capped``, the ranking in words for people: ``"best of the newest 1,000 of
+        67,012 matches"`` (``total`` None: not counted yet, ``"of more than 1,000"``);
         else ``""``."""
         if not self.capped:
             return ""

@@ -3,7 +3,7 @@
 The query goes to :meth:`chatkit_tui.core.mirror.Mirror.search` in a thread worker (SQLite
 is blocking; a new query cancels the one before). A query that matches more than
 :data:`~chatkit_tui.core.mirror.search.RANKED` items shows the best of those ranked at once,
-says so ("best of the newest 5,000 of … (counting)"), then counts every match and says how
+says so ("best of the newest 1,000 of … (counting)"), then counts every match and says how
 many. Each hit names its thread, the item's
 type and a snippet with the matches highlighted; the text is the API's, so it is made
 visible (:func:`chatkit_tui.core.text.visible`) piece by piece and styled by ranges, never
@@ -179,7 +179,7 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
         elif not self.hits:
             status.update(Text("no matches", style="dim"))
         elif message.found is not None and message.found.capped:
-            among = message.found.among  # "the newest 5,000"
+            among = message.found.among  # "the newest 1,000"
             status.update(
                 Text(f"best of {among} of … matches (counting) · enter opens", style="dim")
             )
