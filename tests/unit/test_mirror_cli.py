@@ -267,19 +267,21 @@ def test_search_says_when_the_hits_are_the_best_of_the_newest_and_counts_them_al
     from chatkit_tui.core.mirror.records import ItemRecord, ThreadRecord
 
     db = tmp_path / "m.sqlite3"
+    at = 1_800_000_000
     with Mirror.open(db, create=True, origin=Origin("http://origin/v1")) as mirror:
         for t in range(6):
-            items = []
+            items: list[ItemRecord] = []
             for n in range(5):
-                doc = {"id": f"cthi_{t}_{n}", "object": "chatkit.thread_item",
-                       "created_at": 1_800_000_000 + n, "thread_id": f"cthr_{t}",
-                       "type": "chatkit.user_message", "attachments": [],
-                       "content": [{"type": "input_text", "text": "refund " * (1 + n)}]}  # fmt: skip
+                text = "refund " * (1 + n)
+                doc = {"id": f"cthi_{t}_{n}", "object": "chatkit.thread_item", "created_at": at,
+                       "thread_id": f"cthr_{t}", "type": "chatkit.user_message",
+                       "attachments": [],
+                       "content": [{"type": "input_text", "text": text}]}  # fmt: skip
                 items.append(
-                    ItemRecord(json.dumps(doc).encode(), doc["id"], 1_800_000_000, "user_message")
+                    ItemRecord(json.dumps(doc).encode(), f"cthi_{t}_{n}", at, "user_message")
                 )
-            thread = {"id": f"cthr_{t}", "object": "chatkit.thread", "created_at": 1_800_000_000}
-            record = ThreadRecord(f"cthr_{t}", json.dumps(thread).encode(), 1_800_000_000, None, None, "active", True)  # fmt: skip
+            thread = json.dumps({"id": f"cthr_{t}", "object": "chatkit.thread", "created_at": at})
+            record = ThreadRecord(f"cthr_{t}", thread.encode(), at, None, None, "active", True)
             mirror.save_thread(record, items, items_after=items[-1].id)
     monkeypatch.setattr(engine, "RANKED", 10)
 
