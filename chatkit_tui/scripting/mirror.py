@@ -56,7 +56,14 @@ from chatkit_tui.scripting.threads import _user  # the API's bounds on a user, c
 
 if TYPE_CHECKING:
     from chatkit_tui.client.deployment import Deployment
-    from chatkit_tui.core.mirror import Mirror, SearchHit, SyncProgress, SyncSummary, ThreadOutcome
+    from chatkit_tui.core.mirror import (
+        Mirror,
+        SearchHit,
+        SearchResult,
+        SyncProgress,
+        SyncSummary,
+        ThreadOutcome,
+    )
     from chatkit_tui.core.mirror.check import CheckReport
     from chatkit_tui.core.mirror.url import MirrorTarget
 
@@ -547,7 +554,7 @@ def _snippet_cell(hit: SearchHit, room: int | None, bold: bool) -> str:
     return "".join(f"\x1b[1m{t}\x1b[22m" if m and t else t for t, m in cells).strip()
 
 
-def _hit_json(hit: SearchHit) -> dict[str, Any]:
+def _hit_json(hit: SearchHit, found: SearchResult, matches: int) -> dict[str, Any]:
     return {
         "thread_id": hit.thread_id,
         "item_id": hit.item_id,
@@ -560,6 +567,9 @@ def _hit_json(hit: SearchHit) -> dict[str, Any]:
         "thread_title": hit.thread_title,
         "user": hit.user,
         "gone": hit.gone,
+        "ranked": found.ranked,
+        "ranked_all": not found.capped,
+        "matches": matches,
     }
 
 
@@ -611,11 +621,24 @@ def search_command(args: argparse.Namespace) -> int:
         )
     with _open_to_read(args) as mirror:
         try:
-            hits = mirror.search(
+            found = mirror.search_page(
                 query, user=args.user, since=args.since, kinds=args.type, limit=args.limit
             )
+            hits = found.hits
             if not hits and args.type:
                 _check_types(mirror, args.type)
+            if args.json:  # every hit says how it was ranked: the count first
+                matches = _matches(mirror, found, query, args)
+                for hit in hits:
+                    out(_json(_hit_json(hit, found, matches)))
+                return EXIT_OK
+            if hits:
+                _print_hits(hits)
+            else:
+                err("no matches")
+            if found.capped:  # the hits are out; the count of every match comes after them
+                sys.stdout.flush()
+                err(found.described(_matches(mirror, found, query, args)))
         except MirrorDamaged as exc:
             raise ScriptError(str(exc), EXIT_DAMAGED) from None
         except sqlite3.Error as exc:  # a file locked or cut short
@@ -624,13 +647,18 @@ def search_command(args: argparse.Namespace) -> int:
             ) from None
         except MirrorError as exc:  # a database that went away
             raise ScriptError(str(exc), EXIT_API_ERROR) from None
-    if args.json:
-        for hit in hits:
-            out(_json(_hit_json(hit)))
-        return EXIT_OK
-    if not hits:
-        err("no matches")
-        return EXIT_OK
+    return EXIT_OK
+
+
+def _matches(mirror: Mirror, found: SearchResult, query: str, args: argparse.Namespace) -> int:
+    """How many match in all: the ranked ones when every match was ranked, else counted."""
+    if not found.capped:
+        return found.ranked
+    return mirror.count_matches(query, user=args.user, since=args.since, kinds=args.type)
+
+
+def _print_hits(hits: list[SearchHit]) -> None:
+    """The table of hits: thread, item, type, when, the snippet (cut to the terminal)."""
     rows = [
         [
             escaped(hit.thread_id) + (" (gone)" if hit.gone else ""),
@@ -649,7 +677,6 @@ def search_command(args: argparse.Namespace) -> int:
     for row, hit in zip(rows, hits, strict=True):
         cells = [fit(cell, width) for cell, width in zip(row, widths, strict=True)]
         out("  ".join([*cells, _snippet_cell(hit, room, bold)]))
-    return EXIT_OK
 
 
 _HEADS = ("THREAD", "ITEM", "TYPE", "CREATED", "SNIPPET")

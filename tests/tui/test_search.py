@@ -170,3 +170,27 @@ async def test_the_mirror_is_read_in_process_with_no_port_open(
     assert code == 0, err
     assert len(out.splitlines()) == 30 and "mirror of" in err and "synced" in err
     assert bound == []
+
+
+async def test_many_matches_show_the_best_of_the_newest_then_the_count(
+    local_server: BackgroundServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word in more items than are ranked: the hits come at once, the line says they are
+    the best of the newest N, then how many match in all once they are counted."""
+    from chatkit_tui.core.mirror.engines import sqlite as engine
+
+    deep_thread(local_server)  # "message" in 79 items
+    path = default_mirror_path(local_server.base_url)
+    await make_mirror(local_server, path)
+    with Mirror.open(path, read_only=True) as mirror:
+        total = mirror.count_matches("message")
+    assert total >= 79
+    monkeypatch.setattr(engine, "RANKED", 10)
+    app = make_app(local_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await loaded(pilot, app)
+        screen = await search(app, pilot, "message")
+        assert len(screen.hits) == 10  # the ranked ten, best first
+        status = screen.query_one("#search-status")
+        want = f"best of the newest 10 of {total:,} matches · enter opens"
+        await wait_for(pilot, lambda: str(status.render()) == want, what="the count")

@@ -257,3 +257,48 @@ def test_a_mirror_that_cannot_be_written_is_one_line_not_a_traceback(
     err = capsys.readouterr().err
     assert f"could not write the mirror {db}: database or disk is full" in err
     assert "Traceback" not in err
+
+
+def test_search_says_when_the_hits_are_the_best_of_the_newest_and_counts_them_all(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from chatkit_tui.core.mirror import Origin
+    from chatkit_tui.core.mirror.engines import sqlite as engine
+    from chatkit_tui.core.mirror.records import ItemRecord, ThreadRecord
+
+    db = tmp_path / "m.sqlite3"
+    at = 1_800_000_000
+    with Mirror.open(db, create=True, origin=Origin("http://origin/v1")) as mirror:
+        for t in range(6):
+            items: list[ItemRecord] = []
+            for n in range(5):
+                text = "refund " * (1 + n)
+                doc = {"id": f"cthi_{t}_{n}", "object": "chatkit.thread_item", "created_at": at,
+                       "thread_id": f"cthr_{t}", "type": "chatkit.user_message",
+                       "attachments": [],
+                       "content": [{"type": "input_text", "text": text}]}  # fmt: skip
+                items.append(
+                    ItemRecord(json.dumps(doc).encode(), f"cthi_{t}_{n}", at, "user_message")
+                )
+            thread = json.dumps({"id": f"cthr_{t}", "object": "chatkit.thread", "created_at": at})
+            record = ThreadRecord(f"cthr_{t}", thread.encode(), at, None, None, "active", True)
+            mirror.save_thread(record, items, items_after=items[-1].id)
+    monkeypatch.setattr(engine, "RANKED", 10)
+
+    assert main(["search", "--db", str(db), "refund", "--limit", "3"]) == 0
+    ran = capsys.readouterr()
+    assert len(ran.out.splitlines()) == 4  # the heading and three hits, all of the newest 10
+    assert all(line.split()[0] in {"cthr_4", "cthr_5"} for line in ran.out.splitlines()[1:])
+    assert ran.err.strip() == "chatkit-tui: best of the newest 10 of 30 matches"
+
+    assert main(["search", "--db", str(db), "refund", "--json", "--limit", "2"]) == 0
+    hits = lines(capsys.readouterr().out)
+    assert [(h["ranked"], h["ranked_all"], h["matches"]) for h in hits] == [(10, False, 30)] * 2
+
+    monkeypatch.setattr(engine, "RANKED", 30)  # every match may be ranked: said as before
+    assert main(["search", "--db", str(db), "refund", "--limit", "3"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["search", "--db", str(db), "refund", "--json", "--limit", "1"]) == 0
+    assert [
+        (h["ranked"], h["ranked_all"], h["matches"]) for h in lines(capsys.readouterr().out)
+    ] == [(30, True, 30)]

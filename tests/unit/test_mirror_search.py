@@ -523,3 +523,55 @@ def test_an_item_hit_names_the_nearest_earlier_item_with_an_id(mirror: Mirror):
     assert (first.seq, first.after_id, first.after_seq) == (0, None, None)
     [title] = mirror.search("titleword")
     assert (title.kind, title.after_id, title.after_seq) == ("title", None, None)
+
+
+# --- a bounded ranking: the first page costs the same however many items match --------------
+
+
+def many(mirror: Mirror, count: int, *, word: str = "common") -> None:
+    """``count`` items in ten threads, each holding ``word``; item ``n`` holds it ``1 + n % 4``
+    times (so their ranks differ), and the newest (last written) ones hold ``latest`` too."""
+    per = count // 10
+    for t in range(10):
+        items = [
+            user_message(n, " ".join([word] * (1 + n % 4) + ["filler"] * 6), f"cthr_b{t}")
+            for n in range(per)
+        ]
+        add_thread(mirror, f"cthr_b{t}", items, created_at=T0 + t, user=f"u_{t % 2}")
+
+
+def test_few_matches_are_ranked_whole_and_counted_for_free(mirror: Mirror):
+    many(mirror, 40)
+    found = mirror.search_page("common", limit=5, ranked=40)
+    assert not found.capped and found.ranked == 40 and found.described() == ""
+    assert [h.item_id for h in found.hits] == [h.item_id for h in mirror.search("common", limit=5)]
+    assert mirror.count_matches("common") == 40
+    assert mirror.count_matches("filler comm*") == 40
+    assert mirror.count_matches("common", user="u_0") == 20
+    assert mirror.count_matches('"filler common"') == 0
+    assert mirror.count_matches("!!!") == 0
+
+
+def test_many_matches_rank_only_the_newest_and_say_so(mirror: Mirror):
+    many(mirror, 40)
+    whole = mirror.search_page("common", limit=40, ranked=1000)
+    found = mirror.search_page("common", limit=3, ranked=8)
+    assert found.capped and found.ranked == 8 and len(found.hits) == 3
+    # the 8 ranked: the newest (last written) matches in a file, the first stored in a
+    # database (the oldest here); the hits are the best of those 8
+    threads = ("cthr_b9", "cthr_b8") if mirror.engine == "sqlite" else ("cthr_b0", "cthr_b1")
+    ranked = {f"cthi_{t}_{n}" for t in threads for n in range(4)}
+    assert {h.item_id for h in found.hits} <= ranked
+    best_of_ranked = [h for h in whole.hits if h.item_id in ranked][:3]
+    assert [h.rank for h in found.hits] == [h.rank for h in best_of_ranked]
+    among = "the newest 8" if mirror.engine == "sqlite" else "the first 8 in storage order"
+    assert found.among == among
+    assert found.described() == f"best of {among} of more than 8 matches"
+    assert found.described(mirror.count_matches("common")).endswith(" of 40 matches")
+    # the filters choose the ranked set: eight of user u_1's matches, none of u_0's
+    mine = mirror.search_page("common", user="u_1", limit=20, ranked=8)
+    assert mine.capped and len(mine.hits) == 8
+    assert all(h.user == "u_1" for h in mine.hits)
+    # exactly as many matches as may be ranked: every match ranked, not capped
+    assert not mirror.search_page("common", ranked=40).capped
+    assert mirror.search_page("common", ranked=39).capped

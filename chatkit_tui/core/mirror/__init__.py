@@ -20,7 +20,7 @@ another holds the file, :class:`MirrorReadOnlyError` for a read-only file or dir
 
 from chatkit_tui.core.mirror.engines import postgres as postgres  # registers the engine
 from chatkit_tui.core.mirror.engines import sqlite as sqlite  # registers the engine
-from chatkit_tui.core.mirror.search import SearchHit
+from chatkit_tui.core.mirror.search import SearchHit, SearchResult
 from chatkit_tui.core.mirror.store import (
     Failure,
     LayoutUpgrade,
@@ -65,6 +65,7 @@ __all__ = [
     "Origin",
     "RunRecord",
     "SearchHit",
+    "SearchResult",
     "SyncProgress",
     "SyncSummary",
     "ThreadOutcome",

@@ -21,11 +21,22 @@ and phrase must be in the same item (or title). A query with no letters or digit
 nothing.
 
 **Hits** (:meth:`~.store.Mirror.search`, each engine's SQL) come best first (FTS5's
-bm25 rank), each with a snippet of the matched text around the match (FTS5
-``snippet()``), as plain text plus the spans to highlight; the U+2060 joiners are taken
-out of it again. An item's hit also names the
+bm25 rank; ``ts_rank`` on PostgreSQL), each with a snippet of the matched text around
+the match (FTS5 ``snippet()``), as plain text plus the spans to highlight; the U+2060
+joiners are taken out of it again. An item's hit also names the
 nearest earlier item that has an id (``after_id``): the cursor that opens the thread at the
 hit in one request, on the hosted API as on a served mirror.
+
+**A bounded ranking** (:meth:`~.store.Mirror.search_page`): ranking every match costs time
+in proportion to how many there are (a common word is in most items), and a screen that
+searches as you type is judged by its slowest keystroke. So at most :data:`RANKED` matches
+are ranked: when a query (with its filters) matches more, the best hits are those of the
+first :data:`RANKED` matches the engine finds in an order it can read without ranking
+(SQLite: the newest, the last the mirror wrote, items before titles; PostgreSQL: the
+table's storage order, about the oldest written first), and the result says so
+(:attr:`SearchResult.capped`). A query with fewer matches is ranked whole, exactly as
+before. How many match in all is counted apart (:meth:`~.store.Mirror.count_matches`),
+when it is wanted: the count costs what the whole ranking did, less the ranking.
 """
 
 from __future__ import annotations
@@ -39,8 +50,10 @@ __all__ = [
     "JOINER",
     "MARK_END",
     "MARK_START",
+    "RANKED",
     "SNIPPET_TOKENS",
     "SearchHit",
+    "SearchResult",
     "Term",
     "index_form",
     "match_expression",
@@ -153,6 +166,10 @@ def match_expression(query: str) -> str | None:
     return " ".join(parts) if parts else None
 
 
+RANKED = 1_000
+"""At most this many matches are ranked for one search (see the module's doc)."""
+
+
 # --- snippets ------------------------------------------------------------------------------
 
 
@@ -207,3 +224,26 @@ class SearchHit:
     thread's items begin at (or a few id-less items before) this one, in one request."""
     after_seq: int | None = None
     """Where the ``after_id`` item is (its ``seq``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """A page of hits and how they were ranked."""
+
+    hits: list[SearchHit]
+    ranked: int
+    """How many matches were ranked to choose ``hits`` (all of them unless ``capped``)."""
+    capped: bool
+    """More than ``ranked`` match: ``hits`` are the best of the ``ranked`` that :attr:`among`
+    names, not of every match (:meth:`~.store.Mirror.count_matches` counts them all)."""
+    among: str = ""
+    """Which matches were ranked when ``capped``, in words: ``"the newest 1,000"``."""
+
+    def described(self, total: int | None = None) -> str:
+        """When ``capped``, the ranking in words for people: ``"best of the newest 1,000 of
+        67,012 matches"`` (``total`` None: not counted yet, ``"of more than 1,000"``);
+        else ``""``."""
+        if not self.capped:
+            return ""
+        of = f"{total:,}" if total is not None else f"more than {self.ranked:,}"
+        return f"best of {self.among} of {of} matches"

@@ -40,7 +40,7 @@ from chatkit_tui.core.mirror.records import (
     RunRecord,
     ThreadRecord,
 )
-from chatkit_tui.core.mirror.search import SearchHit
+from chatkit_tui.core.mirror.search import SearchHit, SearchResult
 from chatkit_tui.core.mirror.url import MirrorTarget, MirrorUrl, mirror_target
 from chatkit_tui.core.mirror.writer_lock import MirrorBusyError, MirrorReadOnlyError
 from chatkit_tui.core.paths import data_dir, safe_filename
@@ -294,7 +294,6 @@ class Mirror(ABC):
                 return out
             after = page.after
 
-    @abstractmethod
     def search(
         self,
         query: str,
@@ -307,7 +306,35 @@ class Mirror(ABC):
         """The best ``limit`` hits for ``query`` (the language: :mod:`.search`). ``kinds``
         limits them to those types (``"title"`` or item types, either spelling); ``since``
         to items (and threads, for titles) created at or after that epoch second; ``user``
-        to that user's threads."""
+        to that user's threads. The hits of :meth:`search_page`."""
+        return self.search_page(query, user=user, since=since, kinds=kinds, limit=limit).hits
+
+    @abstractmethod
+    def search_page(
+        self,
+        query: str,
+        *,
+        user: str | None = None,
+        since: int | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int = 20,
+        ranked: int | None = None,
+    ) -> SearchResult:
+        """:meth:`search`'s hits and how they were ranked: of at most ``ranked`` matches
+        (default :data:`.search.RANKED`; the module's doc says which), so that a query
+        that matches most items costs what one that matches a few thousand does."""
+
+    @abstractmethod
+    def count_matches(
+        self,
+        query: str,
+        *,
+        user: str | None = None,
+        since: int | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> int:
+        """How many items and titles match ``query`` with these filters (every one read:
+        ask for it apart from, and after, the first page of hits)."""
 
     @abstractmethod
     def types(self) -> list[str]:

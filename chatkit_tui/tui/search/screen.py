@@ -1,7 +1,10 @@
 """The search screen: full text over a mirror of the deployment, hits as you type.
 
 The query goes to :meth:`chatkit_tui.core.mirror.Mirror.search` in a thread worker (SQLite
-is blocking; a new query cancels the one before). Each hit names its thread, the item's
+is blocking; a new query cancels the one before). A query that matches more than
+:data:`~chatkit_tui.core.mirror.search.RANKED` items shows the best of those ranked at once,
+says so ("best of the newest 1,000 of … (counting)"), then counts every match and says how
+many. Each hit names its thread, the item's
 type and a snippet with the matches highlighted; the text is the API's, so it is made
 visible (:func:`chatkit_tui.core.text.visible`) piece by piece and styled by ranges, never
 parsed as markup. Enter dismisses with the hit; the main screen opens its thread at the
@@ -30,7 +33,7 @@ from chatkit_tui.core.text import one_line, visible
 from chatkit_tui.core.times import short_time
 
 if TYPE_CHECKING:
-    from chatkit_tui.core.mirror import SearchHit
+    from chatkit_tui.core.mirror import SearchHit, SearchResult
     from chatkit_tui.core.mirror.url import MirrorTarget
 
 DEBOUNCE = 0.2
@@ -68,6 +71,16 @@ class HitsFound(Message):
     query: str
     hits: list[SearchHit]
     error: str | None = None
+    found: SearchResult | None = None
+    """How they were ranked (None: nothing searched, or an error)."""
+
+
+@dataclass
+class MatchesCounted(Message):
+    """Every match of a query whose hits were the best of a subset, counted."""
+
+    query: str
+    count: int
 
 
 class SearchScreen(ModalScreen["SearchHit | None"]):
@@ -84,7 +97,11 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
         self.what = what  # which mirror of what, for the title
         self.online = online
         self.hits: list[SearchHit] = []
+        self.found: SearchResult | None = None
+        """How the hits shown were ranked, when of a subset (for the count's line)."""
         self._debounce: Timer | None = None
+        self._latest = ""
+        """The query as last typed (a worker whose query it no longer is counts nothing)."""
 
     def compose(self) -> ComposeResult:
         title = Text("Search every conversation", style="bold", end="")
@@ -109,7 +126,7 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
     def _changed(self, event: Input.Changed) -> None:
         if self._debounce is not None:
             self._debounce.stop()
-        query = event.value
+        query = self._latest = event.value
         self._debounce = self.set_timer(DEBOUNCE, lambda: self.run_search(query))
 
     @on(Input.Submitted, "#search-input")
@@ -133,19 +150,24 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
             return
         try:
             with Mirror.open(self.mirror, read_only=True) as mirror:
-                hits = mirror.search(query, limit=LIMIT)
+                found = mirror.search_page(query, limit=LIMIT)
+                self.post_message(HitsFound(query, found.hits, found=found))
+                if not found.capped or query != self._latest:
+                    return  # every match was ranked, or the query has changed since
+                count = mirror.count_matches(query)
         except MirrorDamaged as exc:  # what is damaged, how to repair it
             self.post_message(HitsFound(query, [], str(exc)))
             return
         except (OSError, MirrorError, sqlite3.Error) as exc:  # locked, gone
             self.post_message(HitsFound(query, [], f"the mirror could not be read: {exc}"))
             return
-        self.post_message(HitsFound(query, hits))
+        self.post_message(MatchesCounted(query, count))
 
     def on_hits_found(self, message: HitsFound) -> None:
         if message.query != self.query_one("#search-input", Input).value:
             return  # an answer to a query since changed
         self.hits = message.hits
+        self.found = message.found
         hits = self.query_one("#search-hits", OptionList)
         hits.clear_options()
         hits.add_options([Option(hit_text(hit), id=str(i)) for i, hit in enumerate(self.hits)])
@@ -156,10 +178,21 @@ class SearchScreen(ModalScreen["SearchHit | None"]):
             status.update(Text("type to search · enter opens · escape closes", style="dim"))
         elif not self.hits:
             status.update(Text("no matches", style="dim"))
+        elif message.found is not None and message.found.capped:
+            among = message.found.among  # "the newest 1,000"
+            status.update(
+                Text(f"best of {among} of … matches (counting) · enter opens", style="dim")
+            )
         else:
             more = "+" if len(self.hits) == LIMIT else ""
             count = f"{len(self.hits):,}{more} hit{'' if len(self.hits) == 1 else 's'}"
             status.update(Text(f"{count}, best first · enter opens", style="dim"))
+
+    def on_matches_counted(self, message: MatchesCounted) -> None:
+        if message.query != self.query_one("#search-input", Input).value or self.found is None:
+            return
+        status = self.query_one("#search-status", Static)
+        status.update(Text(f"{self.found.described(message.count)} · enter opens", style="dim"))
 
     @on(OptionList.OptionSelected, "#search-hits")
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -69,8 +69,10 @@ from chatkit_tui.core.mirror.search import (
     JOINER,
     MARK_END,
     MARK_START,
+    RANKED,
     SNIPPET_TOKENS,
     SearchHit,
+    SearchResult,
     Term,
     index_form,
     parse_query,
@@ -773,23 +775,12 @@ class PostgresMirror(Mirror):
         )
         return None if value is None else int(value)
 
-    def search(
-        self,
-        query: str,
-        *,
-        user: str | None = None,
-        since: int | None = None,
-        kinds: Sequence[str] | None = None,
-        limit: int = 20,
-    ) -> list[SearchHit]:
-        """Full-text search over the ``tsvector`` index: every term's words in the item,
-        best first by ``ts_rank`` (a hit's :attr:`~SearchHit.rank` is minus it: lower is
-        better, as with bm25), a snippet made here around the first match."""
-        terms = parse_query(query)
-        expression = _tsquery(terms)
-        if expression is None or limit <= 0:
-            return []
-        where = ["s.words @@ q.q"]
+    @staticmethod
+    def _filters(
+        expression: str, user: str | None, since: int | None, kinds: Sequence[str] | None
+    ) -> tuple[list[str], list[object]]:
+        """The WHERE conditions of a search (``s``: the search table), their parameters."""
+        where = ["s.words @@ %s::tsquery"]
         params: list[object] = [expression]
         if kinds:
             where.append("s.type = ANY(%s)")
@@ -800,16 +791,63 @@ class PostgresMirror(Mirror):
         if user is not None:
             where.append('s.thread_id IN (SELECT id FROM threads WHERE "user" = %s)')
             params.append(user)
-        params.append(limit)
-        rows = self._rows(
-            "SELECT s.thread_id, s.item_id, items.seq, s.type, s.created_at, s.body,"  # noqa: S608
-            ' -ts_rank(s.words, q.q) AS rank, t.title, t."user", t.gone_at'
-            " FROM (SELECT %s::tsquery AS q) AS q, search AS s"
-            " LEFT JOIN items ON s.key > 0 AND items.pk = s.key"
-            " LEFT JOIN threads AS t ON t.id = s.thread_id"
-            f" WHERE {' AND '.join(where)} ORDER BY rank, s.key LIMIT %s",
-            params,
+        return where, params
+
+    def count_matches(
+        self,
+        query: str,
+        *,
+        user: str | None = None,
+        since: int | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> int:
+        expression = _tsquery(parse_query(query))
+        if expression is None:
+            return 0
+        where, params = self._filters(expression, user, since, kinds)
+        return int(
+            self._one(f"SELECT count(*) FROM search AS s WHERE {' AND '.join(where)}", params)  # noqa: S608
         )
+
+    def search_page(
+        self,
+        query: str,
+        *,
+        user: str | None = None,
+        since: int | None = None,
+        kinds: Sequence[str] | None = None,
+        limit: int = 20,
+        ranked: int | None = None,
+    ) -> SearchResult:
+        """Full-text search over the ``tsvector`` index: every term's words in the item,
+        best first by ``ts_rank`` (a hit's :attr:`~SearchHit.rank` is minus it: lower is
+        better, as with bm25), a snippet made here around the first match.
+
+        First the keys of the first ``ranked + 1`` matches in the table's storage order
+        (the GIN index's bitmap read until then, nothing ranked); more than ``ranked``:
+        only the first ``ranked`` of them are ranked."""
+        terms = parse_query(query)
+        expression = _tsquery(terms)
+        if expression is None or limit <= 0:
+            return SearchResult([], 0, capped=False)
+        ranked = max(1, RANKED if ranked is None else ranked)
+        where, params = self._filters(expression, user, since, kinds)
+        with self._lock:
+            found = self._rows(
+                f"SELECT s.key FROM search AS s WHERE {' AND '.join(where)} LIMIT %s",  # noqa: S608
+                [*params, ranked + 1],
+            )
+            capped = len(found) > ranked
+            keys = [int(r[0]) for r in found[:ranked]]
+            rows = self._rows(
+                "SELECT s.thread_id, s.item_id, items.seq, s.type, s.created_at, s.body,"
+                ' -ts_rank(s.words, %s::tsquery) AS rank, t.title, t."user", t.gone_at'
+                " FROM search AS s"
+                " LEFT JOIN items ON s.key > 0 AND items.pk = s.key"
+                " LEFT JOIN threads AS t ON t.id = s.thread_id"
+                " WHERE s.key = ANY(%s) ORDER BY rank, s.key LIMIT %s",
+                [expression, keys, limit],
+            )
         hits: list[SearchHit] = []
         for row in rows:
             text, spans = parse_snippet(_snippet(str(row[5]), terms).replace(JOINER, ""))
@@ -832,7 +870,8 @@ class PostgresMirror(Mirror):
                     after_seq=after[1] if after else None,
                 )
             )
-        return hits
+        among = f"the first {ranked:,} in storage order" if capped else ""
+        return SearchResult(hits, len(keys), capped=capped, among=among)
 
     def _item_before(self, thread_id: str, seq: int) -> tuple[str, int] | None:
         row = self._row(

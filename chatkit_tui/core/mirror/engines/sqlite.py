@@ -68,8 +68,10 @@ from chatkit_tui.core.mirror.search import (
     ELLIPSIS,
     MARK_END,
     MARK_START,
+    RANKED,
     SNIPPET_TOKENS,
     SearchHit,
+    SearchResult,
     index_form,
     match_expression,
     parse_snippet,
@@ -691,7 +693,7 @@ class SqliteMirror(Mirror):
             ).fetchone()
         return None if row is None or row[0] is None else int(row[0])
 
-    def search(
+    def search_page(
         self,
         query: str,
         *,
@@ -699,10 +701,35 @@ class SqliteMirror(Mirror):
         since: int | None = None,
         kinds: Sequence[str] | None = None,
         limit: int = 20,
-    ) -> list[SearchHit]:
+        ranked: int | None = None,
+    ) -> SearchResult:
         """Full-text search over FTS5 (see :mod:`chatkit_tui.core.mirror.search`)."""
         with self.reading():
-            return _search(self._db, query, user=user, since=since, kinds=kinds, limit=limit)
+            return _search(
+                self._db,
+                query,
+                user=user,
+                since=since,
+                kinds=kinds,
+                limit=limit,
+                ranked=RANKED if ranked is None else ranked,
+            )
+
+    def count_matches(
+        self,
+        query: str,
+        *,
+        user: str | None = None,
+        since: int | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> int:
+        expression = match_expression(query)
+        if expression is None:
+            return 0
+        where, params = _filters(expression, user, since, kinds)
+        sql = f"SELECT count(*) FROM search WHERE {' AND '.join(where)}"  # noqa: S608
+        with self.reading():
+            return int(self._db.execute(sql, params).fetchone()[0])
 
     def types(self) -> list[str]:
         """What ``search(kinds=...)`` can be given: the item types held (without their
@@ -970,20 +997,10 @@ class SqliteMirror(Mirror):
         return _Transaction(self._db, self._lock)
 
 
-def _search(
-    db: sqlite3.Connection,
-    query: str,
-    *,
-    user: str | None = None,
-    since: int | None = None,
-    kinds: Sequence[str] | None = None,
-    limit: int = 20,
-) -> list[SearchHit]:
-    """The best ``limit`` hits for ``query`` (:meth:`Mirror.search`): FTS5's MATCH, bm25
-    rank, ``snippet()``."""
-    expression = match_expression(query)
-    if expression is None or limit <= 0:
-        return []
+def _filters(
+    expression: str, user: str | None, since: int | None, kinds: Sequence[str] | None
+) -> tuple[list[str], list[object]]:
+    """The WHERE conditions (and their parameters) of a search: the MATCH and the filters."""
     where = ["search MATCH ?"]
     params: list[object] = [expression]
     if kinds:
@@ -996,6 +1013,37 @@ def _search(
     if user is not None:
         where.append("search.thread_id IN (SELECT id FROM threads WHERE user = ?)")
         params.append(user)
+    return where, params
+
+
+def _search(
+    db: sqlite3.Connection,
+    query: str,
+    *,
+    user: str | None = None,
+    since: int | None = None,
+    kinds: Sequence[str] | None = None,
+    limit: int = 20,
+    ranked: int = RANKED,
+) -> SearchResult:
+    """The best ``limit`` hits for ``query`` (:meth:`Mirror.search_page`): FTS5's MATCH,
+    bm25 rank, ``snippet()``. First the rowids of the newest ``ranked + 1`` matches, read
+    backwards along the index without ranking; more than ``ranked``: only the newest
+    ``ranked`` are ranked (``rowid >=`` the last of them, a range FTS5 reads directly)."""
+    expression = match_expression(query)
+    if expression is None or limit <= 0:
+        return SearchResult([], 0, capped=False)
+    ranked = max(1, ranked)
+    where, params = _filters(expression, user, since, kinds)
+    newest = db.execute(
+        f"SELECT search.rowid FROM search WHERE {' AND '.join(where)}"  # noqa: S608
+        " ORDER BY search.rowid DESC LIMIT ?",
+        [*params, ranked + 1],
+    ).fetchall()
+    capped = len(newest) > ranked
+    if capped:
+        where.append("search.rowid >= ?")
+        params.append(int(newest[ranked - 1][0]))
     params.append(limit)
     sql = (  # only our own constants and placeholders are formatted in
         "SELECT search.thread_id, search.item_id, items.seq, search.type, search.created_at,"  # noqa: S608
@@ -1028,7 +1076,9 @@ def _search(
                 after_seq=after[1] if after else None,
             )
         )
-    return hits
+    count = ranked if capped else len(newest)
+    among = f"the newest {ranked:,}" if capped else ""  # the last written: items, then titles
+    return SearchResult(hits, count, capped=capped, among=among)
 
 
 def _item_before(db: sqlite3.Connection, thread_id: str, seq: int) -> tuple[str, int] | None:
