@@ -162,7 +162,7 @@ def render_described(item: ChatkitPythonItem, described: Described) -> Renderabl
     parts: list[RenderableType] = [item_heading(described.label, item, described.extra)]
     for b in described.blocks:
         shown = block(b)
-        if described.hidden and isinstance(shown, Text):  # all of it dimmed, as its border
+        if described.hidden:  # all of it dimmed, as its border
             shown = shown.copy()
             shown.spans = []  # no JSON highlighting: the item's muted italic look throughout
         parts.append(shown)
