@@ -92,13 +92,15 @@ class _Scope:
     parts: tuple[tuple[str, tuple[object, ...]], ...]
     user: str | None
     bounded: bool
+    span: tuple[int | None, int | None] = (None, None)
+    """The filter's ``[since, until)`` (with a user: the user's threads in it)."""
 
 
 def _scope(f: Filters) -> _Scope:
     bounded = f.since is not None or f.until is not None
     if f.user is not None:
         where, params = _thread_where(f)
-        return _Scope(None, ((where, params),), f.user, bounded)
+        return _Scope(None, ((where, params),), f.user, bounded, (f.since, f.until))
     lo = None if f.since is None else -(-f.since // DAY)
     hi = None if f.until is None else f.until // DAY
     span = "t.created_at >= ? AND t.created_at < ?"
@@ -176,10 +178,21 @@ def _by_day(db: sqlite3.Connection, scope: _Scope, kind: str) -> Iterator[tuple[
                 f" WHERE {part}{extra} GROUP BY t.day, k"
             )
             yield from db.execute(sql, params)
+        elif scope.user is not None:  # the user's rows: one range of the table's key
+            since, until = scope.span
+            span = "" if since is None else " AND created_at >= ?"
+            span += "" if until is None else " AND created_at < ?"
+            bounds = tuple(b for b in (since, until) if b is not None)
+            yield from db.execute(
+                "SELECT created_at / 86400 AS d, key, sum(n) FROM ins_thread_kv"  # noqa: S608
+                f" WHERE user = ? AND kind = ?{span} GROUP BY d, key",
+                (scope.user, kind, *bounds),
+            )
         else:
             yield from db.execute(
                 "SELECT t.day, kv.key, sum(kv.n) FROM ins_thread AS t"  # noqa: S608
-                f" JOIN ins_thread_kv AS kv ON kv.pk = t.pk AND kv.kind = ? WHERE {part}"
+                " JOIN ins_thread_kv AS kv ON kv.user = coalesce(t.user, X'')"
+                f" AND kv.pk = t.pk AND kv.kind = ? WHERE {part}"
                 " GROUP BY t.day, kv.key",
                 (kind, *params),
             )
@@ -195,7 +208,8 @@ def _totals(db: sqlite3.Connection, scope: _Scope, kind: str) -> Counter[Any]:
             (kind, *params),
         ):
             out[key] += int(n)
-    for _day, key, n in _by_day(db, _Scope(None, scope.parts, scope.user, scope.bounded), kind):
+    rest = _Scope(None, scope.parts, scope.user, scope.bounded, scope.span)
+    for _day, key, n in _by_day(db, rest, kind):
         out[key] += int(n or 0)
     return +out
 
@@ -490,12 +504,15 @@ def went_wrong(mirror: Readable, filters: Filters = ALL, limit: int = LIST_LIMIT
     scope = _scope(filters)
     where, params = _thread_where(filters)
     lists: dict[str, ThreadList] = {}
+    # a user's threads newest first from the index that holds the flags: not every
+    # flagged thread of the file looked up for its user
+    by_user = "" if filters.user is None else " INDEXED BY ins_thread_by_user"
     with _Read(mirror) as db:
         for name, flag in _FLAGS.items():
             total = sum(_totals(db, scope, flag).values())
             rows = db.execute(
                 "SELECT th.id, th.title, th.user, th.created_at FROM ins_thread AS t"  # noqa: S608
-                f" JOIN threads AS th ON th.pk = t.pk WHERE t.{flag} AND {where}"
+                f"{by_user} JOIN threads AS th ON th.pk = t.pk WHERE t.{flag} AND {where}"
                 " ORDER BY t.created_at DESC, t.pk DESC LIMIT ?",
                 (*params, max(0, limit)),
             ).fetchall()
