@@ -63,6 +63,7 @@ __all__ = [
     "has_summaries",
     "install",
     "refresh_thread",
+    "upgrade",
 ]
 
 DAY = 86_400
@@ -567,6 +568,37 @@ def forget_threads(db: sqlite3.Connection, where: str, params: Sequence[object])
         db.execute("DELETE FROM ins_thread WHERE pk = ?", (pk,))
         _forget_kv(db, pk, old)
     return len(pks)
+
+
+def upgrade(db: sqlite3.Connection) -> int | None:
+    """Give a file the summaries of this layout (in the caller's transaction): those of
+    layout 3 (facts version 2: the same facts, the per-thread rows keyed by thread) are
+    moved into this layout in SQL, nothing summed again; any other file's are built
+    (:func:`install`). How many threads were summed up (None: moved)."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (_MARK,)).fetchone()
+    except sqlite3.OperationalError:
+        row = None
+    if row is None or row[0] != "2":
+        return install(db)
+    db.execute("DROP INDEX IF EXISTS ins_day_user_by_user")
+    db.execute("DROP INDEX IF EXISTS ins_user_by_threads")
+    db.execute("DROP INDEX IF EXISTS ins_thread_by_user")
+    db.execute("DROP TABLE IF EXISTS ins_thread_kv_v3")
+    db.execute("ALTER TABLE ins_thread_kv RENAME TO ins_thread_kv_v3")
+    cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    db.execute("PRAGMA cache_size = -65536")
+    try:
+        create(db)  # the new ins_thread_kv, the covering index, the mark
+        db.execute(
+            "INSERT INTO ins_thread_kv SELECT coalesce(t.user, X''), kv.pk, kv.kind, kv.key,"
+            " t.created_at, kv.n FROM ins_thread_kv_v3 AS kv JOIN ins_thread AS t"
+            " ON t.pk = kv.pk ORDER BY 1, 2, 3, 4"
+        )
+        db.execute("DROP TABLE ins_thread_kv_v3")
+    finally:
+        db.execute(f"PRAGMA cache_size = {int(cache)}")
+    return None
 
 
 def install(db: sqlite3.Connection, batch: int = 5_000) -> int:

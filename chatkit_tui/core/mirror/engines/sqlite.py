@@ -368,15 +368,15 @@ class SqliteMirror(Mirror):
         is numbered again from 0 in the threads that had any, their ``item_count`` is set,
         and the unique ``items_by_id`` makes another impossible. Then (2 to 3, and 3 to 4:
         the summaries' per-thread rows keyed by user, for a user's figures read as one
-        range) the summary tables are built from what the file holds
-        (:func:`summaries.install`)."""
+        range) the summary tables are built from what the file holds, or moved into
+        the new layout from layout 3's (:func:`summaries.upgrade`)."""
         with self._write():
             db = self._db
             extra: list[tuple[int, str]] = []
             threads: list[str] = []
             if version < 2:
                 extra, threads = self._unique_items()
-            summaries.install(db)
+            summaries.upgrade(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return LayoutUpgrade(version, SCHEMA_VERSION, len(extra), len(threads))
 
