@@ -510,7 +510,8 @@ def test_a_layout_3_file_gets_its_summaries_keyed_by_user_on_first_writable_open
         as_version_3(path)
         # read-only it cannot be changed: it says what to run
         assert main(["insights", "--db", str(path), "--read-only"]) == 2
-        assert f"chatkit-tui mirror --db {path}" in capsys.readouterr().err
+        said = capsys.readouterr().err
+        assert "before this version's layout" in said and f"chatkit-tui mirror --db {path}" in said
         # the next run upgrades it in place, then keeps the new layout current
         add_odd_threads(server)
         mirror_run(capsys, server.base_url, path)

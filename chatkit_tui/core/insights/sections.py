@@ -273,8 +273,9 @@ class _Read:
 def missing_message(path: object) -> str:
     """What to say of a mirror made before insights that could not be given them here."""
     return (
-        f"{path} was made before insights: its summaries are not built, and they could not"
-        " be built here (the file is read-only here, or --read-only was given). One"
+        f"{path} was made before insights (or before this version's layout of them): its"
+        " summaries are not built, and they could not be built here (the file is read-only"
+        " here, or --read-only was given). One"
         f" `chatkit-tui mirror --db {path}` builds them (so does chatkit-tui insights where"
         " it can write the file)."
     )
