@@ -19,7 +19,8 @@ Each measurement runs in a fresh subprocess (its peak RSS: ``VmHWM``, or ``ru_ma
 where there is no /proc): open the
 file read-only, call each section once in the screen's order, time each. Goals (issue
 19): the first chart (``activity``) under 1 s, all sections under 2 s, peak RSS under
-200 MB.
+200 MB; the cases: unfiltered, a user of the top 1 %, the most active user, 30 days, the
+whole year as a range.
 
 The run: a local server seeded with 1,000 threads (on loopback as it is, and at 50 ms
 latency as a real API answers); ``mirror`` into a new file, three
@@ -252,11 +253,11 @@ import sys, time
 from chatkit_tui.core.insights import summaries
 spent = [0.0]
 real = summaries.refresh_thread
-def timed(db, thread_id, held=None):
+def timed(db, thread_id, held=None, **kw):
     at = time.thread_time()  # CPU, not wall: other threads and processes left out
-    real(db, thread_id, held)
+    real(db, thread_id, held, **kw)
     spent[0] += time.thread_time() - at
-summaries.refresh_thread = timed if {mode!r} == "with" else (lambda db, thread_id, held=None: None)
+summaries.refresh_thread = timed if {mode!r} == "with" else (lambda db, t, h=None, **kw: None)
 from chatkit_tui.cli import main
 t, cpu = time.perf_counter(), time.process_time()
 rc = main(["mirror", "--base-url", {url!r}, "--db", {db!r}])
@@ -332,10 +333,17 @@ def main() -> int:
         print(json.dumps(report["build"]), flush=True)
     user = pick_user(args.db)
     month: dict[str, object] = {"since": START + 90 * 86_400, "until": START + 120 * 86_400}
+    year: dict[str, object] = {"since": START, "until": START + DAYS * 86_400}
+    with Mirror.open(args.db, read_only=True) as mirror, mirror.reading() as db:
+        top = str(
+            db.execute("SELECT user FROM ins_user ORDER BY threads DESC LIMIT 1").fetchone()[0]
+        )
     cases: list[tuple[str, dict[str, object]]] = [
         ("all", {}),
         ("user", {"user": user}),
+        ("most active user", {"user": top}),
         ("30 days", month),
+        ("a year", year),
     ]
     for label, filters in cases:
         result = measure(args.db, filters)

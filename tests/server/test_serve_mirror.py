@@ -223,9 +223,9 @@ def test_a_mirror_of_layout_version_1_is_served_and_a_later_one_refused(
                 get(origin, path_items, **params).content
             )
     con = sqlite3.connect(path)
-    con.execute("PRAGMA user_version = 4")
+    con.execute("PRAGMA user_version = 5")
     con.close()
-    with pytest.raises(ValueError, match="layout version 4; this server reads versions 1 and 2"):
+    with pytest.raises(ValueError, match="layout version 5; this server reads versions 1 and 2"):
         served.MirrorSource(path)
 
 

@@ -27,11 +27,12 @@ import pytest
 
 from chatkit_tui.cli import main
 from chatkit_tui.core.mirror import Mirror
+from chatkit_tui.core.mirror.engines.sqlite import SCHEMA_VERSION
 from chatkit_tui.core.mirror.records import ItemRecord, ThreadRecord
 from chatkit_tui.server.run import BackgroundServer
 from tests.fixtures import read_only
 from tests.fixtures.damage import damage_pages
-from tests.fixtures.mirror_file import as_version_2
+from tests.fixtures.mirror_file import as_version_2, as_version_3
 from tests.fixtures.odd import serve_odd_deployment
 from tests.fixtures.scripted import ScriptedServer
 
@@ -497,8 +498,39 @@ def test_a_mirror_of_the_old_layout_gets_its_summaries_on_first_use_or_says_what
     # writable: built in place, then the figures
     assert insights(capsys, path) == expected
     con = sqlite3.connect(path)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     con.close()
+
+
+def test_a_layout_3_file_gets_its_summaries_keyed_by_user_on_first_writable_open(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    path = tmp_path / "m.sqlite3"
+    with BackgroundServer(seed=12) as server:
+        mirror_run(capsys, server.base_url, path)
+        expected = brute(path)
+        as_version_3(path)
+        # read-only it cannot be changed: it says what to run
+        assert main(["insights", "--db", str(path), "--read-only"]) == 2
+        said = capsys.readouterr().err
+        assert "before this version's layout" in said and f"chatkit-tui mirror --db {path}" in said
+        # the next run upgrades it in place, then keeps the new layout current
+        add_odd_threads(server)
+        mirror_run(capsys, server.base_url, path)
+    con = sqlite3.connect(path)
+    try:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 4
+        columns = [r[1] for r in con.execute("PRAGMA table_info(ins_thread_kv)")]
+        assert columns == ["user", "pk", "kind", "key", "created_at", "n"]
+        indexes = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert not {"ins_day_user_by_user", "ins_user_by_threads"} & indexes
+    finally:
+        con.close()
+    after = brute(path)
+    assert after["threads"] > expected["threads"]
+    assert main(["insights", "--db", str(path), "--read-only", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == after
+    assert_matches(capsys, path)  # every filter, the user's too
 
 
 def test_an_old_layout_file_it_cannot_write_says_what_to_run(

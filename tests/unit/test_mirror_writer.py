@@ -30,6 +30,7 @@ import pytest
 from chatkit_tui.cli import main
 from chatkit_tui.client import AsyncChatKit
 from chatkit_tui.core.mirror import Mirror, MirrorBusyError, MirrorSync, Origin
+from chatkit_tui.core.mirror.engines.sqlite import SCHEMA_VERSION
 from chatkit_tui.core.mirror.writer_lock import lock_path
 from chatkit_tui.server.run import BackgroundServer
 from tests.fixtures.mirror_file import as_version_1, write_items_twice
@@ -285,7 +286,7 @@ def test_a_version_1_file_holding_items_twice_is_repaired_by_the_next_run(
         for path in (db, again):
             con = sqlite3.connect(path)
             try:
-                assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+                assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
                 for thread_id in threads:
                     seqs = [r[0] for r in con.execute(
                         "SELECT seq FROM items WHERE thread_id = ? ORDER BY seq", (thread_id,)
@@ -319,7 +320,7 @@ def test_a_duplicate_item_row_cannot_be_written_into_a_version_2_file(tmp_path: 
         assert main(["mirror", "--base-url", server.base_url, "--db", str(db)]) == 0
     con = sqlite3.connect(db)
     try:
-        assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         thread_id, item_id, count = con.execute(
             "SELECT thread_id, items.id, item_count FROM items"
             " JOIN threads ON threads.id = thread_id WHERE items.id IS NOT NULL LIMIT 1"

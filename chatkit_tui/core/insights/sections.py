@@ -92,13 +92,15 @@ class _Scope:
     parts: tuple[tuple[str, tuple[object, ...]], ...]
     user: str | None
     bounded: bool
+    span: tuple[int | None, int | None] = (None, None)
+    """The filter's ``[since, until)`` (with a user: the user's threads in it)."""
 
 
 def _scope(f: Filters) -> _Scope:
     bounded = f.since is not None or f.until is not None
     if f.user is not None:
         where, params = _thread_where(f)
-        return _Scope(None, ((where, params),), f.user, bounded)
+        return _Scope(None, ((where, params),), f.user, bounded, (f.since, f.until))
     lo = None if f.since is None else -(-f.since // DAY)
     hi = None if f.until is None else f.until // DAY
     span = "t.created_at >= ? AND t.created_at < ?"
@@ -159,9 +161,13 @@ _COLUMN_KINDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def _by_day(db: sqlite3.Connection, scope: _Scope, kind: str) -> Iterator[tuple[int, Any, int]]:
+def _by_day(
+    db: sqlite3.Connection, scope: _Scope, kind: str, *, days: bool = True
+) -> Iterator[tuple[int, Any, int]]:
     """``(day, key, n)`` of one kind over the selected threads (a day and key may come
-    twice: sum them)."""
+    twice: sum them). ``days`` False: the thread rows' part not grouped by day (day 0),
+    a smaller GROUP BY (what :func:`_totals` needs)."""
+    t_day, t_group = ("t.day", "t.day, ") if days else ("0", "")
     if scope.days is not None:
         where, params = _day_where(scope)
         yield from db.execute(
@@ -172,15 +178,27 @@ def _by_day(db: sqlite3.Connection, scope: _Scope, kind: str) -> Iterator[tuple[
         if kind in _COLUMN_KINDS:
             key, count, extra = _COLUMN_KINDS[kind]
             sql = (
-                f"SELECT t.day, {key} AS k, {count} FROM ins_thread AS t"  # noqa: S608
-                f" WHERE {part}{extra} GROUP BY t.day, k"
+                f"SELECT {t_day}, {key} AS k, {count} FROM ins_thread AS t"  # noqa: S608
+                f" WHERE {part}{extra} GROUP BY {t_group}k"
             )
             yield from db.execute(sql, params)
+        elif scope.user is not None:  # the user's rows: one range of the table's key
+            since, until = scope.span
+            span = "" if since is None else " AND created_at >= ?"
+            span += "" if until is None else " AND created_at < ?"
+            bounds = tuple(b for b in (since, until) if b is not None)
+            day, group = ("created_at / 86400", "1, ") if days else ("0", "")
+            yield from db.execute(
+                f"SELECT {day}, key, sum(n) FROM ins_thread_kv"  # noqa: S608
+                f" WHERE user = ? AND kind = ?{span} GROUP BY {group}key",
+                (scope.user, kind, *bounds),
+            )
         else:
             yield from db.execute(
-                "SELECT t.day, kv.key, sum(kv.n) FROM ins_thread AS t"  # noqa: S608
-                f" JOIN ins_thread_kv AS kv ON kv.pk = t.pk AND kv.kind = ? WHERE {part}"
-                " GROUP BY t.day, kv.key",
+                f"SELECT {t_day}, kv.key, sum(kv.n) FROM ins_thread AS t"  # noqa: S608
+                " JOIN ins_thread_kv AS kv ON kv.user = coalesce(t.user, X'')"
+                f" AND kv.pk = t.pk AND kv.kind = ? WHERE {part}"
+                f" GROUP BY {t_group}kv.key",
                 (kind, *params),
             )
 
@@ -195,7 +213,8 @@ def _totals(db: sqlite3.Connection, scope: _Scope, kind: str) -> Counter[Any]:
             (kind, *params),
         ):
             out[key] += int(n)
-    for _day, key, n in _by_day(db, _Scope(None, scope.parts, scope.user, scope.bounded), kind):
+    rest = _Scope(None, scope.parts, scope.user, scope.bounded, scope.span)
+    for _day, key, n in _by_day(db, rest, kind, days=False):
         out[key] += int(n or 0)
     return +out
 
@@ -254,8 +273,9 @@ class _Read:
 def missing_message(path: object) -> str:
     """What to say of a mirror made before insights that could not be given them here."""
     return (
-        f"{path} was made before insights: its summaries are not built, and they could not"
-        " be built here (the file is read-only here, or --read-only was given). One"
+        f"{path} was made before insights (or before this version's layout of them): its"
+        " summaries are not built, and they could not be built here (the file is read-only"
+        " here, or --read-only was given). One"
         f" `chatkit-tui mirror --db {path}` builds them (so does chatkit-tui insights where"
         " it can write the file)."
     )
@@ -490,12 +510,15 @@ def went_wrong(mirror: Readable, filters: Filters = ALL, limit: int = LIST_LIMIT
     scope = _scope(filters)
     where, params = _thread_where(filters)
     lists: dict[str, ThreadList] = {}
+    # a user's threads newest first from the index that holds the flags: not every
+    # flagged thread of the file looked up for its user
+    by_user = "" if filters.user is None else " INDEXED BY ins_thread_by_user"
     with _Read(mirror) as db:
         for name, flag in _FLAGS.items():
             total = sum(_totals(db, scope, flag).values())
             rows = db.execute(
                 "SELECT th.id, th.title, th.user, th.created_at FROM ins_thread AS t"  # noqa: S608
-                f" JOIN threads AS th ON th.pk = t.pk WHERE t.{flag} AND {where}"
+                f"{by_user} JOIN threads AS th ON th.pk = t.pk WHERE t.{flag} AND {where}"
                 " ORDER BY t.created_at DESC, t.pk DESC LIMIT ?",
                 (*params, max(0, limit)),
             ).fetchall()

@@ -6,7 +6,7 @@ Textual-free. The layout is a contract: ``chatkit-tui serve --db MIRROR``
 (:mod:`chatkit_tui.server.mirror`, which may not import this package) reads the
 ``threads`` and ``items`` tables directly. It is told from the server's own database by
 ``PRAGMA application_id`` (:data:`APPLICATION_ID`, "CKMR"); ``PRAGMA user_version`` is
-the layout's version (:data:`SCHEMA_VERSION`, 3; readers read :data:`READABLE_VERSIONS`).
+the layout's version (:data:`SCHEMA_VERSION`, 4; readers read :data:`READABLE_VERSIONS`).
 Version 2 makes a duplicate item impossible (below); the first writable open of a
 version-1 file upgrades it in place (:meth:`Mirror.open`, :class:`LayoutUpgrade`).
 
@@ -95,10 +95,11 @@ from chatkit_tui.mirrorfile import connect_read_only, is_damage
 __all__ = ["APPLICATION_ID", "READABLE_VERSIONS", "SCHEMA_VERSION", "SqliteMirror"]
 
 APPLICATION_ID = 0x434B4D52  # "CKMR"
-SCHEMA_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 """Version 1 lacks the unique ``items_by_id``; versions 1 and 2 lack the summary tables
-insights reads (:mod:`chatkit_tui.core.insights.summaries`); they read the same."""
+insights reads (:mod:`chatkit_tui.core.insights.summaries`), version 3 has them in an
+older layout (per-thread rows keyed by thread, not by user); they read the same."""
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
@@ -364,18 +365,20 @@ class SqliteMirror(Mirror):
         return version
 
     def _upgrade(self, version: int) -> LayoutUpgrade:
-        """To version 3, in one transaction. From version 1: the items a thread holds twice
+        """To version 4, in one transaction. From version 1: the items a thread holds twice
         (or more) by id go (the first copy by ``seq`` stays, with its search row), ``seq``
         is numbered again from 0 in the threads that had any, their ``item_count`` is set,
-        and the unique ``items_by_id`` makes another impossible. Then (2 to 3) the summary
-        tables are built from what the file holds (:func:`summaries.install`)."""
+        and the unique ``items_by_id`` makes another impossible. Then (2 to 3, and 3 to 4:
+        the summaries' per-thread rows keyed by user, for a user's figures read as one
+        range) the summary tables are built from what the file holds, or moved into
+        the new layout from layout 3's (:func:`summaries.upgrade`)."""
         with self._write():
             db = self._db
             extra: list[tuple[int, str]] = []
             threads: list[str] = []
             if version < 2:
                 extra, threads = self._unique_items()
-            summaries.install(db)
+            summaries.upgrade(db)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         return LayoutUpgrade(version, SCHEMA_VERSION, len(extra), len(threads))
 
@@ -869,7 +872,13 @@ class SqliteMirror(Mirror):
                 (count, items_after, pk, count, items_after),
             )
             fresh = count == stats.items == len(items)  # all it holds: just written
-            summaries.refresh_thread(db, thread.id, items if fresh else None)
+            summaries.refresh_thread(
+                db,
+                thread.id,
+                items if fresh else None,
+                row=(pk, thread.created_at, thread.user, thread.status, thread.raw),
+                new=stats.new,
+            )
             db.execute("DELETE FROM failures WHERE thread_id = ?", (thread.id,))
         return stats
 
