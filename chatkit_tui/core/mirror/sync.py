@@ -610,10 +610,10 @@ class MirrorSync:
         if (error := future.exception()) is not None:  # a full disk, a broken file: fatal
             self._write_error = self._write_error or error
             return
-        result = future.result()
-        outcomes = result if isinstance(result, list) else [result]
+        result: object = future.result()
+        outcomes: list[object] = list(result) if isinstance(result, list) else [result]  # pyright: ignore[reportUnknownArgumentType]
         counted = False
-        for outcome in outcomes:  # pyright: ignore[reportUnknownVariableType]
+        for outcome in outcomes:
             if isinstance(outcome, ThreadOutcome):
                 self._outcome(outcome)
                 counted = True
