@@ -1,7 +1,7 @@
 """Four readers searching and paging while a sync writes: the readers' waits, the sync's cost.
 
 Run: ``python tests/benchmarks/bench_mirror_readers.py`` (``--threads``, ``--items``,
-``--latency-ms``, ``--readers``, ``--engine sqlite|postgresql``). The origin is
+``--latency-ms``, ``--readers``, ``--pause-ms``, ``--engine sqlite|postgresql``). The origin is
 bench_mirror.py's (served by ``chatkit-tui serve --latency`` in a process of its own). A
 mirror is made of the first half of it (what the readers read from the start), then:
 
@@ -9,10 +9,15 @@ mirror is made of the first half of it (what the readers read from the start), t
 2. with readers: the same into another copy while ``--readers`` reader processes each
    open the mirror read-only and, in a loop, search a word (limit 20) and read a window
    of 50 rows of the app's list at a random position (what a page of the app costs);
-   each operation's time is recorded.
+   each operation's time is recorded. A reader models a person browsing: after each
+   operation it pauses ``--pause-ms`` (default 1000: 0.5-1.5x that, at random) before the
+   next, as a person reads a page before asking for another. ``--pause-ms 0`` is the
+   worst case instead: every reader in a tight loop, each taking a core's share from the
+   sync (on 2 cores, four such readers are a load no team of people makes).
 
 Printed: the sync's time with readers against alone (goal: <= 1.2x), and the readers'
-slowest operation, p99 and median (goal: no page waits more than 100 ms).
+slowest operation, p99 and median (goal: no page waits more than 100 ms), and the median
+and slowest of each kind (a search, a page of the list).
 """
 
 from __future__ import annotations
@@ -37,18 +42,25 @@ from tests.benchmarks.bench_mirror import WORDS, make_origin, one_run  # noqa: E
 from tests.benchmarks.local_server import start_server  # noqa: E402
 
 
-def reader(target: str, stop: Any, out: Any, seed: int) -> None:
+def reader(target: str, stop: Any, out: Any, seed: int, pause: float) -> None:
     rng = random.Random(seed)
-    times: list[float] = []
+    times: list[tuple[str, float]] = []
+
+    def think() -> None:  # a person reading what came back (stop ends it early)
+        if pause > 0:
+            stop.wait(pause * rng.uniform(0.5, 1.5))
+
     with Mirror.open(target, read_only=True) as mirror:
         while not stop.is_set():
             started = time.perf_counter()
             mirror.search(rng.choice(WORDS), limit=20)
-            times.append(time.perf_counter() - started)
+            times.append(("search", time.perf_counter() - started))
+            think()
             started = time.perf_counter()
             total = mirror.count_listed()
             mirror.listed_window(rng.randrange(max(1, total)), 50, total=total)
-            times.append(time.perf_counter() - started)
+            times.append(("page", time.perf_counter() - started))
+            think()
     out.put(times)
 
 
@@ -59,6 +71,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--readers", type=int, default=4)
+    parser.add_argument("--pause-ms", type=int, default=1000, help="a reader's think time")
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     cluster = None
@@ -91,7 +104,9 @@ def main() -> int:
                     out: Any = multiprocessing.Queue()  # pyright: ignore[reportUnknownVariableType]
                     count = args.readers if mode == "readers" else 0
                     readers = [
-                        multiprocessing.Process(target=reader, args=(target, stop, out, n))
+                        multiprocessing.Process(
+                            target=reader, args=(target, stop, out, n, args.pause_ms / 1000)
+                        )
                         for n in range(count)
                     ]
                     for r in readers:
@@ -100,9 +115,9 @@ def main() -> int:
                     with Mirror.open(target, origin=Origin(url)) as mirror:
                         run = asyncio.run(one_run(url, mirror, args.concurrency, server.pid))
                     stop.set()
-                    times: list[float] = []
+                    times: list[tuple[str, float]] = []
                     for _ in readers:
-                        got: list[float] = out.get(timeout=60)
+                        got: list[tuple[str, float]] = out.get(timeout=60)
                         times += got
                     for r in readers:
                         r.join(30)
@@ -115,12 +130,16 @@ def main() -> int:
         if cluster is not None:
             cluster.stop()
     alone, busy = results["alone"]["wall"], results["readers"]["wall"]
-    times_ms = sorted(t * 1000 for t in results["readers"]["times"])
+    ops: list[tuple[str, float]] = results["readers"]["times"]
+    times_ms = sorted(t * 1000 for _, t in ops)
     p99 = times_ms[min(len(times_ms) - 1, int(0.99 * len(times_ms)))] if times_ms else 0.0
+    by_kind = {kind: sorted(t * 1000 for k, t in ops if k == kind) for kind in ("search", "page")}
     print(
         json.dumps(
             {
                 "engine": args.engine,
+                "readers": args.readers,
+                "pause_ms": args.pause_ms,
                 "sync_alone_s": round(alone, 2),
                 "sync_with_readers_s": round(busy, 2),
                 "ratio": round(busy / alone, 3),
@@ -128,6 +147,11 @@ def main() -> int:
                 "reader_median_ms": round(statistics.median(times_ms), 2) if times_ms else None,
                 "reader_p99_ms": round(p99, 2),
                 "reader_max_ms": round(times_ms[-1], 2) if times_ms else None,
+                **{
+                    f"{kind}_{what}_ms": round(fn(ms), 2) if ms else None
+                    for kind, ms in by_kind.items()
+                    for what, fn in (("median", statistics.median), ("max", max))
+                },
             }
         )
     )

@@ -21,6 +21,7 @@ import pytest
 
 from chatkit_tui.cli import main
 from chatkit_tui.core.mirror import Mirror, MirrorBusyError, MirrorError, MirrorUrl, Origin
+from chatkit_tui.core.mirror.records import ItemRecord, ThreadRecord
 from chatkit_tui.core.mirror.url import redact
 from tests.fixtures.postgres import PASSWORD, Cluster
 from tests.unit.test_mirror_kill import assert_whole
@@ -344,3 +345,64 @@ def test_a_profile_names_its_mirror_and_never_shows_its_password(tmp_path: Path)
     config.write_text('[profiles.team]\nmirror_password_command = "pass show db"\n')
     with pytest.raises(ConfigError, match="mirror_password_command is for the mirror"):
         read_config_file(config, required=True)
+
+
+# --- the write path -------------------------------------------------------------------------
+
+
+def _thread(n: int) -> tuple[ThreadRecord, list[ItemRecord]]:
+    tid = f"cthr_batch{n}"
+    items = [
+        ItemRecord(
+            json.dumps(
+                {"id": f"cthi_{n}_{k}", "type": "chatkit.user_message", "thread_id": tid,
+                 "content": [{"type": "input_text", "text": f"refund n{n}x part {k}"}]}
+            ).encode(),
+            f"cthi_{n}_{k}", 1_790_000_000 + k, "user_message",
+        )
+        for k in range(3)
+    ]  # fmt: skip
+    raw = json.dumps({"id": tid, "title": f"Batch {n}"}).encode()
+    return ThreadRecord(tid, raw, 1_790_000_000, "u", f"Batch {n}", "active", True), items
+
+
+def test_a_batch_commits_its_threads_together_or_none_of_them(pg_url: str):
+    def held(url: str) -> set[str]:
+        with psycopg.connect(url) as conn:
+            return {str(r[0]) for r in conn.execute("SELECT id FROM threads").fetchall()}
+
+    with Mirror.open(pg_url, create=True, origin=Origin("http://127.0.0.1:1")) as mirror:
+        with pytest.raises(RuntimeError), mirror.batch():
+            for n in (1, 2):
+                mirror.save_thread(*_thread(n), items_after=f"cthi_{n}_2")
+            raise RuntimeError("killed between two threads' writes")
+        assert held(pg_url) == set()  # neither thread: the batch was one transaction
+        before = mirror.total_changes()
+        with mirror.batch():
+            for n in (1, 2):
+                mirror.save_thread(*_thread(n), items_after=f"cthi_{n}_2")
+            assert held(pg_url) == set()  # not before the batch commits
+        assert held(pg_url) == {"cthr_batch1", "cthr_batch2"}
+        assert [h.thread_id for h in mirror.search("n2x")] == ["cthr_batch2"] * 3
+        # each thread: its row, its title's search row, 3 items, their 3 search rows, and
+        # its row updated (item count, where the next run goes on)
+        assert mirror.total_changes() - before == 2 * (1 + 1 + 3 + 3 + 1)
+
+
+def test_a_words_positions_are_merged_by_postgresql_up_to_256(pg_url: str):
+    """The tsvector text names a word once per time it occurs; PostgreSQL's input merges
+    its positions and keeps the first 256 (what the index held when they were merged here)."""
+    from chatkit_tui.core.mirror.engines.postgres import _vector
+
+    def positions(start: int, step: int) -> str:
+        return ",".join(str(n) for n in range(start, start + 256 * step, step))
+
+    cases = {
+        "refund the order the refund": "'order':3 'refund':1,5 'the':2,4",
+        " ".join(["help"] * 300 + ["me"]): f"'help':{positions(1, 1)} 'me':301",
+        "a b " * 9000: f"'a':{positions(1, 2)} 'b':{positions(2, 2)}",
+    }
+    with psycopg.connect(pg_url) as conn:
+        for body, expected in cases.items():
+            made = conn.execute("SELECT %s::tsvector::text", (_vector(body),)).fetchone()
+            assert made == (expected,)

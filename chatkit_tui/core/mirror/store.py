@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Self
@@ -363,6 +364,12 @@ class Mirror(ABC):
         """Rows changed through this connection since it was opened."""
 
     # -- writes (a run) ------------------------------------------------------------------------
+
+    def batch(self) -> AbstractContextManager[object]:
+        """Several :meth:`save_thread` calls in one transaction: all of them are committed
+        or none is (each thread stays whole or absent), for an engine whose commits cost
+        round trips (PostgreSQL). The default: each call its own transaction."""
+        return nullcontext()
 
     @abstractmethod
     def save_thread(

@@ -12,9 +12,11 @@ Textual-free; ``chatkit-tui mirror`` and ``tests/benchmarks/bench_mirror.py`` ru
    neither is *unchanged* and nothing is written for it. With ``full``, every thread's
    items are read from the first and replace those held when they differ (items edited
    in place).
-3. **Commits each thread alone** once all its new items are in: its row, its items, their
-   search rows and where the next run starts, in one transaction. Interrupted at any
-   moment, a run leaves whole threads only; the next carries on.
+3. **Commits each thread whole** once all its new items are in: its row, its items, their
+   search rows and where the next run starts, in one transaction -- with the other
+   threads ready at that moment (up to :data:`COMMIT_BATCH`, :meth:`Mirror.batch`: one
+   commit's round trips for many threads in PostgreSQL). Interrupted at any moment, a
+   run leaves whole threads only; the next carries on.
 4. When the listing ran to its end without an error, marks the threads held (of
    ``user``) that it no longer had as **gone**, keeping their content; with ``prune``,
    deletes those marked gone.
@@ -77,6 +79,7 @@ DEFAULT_CONCURRENCY = 8
 PAGE_SIZE = 100  # the API's largest page, for threads and items alike
 LOOKAHEAD = 1_000
 MAX_ATTEMPTS = 3
+COMMIT_BATCH = 50  # threads ready to write at most committed together
 """Failures (after the client's own retries) before a thread counts as failed this run."""
 MAX_RATE_LIMITED = 8
 """429s (after the client's retries) before a thread, or the listing, gives up this run."""
@@ -268,6 +271,7 @@ class MirrorSync:
         self._running: set[asyncio.Future[Any]] = set()
         self._listing_task: asyncio.Future[Any] | None = None
         self._writes: set[asyncio.Future[Any]] = set()
+        self._ready: deque[_Fetched] = deque()  # fetched, waiting for the writer
         self._write_error: BaseException | None = None
         self._done = 0
         self._started = 0.0
@@ -512,7 +516,8 @@ class MirrorSync:
         thread_id = job.thread.id
         if error is None:
             self.throttle.succeeded()
-            self._write_soon(self._commit, result)
+            self._ready.append(result)
+            self._write_soon(self._commit_ready)
             return
         if isinstance(error, NotFoundError):
             self.throttle.succeeded()
@@ -539,6 +544,17 @@ class MirrorSync:
         reason = describe(error)
         self._write_soon(self.mirror.record_failure, thread_id, reason)
         self._outcome(ThreadOutcome(thread_id, "failed", error=reason))
+
+    def _commit_ready(self) -> list[ThreadOutcome]:
+        """In the writer thread: the threads ready now (an earlier call may have taken this
+        call's), up to :data:`COMMIT_BATCH`, in one transaction."""
+        batch: list[_Fetched] = []
+        while self._ready and len(batch) < COMMIT_BATCH:
+            batch.append(self._ready.popleft())
+        if not batch:
+            return []
+        with self.mirror.batch():
+            return [self._commit(result) for result in batch]
 
     def _commit(self, result: _Fetched) -> ThreadOutcome:
         """In the writer thread: write the thread if anything changed; say what it was."""
@@ -594,9 +610,14 @@ class MirrorSync:
         if (error := future.exception()) is not None:  # a full disk, a broken file: fatal
             self._write_error = self._write_error or error
             return
-        result = future.result()
-        if isinstance(result, ThreadOutcome):
-            self._outcome(result)
+        result: object = future.result()
+        outcomes: list[object] = list(result) if isinstance(result, list) else [result]  # pyright: ignore[reportUnknownArgumentType]
+        counted = False
+        for outcome in outcomes:
+            if isinstance(outcome, ThreadOutcome):
+                self._outcome(outcome)
+                counted = True
+        if counted:
             self._progress()
 
     async def _write(self, fn: Callable[..., Any], *args: Any) -> Any:

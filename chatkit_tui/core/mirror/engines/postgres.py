@@ -27,7 +27,7 @@ upgrades them in place (:data:`_UPGRADES`); a newer version is refused.
 second writer, from any machine, gets :class:`MirrorBusyError` naming the holder; the
 lock is the session's, so a writer that dies (``kill -9``, a lost machine) frees it when
 its connection ends. Readers take nothing: each statement reads a consistent snapshot
-while a run commits one transaction per thread.
+while a run commits whole threads, one or several to a transaction.
 
 **Passwords** come from the URL, ``PGPASSWORD``, ``~/.pgpass`` (libpq reads both), or
 the URL's ``password_command``. Every message that leaves this module is passed through
@@ -46,7 +46,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Generator, Iterable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal
 
 from chatkit_tui import __version__
@@ -265,8 +265,10 @@ def _quote(lexeme: str) -> str:
 
 
 def _vector(body: str) -> str:
-    """The ``tsvector`` text of ``body``: each word with its positions."""
-    positions: dict[str, list[str]] = {}
+    """The ``tsvector`` text of ``body``: each word at its position, once per time it
+    occurs (PostgreSQL's input merges a word's positions and keeps its first 256, as
+    ``to_tsvector`` does: cheaper made there than here). A word is letters, digits and
+    marks (no quote, no backslash): quoted as it is."""
     words = lexemes(body)
     if len(body) > _MAX_VECTOR // 4:  # a huge item: only as much as a tsvector holds
         size, kept = 0, 0
@@ -275,16 +277,9 @@ def _vector(body: str) -> str:
             if size > _MAX_VECTOR:
                 break
         words = words[: kept + 1]
-    for n, word in enumerate(words, start=1):
-        held = positions.get(word)
-        if held is None:
-            positions[word] = [str(n if n < _MAX_POSITION else _MAX_POSITION)]
-        elif len(held) < 256:  # PostgreSQL keeps 256 positions of a word
-            held.append(str(n if n < _MAX_POSITION else _MAX_POSITION))
-    return " ".join(
-        f"'{w}':{','.join(p)}" if "'" not in w and "\\" not in w else f"{_quote(w)}:{','.join(p)}"
-        for w, p in positions.items()
-    )
+    if len(words) < _MAX_POSITION:
+        return " ".join([f"'{w}':{n}" for n, w in enumerate(words, start=1)])
+    return " ".join([f"'{w}':{min(n, _MAX_POSITION)}" for n, w in enumerate(words, start=1)])
 
 
 def _term_words(term: Term) -> list[str]:
@@ -399,7 +394,7 @@ def _connect(url: MirrorUrl, *, read_only: bool) -> tuple[psycopg.Connection[Any
 class PostgresMirror(Mirror):
     """An open mirror in PostgreSQL. One connection guarded by a lock (a run's writer
     thread and the event loop alike); autocommit, a run's writes in one transaction per
-    thread."""
+    thread, or per :meth:`batch` of whole threads."""
 
     engine = "postgresql"
 
@@ -414,6 +409,7 @@ class PostgresMirror(Mirror):
         self._made = False
         self._writing = False
         self._changes = 0
+        self._batch: psycopg.Cursor[Any] | None = None  # the transaction of batch()
 
     @property
     def path(self) -> MirrorUrl:
@@ -471,6 +467,10 @@ class PostgresMirror(Mirror):
     def _take_writer_lock(self) -> None:
         if self._one("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)):
             self._writing = True
+            # A commit does not wait for its WAL to reach the disk: a crash of the server
+            # may lose the last moments of commits, whole transactions only (whole
+            # threads), which the next run fetches again (the mirror is a copy).
+            self._one("SELECT set_config('synchronous_commit', 'off', false)")
             return
         holder: Holder | None = None
         if self._one("SELECT to_regclass('writer') IS NOT NULL"):
@@ -592,7 +592,23 @@ class PostgresMirror(Mirror):
     def _write(self) -> Any:
         if self.read_only:
             raise MirrorError(f"{self._url} is open read-only")
+        if self._batch is not None:  # inside batch(): its transaction (and lock) hold
+            return nullcontext(self._batch)
         return self._transaction()
+
+    @contextmanager
+    def batch(self) -> Generator[None]:
+        """The writes of the block in one transaction (committed together, or none of
+        them): a run's threads ready at once, a commit's round trips paid once."""
+        if self.read_only or self._batch is not None:
+            yield
+            return
+        with self._transaction() as cur:
+            self._batch = cur
+            try:
+                yield
+            finally:
+                self._batch = None
 
     # -- metadata ------------------------------------------------------------------------------
 
@@ -975,7 +991,8 @@ class PostgresMirror(Mirror):
                         (*fields, when, pk),
                     )
             if stats.new or old_title != thread.title:
-                self._x(cur, "DELETE FROM search WHERE key = %s", (-pk,))
+                if not stats.new:
+                    self._x(cur, "DELETE FROM search WHERE key = %s", (-pk,))
                 if thread.title:
                     body = index_form(thread.title)
                     self._x(
@@ -994,22 +1011,23 @@ class PostgresMirror(Mirror):
                 count = 0
             stats.items = self._insert_items(cur, thread.id, count, items)
             count += stats.items
-            self._x(
-                cur,
-                "UPDATE threads SET item_count = %s, items_after = %s, gone_at = NULL"
+            done = cur.execute(  # one round trip for both, each one's rows counted
+                "WITH f AS (DELETE FROM failures WHERE thread_id = %s RETURNING 1),"
+                " t AS (UPDATE threads SET item_count = %s, items_after = %s, gone_at = NULL"
                 " WHERE pk = %s AND (item_count IS DISTINCT FROM %s"
-                " OR items_after IS DISTINCT FROM %s OR gone_at IS NOT NULL)",
-                (count, items_after, pk, count, items_after),
-            )
-            self._x(cur, "DELETE FROM failures WHERE thread_id = %s", (thread.id,))
+                " OR items_after IS DISTINCT FROM %s OR gone_at IS NOT NULL) RETURNING 1)"
+                " SELECT (SELECT count(*) FROM f) + (SELECT count(*) FROM t)",
+                (thread.id, count, items_after, pk, count, items_after),
+            ).fetchone()
+            self._changes += int(done[0]) if done else 0
         return stats
 
     def _insert_items(
         self, cur: psycopg.Cursor[Any], thread_id: str, first_seq: int, items: Sequence[ItemRecord]
     ) -> int:
-        """Append ``items`` from ``seq`` ``first_seq`` in two statements (the items, their
-        search rows); an item whose id the thread holds already, or that came twice, is not
-        written again."""
+        """Append ``items`` from ``seq`` ``first_seq`` in one statement (the items, and
+        their search rows keyed by the items' new ``pk``); an item whose id the thread
+        holds already, or that came twice, is not written again."""
         if not items:
             return 0
         ids = [i.id for i in items if i.id is not None]
@@ -1030,49 +1048,39 @@ class PostgresMirror(Mirror):
             fresh.append(item)
         if not fresh:
             return 0
-        made = self._x(
-            cur,
-            "INSERT INTO items (thread_id, seq, id, created_at, type, raw)"
-            " SELECT %s, %s + n - 1, u.id, u.created_at, u.type, u.raw"
-            " FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bytea[])"
-            " WITH ORDINALITY AS u(id, created_at, type, raw, n)"
-            " ORDER BY n RETURNING pk, seq",
+        bodies: list[str | None] = []
+        vectors: list[str | None] = []
+        for item in fresh:
+            text = item_text(item.raw)
+            body = index_form(text) if text else None
+            bodies.append(body)
+            vectors.append(None if body is None else _vector(body))
+        # %b: the arrays sent in binary (no quoting of each element; the raw JSON as the
+        # bytes it is, not hex).
+        cur.execute(
+            "WITH u AS (SELECT * FROM unnest(%b::text[], %b::bigint[], %b::text[],"
+            " %b::bytea[], %b::text[], %b::text[]) WITH ORDINALITY"
+            " AS u(id, created_at, type, raw, body, words, n)),"
+            " made AS (INSERT INTO items (thread_id, seq, id, created_at, type, raw)"
+            " SELECT %s, %s + n - 1, u.id, u.created_at, u.type, u.raw FROM u ORDER BY n"
+            " RETURNING pk, seq)"
+            " INSERT INTO search (key, thread_id, item_id, type, created_at, body, words)"
+            " SELECT made.pk, %s, u.id, u.type, u.created_at, u.body, u.words::tsvector"
+            " FROM made JOIN u ON made.seq = %s + u.n - 1 WHERE u.body IS NOT NULL",
             (
-                thread_id,
-                first_seq,
                 [i.id for i in fresh],
                 [i.created_at for i in fresh],
                 [i.type for i in fresh],
                 [i.raw for i in fresh],
+                bodies,
+                vectors,
+                thread_id,
+                first_seq,
+                thread_id,
+                first_seq,
             ),
-        ).fetchall()
-        pks = {int(r[1]): int(r[0]) for r in made}
-        keys: list[int] = []
-        item_ids: list[str | None] = []
-        types: list[str | None] = []
-        created: list[int | None] = []
-        bodies: list[str] = []
-        vectors: list[str] = []
-        for n, item in enumerate(fresh):
-            text = item_text(item.raw)
-            if not text:
-                continue
-            body = index_form(text)
-            keys.append(pks[first_seq + n])
-            item_ids.append(item.id)
-            types.append(item.type)
-            created.append(item.created_at)
-            bodies.append(body)
-            vectors.append(_vector(body))
-        if keys:
-            self._x(
-                cur,
-                "INSERT INTO search (key, thread_id, item_id, type, created_at, body, words)"
-                " SELECT u.key, %s, u.item_id, u.type, u.created_at, u.body, u.words::tsvector"
-                " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::text[],"
-                " %s::text[]) AS u(key, item_id, type, created_at, body, words)",
-                (thread_id, keys, item_ids, types, created, bodies, vectors),
-            )
+        )
+        self._changes += len(fresh) + max(0, cur.rowcount)  # the items, their search rows
         return len(fresh)
 
     def save_unreadable(self, raw: bytes, error: str, now: int | None = None) -> bool:
