@@ -738,9 +738,11 @@ def _positive(text: str) -> int:
 def add_mirror_parsers(sub: Any) -> None:
     p = sub.add_parser(
         "mirror",
-        help="copy every thread and item into a local SQLite file (resumable, incremental)",
+        help="copy every thread and item into a SQLite file or a PostgreSQL database "
+        "(resumable, incremental)",
         description=(
-            "Copy every thread and every item of the deployment into a SQLite file, each as "
+            "Copy every thread and every item of the deployment into a SQLite file (or a "
+            "PostgreSQL database: --db postgresql://...), each as "
             "the exact JSON the API sent, with a full-text index (see 'search'). Run it again "
             "to carry on after an interruption or to pick up what changed: new threads, new "
             "items, status and title changes; threads deleted upstream are marked gone and "
@@ -755,7 +757,8 @@ def add_mirror_parsers(sub: Any) -> None:
     p.add_argument(
         "--db",
         metavar="PATH",
-        help="the mirror file (default: one per endpoint in the user data directory's mirrors/)",
+        help="the mirror file, or a postgresql:// URL (default: a profile's mirror, else one "
+        "file per endpoint in the user data directory's mirrors/)",
     )
     p.add_argument("--user", type=_user, metavar="USER", help="only the threads of this user")
     p.add_argument(
