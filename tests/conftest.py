@@ -10,6 +10,7 @@ import pytest
 from tests.fixtures.postgres import *  # noqa: F403  (fixtures: pg_cluster, pg_url)
 from tests.fixtures.prism import *  # noqa: F403  (fixtures)
 from tests.fixtures.server import *  # noqa: F403  (fixtures)
+from tests.fixtures.timeouts import *  # noqa: F403  (a hook: the alarm ends an async test too)
 
 _ENV_TO_CLEAR = (
     "OPENAI_API_KEY",
