@@ -6,10 +6,13 @@ Textual-free. Archives, exports and purge reports live in the user data director
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Self
 
 import platformdirs
 
@@ -60,3 +63,57 @@ def atomic_write(path: Path, data: str | bytes, *, private: bool = False) -> Pat
         Path(tmp_name).unlink(missing_ok=True)
         raise
     return path
+
+
+class JsonLinesReport:
+    """A run's record as JSON lines (the purge's audit, migrate's report): private to the
+    user (0600, its directory 0700), appended one whole line per :meth:`write`, flushed to
+    disk by :meth:`close`. A new one never overwrites an old one; a ``path`` given that
+    exists is appended to. A kind of report names its files (``prefix``) and where they go
+    when no path is given (:meth:`directory`)."""
+
+    prefix = "report"
+
+    def __init__(self, path: Path, *, new: bool = False) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_EXCL if new else 0)
+        self._fd: int | None = os.open(path, flags, 0o600)
+        self.path = path
+
+    @classmethod
+    def directory(cls) -> Path:
+        raise NotImplementedError  # each kind of report says where its files go
+
+    @classmethod
+    def create(cls, path: Path | None = None, *, started: float) -> Self:
+        """The report at ``path``, or a new ``<prefix>-<UTC time>.jsonl`` in
+        :meth:`directory`. OSError when it cannot be made."""
+        if path is not None:
+            return cls(path)
+        directory = cls.directory()
+        stamp = datetime.fromtimestamp(started, UTC).strftime("%Y%m%dT%H%M%SZ")
+        stem = f"{cls.prefix}-{stamp}"
+        for n in range(1, 1000):
+            name = f"{stem}.jsonl" if n == 1 else f"{stem}-{n}.jsonl"
+            try:
+                return cls(directory / name, new=True)
+            except FileExistsError:
+                continue
+        raise FileExistsError(f"too many reports named {stem}*.jsonl in {directory}")
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self._fd is None:
+            raise ValueError("the report is closed")
+        data = (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
+        while data:  # one write for a line, in practice; a short write is finished
+            data = data[os.write(self._fd, data) :]
+
+    def close(self) -> None:
+        """Flush to disk and close (idempotent)."""
+        fd, self._fd = self._fd, None
+        if fd is None:
+            return
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

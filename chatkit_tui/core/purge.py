@@ -55,7 +55,7 @@ from chatkit_tui.core.bulk import (
     Outcome,
 )
 from chatkit_tui.core.errors import describe
-from chatkit_tui.core.paths import default_purge_dir
+from chatkit_tui.core.paths import JsonLinesReport, default_purge_dir
 from chatkit_tui.core.throttle import backoff_delay
 from chatkit_tui.core.times import absolute_time
 
@@ -520,11 +520,7 @@ def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _stamp(moment: float) -> str:
-    return datetime.fromtimestamp(moment, UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-class PurgeReport:
+class PurgeReport(JsonLinesReport):
     """The audit record of a purge: JSON lines, appended one whole line per ``write``.
 
     Lines: ``{"record": "run", ...}`` first (the rules, the endpoint, dry run or not), then
@@ -536,36 +532,16 @@ class PurgeReport:
     one; a ``path`` given that exists is appended to (each run has its own ``run`` line).
     """
 
+    prefix = "purge"
+
     def __init__(self, path: Path, *, new: bool = False) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_EXCL if new else 0)
-        self._fd: int | None = os.open(path, flags, 0o600)
-        self.path = path
+        super().__init__(path, new=new)
         self.reported: set[str] = set()
         """Thread ids that have a line."""
 
     @classmethod
-    def create(cls, path: Path | None = None, *, started: float) -> PurgeReport:
-        """The report at ``path``, or a new ``purge-<UTC time>.jsonl`` in the user data
-        directory's ``purges/``. OSError when it cannot be made."""
-        if path is not None:
-            return cls(path)
-        directory = default_purge_dir()
-        stem = f"purge-{_stamp(started)}"
-        for n in range(1, 1000):
-            name = f"{stem}.jsonl" if n == 1 else f"{stem}-{n}.jsonl"
-            try:
-                return cls(directory / name, new=True)
-            except FileExistsError:
-                continue
-        raise FileExistsError(f"too many reports named {stem}*.jsonl in {directory}")
-
-    def write(self, record: dict[str, Any]) -> None:
-        if self._fd is None:
-            raise ValueError("the report is closed")
-        data = (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
-        while data:  # one write for a line, in practice; a short write is finished
-            data = data[os.write(self._fd, data) :]
+    def directory(cls) -> Path:
+        return default_purge_dir()
 
     def run(
         self,
@@ -648,16 +624,6 @@ class PurgeReport:
                 "seconds": round(elapsed, 3),
             }
         )
-
-    def close(self) -> None:
-        """Flush to disk and close (idempotent)."""
-        fd, self._fd = self._fd, None
-        if fd is None:
-            return
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         try:  # the new file's directory entry too
             dir_fd = os.open(self.path.parent, os.O_RDONLY)
         except OSError:
