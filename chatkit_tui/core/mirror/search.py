@@ -222,7 +222,8 @@ class SearchHit:
     spans: tuple[tuple[int, int], ...]
     """Where in ``snippet`` the query matched: (start, end) character offsets."""
     rank: float
-    """FTS5's bm25 rank: lower is better."""
+    """bm25 (SQLite: FTS5's, or its formula over the candidates, see
+    :mod:`~.engines.fts5_rank`; PostgreSQL: minus ``ts_rank``): lower is better."""
     thread_title: str | None
     user: str | None
     gone: bool
