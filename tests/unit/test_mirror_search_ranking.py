@@ -136,6 +136,20 @@ def test_common_words_leave_bm25_and_rare_ones_keep_it(
     assert [h.rank for h in found.hits] == sorted(h.rank for h in found.hits)
 
 
+def test_past_the_window_a_part_is_counted_in_the_newest_rows_only(
+    mirror: SqliteMirror, monkeypatch: pytest.MonkeyPatch
+):
+    # a mirror larger than the window: each part's rarity is counted among the newest rows
+    # (a bounded count), not over every row, and the order is still bm25's here (the newest
+    # 40 rows hold the words as densely as the rest)
+    monkeypatch.setattr(fts5_rank, "WINDOW", 40)
+    exact = bm25_of(mirror, 'filler "red fox"')
+    found, seen = statements(mirror, 'filler "red fox"', limit=500)
+    counts = [s for s in seen if s.startswith("SELECT count(*) FROM search WHERE")]
+    assert len(counts) == 2 and all("rowid >" in s for s in counts)
+    assert [exact[str(h.item_id)] for h in found.hits] == sorted(exact.values())
+
+
 def test_a_phrase_with_many_matches_ranks_the_newest_and_snippets_them(mirror: SqliteMirror):
     whole = mirror.search_page('"red fox"', limit=200)
     found = mirror.search_page('"red fox"', limit=3, ranked=8)
