@@ -57,6 +57,7 @@ __all__ = [
     "Term",
     "index_form",
     "match_expression",
+    "match_parts",
     "parse_query",
     "parse_snippet",
 ]
@@ -155,15 +156,23 @@ def _has_word(text: str) -> bool:
     )
 
 
-def match_expression(query: str) -> str | None:
-    """The FTS5 MATCH expression for ``query``; None when it has nothing to look for."""
-    parts: list[str] = []
+def match_parts(query: str) -> list[tuple[str, Term]]:
+    """Each term of ``query`` that has a word: its FTS5 expression (a quoted string, `` *``
+    after a prefix) and the term with its text in :func:`index_form` (FTS5's phrases, in
+    order)."""
+    parts: list[tuple[str, Term]] = []
     for term in parse_query(query):
         text = index_form(term.text)
-        if not _has_word(text):
-            continue
-        parts.append(_fts_string(text) + (" *" if term.prefix else ""))
-    return " ".join(parts) if parts else None
+        if _has_word(text):
+            expression = _fts_string(text) + (" *" if term.prefix else "")
+            parts.append((expression, Term(text, term.phrase, term.prefix)))
+    return parts
+
+
+def match_expression(query: str) -> str | None:
+    """The FTS5 MATCH expression for ``query``; None when it has nothing to look for."""
+    parts = match_parts(query)
+    return " ".join(expression for expression, _ in parts) if parts else None
 
 
 RANKED = 1_000
@@ -213,7 +222,8 @@ class SearchHit:
     spans: tuple[tuple[int, int], ...]
     """Where in ``snippet`` the query matched: (start, end) character offsets."""
     rank: float
-    """FTS5's bm25 rank: lower is better."""
+    """bm25 (SQLite: FTS5's, or its formula over the candidates, see
+    :mod:`~.engines.fts5_rank`; PostgreSQL: minus ``ts_rank``): lower is better."""
     thread_title: str | None
     user: str | None
     gone: bool

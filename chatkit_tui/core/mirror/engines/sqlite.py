@@ -50,6 +50,7 @@ from typing import Literal
 
 from chatkit_tui import __version__
 from chatkit_tui.core.insights import summaries
+from chatkit_tui.core.mirror.engines import fts5_rank
 from chatkit_tui.core.mirror.extract import item_text
 from chatkit_tui.core.mirror.records import (
     Failure,
@@ -74,6 +75,7 @@ from chatkit_tui.core.mirror.search import (
     SearchResult,
     index_form,
     match_expression,
+    match_parts,
     parse_snippet,
 )
 from chatkit_tui.core.mirror.store import (
@@ -1025,6 +1027,14 @@ def _filters(
     return where, params
 
 
+EXACT = 100_000
+"""A query whose every term is a word or a prefix in at most about this many rows is
+ranked by FTS5's ``bm25()`` itself: its pass over every row of each term costs a few
+milliseconds then (and less than :mod:`.fts5_rank`'s ``highlight()`` of the candidates).
+Any other query, and every query with a phrase of two words or more, is ranked over its
+candidates alone (:mod:`.fts5_rank`)."""
+
+
 def _search(
     db: sqlite3.Connection,
     query: str,
@@ -1036,58 +1046,217 @@ def _search(
     ranked: int = RANKED,
 ) -> SearchResult:
     """The best ``limit`` hits for ``query`` (:meth:`Mirror.search_page`): FTS5's MATCH,
-    bm25 rank, ``snippet()``. First the rowids of the newest ``ranked + 1`` matches, read
+    bm25, ``snippet()``. The candidates are the newest ``ranked + 1`` matches, read
     backwards along the index without ranking; more than ``ranked``: only the newest
-    ``ranked`` are ranked (``rowid >=`` the last of them, a range FTS5 reads directly)."""
-    expression = match_expression(query)
-    if expression is None or limit <= 0:
+    ``ranked`` are ranked (``rowid >=`` the last of them, a range FTS5 reads directly).
+    Ranked by ``bm25()`` when that is cheap (:data:`EXACT`), else by the same formula over
+    the candidates alone (:mod:`.fts5_rank`): ``bm25()`` first runs each phrase over the
+    whole table, reading a common word's every row and a phrase's positions in each."""
+    parts = match_parts(query)
+    if not parts or limit <= 0:
         return SearchResult([], 0, capped=False)
+    expression = " ".join(e for e, _ in parts)
     ranked = max(1, ranked)
     where, params = _filters(expression, user, since, kinds)
-    newest = db.execute(
-        f"SELECT search.rowid FROM search WHERE {' AND '.join(where)}"  # noqa: S608
-        " ORDER BY search.rowid DESC LIMIT ?",
-        [*params, ranked + 1],
-    ).fetchall()
-    capped = len(newest) > ranked
-    if capped:
-        where.append("search.rowid >= ?")
-        params.append(int(newest[ranked - 1][0]))
-    params.append(limit)
+    phrases = [fts5_rank.Phrase.of(term) for _, term in parts]
+    totals = _Totals.read(db)
+    shares: list[float] | None = None
+    if all(len(p.words) == 1 for p in phrases):  # words and prefixes: bm25() when cheap
+        newest = db.execute(
+            f"SELECT search.rowid FROM search WHERE {' AND '.join(where)}"  # noqa: S608
+            " ORDER BY search.rowid DESC LIMIT ?",
+            [*params, ranked + 1],
+        ).fetchall()
+        if not newest:
+            return SearchResult([], 0, capped=False)
+        capped = len(newest) > ranked
+        if capped:
+            where.append("search.rowid >= ?")
+            params.append(int(newest[ranked - 1][0]))
+        filtered = user is not None or since is not None or bool(kinds)
+        if len(parts) == 1 and not filtered:
+            shares = [_share_of_newest(newest, ranked, totals)]
+        else:
+            shares = _shares(db, [e for e, _ in parts], totals)
+        among = f"the newest {ranked:,}" if capped else ""  # the last written: items, titles
+        count = ranked if capped else len(newest)
+        if all(share * totals.rows <= EXACT for share in shares):
+            hits = _ranked_by_bm25(db, where, params, limit)
+            return SearchResult(hits, count, capped=capped, among=among)
+        candidates = _candidates(db, where, params)
+    else:  # a phrase: its candidates and their highlight() in one pass
+        candidates = _candidates(db, where, params, ranked + 1)
+        capped = len(candidates) > ranked
+        candidates = candidates[:ranked]
+        count = len(candidates)
+        among = f"the newest {ranked:,}" if capped else ""
+    if len(phrases) == 1:
+        idfs = [1.0]  # one phrase: its idf multiplies every score, the order is the same
+    else:
+        shares = shares or _shares(db, [e for e, _ in parts], totals)
+        idfs = [fts5_rank.idf(share * totals.rows, totals.rows) for share in shares]
+    chosen = _best(candidates, phrases, idfs, totals, limit)
+    prefix = any(p.prefix for p in phrases)
+    return SearchResult(
+        _hits(db, expression, chosen, prefix=prefix), count, capped=capped, among=among
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Totals:
+    """The FTS5 table's rows and their average length in words (``search_data`` row 1,
+    what ``bm25()`` reads: varints, the rows then each column's words)."""
+
+    rows: int
+    average: float
+    top: int
+    """The highest rowid (the newest item)."""
+
+    @staticmethod
+    def read(db: sqlite3.Connection) -> _Totals:
+        block = db.execute("SELECT block FROM search_data WHERE id = 1").fetchone()
+        numbers = fts5_rank.varints(bytes(block[0])) if block else []
+        rows = numbers[0] if numbers else 0
+        top = db.execute("SELECT max(id) FROM search_docsize").fetchone()[0]
+        return _Totals(rows, sum(numbers[1:]) / rows if rows else 0.0, int(top or 0))
+
+
+def _share_of_newest(newest: list[tuple[int]], ranked: int, totals: _Totals) -> float:
+    """A one-term query's share of rows from its newest matches: all of them when it has no
+    more (exact), else how densely they lie among the newest rowids."""
+    if len(newest) <= ranked or totals.rows <= 0:
+        return len(newest) / max(1, totals.rows)
+    span = totals.top - int(newest[ranked - 1][0]) + 1
+    return min(1.0, ranked / max(1, span))
+
+
+def _shares(db: sqlite3.Connection, expressions: list[str], totals: _Totals) -> list[float]:
+    """Each phrase's share of rows, counted among the newest :data:`~.fts5_rank.WINDOW`
+    rows (by rowid; every row when those are all: then exact, as ``bm25()`` counts)."""
+    cutoff = totals.top - fts5_rank.WINDOW
+    (window,) = db.execute("SELECT count(*) FROM search_docsize WHERE id > ?", (cutoff,)).fetchone()
+    whole = window >= totals.rows
+    out: list[float] = []
+    for expression in expressions:
+        if whole:
+            sql, args = "SELECT count(*) FROM search WHERE search MATCH ?", (expression,)
+        else:
+            sql = "SELECT count(*) FROM search WHERE search MATCH ? AND rowid > ?"
+            args = (expression, cutoff)
+        (found,) = db.execute(sql, args).fetchone()
+        out.append(found / max(1, totals.rows if whole else window))
+    return out
+
+
+def _ranked_by_bm25(
+    db: sqlite3.Connection, where: list[str], params: list[object], limit: int
+) -> list[SearchHit]:
+    """The best ``limit`` hits by FTS5's ``bm25()`` (its ``rank``), with their snippets."""
     sql = (  # only our own constants and placeholders are formatted in
-        "SELECT search.thread_id, search.item_id, items.seq, search.type, search.created_at,"  # noqa: S608
+        "SELECT search.rowid, search.thread_id, search.item_id, items.seq, search.type,"  # noqa: S608
+        " search.created_at,"
         f" snippet(search, 0, '{MARK_START}', '{MARK_END}', '{ELLIPSIS}', {SNIPPET_TOKENS}),"
-        " search.rank, threads.title, threads.user, threads.gone_at"
+        " threads.title, threads.user, threads.gone_at, search.rank"
         " FROM search"
         " LEFT JOIN items ON search.rowid > 0 AND items.pk = search.rowid"
         " LEFT JOIN threads ON threads.id = search.thread_id"
         f" WHERE {' AND '.join(where)} ORDER BY search.rank LIMIT ?"
     )
-    hits: list[SearchHit] = []
-    for row in db.execute(sql, params).fetchall():
-        text, spans = parse_snippet(str(row[5]))
-        seq = None if row[3] == "title" or row[2] is None else int(row[2])
-        after = _item_before(db, str(row[0]), seq) if seq else None
-        hits.append(
-            SearchHit(
-                thread_id=str(row[0]),
-                item_id=None if row[1] is None else str(row[1]),
-                seq=seq,
-                kind=str(row[3]),
-                created_at=None if row[4] is None else int(row[4]),
-                snippet=text,
-                spans=tuple(spans),
-                rank=float(row[6]),
-                thread_title=None if row[7] is None else str(row[7]),
-                user=None if row[8] is None else str(row[8]),
-                gone=row[9] is not None,
-                after_id=after[0] if after else None,
-                after_seq=after[1] if after else None,
-            )
+    return [_hit(db, row, float(row[10])) for row in db.execute(sql, [*params, limit])]
+
+
+def _candidates(
+    db: sqlite3.Connection, where: list[str], params: list[object], newest: int | None = None
+) -> list[tuple[int, str, int]]:
+    """The matches ``where`` keeps (the ``newest`` of them), each with its ``highlight()``
+    and its length in words (FTS5's ``search_docsize``: a varint per column)."""
+    rows = db.execute(
+        f"SELECT search.rowid, highlight(search, 0, '{MARK_START}', '{MARK_END}'), sizes.sz"  # noqa: S608
+        " FROM search LEFT JOIN search_docsize AS sizes ON sizes.id = search.rowid"
+        f" WHERE {' AND '.join(where)}"
+        + ("" if newest is None else " ORDER BY search.rowid DESC LIMIT ?"),
+        params if newest is None else [*params, newest],
+    ).fetchall()
+    return [(int(r[0]), str(r[1] or ""), sum(fts5_rank.varints(r[2])) if r[2] else 0) for r in rows]
+
+
+def _best(
+    candidates: list[tuple[int, str, int]],
+    phrases: list[fts5_rank.Phrase],
+    idfs: list[float],
+    totals: _Totals,
+    limit: int,
+) -> list[tuple[int, float]]:
+    """The best ``limit`` (rowid, rank) of the candidates, scored here (:mod:`.fts5_rank`);
+    ties: the newest first."""
+    scored = sorted(
+        (
+            fts5_rank.bm25(fts5_rank.term_counts(marked, phrases), size, idfs, totals.average),
+            -rowid,
         )
-    count = ranked if capped else len(newest)
-    among = f"the newest {ranked:,}" if capped else ""  # the last written: items, then titles
-    return SearchResult(hits, count, capped=capped, among=among)
+        for rowid, marked, size in candidates
+    )
+    return [(-negative, score) for score, negative in scored[:limit]]
+
+
+def _hits(
+    db: sqlite3.Connection, expression: str, chosen: list[tuple[int, float]], *, prefix: bool
+) -> list[SearchHit]:
+    """The hits of the ``chosen`` rows (rowid, rank), in that order, with their snippets:
+    each row looked up by its rowid (FTS5 seeks each word's list to it); with a prefix,
+    whose words' lists FTS5 merges whole for each MATCH, in one pass over the matches
+    between the first and the last of them instead (``+rowid``: the list a filter, not a
+    lookup each)."""
+    if not chosen:
+        return []
+    rowids = [rowid for rowid, _ in chosen]
+    sql = (  # only our own constants and placeholders are formatted in
+        "SELECT search.rowid, search.thread_id, search.item_id, items.seq, search.type,"  # noqa: S608
+        " search.created_at,"
+        f" snippet(search, 0, '{MARK_START}', '{MARK_END}', '{ELLIPSIS}', {SNIPPET_TOKENS}),"
+        " threads.title, threads.user, threads.gone_at"
+        " FROM search"
+        " LEFT JOIN items ON search.rowid > 0 AND items.pk = search.rowid"
+        " LEFT JOIN threads ON threads.id = search.thread_id"
+        " WHERE search MATCH ?"
+    )
+    found: dict[int, Sequence[object]] = {}
+    if prefix:
+        marks = ", ".join("?" * len(rowids))
+        for row in db.execute(
+            f"{sql} AND search.rowid BETWEEN ? AND ? AND +search.rowid IN ({marks})",
+            [expression, min(rowids), max(rowids), *rowids],
+        ):
+            found[int(row[0])] = row
+    else:
+        for rowid in rowids:
+            row = db.execute(f"{sql} AND search.rowid = ?", (expression, rowid)).fetchone()
+            if row is not None:
+                found[rowid] = row
+    return [_hit(db, found[rowid], rank) for rowid, rank in chosen if rowid in found]
+
+
+def _hit(db: sqlite3.Connection, row: Sequence[object], rank: float) -> SearchHit:
+    """A hit from a row of (rowid, thread id, item id, seq, type, created_at, snippet,
+    title, user, gone_at)."""
+    text, spans = parse_snippet(str(row[6]))
+    seq = None if row[4] == "title" or row[3] is None else int(str(row[3]))
+    after = _item_before(db, str(row[1]), seq) if seq else None
+    return SearchHit(
+        thread_id=str(row[1]),
+        item_id=None if row[2] is None else str(row[2]),
+        seq=seq,
+        kind=str(row[4]),
+        created_at=None if row[5] is None else int(str(row[5])),
+        snippet=text,
+        spans=tuple(spans),
+        rank=rank,
+        thread_title=None if row[7] is None else str(row[7]),
+        user=None if row[8] is None else str(row[8]),
+        gone=row[9] is not None,
+        after_id=after[0] if after else None,
+        after_seq=after[1] if after else None,
+    )
 
 
 def _item_before(db: sqlite3.Connection, thread_id: str, seq: int) -> tuple[str, int] | None:
