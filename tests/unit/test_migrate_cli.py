@@ -546,3 +546,59 @@ def test_the_demo_says_it_is_seeded_anew_before_it_starts(
     said = capsys.readouterr().err
     assert "the demo is seeded anew for each run" in said
     assert said.index("seeded anew") < said.index("nosuchmodule")
+
+
+class _GcSeen(SQLiteStore):
+    """Records the collector's thresholds and frozen objects as the Store is written."""
+
+    seen: list[tuple[tuple[int, int, int], int]]
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.seen = []
+
+    async def add_thread_item(self, thread_id: str, item: Any, context: Ctx) -> None:
+        import gc
+
+        self.seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        await super().add_thread_item(thread_id, item, context)
+
+
+def test_the_collector_is_tuned_for_the_run_and_restored_after_even_when_it_fails(
+    mirror: Path, tmp_path: Path
+):
+    """Each item's conversion churns short-lived dicts and models: with CPython's default
+    thresholds every few items set off a collection, now and then one walking every object
+    of chatkit-python's modules, inside the Store's calls too. During a run what was alive
+    before is frozen out of reach and the thresholds are raised; after it, as it was."""
+    import asyncio
+    import gc
+
+    from chatkit_tui.core.migrate.run import GC_THRESHOLD, Migration
+    from chatkit_tui.core.migrate.source import MirrorSource
+    from chatkit_tui.core.mirror import Mirror
+
+    before = gc.get_threshold()
+    assert before != GC_THRESHOLD and gc.get_freeze_count() == 0
+    store = _GcSeen(str(tmp_path / "s.sqlite3"))
+    assert _migrate_in_process(mirror, store).count("new") == THREADS
+    assert store.seen and all(t == GC_THRESHOLD and frozen > 1000 for t, frozen in store.seen)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+    class Target:
+        def __init__(self) -> None:
+            self.store = _GcSeen(str(tmp_path / "t.sqlite3"))
+
+        async def context(self, user: str | None) -> Ctx:
+            return Ctx(user)
+
+    def interrupted(result: Any) -> None:
+        raise KeyboardInterrupt
+
+    async def run() -> Any:
+        with Mirror.open(mirror, read_only=True) as m:
+            return await Migration(MirrorSource(m), Target()).run(interrupted)
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(run())
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
