@@ -16,10 +16,6 @@ For each Store, measured in one process, each on a fresh database:
   ``first / floor <= 1.2``;
 - **second run** over the migrated Store: no writes; goal ``second / first < 0.10``.
 
-The floor, the first run and the conversion pass all run under the collector settings a
-run uses (``gc_tuned``: everything alive frozen, thresholds raised); ``--gc default``
-measures all three with CPython's defaults instead, ``--gc both`` one after the other.
-
 Where the time goes: the Store's methods are timed (a wrapper adds each call's wall time
 to its method's total); reading the mirror and converting are measured on their own, in
 a pass that writes nothing.
@@ -45,7 +41,6 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 warnings.simplefilter("ignore", DeprecationWarning)
 
-import chatkit_tui.core.migrate.run as run_module  # noqa: E402
 from chatkit_tui.core.migrate.mapping import Converted, convert  # noqa: E402
 from chatkit_tui.core.migrate.run import Migration, Summary  # noqa: E402
 from chatkit_tui.core.migrate.source import MirrorSource  # noqa: E402
@@ -125,7 +120,7 @@ async def read_and_convert(mirror: Path, limit: int | None) -> tuple[list[Conver
     """Every thread of the mirror converted; the seconds spent reading and converting."""
     read = conv = 0.0
     out: list[Converted] = []
-    with run_module.gc_tuned(), Mirror.open(mirror, read_only=True) as m:
+    with Mirror.open(mirror, read_only=True) as m:
         started = time.perf_counter()
         async for page in MirrorSource(m).pages():
             t = time.perf_counter()
@@ -139,15 +134,13 @@ async def read_and_convert(mirror: Path, limit: int | None) -> tuple[list[Conver
 
 
 async def floor(converted: list[Converted], store: Timed) -> float:
-    """The bare loop, under the same collector settings as a run (``gc_tuned``)."""
-    with run_module.gc_tuned():
-        started = time.perf_counter()
-        for c in converted:
-            context = Ctx(c.user)
-            await store.save_thread(c.thread, context)
-            for item in c.items:
-                await store.add_thread_item(c.thread.id, item, context)
-        return time.perf_counter() - started
+    started = time.perf_counter()
+    for c in converted:
+        context = Ctx(c.user)
+        await store.save_thread(c.thread, context)
+        for item in c.items:
+            await store.add_thread_item(c.thread.id, item, context)
+    return time.perf_counter() - started
 
 
 class _Limited:
@@ -230,30 +223,18 @@ def main() -> None:
     parser.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--threads", type=int, default=None, help="only the newest N")
     parser.add_argument("--repeat", type=int, default=2, help="floor and first run, alternated")
-    parser.add_argument(
-        "--gc",
-        choices=("tuned", "default", "both"),
-        default="tuned",
-        help="the collector as a run tunes it (gc_tuned), CPython's defaults, or both in turn "
-        "(floor and run always alike)",
-    )
     args = parser.parse_args()
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus")
-    tuned = run_module.gc_tuned
-    for gc_mode in ("tuned", "default") if args.gc == "both" else (args.gc,):
-        run_module.gc_tuned = tuned if gc_mode == "tuned" else contextlib.nullcontext
-        label = "" if gc_mode == "tuned" else ", the collector untuned (CPython's defaults)"
-        if args.store in ("sqlite", "both"):
-            bench(f"SQLite Store{label}", sqlite_stores, args.mirror, args.threads, args.repeat)
-        if args.store in ("postgres", "both"):
-            bench(
-                f"PostgreSQL Store (the guide's){label}",
-                postgres_stores,
-                args.mirror,
-                args.threads,
-                args.repeat,
-            )
-    run_module.gc_tuned = tuned
+    if args.store in ("sqlite", "both"):
+        bench("SQLite Store", sqlite_stores, args.mirror, args.threads, args.repeat)
+    if args.store in ("postgres", "both"):
+        bench(
+            "PostgreSQL Store (the guide's)",
+            postgres_stores,
+            args.mirror,
+            args.threads,
+            args.repeat,
+        )
 
 
 if __name__ == "__main__":

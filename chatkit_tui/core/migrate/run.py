@@ -36,9 +36,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import time
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -60,7 +59,6 @@ __all__ = [
     "Summary",
     "Target",
     "ThreadResult",
-    "gc_tuned",
 ]
 
 Outcome = Literal[
@@ -80,35 +78,6 @@ AHEAD = 2
 
 LISTING_SLACK = 1000
 """The Store is listed only while it holds at most twice the source's threads and this."""
-
-GC_THRESHOLD = (10_000, 50, 100)
-"""The collector's thresholds during a run (CPython's default: 700, 10, 10)."""
-
-
-@contextlib.contextmanager
-def gc_tuned() -> Generator[None]:
-    """The cyclic collector kept out of the way of a run, restored after it.
-
-    Everything alive when the run starts (chatkit-python's and pydantic's modules, the
-    Store's) is frozen out of the collector's reach (``gc.freeze``), and the thresholds are
-    raised (:data:`GC_THRESHOLD`): each item's conversion makes dozens of short-lived dicts
-    and pydantic models, and with the defaults every few items set off a collection, now and
-    then a full one walking every object of those modules, inside the conversion and the
-    Store's calls alike (the README's Benchmarks: the Store's own calls ran ~1.5x slower
-    beside the conversion than in a bare loop). Reference cycles are still collected, less
-    often; at the end the old thresholds are back and what was frozen is unfrozen (unless
-    something had frozen objects before: a freeze is not ours to undo).
-    """
-    old = gc.get_threshold()
-    frozen = gc.get_freeze_count()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLD)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-        if not frozen:
-            gc.unfreeze()
 
 
 class Target(Protocol):
@@ -230,12 +199,7 @@ class Migration:
     async def run(self, on_thread: Callable[[ThreadResult], None]) -> Summary:
         """Every thread of the source, newest first. The source's next page is read
         meanwhile (a mirror's on a worker thread; the hosted API's requests while the
-        Store works), :data:`AHEAD` pages at most. The cyclic collector is tuned for the
-        run (:func:`gc_tuned`)."""
-        with gc_tuned():
-            return await self._run(on_thread)
-
-    async def _run(self, on_thread: Callable[[ThreadResult], None]) -> Summary:
+        Store works), :data:`AHEAD` pages at most."""
         summary = Summary()
         started = time.perf_counter()
         count = getattr(self.source, "count", None)
