@@ -296,10 +296,10 @@ def missing_message(path: object) -> str:
     """What to say of a mirror made before insights that could not be given them here."""
     return (
         f"{path} was made before insights (or before this version's layout of them): its"
-        " summaries are not built, and they could not be built here (the file is read-only"
-        " here, or --read-only was given). One"
+        " summaries are not built, and they could not be built here (the mirror cannot be"
+        " written here, or --read-only was given). One"
         f" `chatkit-tui mirror --db {path}` builds them (so does chatkit-tui insights where"
-        " it can write the file)."
+        " it can write the mirror)."
     )
 
 
@@ -382,9 +382,7 @@ def activity(mirror: Readable, filters: Filters = ALL) -> Activity:
             users_day.update(dict.fromkeys(per_day, 1))
             users_week.update(dict.fromkeys({(d + 3) // 7 for d in per_day}, 1))
         else:
-            picks, params = _user_picks(
-                scope, "day, count(*)", 't.day, count(DISTINCT t."user")'
-            )
+            picks, params = _user_picks(scope, "day, count(*)", 't.day, count(DISTINCT t."user")')
             for pick, part in zip(picks, _split(params, scope), strict=True):
                 for day, n in db.execute(f"{pick} GROUP BY 1", part):
                     users_day[int(day)] += int(n)
