@@ -503,7 +503,7 @@ def _totals(cur: psycopg.Cursor[Any]) -> None:
     for kind, key, count, where in _COLUMN_TOTALS:
         sql = (
             f"INSERT INTO ins_day SELECT %s, day, {key}, {count} FROM ins_thread"  # noqa: S608
-            f" WHERE {where} GROUP BY day, {key}"
+            f" WHERE {where} GROUP BY 2, 3"
         )
         cur.execute(sql, (kind,))  # pyright: ignore[reportArgumentType, reportCallIssue]
     cur.execute(  # the day of the thread's row (created_at // DAY, as the facts say)
