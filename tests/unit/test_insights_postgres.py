@@ -150,7 +150,9 @@ def _progress(url: str) -> tuple[str | None, int]:
             "SELECT value FROM meta WHERE key = %s", (postgres_summaries.PROGRESS,)
         ).fetchone()
         made = conn.execute("SELECT to_regclass('ins_thread') IS NOT NULL").fetchone()
-        rows = conn.execute("SELECT count(*) FROM ins_thread").fetchone() if made and made[0] else None
+        rows = None
+        if made and made[0]:
+            rows = conn.execute("SELECT count(*) FROM ins_thread").fetchone()
     return (None if row is None else str(row[0])), (0 if rows is None else int(rows[0]))
 
 
@@ -162,7 +164,9 @@ def test_a_build_killed_for_real_resumes_and_gives_the_same_figures(
         mirror_run(capsys, server.base_url, pg_url)
     expected = insights(capsys, pg_url)
     with psycopg.connect(pg_url) as conn:
-        total = int(conn.execute("SELECT count(*) FROM threads").fetchone()[0])  # pyright: ignore[reportOptionalSubscript]
+        counted = conn.execute("SELECT count(*) FROM threads").fetchone()
+    assert counted is not None
+    total = int(counted[0])
     assert total > 12
     as_layout_1(pg_url)
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
