@@ -64,11 +64,16 @@ def add_insights_parser(sub: Any) -> None:
             "workflows unfinished), tool calls by name, widgets, attachments, the most active "
             "users. Days are UTC. Threads deleted upstream (gone) are counted until "
             "mirror --prune removes them. No key, no network. A mirror made before insights "
-            "gets its summaries built once, in place, when the file can be written."
+            "gets its summaries built once, in place, when it can be written."
         ),
         **parser_kw("insights"),
     )
-    p.add_argument("--db", metavar="PATH", help="the mirror file (default: the endpoint's)")
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        help="the mirror file, or a postgresql:// URL (default: a profile's mirror, else the"
+        " endpoint's file)",
+    )
     p.add_argument(
         "--since",
         type=_since_arg,
