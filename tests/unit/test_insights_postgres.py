@@ -64,6 +64,19 @@ def as_layout_1(url: str) -> None:
     } == V1_TABLES
 
 
+def same_lists(figures: dict[str, Any]) -> dict[str, Any]:
+    """The figures with each list of threads in one order (by time, then id)."""
+    out = dict(figures)
+
+    def ordered(threads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(threads, key=lambda t: (t["created_at"], t["id"]))
+
+    out["unanswered_threads"] = ordered(out["unanswered_threads"])
+    for key in ("pending_tool_calls", "unfinished_tasks"):
+        out[key] = {**out[key], "threads": ordered(out[key]["threads"])}
+    return out
+
+
 @pytest.fixture(autouse=True)
 def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-insights")
@@ -92,7 +105,11 @@ def test_a_layout_1_database_gets_the_figures_of_a_fresh_layout_2_one(
         assert main(["search", "--db", old, "--json", "hello"]) in (0, 3)
         capsys.readouterr()
         # the first writable open (insights can write here) builds them in place
-        assert insights(capsys, old) == expected
+        upgraded = insights(capsys, old)
+        assert upgraded == brute(old)
+        # the fresh one's figures too (threads created the same second are listed by their
+        # row number, which two runs give out in the order their fetches finish)
+        assert same_lists(upgraded) == same_lists(expected)
         assert _meta(old, "schema_version") == "2"
         assert _meta(old, postgres_summaries.PROGRESS) is None
         assert_matches(capsys, old)  # every filter, as on the fresh one

@@ -185,9 +185,24 @@ class Dialect:
     """What follows ``"user"`` in an ORDER BY to order users as SQLite's BINARY does."""
     truth: str
     """``{}`` made a condition: a flag column (an integer) is true when not 0."""
+    distinct_first: bool = False
+    """Count distinct values as ``count(*)`` of a ``SELECT DISTINCT`` (PostgreSQL hashes
+    that; its ``count(DISTINCT ...)`` sorts: 3.6x slower over a year of users)."""
 
     def flag(self, column: str) -> str:
         return self.truth.format(column)
+
+    def count_distinct(self, groups: str, column: str, source: str) -> str:
+        """``SELECT <groups>, count(DISTINCT <column>)`` over the rows of ``source`` (a
+        subquery), grouped by ``groups`` (``""``: one count)."""
+        lead = f"{groups}, " if groups else ""
+        tail = f" GROUP BY {groups}" if groups else ""
+        if self.distinct_first:
+            return (
+                f"SELECT {lead}count(*) FROM (SELECT DISTINCT {lead}{column}"  # noqa: S608
+                f" FROM ({source}) AS s) AS d{tail}"
+            )
+        return f"SELECT {lead}count(DISTINCT {column}) FROM ({source}) AS s{tail}"  # noqa: S608
 
 
 SQLITE = Dialect(

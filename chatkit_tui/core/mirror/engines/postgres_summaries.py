@@ -67,6 +67,7 @@ DIALECT = Dialect(
     by_user="",
     collate=' COLLATE "C"',
     truth="{} <> 0",
+    distinct_first=True,
 )
 
 SCHEMA = (
