@@ -193,7 +193,7 @@ TABLE: dict[str, Row] = {
     ),
     "insights": Row(
         mirror=Acts("the mirror read: --mirror PATH is --db PATH; alone, the endpoint's"),
-        demo=Refused("insights reads a mirror file, never a server: insights --db PATH"),
+        demo=Refused("insights reads a mirror, never a server: insights --db PATH|URL"),
         read_only=Acts("writes nothing: a mirror made before insights is not given its summaries"),
         profile=WHOSE_MIRROR, config=CONFIG, base_url=WHOSE_MIRROR,
         kind="search", db_is_the_mirror=True,

@@ -39,11 +39,11 @@ SPECIFIC: dict[str, dict[int, str]] = {
     "sessions cancel": {7: "declined at the confirmation prompt (nothing cancelled)"},
     "search": {1: "the mirror file could not be read"},
     "insights": {
-        1: "the mirror file could not be read",
+        1: "the mirror could not be read (a file locked or cut short, PostgreSQL failed)",
         2: "usage error (bad flags or dates, a flag refused here, no mirror there,\n"
         "       one made before insights that cannot be written here, or the\n"
         "       --svg file cannot be written)",
-        10: "a mirror run holds a file made before insights (it builds the summaries)",
+        10: "a mirror run holds a mirror made before insights (it builds the summaries)",
     },
     "mirror": {1: "the mirror file could not be written (what was committed is kept)"},
     "migrate": {

@@ -64,11 +64,16 @@ def add_insights_parser(sub: Any) -> None:
             "workflows unfinished), tool calls by name, widgets, attachments, the most active "
             "users. Days are UTC. Threads deleted upstream (gone) are counted until "
             "mirror --prune removes them. No key, no network. A mirror made before insights "
-            "gets its summaries built once, in place, when the file can be written."
+            "gets its summaries built once, in place, when it can be written."
         ),
         **parser_kw("insights"),
     )
-    p.add_argument("--db", metavar="PATH", help="the mirror file (default: the endpoint's)")
+    p.add_argument(
+        "--db",
+        metavar="PATH",
+        help="the mirror file, or a postgresql:// URL (default: a profile's mirror, else the"
+        " endpoint's file)",
+    )
     p.add_argument(
         "--since",
         type=_since_arg,
@@ -109,7 +114,7 @@ def run_insights(args: argparse.Namespace) -> int:
 
 def insights_command(args: argparse.Namespace) -> int:
     from chatkit_tui.core.insights import Filters, SummariesMissing, gather
-    from chatkit_tui.core.mirror import MirrorBusyError, MirrorDamaged
+    from chatkit_tui.core.mirror import MirrorBusyError, MirrorDamaged, MirrorError
 
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise ScriptError(
@@ -135,6 +140,8 @@ def insights_command(args: argparse.Namespace) -> int:
         ) from None
     except MirrorDamaged as exc:
         raise ScriptError(str(exc), EXIT_DAMAGED) from None
+    except MirrorError as exc:  # PostgreSQL failed a read (said without the password)
+        raise ScriptError(str(exc), EXIT_API_ERROR) from None
     except sqlite3.Error as exc:  # a file locked or cut short
         raise ScriptError(f"the mirror {path} could not be read: {exc}", EXIT_API_ERROR) from None
     if args.svg:
@@ -164,14 +171,13 @@ def _write_svg(file: str, path: Any, figures: Any) -> None:
 
 
 def _path(args: argparse.Namespace) -> Any:
-    from pathlib import Path
-
-    if args.db:
-        return Path(args.db).expanduser()
-    from chatkit_tui.backends import origin
     from chatkit_tui.client.client import DEFAULT_BASE_URL
-    from chatkit_tui.scripting.common import resolve_config
     from chatkit_tui.scripting.mirror import _mirror_path  # pyright: ignore[reportPrivateUsage]
+
+    if args.db:  # a file or a postgresql:// URL (with the profile's password command)
+        return _mirror_path(args, DEFAULT_BASE_URL, None)
+    from chatkit_tui.backends import origin
+    from chatkit_tui.scripting.common import resolve_config
 
     base, project = origin(resolve_config(args))  # the chosen backend's, else the API's
     return _mirror_path(args, base or DEFAULT_BASE_URL, project)

@@ -68,7 +68,7 @@ __all__ = [
 MIRROR_APPLICATION_ID = 0x434B4D52  # "CKMR": chatkit_tui.core.mirror.engines.sqlite.APPLICATION_ID
 MIRROR_SCHEMA_VERSION = 4  # chatkit_tui.core.mirror.engines.sqlite.SCHEMA_VERSION
 MIRROR_READABLE_VERSIONS = (1, 2, 3, 4)  # chatkit_tui.core.mirror.engines.sqlite.READABLE_VERSIONS
-MIRROR_PG_SCHEMA_VERSION = 1  # chatkit_tui.core.mirror.engines.postgres.SCHEMA_VERSION
+MIRROR_PG_SCHEMA_VERSION = 2  # chatkit_tui.core.mirror.engines.postgres.SCHEMA_VERSION
 
 
 class MirrorDamagedError(RequestError):

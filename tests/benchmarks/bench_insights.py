@@ -5,6 +5,13 @@ the summaries costs a mirror run that adds 1,000 threads.
 Run: ``python tests/benchmarks/bench_insights.py`` (``--threads``, ``--db PATH``; the
 mirror is kept at ``/tmp/insights-bench/mirror.sqlite3`` and reused when it is there).
 
+``--engine postgresql`` (with ``--url postgresql://...`` of an empty database, or of one
+this made before, reused; the password from ``PGPASSWORD`` or ``~/.pgpass`` if not in
+the URL): the same measurements over a PostgreSQL mirror holding the file's rows, copied
+by COPY (``bench_search.copy_into``), then made layout 1 (no summaries) and upgraded in
+place by a writable open (``Mirror.open``: what the next ``mirror`` run does), timed. The
+URL reaches the measuring subprocesses through the environment, not their arguments.
+
 The file: made by :meth:`chatkit_tui.core.mirror.Mirror.open` (the mirror's own schema),
 its ``threads`` and ``items`` rows written in large transactions in that layout (a
 thread-per-transaction run through ``save_thread`` would take an hour at this size; the
@@ -33,6 +40,7 @@ spent inside ``refresh_thread`` (its thread's CPU time).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -201,6 +209,8 @@ def measure_child(path: str, filters: dict[str, object]) -> None:
     """In the subprocess: each section once, in the screen's order; JSON to stdout."""
     from chatkit_tui.core import insights
 
+    if path == "env":  # a PostgreSQL URL, kept out of the process list
+        path = os.environ["BENCH_MIRROR_URL"]
     chosen = insights.Filters(**filters)  # type: ignore[arg-type]
     started = time.perf_counter()
     mirror = Mirror.open(path, read_only=True)
@@ -228,8 +238,11 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(path: Path, filters: dict[str, object]) -> dict[str, object]:
+def measure(path: Path | str, filters: dict[str, object]) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if isinstance(path, str):  # a URL
+        env["BENCH_MIRROR_URL"] = path
+        path = "env"
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(path), json.dumps(filters)],
         capture_output=True, text=True, check=True, env=env,
@@ -237,15 +250,56 @@ def measure(path: Path, filters: dict[str, object]) -> dict[str, object]:
     return json.loads(out.stdout)
 
 
-def pick_user(path: Path) -> str:
-    """A user of median activity (what filtering by a person looks like)."""
-    with Mirror.open(path, read_only=True) as mirror, mirror.reading() as db:
+def pick_users(path: Path | str) -> tuple[str, str]:
+    """A user of the top 1 % (what filtering by a person looks like), and the most
+    active user."""
+    with Mirror.open(path, read_only=True) as mirror, mirror.summary_reader() as db:
         count = int(db.execute("SELECT count(*) FROM ins_user").fetchone()[0])
+        order = f'ORDER BY threads DESC, "user"{db.dialect.collate}'
         row = db.execute(
-            "SELECT user FROM ins_user ORDER BY threads DESC, user LIMIT 1 OFFSET ?",
+            f'SELECT "user" FROM ins_user {order} LIMIT 1 OFFSET ?',
             (count // 100,),
         ).fetchone()
-    return str(row[0])
+        top = db.execute(f'SELECT "user" FROM ins_user {order} LIMIT 1').fetchone()
+    return str(row[0]), str(top[0])
+
+
+def into_postgresql(path: Path, url: str) -> dict[str, object]:
+    """The file's threads and items copied into the empty database ``url`` (COPY), the
+    database made layout 1, then upgraded in place (timed): the summaries built."""
+    import psycopg
+
+    from chatkit_tui.core.mirror.engines import postgres_summaries
+    from tests.benchmarks.bench_search import copy_into
+
+    copied = copy_into(path, url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for name in postgres_summaries.TABLES:
+            conn.execute(f"DROP TABLE {name}")  # pyright: ignore[reportArgumentType, reportCallIssue]
+        conn.execute("DELETE FROM meta WHERE key = %s", (postgres_summaries.MARK,))
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    started = time.perf_counter()
+    Mirror.open(url).close()  # layout 1 to 2: the summaries built from the rows
+    upgraded = time.perf_counter() - started
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")  # as autovacuum soon would: index-only scans
+        size = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    return {
+        "copy_s": round(copied, 1),
+        "upgrade_s": round(upgraded, 1),
+        "database_mb": round(int(size[0]) / 1e6) if size else None,
+    }
+
+
+def _has_mirror(url: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
+        if not (row and row[0]):
+            return False
+        mark = conn.execute("SELECT value FROM meta WHERE key = 'ins_summaries'").fetchone()
+    return mark is not None
 
 
 _RUN = """
@@ -326,18 +380,39 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=DEFAULT_DB)
     parser.add_argument("--skip-run", action="store_true", help="leave out the mirror run")
+    parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--url", help="with --engine postgresql: the database (else a new cluster)")
     args = parser.parse_args()
     report: dict[str, object] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     if not args.db.exists():
         report["build"] = build(args.db, args.threads)
         print(json.dumps(report["build"]), flush=True)
-    user = pick_user(args.db)
+    if args.engine == "postgresql":
+        from tests.fixtures.postgres import Cluster
+
+        with contextlib.ExitStack() as stack:
+            url = args.url
+            if url is None:
+                url = stack.enter_context(Cluster()).create_database()
+            if not _has_mirror(url):
+                report["copy"] = into_postgresql(args.db, url)
+                print("into postgresql", json.dumps(report["copy"]), flush=True)
+            measure_all(url, report)
+        return 0
+    measure_all(args.db, report)
+    if not args.skip_run:
+        report["run"] = run_cost()
+        print("run", json.dumps(report["run"]), flush=True)
+        report["run_50ms"] = run_cost(latency_ms=50)
+        print("run at 50 ms", json.dumps(report["run_50ms"]), flush=True)
+    return 0
+
+
+def measure_all(path: Path | str, report: dict[str, object]) -> None:
+    """Each case measured in a subprocess of its own; printed as it comes."""
+    user, top = pick_users(path)
     month: dict[str, object] = {"since": START + 90 * 86_400, "until": START + 120 * 86_400}
     year: dict[str, object] = {"since": START, "until": START + DAYS * 86_400}
-    with Mirror.open(args.db, read_only=True) as mirror, mirror.reading() as db:
-        top = str(
-            db.execute("SELECT user FROM ins_user ORDER BY threads DESC LIMIT 1").fetchone()[0]
-        )
     cases: list[tuple[str, dict[str, object]]] = [
         ("all", {}),
         ("user", {"user": user}),
@@ -346,15 +421,9 @@ def main() -> int:
         ("a year", year),
     ]
     for label, filters in cases:
-        result = measure(args.db, filters)
+        result = measure(path, filters)
         report[label] = result
         print(label, json.dumps(result), flush=True)
-    if not args.skip_run:
-        report["run"] = run_cost()
-        print("run", json.dumps(report["run"]), flush=True)
-        report["run_50ms"] = run_cost(latency_ms=50)
-        print("run at 50 ms", json.dumps(report["run_50ms"]), flush=True)
-    return 0
 
 
 if __name__ == "__main__":

@@ -192,6 +192,9 @@ def test_a_mirror_is_told_from_a_server_database(tmp_path: Path):
     assert served.MIRROR_APPLICATION_ID == mirror_store.APPLICATION_ID
     assert served.MIRROR_SCHEMA_VERSION == mirror_store.SCHEMA_VERSION
     assert served.MIRROR_READABLE_VERSIONS == mirror_store.READABLE_VERSIONS
+    from chatkit_tui.core.mirror.engines import postgres
+
+    assert served.MIRROR_PG_SCHEMA_VERSION == postgres.SCHEMA_VERSION  # and the database's
     # and opened directly, a database that is not a mirror is refused, not served
     with pytest.raises(ValueError, match="not a chatkit-tui mirror"):
         served.MirrorSource(tmp_path / "s.sqlite3")

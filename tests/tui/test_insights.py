@@ -281,3 +281,36 @@ async def test_a_mirror_made_before_insights_says_what_to_run(mirror: Path, tmp_
         said = str(views[0].drawing(200))
         assert "was made before insights" in said and f"chatkit-tui mirror --db {old}" in said
     assert old.read_bytes() == before
+
+
+async def test_the_screen_charts_a_mirror_in_postgresql(pg_url: str) -> None:
+    """``--mirror postgresql://...``: every section drawn from the database's summaries,
+    the same figures as on a file, API text literal, the password nowhere on screen."""
+    from chatkit_tui.core.mirror.url import MirrorUrl
+    from tests.fixtures.postgres import PASSWORD
+
+    url = MirrorUrl(pg_url)
+    with BackgroundServer(seed=LOCAL_SEED) as server:
+        hostile_unanswered(server)
+        await make_mirror(server, url)  # pyright: ignore[reportArgumentType]
+    with Mirror.open(url, read_only=True) as m:
+        expected = gather(m)
+    app = ChatKitApp(
+        MirrorDeployment.open(url),
+        endpoint_label="mirror of test",
+        read_only=True,
+        now=fixed_now,
+        mirror_path=url,
+    )
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_insights(pilot, app)
+        assert not [v for v in screen.query(FigureView) if v.figure is None], "a placeholder left"
+        overview = figure_text(screen, "overview")
+        assert f"{expected.overview.threads:,} threads" in overview
+        assert f"{expected.overview.users:,} users" in overview
+        statuses = figure_text(screen, "statuses")
+        for status, count in expected.statuses.counts.items():
+            assert re.search(rf"^{status} +█+[▏▎▍▌▋▊▉]? +{count:,}$", statuses, re.M), statuses
+        first = str(screen.query_one("#list-unanswered", EntryList).get_option_at_index(0).prompt)
+        assert HOSTILE_TITLE.split("\x1b")[0] in first and "\x1b" not in first
+        assert PASSWORD not in screen_text(app)

@@ -69,22 +69,40 @@ def _loading(tasks: Any) -> bool:
     return any(_field(t, "status_indicator") == "loading" for t in listed)
 
 
+def _is_url(path: Path | str) -> bool:
+    return str(path).startswith("postgresql://")
+
+
+def raw_rows(
+    path: Path | str,
+) -> tuple[list[Any], dict[str, list[tuple[str | None, int | None, bytes]]]]:
+    """Every thread row and every item of a mirror of either engine, as stored."""
+    threads_sql = 'SELECT pk, id, created_at, "user", status, raw, title FROM threads'
+    items_sql = "SELECT thread_id, type, created_at, raw FROM items ORDER BY thread_id, seq"
+    if _is_url(path):
+        import psycopg
+
+        with psycopg.connect(str(path)) as conn:
+            threads = conn.execute(threads_sql).fetchall()
+            rows = conn.execute(items_sql).fetchall()
+    else:
+        con = sqlite3.connect(path)
+        try:
+            threads = con.execute(threads_sql).fetchall()
+            rows = con.execute(items_sql).fetchall()
+        finally:
+            con.close()
+    items: dict[str, list[tuple[str | None, int | None, bytes]]] = defaultdict(list)
+    for thread_id, kind, at, raw in rows:
+        items[thread_id].append((kind, at, bytes(raw)))
+    return threads, items
+
+
 def brute(
-    path: Path, since: int | None = None, until: int | None = None, user: str | None = None
+    path: Path | str, since: int | None = None, until: int | None = None, user: str | None = None
 ) -> dict[str, Any]:
     """Every figure of ``insights --json`` from the raw rows, one thread at a time."""
-    con = sqlite3.connect(path)
-    try:
-        threads = con.execute(
-            "SELECT pk, id, created_at, user, status, raw, title FROM threads"
-        ).fetchall()
-        items: dict[str, list[tuple[str | None, int | None, bytes]]] = defaultdict(list)
-        for thread_id, kind, at, raw in con.execute(
-            "SELECT thread_id, type, created_at, raw FROM items ORDER BY thread_id, seq"
-        ):
-            items[thread_id].append((kind, at, bytes(raw)))
-    finally:
-        con.close()
+    threads, items = raw_rows(path)
     chosen = [
         t
         for t in threads
@@ -241,13 +259,15 @@ def brute(
 # --- running it ---------------------------------------------------------------------------------
 
 
-def insights(capsys: pytest.CaptureFixture[str], path: Path, *flags: str) -> dict[str, Any]:
+def insights(capsys: pytest.CaptureFixture[str], path: Path | str, *flags: str) -> dict[str, Any]:
     capsys.readouterr()
     assert main(["insights", "--db", str(path), "--json", *flags]) == 0
     return json.loads(capsys.readouterr().out)
 
 
-def mirror_run(capsys: pytest.CaptureFixture[str], base_url: str, path: Path, *flags: str) -> None:
+def mirror_run(
+    capsys: pytest.CaptureFixture[str], base_url: str, path: Path | str, *flags: str
+) -> None:
     assert main(["mirror", "--base-url", base_url, "--db", str(path), *flags]) == 0
     capsys.readouterr()
 
@@ -350,7 +370,7 @@ def add_odd_threads(server: BackgroundServer) -> None:
     )
 
 
-def add_garbled(path: Path) -> None:
+def add_garbled(path: Path | str) -> None:
     """A thread written by the mirror's own store code whose items are not all JSON: a
     row of bytes, an item with no type, a thread with no user (upstream it does not
     exist: the next run marks it gone)."""
@@ -367,13 +387,10 @@ def add_garbled(path: Path) -> None:
         )
 
 
-def _filters(path: Path) -> list[tuple[list[str], dict[str, Any]]]:
+def _filters(path: Path | str) -> list[tuple[list[str], dict[str, Any]]]:
     """Flag sets to compare, and what brute force takes for them."""
-    con = sqlite3.connect(path)
-    user = con.execute(
-        "SELECT user FROM threads WHERE user IS NOT NULL GROUP BY user ORDER BY count(*) DESC, user"
-    ).fetchone()[0]
-    con.close()
+    counts = Counter(t[3] for t in raw_rows(path)[0] if t[3] is not None)
+    user = min(counts, key=lambda u: (-counts[u], u))
     since = ODD_AT + 30  # not at midnight: partial days at both ends
     until = since + 3 * 86_400 + 5 * 3600
     iso = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -395,7 +412,7 @@ def _filters(path: Path) -> list[tuple[list[str], dict[str, Any]]]:
     ]
 
 
-def assert_matches(capsys: pytest.CaptureFixture[str], path: Path) -> None:
+def assert_matches(capsys: pytest.CaptureFixture[str], path: Path | str) -> None:
     for flags, kw in _filters(path):
         got = insights(capsys, path, *flags)
         want = brute(path, **kw)
@@ -408,9 +425,9 @@ def assert_matches(capsys: pytest.CaptureFixture[str], path: Path) -> None:
 
 
 def test_every_figure_matches_brute_force_on_a_seeded_deployment_with_odd_records(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    mirror_target: str, capsys: pytest.CaptureFixture[str]
 ):
-    path = tmp_path / "m.sqlite3"
+    path = mirror_target
     with BackgroundServer(seed=30) as server:
         add_odd_threads(server)
         mirror_run(capsys, server.base_url, path)
@@ -431,10 +448,10 @@ def test_every_figure_matches_brute_force_on_a_seeded_deployment_with_odd_record
 
 
 def test_the_odd_deployment_unknown_statuses_and_threads_that_do_not_decode(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], scripted_server: ScriptedServer
+    mirror_target: str, capsys: pytest.CaptureFixture[str], scripted_server: ScriptedServer
 ):
     serve_odd_deployment(scripted_server)
-    path = tmp_path / "m.sqlite3"
+    path = mirror_target
     assert main(["mirror", "--base-url", scripted_server.base_url, "--db", str(path)]) == 0
     got = insights(capsys, path)
     assert got == brute(path)
@@ -443,9 +460,9 @@ def test_the_odd_deployment_unknown_statuses_and_threads_that_do_not_decode(
 
 
 def test_runs_that_add_change_delete_and_prune_keep_the_figures_right(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    mirror_target: str, capsys: pytest.CaptureFixture[str]
 ):
-    path = tmp_path / "m.sqlite3"
+    path = mirror_target
     with BackgroundServer(seed=25) as server:
         mirror_run(capsys, server.base_url, path)
         before = insights(capsys, path)

@@ -12,7 +12,6 @@ summaries are not built raises :class:`~.summaries.SummariesMissing` (see
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
@@ -38,7 +37,12 @@ from chatkit_tui.core.insights.model import (
     UserActivity,
     WentWrong,
 )
-from chatkit_tui.core.insights.summaries import DAY, SummariesMissing, has_summaries
+from chatkit_tui.core.insights.summaries import (
+    DAY,
+    INT_KINDS,
+    SummariesMissing,
+    SummaryReader,
+)
 
 __all__ = [
     "ALL",
@@ -69,13 +73,13 @@ ALL = Filters()
 
 class Readable(Protocol):
     """What the sections read through: an open :class:`~chatkit_tui.core.mirror.Mirror`
-    (its ``reading()`` gives the connection under its lock and raises a damaged page as
-    :class:`~chatkit_tui.core.mirror.MirrorDamaged`)."""
+    of either engine (its ``summary_reader()`` gives a :class:`SummaryReader` under its
+    lock, and raises a damaged page as :class:`~chatkit_tui.core.mirror.MirrorDamaged`)."""
 
     @property
     def path(self) -> Any: ...
 
-    def reading(self) -> AbstractContextManager[sqlite3.Connection]: ...
+    def summary_reader(self) -> AbstractContextManager[SummaryReader]: ...
 
 
 # --- which rows a filter reads -------------------------------------------------------------------
@@ -118,10 +122,10 @@ def _scope(f: Filters) -> _Scope:
 
 def _thread_where(f: Filters) -> tuple[str, tuple[object, ...]]:
     """The filter over ``ins_thread t`` as it is."""
-    where = ["1"]
+    where = ["true"]
     params: list[object] = []
     if f.user is not None:
-        where.append("t.user = ?")
+        where.append('t."user" = ?')
         params.append(f.user)
     if f.since is not None:
         where.append("t.created_at >= ?")
@@ -155,14 +159,23 @@ _COLUMN_KINDS: dict[str, tuple[str, str, str]] = {
     "status": ("t.status", "count(*)", ""),
     "reason:locked": ("t.reason", "count(*)", " AND t.status = 'locked'"),
     "reason:closed": ("t.reason", "count(*)", " AND t.status = 'closed'"),
-    "unanswered": ("''", "count(*)", " AND t.unanswered"),
-    "pending": ("''", "count(*)", " AND t.pending"),
-    "unfinished": ("''", "count(*)", " AND t.unfinished"),
+    "unanswered": ("''", "count(*)", " AND {}"),
+    "pending": ("''", "count(*)", " AND {}"),
+    "unfinished": ("''", "count(*)", " AND {}"),
 }
 
 
+def _keyed(db: SummaryReader, kind: str, rows: Any) -> Iterator[tuple[int, Any, int]]:
+    """``(day, key, n)`` rows, the keys of :data:`INT_KINDS` numbers on either engine."""
+    if db.dialect.text_keys and kind in INT_KINDS:
+        for day, key, n in rows:
+            yield day, int(key), n
+    else:
+        yield from rows
+
+
 def _by_day(
-    db: sqlite3.Connection, scope: _Scope, kind: str, *, days: bool = True
+    db: SummaryReader, scope: _Scope, kind: str, *, days: bool = True
 ) -> Iterator[tuple[int, Any, int]]:
     """``(day, key, n)`` of one kind over the selected threads (a day and key may come
     twice: sum them). ``days`` False: the thread rows' part not grouped by day (day 0),
@@ -170,49 +183,58 @@ def _by_day(
     t_day, t_group = ("t.day", "t.day, ") if days else ("0", "")
     if scope.days is not None:
         where, params = _day_where(scope)
-        yield from db.execute(
-            f"SELECT day, key, n FROM ins_day WHERE kind = ?{where}",  # noqa: S608
-            (kind, *params),
+        yield from _keyed(
+            db,
+            kind,
+            db.execute(
+                f"SELECT day, key, n FROM ins_day WHERE kind = ?{where}",  # noqa: S608
+                (kind, *params),
+            ),
         )
     for part, params in scope.parts:
         if kind in _COLUMN_KINDS:
             key, count, extra = _COLUMN_KINDS[kind]
+            extra = extra.format(db.dialect.flag(f"t.{kind}"))
             sql = (
                 f"SELECT {t_day}, {key} AS k, {count} FROM ins_thread AS t"  # noqa: S608
                 f" WHERE {part}{extra} GROUP BY {t_group}k"
             )
             yield from db.execute(sql, params)
-        elif scope.user is not None:  # the user's rows: one range of the table's key
+        elif scope.user is not None and (db.dialect.exact_kv_user or scope.user != ""):
+            # the user's rows: one range of the table's key
             since, until = scope.span
             span = "" if since is None else " AND created_at >= ?"
             span += "" if until is None else " AND created_at < ?"
             bounds = tuple(b for b in (since, until) if b is not None)
             day, group = ("created_at / 86400", "1, ") if days else ("0", "")
-            yield from db.execute(
+            rows = db.execute(
                 f"SELECT {day}, key, sum(n) FROM ins_thread_kv"  # noqa: S608
-                f" WHERE user = ? AND kind = ?{span} GROUP BY {group}key",
+                f' WHERE "user" = ? AND kind = ?{span} GROUP BY {group}key',
                 (scope.user, kind, *bounds),
             )
+            yield from _keyed(db, kind, rows)
         else:
-            yield from db.execute(
+            rows = db.execute(
                 f"SELECT {t_day}, kv.key, sum(kv.n) FROM ins_thread AS t"  # noqa: S608
-                " JOIN ins_thread_kv AS kv ON kv.user = coalesce(t.user, X'')"
+                f' JOIN ins_thread_kv AS kv ON kv."user" = coalesce(t."user", {db.dialect.no_user})'
                 f" AND kv.pk = t.pk AND kv.kind = ? WHERE {part}"
                 f" GROUP BY {t_group}kv.key",
                 (kind, *params),
             )
+            yield from _keyed(db, kind, rows)
 
 
-def _totals(db: sqlite3.Connection, scope: _Scope, kind: str) -> Counter[Any]:
+def _totals(db: SummaryReader, scope: _Scope, kind: str) -> Counter[Any]:
     """``{key: n}`` of one kind over the selected threads."""
     out: Counter[Any] = Counter()
     if scope.days is not None:
         where, params = _day_where(scope)
+        numbers = db.dialect.text_keys and kind in INT_KINDS
         for key, n in db.execute(
             f"SELECT key, sum(n) FROM ins_day WHERE kind = ?{where} GROUP BY key",  # noqa: S608
             (kind, *params),
         ):
-            out[key] += int(n)
+            out[int(key) if numbers else key] += int(n)
     rest = _Scope(None, scope.parts, scope.user, scope.bounded, scope.span)
     for _day, key, n in _by_day(db, rest, kind, days=False):
         out[key] += int(n or 0)
@@ -252,12 +274,12 @@ class _Read:
 
     def __init__(self, mirror: Readable) -> None:
         self._mirror = mirror
-        self._context = mirror.reading()
+        self._context = mirror.summary_reader()
 
-    def __enter__(self) -> sqlite3.Connection:
+    def __enter__(self) -> SummaryReader:
         db = self._context.__enter__()
         try:
-            ready = has_summaries(db)
+            ready = db.has_summaries()
         except BaseException as exc:
             self._context.__exit__(type(exc), exc, exc.__traceback__)
             raise
@@ -274,25 +296,25 @@ def missing_message(path: object) -> str:
     """What to say of a mirror made before insights that could not be given them here."""
     return (
         f"{path} was made before insights (or before this version's layout of them): its"
-        " summaries are not built, and they could not be built here (the file is read-only"
-        " here, or --read-only was given). One"
+        " summaries are not built, and they could not be built here (the mirror cannot be"
+        " written here, or --read-only was given). One"
         f" `chatkit-tui mirror --db {path}` builds them (so does chatkit-tui insights where"
-        " it can write the file)."
+        " it can write the mirror)."
     )
 
 
 # --- the sections ---------------------------------------------------------------------------------
 
 
-def _users(db: sqlite3.Connection, scope: _Scope, threads: int) -> int:
+def _users(db: SummaryReader, scope: _Scope, threads: int) -> int:
     if scope.user is not None:
         return 1 if threads else 0
     if not scope.bounded:
         return int(db.execute("SELECT count(*) FROM ins_user WHERE threads > 0").fetchone()[0])
-    picks, params = _user_picks(scope, "user", "t.user")
+    picks, params = _user_picks(scope, '"user"', 't."user"')
     if not picks:
         return 0
-    sql = f"SELECT count(DISTINCT user) FROM ({' UNION ALL '.join(picks)})"  # noqa: S608
+    sql = db.dialect.count_distinct("", '"user"', " UNION ALL ".join(picks))
     return int(db.execute(sql, params).fetchone()[0])
 
 
@@ -303,12 +325,12 @@ def _user_picks(scope: _Scope, day_cols: str, thread_cols: str) -> tuple[list[st
     params: list[object] = []
     if scope.days is not None:
         where, day_params = _day_where(scope)
-        picks.append(f"SELECT {day_cols} FROM ins_day_user WHERE 1{where}")  # noqa: S608
+        picks.append(f"SELECT {day_cols} FROM ins_day_user WHERE true{where}")  # noqa: S608
         params.extend(day_params)
     for part, part_params in scope.parts:
         picks.append(
             f"SELECT {thread_cols} FROM ins_thread AS t"  # noqa: S608
-            f" WHERE t.user IS NOT NULL AND {part}"
+            f' WHERE t."user" IS NOT NULL AND {part}'
         )
         params.extend(part_params)
     return picks, params
@@ -360,7 +382,7 @@ def activity(mirror: Readable, filters: Filters = ALL) -> Activity:
             users_day.update(dict.fromkeys(per_day, 1))
             users_week.update(dict.fromkeys({(d + 3) // 7 for d in per_day}, 1))
         else:
-            picks, params = _user_picks(scope, "day, count(*)", "t.day, count(DISTINCT t.user)")
+            picks, params = _user_picks(scope, "day, count(*)", 't.day, count(DISTINCT t."user")')
             for pick, part in zip(picks, _split(params, scope), strict=True):
                 for day, n in db.execute(f"{pick} GROUP BY 1", part):
                     users_day[int(day)] += int(n)
@@ -378,7 +400,7 @@ def activity(mirror: Readable, filters: Filters = ALL) -> Activity:
     )
 
 
-def _users_per_week(db: sqlite3.Connection, scope: _Scope) -> Counter[int]:
+def _users_per_week(db: SummaryReader, scope: _Scope) -> Counter[int]:
     """Distinct users per week (from Monday: week ``(day + 3) // 7``) over the selected
     threads with no user filter: the weeks wholly inside the day range from
     ``ins_week_user``, the days of the weeks cut by its ends (and the partial days) by
@@ -404,32 +426,28 @@ def _users_per_week(db: sqlite3.Connection, scope: _Scope) -> Counter[int]:
                 week_params.append(stop)
                 edges.append((stop * 7 - 3, hi))
             for week, n in db.execute(
-                f"SELECT week, count(*) FROM ins_week_user WHERE 1{where} GROUP BY week",  # noqa: S608
+                f"SELECT week, count(*) FROM ins_week_user WHERE true{where} GROUP BY week",  # noqa: S608
                 week_params,
             ):
                 out[int(week)] += int(n)
     for start, end in edges:
         if start is not None and end is not None and start < end:
             picks.append(
-                "SELECT (day + 3) / 7 AS w, user FROM ins_day_user WHERE day >= ? AND day < ?"
+                'SELECT (day + 3) / 7 AS w, "user" FROM ins_day_user WHERE day >= ? AND day < ?'
             )
             params.extend((start, end))
     for part, part_params in scope.parts:
         picks.append(
-            "SELECT (t.day + 3) / 7 AS w, t.user FROM ins_thread AS t"  # noqa: S608
-            f" WHERE t.user IS NOT NULL AND {part}"
+            'SELECT (t.day + 3) / 7 AS w, t."user" FROM ins_thread AS t'  # noqa: S608
+            f' WHERE t."user" IS NOT NULL AND {part}'
         )
         params.extend(part_params)
     if picks:
-        for week, n in db.execute(_week_union(picks), params):
+        # distinct users by week over (w, user) rows: a user on several days once
+        sql = db.dialect.count_distinct("w", '"user"', " UNION ALL ".join(picks))
+        for week, n in db.execute(sql, params):
             out[int(week)] += int(n)
     return out
-
-
-def _week_union(picks: Sequence[str]) -> str:
-    """Distinct users by week over ``(w, user)`` rows (a user on several days once)."""
-    inner = " UNION ALL ".join(picks)
-    return f"SELECT w, count(DISTINCT user) FROM ({inner}) GROUP BY w"  # noqa: S608
 
 
 def _split(params: Sequence[object], scope: _Scope) -> list[tuple[object, ...]]:
@@ -512,13 +530,14 @@ def went_wrong(mirror: Readable, filters: Filters = ALL, limit: int = LIST_LIMIT
     lists: dict[str, ThreadList] = {}
     # a user's threads newest first from the index that holds the flags: not every
     # flagged thread of the file looked up for its user
-    by_user = "" if filters.user is None else " INDEXED BY ins_thread_by_user"
     with _Read(mirror) as db:
+        by_user = "" if filters.user is None else db.dialect.by_user
         for name, flag in _FLAGS.items():
             total = sum(_totals(db, scope, flag).values())
             rows = db.execute(
-                "SELECT th.id, th.title, th.user, th.created_at FROM ins_thread AS t"  # noqa: S608
-                f"{by_user} JOIN threads AS th ON th.pk = t.pk WHERE t.{flag} AND {where}"
+                'SELECT th.id, th.title, th."user", th.created_at FROM ins_thread AS t'  # noqa: S608
+                f"{by_user} JOIN threads AS th ON th.pk = t.pk"
+                f" WHERE {db.dialect.flag('t.' + flag)} AND {where}"
                 " ORDER BY t.created_at DESC, t.pk DESC LIMIT ?",
                 (*params, max(0, limit)),
             ).fetchall()
@@ -554,26 +573,26 @@ def active_users(mirror: Readable, filters: Filters = ALL, limit: int = USERS_LI
         if scope.user is not None:
             where, params = _thread_where(filters)
             sql = (
-                "SELECT t.user, count(*), sum(t.items), max(t.day) FROM ins_thread AS t"  # noqa: S608
-                f" WHERE {where} GROUP BY t.user"
+                'SELECT t."user", count(*), sum(t.items), max(t.day) FROM ins_thread AS t'  # noqa: S608
+                f' WHERE {where} GROUP BY t."user"'
             )
             rows = db.execute(sql, params).fetchall()
         elif not scope.bounded:
             rows = db.execute(
-                "SELECT user, threads, items, last_day FROM ins_user WHERE threads > 0"
-                " ORDER BY threads DESC, user LIMIT ?",
+                'SELECT "user", threads, items, last_day FROM ins_user WHERE threads > 0'  # noqa: S608
+                f' ORDER BY threads DESC, "user"{db.dialect.collate} LIMIT ?',
                 (max(0, limit),),
             ).fetchall()
         else:
             picks, params = _user_picks(
-                scope, "user, threads, items, day", "t.user, 1, t.items, t.day"
+                scope, '"user", threads, items, day', 't."user", 1, t.items, t.day'
             )
             rows = []
             if picks:
                 sql = (
-                    "SELECT user, sum(threads), sum(items), max(day)"  # noqa: S608
-                    f" FROM ({' UNION ALL '.join(picks)}) GROUP BY user"
-                    " ORDER BY 2 DESC, user LIMIT ?"
+                    'SELECT "user", sum(threads), sum(items), max(day)'  # noqa: S608
+                    f' FROM ({" UNION ALL ".join(picks)}) AS s GROUP BY "user"'
+                    f' ORDER BY 2 DESC, "user"{db.dialect.collate} LIMIT ?'
                 )
                 rows = db.execute(sql, (*params, max(0, limit))).fetchall()
     return ActiveUsers(

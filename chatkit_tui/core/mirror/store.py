@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 from urllib.parse import urlsplit
 
 from chatkit_tui.core.errors import WordedError
@@ -43,6 +43,9 @@ from chatkit_tui.core.mirror.records import (
 )
 from chatkit_tui.core.mirror.search import SearchHit, SearchResult
 from chatkit_tui.core.mirror.url import MirrorTarget, MirrorUrl, mirror_target
+
+if TYPE_CHECKING:
+    from chatkit_tui.core.insights.summaries import SummaryReader
 from chatkit_tui.core.mirror.writer_lock import MirrorBusyError, MirrorReadOnlyError
 from chatkit_tui.core.paths import data_dir, safe_filename
 from chatkit_tui.mirrorfile import damaged_message
@@ -348,6 +351,11 @@ class Mirror(ABC):
     @abstractmethod
     def unreadable(self) -> list[bytes]:
         """Listed records that had no id, as they came."""
+
+    @abstractmethod
+    def summary_reader(self) -> AbstractContextManager[SummaryReader]:
+        """Insights' summary tables to read (:mod:`chatkit_tui.core.insights.sections`),
+        under the mirror's lock; ``has_summaries()`` False when they are not built."""
 
     # -- what a run reads ------------------------------------------------------------------------
 

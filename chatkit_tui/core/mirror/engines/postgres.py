@@ -19,8 +19,13 @@ mirror file holds, in the same tables and columns (``threads``, ``items``, ``met
 - ``writer``: who holds the mirror for writing (host, pid, since when), for the message
   a second writer gets.
 
+- ``ins_*``: insights' summary tables (:mod:`.postgres_summaries`), kept by each write
+  in its transaction (layout 2).
+
 A writable open on an empty database makes the tables; on one of an older version,
-upgrades them in place (:data:`_UPGRADES`); a newer version is refused.
+upgrades them in place (layout 1 to 2: the summaries built from the rows, in batches,
+resumed if stopped; see :data:`_TABLES`); a read-only open of an older version reads what
+it can (no insights); a newer version is refused.
 
 **One writer**: a writable open takes a session-level advisory lock
 (``pg_try_advisory_lock``, :data:`WRITER_LOCK`) and writes its name into ``writer``. A
@@ -50,6 +55,7 @@ from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal
 
 from chatkit_tui import __version__
+from chatkit_tui.core.mirror.engines import postgres_summaries as summaries
 from chatkit_tui.core.mirror.extract import item_text
 from chatkit_tui.core.mirror.records import (
     Failure,
@@ -105,7 +111,7 @@ __all__ = [
     "lexemes",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 WRITER_LOCK = 0x434B4D52_0001  # "CKMR" 1: the advisory lock key of a mirror's writer
 INSTALL_HINT = (
     "a postgresql:// mirror needs psycopg 3: pip install 'chatkit-tui[postgresql]'"
@@ -191,10 +197,20 @@ CREATE TABLE writer (
     since double precision NOT NULL
 )
 """
-_TABLES = ("meta", "threads", "items", "search", "failures", "unreadable", "runs", "writer")
-_UPGRADES: dict[int, tuple[str, ...]] = {}
-"""From version N to N+1: the statements, run in one transaction with the version set.
-Version 1 is the first; a layout change adds its step here."""
+_TABLES = (
+    "meta",
+    "threads",
+    "items",
+    "search",
+    "failures",
+    "unreadable",
+    "runs",
+    "writer",
+    *summaries.TABLES,
+)
+"""Layout 1 is :data:`_SCHEMA`; layout 2 adds insights' summary tables
+(:mod:`.postgres_summaries`), built in place from a layout-1 database's rows by its next
+writable open (:func:`~.postgres_summaries.build`: in batches, resumable)."""
 
 _THREAD_COLUMNS = (
     'id, created_at, "user", title, status, raw, readable, item_count, items_after,'
@@ -410,6 +426,8 @@ class PostgresMirror(Mirror):
         self._writing = False
         self._changes = 0
         self._batch: psycopg.Cursor[Any] | None = None  # the transaction of batch()
+        self._summaries = summaries.PgSummaries()
+        self._summed = False  # the summaries are built: a write keeps them
 
     @property
     def path(self) -> MirrorUrl:
@@ -459,6 +477,7 @@ class PostgresMirror(Mirror):
             self._check_version(int(version))
         if not self.read_only:
             self._write_holder()
+            self._summed = summaries.has_summaries(self._conn)
         if origin is not None:
             given = same_origin(self.origin, origin)
             if given is not None:
@@ -495,8 +514,11 @@ class PostgresMirror(Mirror):
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     cur.execute(statement)  # pyright: ignore[reportArgumentType, reportCallIssue]
+            for statement in (*summaries.SCHEMA, *summaries.INDEXES):
+                cur.execute(statement)  # pyright: ignore[reportArgumentType, reportCallIssue]
             meta = {
                 "schema_version": str(SCHEMA_VERSION),
+                summaries.MARK: summaries.FACTS_VERSION,
                 "base_url": origin.base_url.rstrip("/"),
                 "organization": origin.organization,
                 "project": origin.project,
@@ -514,15 +536,13 @@ class PostgresMirror(Mirror):
                 f"reads versions up to {SCHEMA_VERSION}"
             )
         if version < SCHEMA_VERSION and not self.read_only:
-            with self._transaction() as cur:
-                for step in range(version, SCHEMA_VERSION):
-                    for statement in _UPGRADES[step]:
-                        cur.execute(statement)  # pyright: ignore[reportArgumentType, reportCallIssue]
-                cur.execute(
-                    "UPDATE meta SET value = %s WHERE key = 'schema_version'",
-                    (str(SCHEMA_VERSION),),
-                )
+            # 1 to 2: the summary tables built from the rows (holding the writer lock;
+            # one transaction a batch of threads, resumed by the next open if stopped)
+            summaries.build(self._transaction, SCHEMA_VERSION)
             self.upgrade = LayoutUpgrade(version, SCHEMA_VERSION, 0, 0)
+            with self._lock, self._errors():  # the planner's figures of the new tables
+                for name in summaries.TABLES:
+                    self._conn.execute(f"ANALYZE {name}")  # pyright: ignore[reportArgumentType, reportCallIssue]
 
     def close(self) -> None:
         with self._lock:
@@ -555,6 +575,11 @@ class PostgresMirror(Mirror):
             self._writing = False
             self._conn.close()
             return True
+
+    @contextmanager
+    def summary_reader(self) -> Generator[summaries.PgReader]:
+        with self._lock, self._errors():
+            yield summaries.PgReader(self._conn)
 
     def quick_check(self) -> str | None:
         """None: PostgreSQL checks its own pages (a read that meets damage is an error)."""
@@ -607,6 +632,10 @@ class PostgresMirror(Mirror):
             self._batch = cur
             try:
                 yield
+                self._summaries.flush(cur)  # the batch's threads' facts, in its transaction
+            except BaseException:
+                self._summaries.discard()
+                raise
             finally:
                 self._batch = None
 
@@ -1020,6 +1049,17 @@ class PostgresMirror(Mirror):
                 (thread.id, count, items_after, pk, count, items_after),
             ).fetchone()
             self._changes += int(done[0]) if done else 0
+            if self._summed:
+                fresh = count == stats.items == len(items)  # all it holds: just written
+                self._summaries.note(
+                    pk,
+                    thread.id,
+                    (thread.created_at, thread.user, thread.status, thread.raw),
+                    items if fresh else None,
+                    new=stats.new,
+                )
+                if self._batch is None:
+                    self._summaries.flush(cur)
         return stats
 
     def _insert_items(
@@ -1051,7 +1091,9 @@ class PostgresMirror(Mirror):
         bodies: list[str | None] = []
         vectors: list[str | None] = []
         for item in fresh:
-            text = item_text(item.raw)
+            # PostgreSQL's text holds no NUL (an item that is not JSON may have one): the
+            # searched body has a space there (the item's raw bytes are kept as they are)
+            text = item_text(item.raw).replace("\x00", " ")
             body = index_form(text) if text else None
             bodies.append(body)
             vectors.append(None if body is None else _vector(body))
@@ -1109,6 +1151,8 @@ class PostgresMirror(Mirror):
         scope = "gone_at IS NOT NULL" + (' AND "user" = %s' if user is not None else "")
         params: tuple[str, ...] = () if user is None else (user,)
         with self._write() as cur:
+            if self._summed:
+                self._summaries.forget(cur, scope, params)
             self._x(
                 cur,
                 "DELETE FROM search WHERE key IN (SELECT items.pk FROM items JOIN threads"  # noqa: S608

@@ -468,6 +468,11 @@ class SqliteMirror(Mirror):
                     raise MirrorDamaged(self.path, exc) from None
                 raise
 
+    @contextmanager
+    def summary_reader(self) -> Generator[summaries.SqliteReader]:
+        with self.reading() as db:
+            yield summaries.SqliteReader(db)
+
     def quick_check(self) -> str | None:
         """SQLite's ``PRAGMA quick_check`` (every page of every table and index read and
         its structure checked, in one pass): None when sound, else what it found. What a
