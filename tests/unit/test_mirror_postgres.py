@@ -465,13 +465,33 @@ def test_the_tables_first_pages_and_the_whole_index_find_the_same_first_matches(
             return {str(r[0]) for r in rows}
 
         with Mirror.open(pg_url, read_only=True) as reader:
-            for query, words in (
-                ("refund", "refund"),
-                ("n57x", "n57x"),
-                ('"part 2"', "part <-> 2"),
+            for query, words, ranked in (
+                ("refund", "refund", 4),
+                ("n57x", "n57x", 4),
+                ('"part 2"', "part <-> 2", 16),  # a phrase ranks a quarter: 4
             ):
-                found = reader.search_page(query, limit=50, ranked=4)
+                found = reader.search_page(query, limit=50, ranked=ranked)
                 assert {h.item_id for h in found.hits} == first(words, 4), query
             assert reader.search_page("n57x", ranked=4).capped is False  # 3 items hold it
             late = reader.search_page("n5*", limit=50, ranked=4)  # only threads 5, 50-59
             assert late.capped and {h.item_id for h in late.hits} == first("n5:*", 4)
+
+
+def test_a_phrase_ranks_a_quarter_as_many_and_says_so(pg_url: str):
+    """Each item holding a phrase's words is read to see whether they are next to each
+    other: a phrase ranks the first quarter as many matches (a phrase of common words
+    read tens of thousands of items to find 1,001), and the result says how many."""
+    with Mirror.open(pg_url, create=True, origin=Origin("http://127.0.0.1:1")) as mirror:
+        for n in range(20):
+            mirror.save_thread(*_thread(n), items_after=f"cthi_{n}_2")
+    with Mirror.open(pg_url, read_only=True) as reader:
+        found = reader.search_page('"refund n1x"', limit=50, ranked=16)  # 3 items, 4 ranked
+        assert not found.capped and found.ranked == 3 and len(found.hits) == 3
+        found = reader.search_page('"part 1"', limit=50, ranked=8)  # 20 items: 2 ranked
+        assert found.capped and found.ranked == 2 and len(found.hits) == 2
+        assert {h.item_id for h in found.hits} == {"cthi_0_1", "cthi_1_1"}  # the first two
+        assert found.described() == "best of the first 2 in storage order of more than 2 matches"
+        assert reader.count_matches('"part 1"') == 20
+        words = reader.search_page("part 1", limit=50, ranked=8)  # not a phrase: 8 ranked
+        assert words.capped and words.ranked == 8
+        assert reader.search_page('"part"', ranked=8).ranked == 8  # a phrase of one word

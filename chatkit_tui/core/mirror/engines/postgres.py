@@ -207,6 +207,9 @@ _PG_RUN_COLUMNS = RUN_COLUMNS.replace("user", '"user"')
 _HEAD_ROWS = 25
 """A search looks at the table's first pages, about this many times ``ranked + 1`` rows,
 before it asks the whole index (see :data:`_SEARCH`)."""
+_PHRASE_SHARE = 4
+"""A query with a phrase ranks at most ``ranked // _PHRASE_SHARE`` matches (see
+:meth:`PostgresMirror.search_page`)."""
 _SEARCH = """
 WITH head AS MATERIALIZED (
     SELECT s.ctid AS at, s.key, s.words FROM search AS s
@@ -897,12 +900,18 @@ class PostgresMirror(Mirror):
         than ``ranked``: only the first ``ranked`` of them are ranked), ranked where they
         are read, and only the ``limit`` best are joined to their items and threads, with
         the item before each (``after_id``): one statement, one round trip (see
-        :data:`_SEARCH`)."""
+        :data:`_SEARCH`). A query with a phrase of two or more words ranks at most
+        ``ranked // 4`` (:data:`_PHRASE_SHARE`): the index knows which items hold the
+        words, not where, so each such item is read to see whether they are next to each
+        other, and a phrase of common words may take reading tens of thousands before
+        ``ranked + 1`` are found."""
         terms = parse_query(query)
         expression = _tsquery(terms)
         if expression is None or limit <= 0:
             return SearchResult([], 0, capped=False)
         ranked = max(1, RANKED if ranked is None else ranked)
+        if any(t.phrase and len(_term_words(t)) > 1 for t in terms):
+            ranked = max(1, ranked // _PHRASE_SHARE)
         where, params = self._filters(expression, user, since, kinds)
         params.update(head=_HEAD_ROWS * (ranked + 1), ranked=ranked, limit=limit)
         with self._lock, self._errors():
