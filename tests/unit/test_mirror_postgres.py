@@ -495,3 +495,20 @@ def test_a_phrase_ranks_a_quarter_as_many_and_says_so(pg_url: str):
         words = reader.search_page("part 1", limit=50, ranked=8)  # not a phrase: 8 ranked
         assert words.capped and words.ranked == 8
         assert reader.search_page('"part"', ranked=8).ranked == 8  # a phrase of one word
+
+
+def test_a_search_of_a_mirror_of_millions_of_rows_sizes_its_first_pages_without_overflow(
+    pg_url: str,
+):
+    """How many first pages a search reads comes from the table's statistics: for a table
+    of 10,000,000 rows (as ANALYZE would leave them) it is still a number, not an error."""
+    with Mirror.open(pg_url, create=True, origin=Origin("http://127.0.0.1:1")) as mirror:
+        for n in range(3):
+            mirror.save_thread(*_thread(n), items_after=f"cthi_{n}_2")
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # the cluster's superuser
+        conn.execute(
+            "UPDATE pg_class SET relpages = 800000, reltuples = 10000000 WHERE relname = 'search'"
+        )
+    with Mirror.open(pg_url, read_only=True) as reader:
+        found = reader.search_page("refund", limit=5)
+        assert len(found.hits) == 5 and found.ranked == 9 and not found.capped

@@ -213,8 +213,9 @@ _PHRASE_SHARE = 4
 _SEARCH = """
 WITH head AS MATERIALIZED (
     SELECT s.ctid AS at, s.key, s.words FROM search AS s
-    WHERE s.ctid < ('(' || (SELECT (%(head)s * relpages / greatest(reltuples, 1))::bigint + 1
-                            FROM pg_class WHERE oid = 'search'::regclass) || ',0)')::tid
+    WHERE s.ctid < ('(' || (
+            SELECT (%(head)s::float8 * relpages / greatest(reltuples, 1))::bigint + 1
+            FROM pg_class WHERE oid = 'search'::regclass) || ',0)')::tid
         AND {where}
     LIMIT %(ranked)s + 1),
 found AS MATERIALIZED (
