@@ -6,7 +6,9 @@ built mirror and reuse it on the next run; ``--engine both``: the same data also
 into a database of a throwaway PostgreSQL cluster, tests/fixtures/postgres.py, and the
 same queries timed on both engines side by side, with the median, p95 and the slowest, of
 the first page of hits and, apart, of counting every match; ``--pg-url URL``: a database
-that holds the same mirror already, e.g. copied from the file by COPY, instead).
+that holds the same mirror already, e.g. copied from the file by COPY, instead;
+``--engine postgresql --pg-url URL``: that database alone, no file needed, the same
+queries drawn from its rows).
 The mirror is built through :meth:`chatkit_tui.core.mirror.Mirror.save_thread`, as a
 mirror run writes it (one
 transaction per thread of 20 items). The text: sentences of 8 to 40 words drawn from a
