@@ -6,7 +6,9 @@ built mirror and reuse it on the next run; ``--engine both``: the same data also
 into a database of a throwaway PostgreSQL cluster, tests/fixtures/postgres.py, and the
 same queries timed on both engines side by side, with the median, p95 and the slowest, of
 the first page of hits and, apart, of counting every match; ``--pg-url URL``: a database
-that holds the same mirror already, e.g. copied from the file by COPY, instead).
+that holds the same mirror already, e.g. copied from the file by COPY, instead;
+``--engine postgresql --pg-url URL``: that database alone, no file needed, the same
+queries drawn from its rows).
 The mirror is built through :meth:`chatkit_tui.core.mirror.Mirror.save_thread`, as a
 mirror run writes it (one
 transaction per thread of 20 items). The text: sentences of 8 to 40 words drawn from a
@@ -34,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,6 +44,7 @@ sys.path.insert(0, str(REPO))
 
 from chatkit_tui.core.mirror import Mirror, Origin  # noqa: E402
 from chatkit_tui.core.mirror.records import ItemRecord, ThreadRecord  # noqa: E402
+from chatkit_tui.core.mirror.search import RANKED  # noqa: E402
 
 VOCABULARY = 40_000
 ITEMS_PER_THREAD = 20
@@ -95,16 +99,27 @@ def build(path: Path | str, items: int, words: list[str], rng: random.Random) ->
 
 
 def queries(db: sqlite3.Connection, words: list[str], rng: random.Random) -> list[tuple[str, str]]:
+    top = db.execute("SELECT max(id) FROM search_content").fetchone()[0]
+
+    def text_at(rowid: int) -> str:
+        row = db.execute("SELECT c0 FROM search_content WHERE id >= ? LIMIT 1", (rowid,))
+        return str(row.fetchone()[0])
+
+    return queries_of(int(top), text_at, words, rng)
+
+
+def queries_of(
+    top: int, text_at: Callable[[int], str], words: list[str], rng: random.Random
+) -> list[tuple[str, str]]:
+    """The queries, the phrases taken from the indexed text (``text_at``: the text of the
+    first row at or after a key, on either engine: the keys are the same)."""
     out: list[tuple[str, str]] = []
     for low, high in ((10, 100), (100, 1_000), (1_000, 10_000), (10_000, VOCABULARY)):
         out += [(f"word, rank {low}-{high}", rng.choice(words[low:high])) for _ in range(5)]
     out += [("two words", f"{rng.choice(words[100:5000])} {rng.choice(words[100:5000])}")
             for _ in range(10)]  # fmt: skip
-    top = db.execute("SELECT max(id) FROM search_content").fetchone()[0]
     for _ in range(10):
-        rowid = rng.randrange(1, top)
-        row = db.execute("SELECT c0 FROM search_content WHERE id >= ? LIMIT 1", (rowid,)).fetchone()
-        text = str(row[0]).split()
+        text = text_at(rng.randrange(1, top)).split()
         at = rng.randrange(len(text) - 1)
         out.append(("phrase", f'"{text[at]} {text[at + 1]}"'))
     prefixes = [w for w in words[100:5000] if len(w) >= 5]
@@ -125,16 +140,21 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--db", type=Path, default=None, help="keep (or reuse) the mirror here")
     parser.add_argument("--like", type=int, default=25, help="queries to time as LIKE scans")
-    parser.add_argument("--engine", choices=("sqlite", "both"), default="sqlite")
+    parser.add_argument("--engine", choices=("sqlite", "both", "postgresql"), default="sqlite")
     parser.add_argument(
         "--pg-url",
         default=None,
         help="with --engine both: a database that holds the same mirror already (else one is"
-        " built in a throwaway cluster)",
+        " built in a throwaway cluster); with --engine postgresql (required): the database"
+        " searched alone, the same queries drawn from it",
     )
     args = parser.parse_args()
     rng = random.Random(5)
     words = vocabulary(rng)
+    if args.engine == "postgresql":
+        if not args.pg_url:
+            parser.error("--engine postgresql searches an existing database: give --pg-url")
+        return postgresql_alone(args.pg_url, words)
     print(
         f"search · {args.items:,} items · Python {platform.python_version()} · SQLite"
         f" {sqlite3.sqlite_version} · {platform.machine()}"
@@ -220,7 +240,6 @@ def side_by_side(
     """The same data (the same seeds) in PostgreSQL, the same queries, both engines' times:
     the first page of hits (what the screen shows at once; at most RANKED matches ranked)
     and, apart, the count of every match (what it shows after)."""
-    from chatkit_tui.core.mirror.search import RANKED
     from tests.fixtures.postgres import Cluster
 
     with contextlib.ExitStack() as stack:
@@ -256,6 +275,41 @@ def side_by_side(
     print(f"SQLite, the count:                 {_summary([t[1] * 1000 for t in lite])}")
     print(f"PostgreSQL, the count:             {_summary([t[1] * 1000 for t in pg])}")
     print("goal, both: median < 20 ms, p95 < 100 ms, slowest < 200 ms\n")
+
+
+def postgresql_alone(url: str, words: list[str]) -> int:
+    """The same queries (drawn from the database: the same keys and text as the file it
+    was copied from) on PostgreSQL alone: the first page and the count of each."""
+    import os
+
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        top = int(conn.execute("SELECT max(key) FROM search").fetchone()[0])  # type: ignore[index]
+
+        def text_at(key: int) -> str:
+            row = conn.execute(
+                "SELECT body FROM search WHERE key >= %s ORDER BY key LIMIT 1", (key,)
+            ).fetchone()
+            return str(row[0])  # type: ignore[index]
+
+        chosen = queries_of(top, text_at, words, random.Random(7))
+    load = os.getloadavg()
+    with Mirror.open(url, read_only=True) as mirror:
+        held = mirror.info().items
+        mirror.search("warm up the buffers")
+        timed = [_timed(mirror, query) for _, query in chosen]
+    after = os.getloadavg()
+    print(f"PostgreSQL alone, {held:,} items ({url.split('@')[-1]})")
+    print(f"\nfirst page of 20 hits (at most {RANKED:,} matches ranked), and the count apart")
+    print(f"{'kind':<22} {'query':<28} {'matches':>9} {'PG ms':>9} {'count PG':>9}")
+    for (kind, query), (page, count, n) in zip(chosen, timed, strict=True):
+        print(f"{kind:<22} {query:<28} {n:>9,} {page * 1000:>9.2f} {count * 1000:>9.2f}")
+    print(f"PostgreSQL (tsvector), first page: {_summary([t[0] * 1000 for t in timed])}")
+    print(f"PostgreSQL, the count:             {_summary([t[1] * 1000 for t in timed])}")
+    print("goal: median < 20 ms, p95 < 100 ms, slowest < 200 ms")
+    print(f"load average before {load[0]:.2f}, after {after[0]:.2f}")
+    return 0
 
 
 fts_path: list[Path] = []

@@ -406,3 +406,109 @@ def test_a_words_positions_are_merged_by_postgresql_up_to_256(pg_url: str):
         for body, expected in cases.items():
             made = conn.execute("SELECT %s::tsvector::text", (_vector(body),)).fetchone()
             assert made == (expected,)
+
+
+class _Counted:
+    """The mirror's connection, each statement it is asked to run counted (and run)."""
+
+    def __init__(self, conn: psycopg.Connection[object]) -> None:
+        self.conn = conn
+        self.statements: list[str] = []
+
+    def execute(self, query: object, *args: object, **kwargs: object) -> object:
+        self.statements.append(str(query))
+        return self.conn.execute(query, *args, **kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+
+def test_a_search_is_one_statement_in_a_session_that_never_jits(pg_url: str):
+    with Mirror.open(pg_url, create=True, origin=Origin("http://127.0.0.1:1")) as mirror:
+        for n in range(12):
+            mirror.save_thread(*_thread(n), items_after=f"cthi_{n}_2")
+    with Mirror.open(pg_url, read_only=True) as reader:
+        # JIT would compile a dear plan (a count of a common word) for tens of ms; a
+        # sequential scan starts at the table's first page (the first matches in order)
+        assert reader._one("SHOW jit") == "off"  # type: ignore[attr-defined]
+        assert reader._one("SHOW synchronize_seqscans") == "off"  # type: ignore[attr-defined]
+        counted = _Counted(reader._conn)  # type: ignore[attr-defined]
+        reader._conn = counted  # type: ignore[attr-defined]
+        found = reader.search_page("refund part", limit=20, ranked=30)
+        # the matches, their ranking, the best joined to their threads and the item
+        # before each: one round trip, however many hits (it was 2 + one a hit)
+        assert len(counted.statements) == 1
+        assert len(found.hits) == 20 and found.capped and found.ranked == 30
+        for hit in found.hits:
+            n, k = hit.item_id.split("_")[1:] if hit.item_id else ("", "")
+            assert hit.thread_title == f"Batch {n}" and hit.seq == int(k)
+            expected = None if k == "0" else f"cthi_{n}_{int(k) - 1}"
+            assert (hit.after_id, hit.after_seq) == (expected, None if k == "0" else int(k) - 1)
+
+
+def test_the_tables_first_pages_and_the_whole_index_find_the_same_first_matches(pg_url: str):
+    """A search looks for its first matches in the table's first pages, then (too few
+    there) in the whole index: either way the first ``ranked`` in storage order."""
+    with Mirror.open(pg_url, create=True, origin=Origin("http://127.0.0.1:1")) as mirror:
+        for n in range(60):
+            mirror.save_thread(*_thread(n), items_after=f"cthi_{n}_2")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ANALYZE search")  # the pages a search looks at first: about 5 x 25 rows
+        pages = conn.execute("SELECT relpages FROM pg_class WHERE relname = 'search'").fetchone()
+        assert pages is not None and pages[0] > 3
+
+        def first(words: str, count: int) -> set[str]:
+            rows = conn.execute(
+                "SELECT item_id FROM search WHERE words @@ %s::tsquery ORDER BY ctid LIMIT %s",
+                (words, count),
+            ).fetchall()
+            return {str(r[0]) for r in rows}
+
+        with Mirror.open(pg_url, read_only=True) as reader:
+            for query, words, ranked in (
+                ("refund", "refund", 4),
+                ("n57x", "n57x", 4),
+                ('"part 2"', "part <-> 2", 16),  # a phrase ranks a quarter: 4
+            ):
+                found = reader.search_page(query, limit=50, ranked=ranked)
+                assert {h.item_id for h in found.hits} == first(words, 4), query
+            assert reader.search_page("n57x", ranked=4).capped is False  # 3 items hold it
+            late = reader.search_page("n5*", limit=50, ranked=4)  # only threads 5, 50-59
+            assert late.capped and {h.item_id for h in late.hits} == first("n5:*", 4)
+
+
+def test_a_phrase_ranks_a_quarter_as_many_and_says_so(pg_url: str):
+    """Each item holding a phrase's words is read to see whether they are next to each
+    other: a phrase ranks the first quarter as many matches (a phrase of common words
+    read tens of thousands of items to find 1,001), and the result says how many."""
+    with Mirror.open(pg_url, create=True, origin=Origin("http://127.0.0.1:1")) as mirror:
+        for n in range(20):
+            mirror.save_thread(*_thread(n), items_after=f"cthi_{n}_2")
+    with Mirror.open(pg_url, read_only=True) as reader:
+        found = reader.search_page('"refund n1x"', limit=50, ranked=16)  # 3 items, 4 ranked
+        assert not found.capped and found.ranked == 3 and len(found.hits) == 3
+        found = reader.search_page('"part 1"', limit=50, ranked=8)  # 20 items: 2 ranked
+        assert found.capped and found.ranked == 2 and len(found.hits) == 2
+        assert {h.item_id for h in found.hits} == {"cthi_0_1", "cthi_1_1"}  # the first two
+        assert found.described() == "best of the first 2 in storage order of more than 2 matches"
+        assert reader.count_matches('"part 1"') == 20
+        words = reader.search_page("part 1", limit=50, ranked=8)  # not a phrase: 8 ranked
+        assert words.capped and words.ranked == 8
+        assert reader.search_page('"part"', ranked=8).ranked == 8  # a phrase of one word
+
+
+def test_a_search_of_a_mirror_of_millions_of_rows_sizes_its_first_pages_without_overflow(
+    pg_url: str,
+):
+    """How many first pages a search reads comes from the table's statistics: for a table
+    of 10,000,000 rows (as ANALYZE would leave them) it is still a number, not an error."""
+    with Mirror.open(pg_url, create=True, origin=Origin("http://127.0.0.1:1")) as mirror:
+        for n in range(3):
+            mirror.save_thread(*_thread(n), items_after=f"cthi_{n}_2")
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # the cluster's superuser
+        conn.execute(
+            "UPDATE pg_class SET relpages = 800000, reltuples = 10000000 WHERE relname = 'search'"
+        )
+    with Mirror.open(pg_url, read_only=True) as reader:
+        found = reader.search_page("refund", limit=5)
+        assert len(found.hits) == 5 and found.ranked == 9 and not found.capped

@@ -50,7 +50,7 @@ import subprocess
 import threading
 import time
 import unicodedata
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -216,7 +216,61 @@ _THREAD_COLUMNS = (
     'id, created_at, "user", title, status, raw, readable, item_count, items_after,'
     " first_seen, changed_at, gone_at"
 )
+_Params = Sequence[object] | Mapping[str, object]
 _PG_RUN_COLUMNS = RUN_COLUMNS.replace("user", '"user"')
+
+
+_HEAD_ROWS = 25
+"""A search looks at the table's first pages, about this many times ``ranked + 1`` rows,
+before it asks the whole index (see :data:`_SEARCH`)."""
+_PHRASE_SHARE = 4
+"""A query with a phrase ranks at most ``ranked // _PHRASE_SHARE`` matches (see
+:meth:`PostgresMirror.search_page`)."""
+_SEARCH = """
+WITH head AS MATERIALIZED (
+    SELECT s.ctid AS at, s.key, s.words FROM search AS s
+    WHERE s.ctid < ('(' || (
+            SELECT (%(head)s::float8 * relpages / greatest(reltuples, 1))::bigint + 1
+            FROM pg_class WHERE oid = 'search'::regclass) || ',0)')::tid
+        AND {where}
+    LIMIT %(ranked)s + 1),
+found AS MATERIALIZED (
+    SELECT at, key, words FROM head WHERE (SELECT count(*) FROM head) > %(ranked)s
+    UNION ALL
+    (SELECT s.ctid, s.key, s.words FROM search AS s
+     WHERE {where} AND (SELECT count(*) FROM head) <= %(ranked)s LIMIT %(ranked)s + 1)),
+best AS (
+    SELECT key, -ts_rank(words, %(q)s::tsquery) AS rank
+    FROM (SELECT key, words FROM found ORDER BY at LIMIT %(ranked)s) AS f
+    ORDER BY rank, key LIMIT %(limit)s)
+SELECT s.thread_id, s.item_id, items.seq, s.type, s.created_at, s.body, best.rank,
+    t.title, t."user", t.gone_at, before.id, before.seq, (SELECT count(*) FROM found)
+FROM best
+JOIN search AS s ON s.key = best.key
+LEFT JOIN items ON s.key > 0 AND items.pk = s.key
+LEFT JOIN threads AS t ON t.id = s.thread_id
+LEFT JOIN LATERAL (
+    SELECT b.id, b.seq FROM items AS b
+    WHERE b.thread_id = s.thread_id AND b.seq < items.seq AND b.id IS NOT NULL
+    ORDER BY b.seq DESC LIMIT 1) AS before ON true
+ORDER BY best.rank, best.key
+"""
+"""One search, one statement: the first ``ranked + 1`` matches in storage order
+(``found``; more than ``ranked``: capped), the first ``ranked`` of them ranked as they are
+read (the ``tsvector`` at hand, not fetched again by key), the ``limit`` best joined to
+their item, thread and the item before (``after_id``), and how many were found.
+
+Where the matches are found: a word in most items would cost the GIN index a read of
+every match's entry before the first row (tens of ms for a word in 5 % of 1,000,000
+items), while the table's first pages, read in order, hold ``ranked + 1`` of them at once;
+a rare word is the other way round. So the pages that hold about :data:`_HEAD_ROWS` x
+``(ranked + 1)`` rows at the table's start are searched first (``head``: read in order, or
+through the index when the planner expects few matches there); only when they do not
+hold ``ranked + 1`` matches is the whole index asked (its scan gated by a one-time
+filter), for the same first matches in the same order (a bitmap scan reads the table's
+pages in order; a sequential scan starts at the first: ``synchronize_seqscans`` is off
+for the session). Executed unprepared: a generic plan,
+blind to how common the words are, would pick one way for all of them."""
 
 
 class MirrorDatabaseError(MirrorError):
@@ -397,8 +451,13 @@ def _connect(url: MirrorUrl, *, read_only: bool) -> tuple[psycopg.Connection[Any
         kwargs: dict[str, Any] = {"autocommit": True, "connect_timeout": 10}
         if password is not None:
             kwargs["password"] = password
+        # JIT compiles a plan dear enough (a count of a common word) for tens of ms, which
+        # a mirror's short statements never win back; a sequential scan starts at the
+        # table's first page (a search's first matches are those of storage order).
+        options = "-c jit=off -c synchronize_seqscans=off"
         if read_only:
-            kwargs["options"] = "-c default_transaction_read_only=on"
+            options += " -c default_transaction_read_only=on"
+        kwargs["options"] = options
         kwargs["application_name"] = "chatkit-tui mirror" + (" reader" if read_only else "")
         conn = psycopg.connect(url.url, **kwargs)
     except psycopg.Error as exc:
@@ -597,15 +656,15 @@ class PostgresMirror(Mirror):
             said = redact(" ".join(str(exc).split()), *self._secrets)
             raise MirrorDatabaseError(f"the mirror {self._url}: {said}") from None
 
-    def _one(self, sql: str, params: Sequence[object] = ()) -> Any:
+    def _one(self, sql: str, params: _Params = ()) -> Any:
         row = self._row(sql, params)
         return None if row is None else row[0]
 
-    def _row(self, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
+    def _row(self, sql: str, params: _Params = ()) -> tuple[Any, ...] | None:
         with self._lock, self._errors():
             return self._conn.execute(sql, params).fetchone()  # pyright: ignore[reportArgumentType, reportCallIssue]
 
-    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, params: _Params = ()) -> list[tuple[Any, ...]]:
         with self._lock, self._errors():
             return self._conn.execute(sql, params).fetchall()  # pyright: ignore[reportArgumentType, reportCallIssue]
 
@@ -823,20 +882,21 @@ class PostgresMirror(Mirror):
     @staticmethod
     def _filters(
         expression: str, user: str | None, since: int | None, kinds: Sequence[str] | None
-    ) -> tuple[list[str], list[object]]:
-        """The WHERE conditions of a search (``s``: the search table), their parameters."""
-        where = ["s.words @@ %s::tsquery"]
-        params: list[object] = [expression]
+    ) -> tuple[str, dict[str, object]]:
+        """The WHERE conditions of a search (``s``: the search table's rows) and their
+        parameters, by name (a statement may use them twice)."""
+        where = ["s.words @@ %(q)s::tsquery"]
+        params: dict[str, object] = {"q": expression}
         if kinds:
-            where.append("s.type = ANY(%s)")
-            params.append(sorted({k.removeprefix("chatkit.") for k in kinds}))
+            where.append("s.type = ANY(%(kinds)s)")
+            params["kinds"] = sorted({k.removeprefix("chatkit.") for k in kinds})
         if since is not None:
-            where.append("s.created_at >= %s")
-            params.append(since)
+            where.append("s.created_at >= %(since)s")
+            params["since"] = since
         if user is not None:
-            where.append('s.thread_id IN (SELECT id FROM threads WHERE "user" = %s)')
-            params.append(user)
-        return where, params
+            where.append('s.thread_id IN (SELECT id FROM threads WHERE "user" = %(user)s)')
+            params["user"] = user
+        return " AND ".join(where), params
 
     def count_matches(
         self,
@@ -850,9 +910,7 @@ class PostgresMirror(Mirror):
         if expression is None:
             return 0
         where, params = self._filters(expression, user, since, kinds)
-        return int(
-            self._one(f"SELECT count(*) FROM search AS s WHERE {' AND '.join(where)}", params)  # noqa: S608
-        )
+        return int(self._one(f"SELECT count(*) FROM search AS s WHERE {where}", params))  # noqa: S608
 
     def search_page(
         self,
@@ -868,36 +926,36 @@ class PostgresMirror(Mirror):
         best first by ``ts_rank`` (a hit's :attr:`~SearchHit.rank` is minus it: lower is
         better, as with bm25), a snippet made here around the first match.
 
-        First the keys of the first ``ranked + 1`` matches in the table's storage order
-        (the GIN index's bitmap read until then, nothing ranked); more than ``ranked``:
-        only the first ``ranked`` of them are ranked."""
+        The first ``ranked + 1`` matches in the table's storage order are found (more
+        than ``ranked``: only the first ``ranked`` of them are ranked), ranked where they
+        are read, and only the ``limit`` best are joined to their items and threads, with
+        the item before each (``after_id``): one statement, one round trip (see
+        :data:`_SEARCH`). A query with a phrase of two or more words ranks at most
+        ``ranked // 4`` (:data:`_PHRASE_SHARE`): the index knows which items hold the
+        words, not where, so each such item is read to see whether they are next to each
+        other, and a phrase of common words may take reading tens of thousands before
+        ``ranked + 1`` are found."""
         terms = parse_query(query)
         expression = _tsquery(terms)
         if expression is None or limit <= 0:
             return SearchResult([], 0, capped=False)
         ranked = max(1, RANKED if ranked is None else ranked)
+        if any(t.phrase and len(_term_words(t)) > 1 for t in terms):
+            ranked = max(1, ranked // _PHRASE_SHARE)
         where, params = self._filters(expression, user, since, kinds)
-        with self._lock:
-            found = self._rows(
-                f"SELECT s.key FROM search AS s WHERE {' AND '.join(where)} LIMIT %s",  # noqa: S608
-                [*params, ranked + 1],
-            )
-            capped = len(found) > ranked
-            keys = [int(r[0]) for r in found[:ranked]]
-            rows = self._rows(
-                "SELECT s.thread_id, s.item_id, items.seq, s.type, s.created_at, s.body,"
-                ' -ts_rank(s.words, %s::tsquery) AS rank, t.title, t."user", t.gone_at'
-                " FROM search AS s"
-                " LEFT JOIN items ON s.key > 0 AND items.pk = s.key"
-                " LEFT JOIN threads AS t ON t.id = s.thread_id"
-                " WHERE s.key = ANY(%s) ORDER BY rank, s.key LIMIT %s",
-                [expression, keys, limit],
-            )
+        params.update(head=_HEAD_ROWS * (ranked + 1), ranked=ranked, limit=limit)
+        with self._lock, self._errors():
+            rows = self._conn.execute(
+                _SEARCH.format(where=where),  # pyright: ignore[reportArgumentType]
+                params,
+                prepare=False,  # a plan for these words, never a generic one (see _SEARCH)
+            ).fetchall()
         hits: list[SearchHit] = []
+        found = 0
         for row in rows:
+            found = int(row[12])
             text, spans = parse_snippet(_snippet(str(row[5]), terms).replace(JOINER, ""))
             seq = None if row[3] == "title" or row[2] is None else int(row[2])
-            after = self._item_before(str(row[0]), seq) if seq else None
             hits.append(
                 SearchHit(
                     thread_id=str(row[0]),
@@ -911,20 +969,13 @@ class PostgresMirror(Mirror):
                     thread_title=None if row[7] is None else str(row[7]),
                     user=None if row[8] is None else str(row[8]),
                     gone=row[9] is not None,
-                    after_id=after[0] if after else None,
-                    after_seq=after[1] if after else None,
+                    after_id=None if row[10] is None else str(row[10]),
+                    after_seq=None if row[11] is None else int(row[11]),
                 )
             )
+        capped = found > ranked
         among = f"the first {ranked:,} in storage order" if capped else ""
-        return SearchResult(hits, len(keys), capped=capped, among=among)
-
-    def _item_before(self, thread_id: str, seq: int) -> tuple[str, int] | None:
-        row = self._row(
-            "SELECT id, seq FROM items WHERE thread_id = %s AND seq < %s AND id IS NOT NULL"
-            " ORDER BY seq DESC LIMIT 1",
-            (thread_id, seq),
-        )
-        return None if row is None else (str(row[0]), int(row[1]))
+        return SearchResult(hits, min(found, ranked), capped=capped, among=among)
 
     def types(self) -> list[str]:
         with self._lock:
