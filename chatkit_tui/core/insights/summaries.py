@@ -56,6 +56,7 @@ __all__ = [
     "DAY",
     "KV_KINDS",
     "Facts",
+    "PendingTotals",
     "SummariesMissing",
     "create",
     "facts_of",
@@ -419,6 +420,65 @@ def _add(db: sqlite3.Connection, facts: Facts) -> None:
         db.execute(_WEEK_UPSERT, ((day + 3) // 7, facts.user, 1))
 
 
+class PendingTotals:
+    """The day and user totals of the new threads of one transaction, summed here and
+    written by :meth:`flush` (before its commit): each ``(kind, day, key)`` of
+    ``ins_day`` and each user row upserted once per transaction, not once per thread (a
+    run commits several threads at a time; those of one batch are mostly of a few days
+    and users). Only additions wait here: a thread held already (its old facts taken out,
+    zeros deleted, a user's last day found again) has them flushed first, so every read
+    of the totals inside the transaction sees them whole."""
+
+    __slots__ = ("day_users", "days", "threads", "users", "weeks")
+
+    def __init__(self) -> None:
+        self.days: Counter[tuple[str, int, Any]] = Counter()
+        self.day_users: dict[tuple[int, str], list[int]] = {}
+        self.users: dict[str, list[int]] = {}
+        self.weeks: Counter[tuple[int, str]] = Counter()
+        self.threads = 0
+        """How many threads' facts wait here."""
+
+    def add(self, facts: Facts) -> None:
+        day = facts.day
+        days = self.days
+        for (kind, key), n in facts.day_totals().items():
+            days[kind, day, key] += n
+        user = facts.user
+        if user is not None:
+            tally = self.day_users.get((day, user))
+            if tally is None:
+                self.day_users[day, user] = [1, facts.items]
+            else:
+                tally[0] += 1
+                tally[1] += facts.items
+            mine = self.users.get(user)
+            if mine is None:
+                self.users[user] = [1, facts.items, day]
+            else:
+                mine[0] += 1
+                mine[1] += facts.items
+                mine[2] = max(mine[2], day)
+            self.weeks[(day + 3) // 7, user] += 1
+        self.threads += 1
+
+    def flush(self, db: sqlite3.Connection) -> None:
+        """Write what waits into the totals (only upserts) and start again empty."""
+        if not self.threads:
+            return
+        db.executemany(_DAY_UPSERT, [(k, d, key, n) for (k, d, key), n in self.days.items()])
+        db.executemany(
+            _DAY_USER_UPSERT, [(d, u, t, i) for (d, u), (t, i) in self.day_users.items()]
+        )
+        db.executemany(_USER_UPSERT, [(u, t, i, d) for u, (t, i, d) in self.users.items()])
+        db.executemany(_WEEK_UPSERT, [(w, u, n) for (w, u), n in self.weeks.items()])
+        self.days.clear()
+        self.day_users.clear()
+        self.users.clear()
+        self.weeks.clear()
+        self.threads = 0
+
+
 def _move(db: sqlite3.Connection, pk: int, old: Facts | None, new: Facts | None) -> None:
     """Take thread ``pk``'s ``old`` facts out of the day and user totals and put its
     ``new`` ones in: only what differs is written; a total that comes to 0 goes."""
@@ -523,14 +583,16 @@ def refresh_thread(
     *,
     row: ThreadRow | None = None,
     new: bool = False,
+    pending: PendingTotals | None = None,
 ) -> None:
     """Recompute one thread's facts from its row and items and move the totals by the
     difference. Call in the transaction that wrote the thread. ``held``: every item the
     thread now holds, in order, when the caller has them (a new thread, or one whose items
     were all replaced): they are not read back. ``row``: the thread's row as the caller
     just wrote it (not read back); ``new``: the thread was just inserted (it has no facts
-    to take out: none are read). Does nothing to a file whose summaries are not built (a
-    file of the current layout always has them)."""
+    to take out: none are read). ``pending``: the transaction's totals not yet written
+    (the caller flushes them before it commits): a new thread's go there. Does nothing to
+    a file whose summaries are not built (a file of the current layout always has them)."""
     if not has_summaries(db):
         return
     if row is None:
@@ -550,7 +612,12 @@ def refresh_thread(
     old = None if new else _stored_facts(db, pk)
     if old == facts:
         return
-    _move(db, pk, old, facts)
+    if pending is not None and old is None:
+        pending.add(facts)
+    else:
+        if pending is not None:
+            pending.flush(db)
+        _move(db, pk, old, facts)
     _store(db, pk, facts, old)
 
 
