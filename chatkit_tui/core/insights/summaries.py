@@ -181,23 +181,26 @@ class Facts:
 
     def day_totals(self) -> Counter[tuple[str, Any]]:
         """``(kind, key) -> n`` as this thread adds it into ``ins_day``."""
-        out = Counter(self.kv)
-        out["threads", ""] = 1
+        return Counter({(kind, key): n for kind, key, n in self.day_parts()})
+
+    def day_parts(self) -> Iterator[tuple[str, Any, int]]:
+        """``(kind, key, n)`` as this thread adds it into ``ins_day``, each pair once."""
+        for (kind, key), n in self.kv.items():
+            yield kind, key, n
+        yield "threads", "", 1
         if self.items:
-            out["items", ""] = self.items
-        out["size", self.items] = 1
-        out["hour", (self.created_at - self.day * DAY) // 3600] = 1
-        out["status", self.status] = 1
+            yield "items", "", self.items
+        yield "size", self.items, 1
+        yield "hour", (self.created_at - self.day * DAY) // 3600, 1
+        yield "status", self.status, 1
         if self.reason is not None:
-            out[f"reason:{self.status}", self.reason] = 1
-        for flag, on in (
-            ("unanswered", self.unanswered),
-            ("pending", self.pending),
-            ("unfinished", self.unfinished),
-        ):
-            if on:
-                out[flag, ""] = 1
-        return out
+            yield f"reason:{self.status}", self.reason, 1
+        if self.unanswered:
+            yield "unanswered", "", 1
+        if self.pending:
+            yield "pending", "", 1
+        if self.unfinished:
+            yield "unfinished", "", 1
 
 
 def _get(doc: object, key: str) -> object:
@@ -421,51 +424,60 @@ def _add(db: sqlite3.Connection, facts: Facts) -> None:
 
 
 class PendingTotals:
-    """The day and user totals of the new threads of one transaction, summed here and
+    """What the new threads of one transaction add to the summaries, held here and
     written by :meth:`flush` (before its commit): each ``(kind, day, key)`` of
     ``ins_day`` and each user row upserted once per transaction, not once per thread (a
     run commits several threads at a time; those of one batch are mostly of a few days
-    and users). Only additions wait here: a thread held already (its old facts taken out,
-    zeros deleted, a user's last day found again) has them flushed first, so every read
-    of the totals inside the transaction sees them whole."""
+    and users), and the threads' own rows in one statement each, their per-thread rows in
+    key order. Only new threads wait here: a thread held already (its old facts read and
+    taken out, zeros deleted, a user's last day found again) has them flushed first, so
+    every read of the summaries inside the transaction sees them whole. ``ready``: the
+    file's summaries are built (asked once, not once per thread)."""
 
-    __slots__ = ("day_users", "days", "threads", "users", "weeks")
+    __slots__ = ("day_users", "days", "kv", "ready", "rows", "users", "weeks")
 
-    def __init__(self) -> None:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.ready = has_summaries(db)
         self.days: Counter[tuple[str, int, Any]] = Counter()
         self.day_users: dict[tuple[int, str], list[int]] = {}
         self.users: dict[str, list[int]] = {}
         self.weeks: Counter[tuple[int, str]] = Counter()
-        self.threads = 0
-        """How many threads' facts wait here."""
+        self.rows: list[tuple[object, ...]] = []
+        """The ``ins_thread`` rows of the threads waiting here (one each)."""
+        self.kv: list[tuple[object, ...]] = []
 
-    def add(self, facts: Facts) -> None:
+    def add(self, pk: int, facts: Facts) -> None:
         day = facts.day
         days = self.days
-        for (kind, key), n in facts.day_totals().items():
+        for kind, key, n in facts.day_parts():
             days[kind, day, key] += n
+        items = facts.items
         user = facts.user
         if user is not None:
             tally = self.day_users.get((day, user))
             if tally is None:
-                self.day_users[day, user] = [1, facts.items]
+                self.day_users[day, user] = [1, items]
             else:
                 tally[0] += 1
-                tally[1] += facts.items
+                tally[1] += items
             mine = self.users.get(user)
             if mine is None:
-                self.users[user] = [1, facts.items, day]
+                self.users[user] = [1, items, day]
             else:
                 mine[0] += 1
-                mine[1] += facts.items
+                mine[1] += items
                 mine[2] = max(mine[2], day)
             self.weeks[(day + 3) // 7, user] += 1
-        self.threads += 1
+        self.rows.append(_thread_row(pk, facts))
+        self.kv.extend(_kv_rows(pk, facts))
 
     def flush(self, db: sqlite3.Connection) -> None:
-        """Write what waits into the totals (only upserts) and start again empty."""
-        if not self.threads:
+        """Write what waits (only inserts and upserts) and start again empty."""
+        if not self.rows:
             return
+        db.executemany("INSERT " + _THREAD_ROW, self.rows)
+        self.kv.sort(key=_kv_order)
+        db.executemany(_KV_ROW, self.kv)
         db.executemany(_DAY_UPSERT, [(k, d, key, n) for (k, d, key), n in self.days.items()])
         db.executemany(
             _DAY_USER_UPSERT, [(d, u, t, i) for (d, u), (t, i) in self.day_users.items()]
@@ -476,7 +488,16 @@ class PendingTotals:
         self.day_users.clear()
         self.users.clear()
         self.weeks.clear()
-        self.threads = 0
+        self.rows.clear()
+        self.kv.clear()
+
+
+def _kv_order(row: tuple[object, ...]) -> tuple[bool, str, object, object]:
+    """``ins_thread_kv``'s key order near enough for the B-tree (by user, the rows of no
+    user last as SQLite sorts a BLOB after text, then thread, kind): rows written in
+    order touch each page once."""
+    user = row[0]
+    return (not isinstance(user, str), user if isinstance(user, str) else "", row[1], row[2])
 
 
 def _move(db: sqlite3.Connection, pk: int, old: Facts | None, new: Facts | None) -> None:
@@ -590,10 +611,11 @@ def refresh_thread(
     thread now holds, in order, when the caller has them (a new thread, or one whose items
     were all replaced): they are not read back. ``row``: the thread's row as the caller
     just wrote it (not read back); ``new``: the thread was just inserted (it has no facts
-    to take out: none are read). ``pending``: the transaction's totals not yet written
-    (the caller flushes them before it commits): a new thread's go there. Does nothing to
+    to take out: none are read). ``pending``: what the transaction's new threads add, not
+    yet written (the caller flushes it before it commits): a new thread's rows and totals
+    wait there. Does nothing to
     a file whose summaries are not built (a file of the current layout always has them)."""
-    if not has_summaries(db):
+    if not (has_summaries(db) if pending is None else pending.ready):
         return
     if row is None:
         found = db.execute(
@@ -613,11 +635,11 @@ def refresh_thread(
     if old == facts:
         return
     if pending is not None and old is None:
-        pending.add(facts)
-    else:
-        if pending is not None:
-            pending.flush(db)
-        _move(db, pk, old, facts)
+        pending.add(pk, facts)
+        return
+    if pending is not None:
+        pending.flush(db)
+    _move(db, pk, old, facts)
     _store(db, pk, facts, old)
 
 

@@ -804,7 +804,7 @@ class SqliteMirror(Mirror):
             yield
             return
         with self._write():
-            self._pending = summaries.PendingTotals()
+            self._pending = summaries.PendingTotals(self._db)
             try:
                 yield
                 self._pending.flush(self._db)
