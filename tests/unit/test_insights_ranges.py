@@ -1,0 +1,56 @@
+"""A date range's distinct users and top users, each read two ways (which one a range takes
+depends on its size): one seek per user into the index by user, or every ``(day, user)``
+row of the range; the top users walked from the most active down, or summed over the
+range's rows. Both ways of each must give the brute-force figures, at every filter the
+other insights tests compare.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from chatkit_tui.cli import main
+from chatkit_tui.core.insights import sections
+from chatkit_tui.server.run import BackgroundServer
+from tests.unit.test_insights import KEY, add_odd_threads, assert_matches
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in KEY.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("ranges") / "m.sqlite3"
+    with BackgroundServer(seed=120) as server:
+        add_odd_threads(server)
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in KEY.items():
+                patch.setenv(name, value)
+            assert main(["mirror", "--base-url", server.base_url, "--db", str(path)]) == 0
+    return path
+
+
+@pytest.mark.parametrize("seek", [True, False], ids=["seek per user", "day rows"])
+@pytest.mark.parametrize("walk", [True, False], ids=["walked", "summed"])
+def test_both_ways_of_a_range_give_the_brute_force_figures(
+    seeded: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    seek: bool,
+    walk: bool,
+):
+    users_seen: list[int] = []
+
+    def known_users(db: object) -> int:
+        users_seen.append(1)
+        return -1 if seek else 10**12
+
+    monkeypatch.setattr(sections, "_known_users", known_users)
+    monkeypatch.setattr(sections, "_WALK_USERS", 10**9 if walk else 0)
+    assert_matches(capsys, seeded)
+    assert users_seen  # the choice was made (a range was asked for)
