@@ -4,9 +4,11 @@ Kept by ``mirror`` itself: :meth:`~chatkit_tui.core.mirror.Mirror.save_thread` c
 :func:`refresh_thread` in the transaction that writes the thread, and
 :meth:`~chatkit_tui.core.mirror.Mirror.prune` calls :func:`forget_threads` in the one
 that deletes threads: a summary is never out of step with what it sums up, whatever stops
-a run. A file of layout version 4 has them (:func:`create` with the file); the first
-writable open of an older file (3: the per-thread rows keyed by thread) builds them in
-place (:func:`install`, from the mirror's layout upgrade). This module imports nothing
+a run. In a batch of threads committed together (``Mirror.batch``) the new threads' rows
+and totals wait in a :class:`PendingTotals` and are written once before the commit. A
+file of layout version 4 has them (:func:`create` with the file); the first writable open
+of an older file (3: the per-thread rows keyed by thread) builds them in place
+(:func:`install`, from the mirror's layout upgrade). This module imports nothing
 of the mirror's (the mirror calls it); each engine keeps its SQL in a module of its own.
 
 One thread's **facts** (:class:`Facts`) are read from its row and its items (item JSON
