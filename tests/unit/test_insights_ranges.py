@@ -7,14 +7,16 @@ other insights tests compare.
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from chatkit_tui.cli import main
-from chatkit_tui.core.insights import sections
+from chatkit_tui.core.insights import Filters, sections
+from chatkit_tui.core.mirror.engines.sqlite import SqliteMirror
 from chatkit_tui.server.run import BackgroundServer
-from tests.unit.test_insights import KEY, add_odd_threads, assert_matches
+from tests.unit.test_insights import KEY, add_odd_threads, assert_matches, brute, insights
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +56,39 @@ def test_both_ways_of_a_range_give_the_brute_force_figures(
     monkeypatch.setattr(sections, "_WALK_USERS", 10**9 if walk else 0)
     assert_matches(capsys, seeded)
     assert users_seen  # the choice was made (a range was asked for)
+
+
+def test_a_range_around_every_thread_reads_the_users_of_no_range_and_matches_brute_force(
+    seeded: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    covered: list[bool] = []
+    real = sections._covers_all  # pyright: ignore[reportPrivateUsage]
+
+    def covers_all(db: sqlite3.Connection, f: Filters) -> bool:
+        covered.append(real(db, f))
+        return covered[-1]
+
+    monkeypatch.setattr(sections, "_covers_all", covers_all)
+    since, until = 946_684_800, 4_102_531_200  # 2000-01-01, through 2100-01-01
+    got = insights(capsys, seeded, "--since", "2000-01-01", "--until", "2100-01-01")
+    assert got == brute(seeded, since=since, until=until)
+    unfiltered = brute(seeded)
+    assert {k: v for k, v in got.items() if k != "filters"} == {
+        k: v for k, v in unfiltered.items() if k != "filters"
+    }
+    assert covered and all(covered)
+    # a range that leaves threads out is not taken for all of them
+    assert not real_covers(seeded, since=since, until=_last_thread(seeded))
+
+
+def real_covers(path: Path, since: int, until: int) -> bool:
+    with SqliteMirror.open_file(path, read_only=True) as mirror, mirror.reading() as db:
+        return sections._covers_all(db, Filters(since=since, until=until))  # pyright: ignore[reportPrivateUsage]
+
+
+def _last_thread(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT max(created_at) FROM threads").fetchone()[0])
+    finally:
+        db.close()

@@ -287,7 +287,7 @@ def missing_message(path: object) -> str:
 def _users(db: sqlite3.Connection, scope: _Scope, threads: int, span: Filters) -> int:
     if scope.user is not None:
         return 1 if threads else 0
-    if not scope.bounded:
+    if not scope.bounded or _covers_all(db, span):
         return int(db.execute("SELECT count(*) FROM ins_user WHERE threads > 0").fetchone()[0])
     if _long_range(db, threads):
         # one seek per user into the index by user (is there a thread of theirs in
@@ -310,6 +310,17 @@ def _users(db: sqlite3.Connection, scope: _Scope, threads: int, span: Filters) -
 
 def _known_users(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT count(*) FROM ins_user").fetchone()[0])
+
+
+def _covers_all(db: sqlite3.Connection, f: Filters) -> bool:
+    """The range holds every thread of the file (a year asked of a year's mirror): its
+    users' figures are those of no range, read from ``ins_user`` alone."""
+    row = db.execute("SELECT min(created_at), max(created_at) FROM ins_thread").fetchone()
+    if row[0] is None:
+        return True
+    return (f.since is None or f.since <= int(row[0])) and (
+        f.until is None or f.until > int(row[1])
+    )
 
 
 _SEEK_COST = 8
@@ -603,7 +614,7 @@ def active_users(mirror: Readable, filters: Filters = ALL, limit: int = USERS_LI
                 f" WHERE {where} GROUP BY t.user"
             )
             rows = db.execute(sql, params).fetchall()
-        elif not scope.bounded:
+        elif not scope.bounded or _covers_all(db, filters):
             rows = db.execute(
                 "SELECT user, threads, items, last_day FROM ins_user WHERE threads > 0"
                 " ORDER BY threads DESC, user LIMIT ?",
