@@ -1,8 +1,8 @@
-"""A date range's distinct users and top users, each read two ways (which one a range takes
-depends on its size): one seek per user into the index by user, or every ``(day, user)``
-row of the range; the top users walked from the most active down, or summed over the
-range's rows. Both ways of each must give the brute-force figures, at every filter the
-other insights tests compare.
+"""A date range's top users read two ways (which one a range takes depends on its size):
+walked from the most active down, each one's range of the index by user, or summed over
+every ``(day, user)`` row of the range; and a range around every thread read as no range.
+Each way must give the brute-force figures, at every filter the other insights tests
+compare.
 """
 
 from __future__ import annotations
@@ -37,20 +37,20 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("seek", [True, False], ids=["seek per user", "day rows"])
+@pytest.mark.parametrize("long", [True, False], ids=["long range", "short range"])
 @pytest.mark.parametrize("walk", [True, False], ids=["walked", "summed"])
 def test_both_ways_of_a_range_give_the_brute_force_figures(
     seeded: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
-    seek: bool,
+    long: bool,
     walk: bool,
 ):
     users_seen: list[int] = []
 
     def known_users(db: object) -> int:
         users_seen.append(1)
-        return -1 if seek else 10**12
+        return -1 if long else 10**12
 
     monkeypatch.setattr(sections, "_known_users", known_users)
     monkeypatch.setattr(sections, "_WALK_USERS", 10**9 if walk else 0)

@@ -289,18 +289,6 @@ def _users(db: sqlite3.Connection, scope: _Scope, threads: int, span: Filters) -
         return 1 if threads else 0
     if not scope.bounded or _covers_all(db, span):
         return int(db.execute("SELECT count(*) FROM ins_user WHERE threads > 0").fetchone()[0])
-    if _long_range(db, threads):
-        # one seek per user into the index by user (is there a thread of theirs in
-        # it?) instead of every (day, user) row of the range
-        where, params = _user_span(span)
-        return int(
-            db.execute(
-                "SELECT count(*) FROM ins_user AS u WHERE u.threads > 0"  # noqa: S608
-                f"{where[0]} AND EXISTS (SELECT 1 FROM ins_thread AS t"
-                f" INDEXED BY ins_thread_by_user WHERE t.user = u.user{where[1]})",
-                params,
-            ).fetchone()[0]
-        )
     picks, params = _user_picks(scope, "user", "t.user")
     if not picks:
         return 0
@@ -315,23 +303,25 @@ def _known_users(db: sqlite3.Connection) -> int:
 def _covers_all(db: sqlite3.Connection, f: Filters) -> bool:
     """The range holds every thread of the file (a year asked of a year's mirror): its
     users' figures are those of no range, read from ``ins_user`` alone."""
-    row = db.execute("SELECT min(created_at), max(created_at) FROM ins_thread").fetchone()
-    if row[0] is None:
+    # two queries: each of min() and max() alone is one seek into the index by time
+    first = db.execute("SELECT min(created_at) FROM ins_thread").fetchone()[0]
+    if first is None:
         return True
-    return (f.since is None or f.since <= int(row[0])) and (
-        f.until is None or f.until > int(row[1])
-    )
+    last = db.execute("SELECT max(created_at) FROM ins_thread").fetchone()[0]
+    return (f.since is None or f.since <= int(first)) and (f.until is None or f.until > int(last))
 
 
 _SEEK_COST = 8
 """A seek per user into the index by user costs about this many of the range's ``(day,
-user)`` rows read in order (measured on 1,000,000 threads: 30 days, 1.6 threads a user,
-read faster by rows; a year, 20 a user, by seeks)."""
+user)`` rows read in order (measured on 1,000,000 threads, warm: 30 days, 1.6 threads a
+user, read faster by rows; a year, 20 a user, by seeks). Only the top users are found by
+seeks (a few users' ranges); the distinct users of a range are not: a seek for each of
+50,000 users into a cold index took 3-4.5 s, the range's rows 0.2-0.4 s."""
 
 
 def _long_range(db: sqlite3.Connection, threads: int) -> bool:
-    """A range of so many threads (``threads``) that a seek per user reads less than
-    every ``(day, user)`` row of it (there are at most as many as threads)."""
+    """A range of so many threads (``threads``) that walking the top users' ranges
+    (:func:`_top_users_walked`) reads less than every ``(day, user)`` row of it."""
     return threads > _SEEK_COST * _known_users(db)
 
 
