@@ -4,9 +4,11 @@ Kept by ``mirror`` itself: :meth:`~chatkit_tui.core.mirror.Mirror.save_thread` c
 :func:`refresh_thread` in the transaction that writes the thread, and
 :meth:`~chatkit_tui.core.mirror.Mirror.prune` calls :func:`forget_threads` in the one
 that deletes threads: a summary is never out of step with what it sums up, whatever stops
-a run. A file of layout version 4 has them (:func:`create` with the file); the first
-writable open of an older file (3: the per-thread rows keyed by thread) builds them in
-place (:func:`install`, from the mirror's layout upgrade). This module imports nothing
+a run. In a batch of threads committed together (``Mirror.batch``) the new threads' rows
+and totals wait in a :class:`PendingTotals` and are written once before the commit. A
+file of layout version 4 has them (:func:`create` with the file); the first writable open
+of an older file (3: the per-thread rows keyed by thread) builds them in place
+(:func:`install`, from the mirror's layout upgrade). This module imports nothing
 of the mirror's (the mirror calls it); each engine keeps its SQL in a module of its own.
 
 One thread's **facts** (:class:`Facts`) are read from its row and its items (item JSON
@@ -59,6 +61,7 @@ __all__ = [
     "SQLITE",
     "Dialect",
     "Facts",
+    "PendingTotals",
     "SqliteReader",
     "SummariesMissing",
     "SummaryReader",
@@ -281,23 +284,26 @@ class Facts:
 
     def day_totals(self) -> Counter[tuple[str, Any]]:
         """``(kind, key) -> n`` as this thread adds it into ``ins_day``."""
-        out = Counter(self.kv)
-        out["threads", ""] = 1
+        return Counter({(kind, key): n for kind, key, n in self.day_parts()})
+
+    def day_parts(self) -> Iterator[tuple[str, Any, int]]:
+        """``(kind, key, n)`` as this thread adds it into ``ins_day``, each pair once."""
+        for (kind, key), n in self.kv.items():
+            yield kind, key, n
+        yield "threads", "", 1
         if self.items:
-            out["items", ""] = self.items
-        out["size", self.items] = 1
-        out["hour", (self.created_at - self.day * DAY) // 3600] = 1
-        out["status", self.status] = 1
+            yield "items", "", self.items
+        yield "size", self.items, 1
+        yield "hour", (self.created_at - self.day * DAY) // 3600, 1
+        yield "status", self.status, 1
         if self.reason is not None:
-            out[f"reason:{self.status}", self.reason] = 1
-        for flag, on in (
-            ("unanswered", self.unanswered),
-            ("pending", self.pending),
-            ("unfinished", self.unfinished),
-        ):
-            if on:
-                out[flag, ""] = 1
-        return out
+            yield f"reason:{self.status}", self.reason, 1
+        if self.unanswered:
+            yield "unanswered", "", 1
+        if self.pending:
+            yield "pending", "", 1
+        if self.unfinished:
+            yield "unfinished", "", 1
 
 
 def _get(doc: object, key: str) -> object:
@@ -520,6 +526,83 @@ def _add(db: sqlite3.Connection, facts: Facts) -> None:
         db.execute(_WEEK_UPSERT, ((day + 3) // 7, facts.user, 1))
 
 
+class PendingTotals:
+    """What the new threads of one transaction add to the summaries, held here and
+    written by :meth:`flush` (before its commit): each ``(kind, day, key)`` of
+    ``ins_day`` and each user row upserted once per transaction, not once per thread (a
+    run commits several threads at a time; those of one batch are mostly of a few days
+    and users), and the threads' own rows in one statement each, their per-thread rows in
+    key order. Only new threads wait here: a thread held already (its old facts read and
+    taken out, zeros deleted, a user's last day found again) has them flushed first, so
+    every read of the summaries inside the transaction sees them whole. ``ready``: the
+    file's summaries are built (asked once, not once per thread)."""
+
+    __slots__ = ("day_users", "days", "kv", "ready", "rows", "users", "weeks")
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.ready = has_summaries(db)
+        self.days: Counter[tuple[str, int, Any]] = Counter()
+        self.day_users: dict[tuple[int, str], list[int]] = {}
+        self.users: dict[str, list[int]] = {}
+        self.weeks: Counter[tuple[int, str]] = Counter()
+        self.rows: list[tuple[object, ...]] = []
+        """The ``ins_thread`` rows of the threads waiting here (one each)."""
+        self.kv: list[tuple[object, ...]] = []
+
+    def add(self, pk: int, facts: Facts) -> None:
+        day = facts.day
+        days = self.days
+        for kind, key, n in facts.day_parts():
+            days[kind, day, key] += n
+        items = facts.items
+        user = facts.user
+        if user is not None:
+            tally = self.day_users.get((day, user))
+            if tally is None:
+                self.day_users[day, user] = [1, items]
+            else:
+                tally[0] += 1
+                tally[1] += items
+            mine = self.users.get(user)
+            if mine is None:
+                self.users[user] = [1, items, day]
+            else:
+                mine[0] += 1
+                mine[1] += items
+                mine[2] = max(mine[2], day)
+            self.weeks[(day + 3) // 7, user] += 1
+        self.rows.append(_thread_row(pk, facts))
+        self.kv.extend(_kv_rows(pk, facts))
+
+    def flush(self, db: sqlite3.Connection) -> None:
+        """Write what waits (only inserts and upserts) and start again empty."""
+        if not self.rows:
+            return
+        db.executemany("INSERT " + _THREAD_ROW, self.rows)
+        self.kv.sort(key=_kv_order)
+        db.executemany(_KV_ROW, self.kv)
+        db.executemany(_DAY_UPSERT, [(k, d, key, n) for (k, d, key), n in self.days.items()])
+        db.executemany(
+            _DAY_USER_UPSERT, [(d, u, t, i) for (d, u), (t, i) in self.day_users.items()]
+        )
+        db.executemany(_USER_UPSERT, [(u, t, i, d) for u, (t, i, d) in self.users.items()])
+        db.executemany(_WEEK_UPSERT, [(w, u, n) for (w, u), n in self.weeks.items()])
+        self.days.clear()
+        self.day_users.clear()
+        self.users.clear()
+        self.weeks.clear()
+        self.rows.clear()
+        self.kv.clear()
+
+
+def _kv_order(row: tuple[object, ...]) -> tuple[bool, str, object, object]:
+    """``ins_thread_kv``'s key order near enough for the B-tree (by user, the rows of no
+    user last as SQLite sorts a BLOB after text, then thread, kind): rows written in
+    order touch each page once."""
+    user = row[0]
+    return (not isinstance(user, str), user if isinstance(user, str) else "", row[1], row[2])
+
+
 def _move(db: sqlite3.Connection, pk: int, old: Facts | None, new: Facts | None) -> None:
     """Take thread ``pk``'s ``old`` facts out of the day and user totals and put its
     ``new`` ones in: only what differs is written; a total that comes to 0 goes."""
@@ -624,15 +707,18 @@ def refresh_thread(
     *,
     row: ThreadRow | None = None,
     new: bool = False,
+    pending: PendingTotals | None = None,
 ) -> None:
     """Recompute one thread's facts from its row and items and move the totals by the
     difference. Call in the transaction that wrote the thread. ``held``: every item the
     thread now holds, in order, when the caller has them (a new thread, or one whose items
     were all replaced): they are not read back. ``row``: the thread's row as the caller
     just wrote it (not read back); ``new``: the thread was just inserted (it has no facts
-    to take out: none are read). Does nothing to a file whose summaries are not built (a
-    file of the current layout always has them)."""
-    if not has_summaries(db):
+    to take out: none are read). ``pending``: what the transaction's new threads add, not
+    yet written (the caller flushes it before it commits): a new thread's rows and totals
+    wait there. Does nothing to
+    a file whose summaries are not built (a file of the current layout always has them)."""
+    if not (has_summaries(db) if pending is None else pending.ready):
         return
     if row is None:
         found = db.execute(
@@ -651,6 +737,11 @@ def refresh_thread(
     old = None if new else _stored_facts(db, pk)
     if old == facts:
         return
+    if pending is not None and old is None:
+        pending.add(pk, facts)
+        return
+    if pending is not None:
+        pending.flush(db)
     _move(db, pk, old, facts)
     _store(db, pk, facts, old)
 

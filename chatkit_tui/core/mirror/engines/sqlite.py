@@ -42,7 +42,7 @@ import contextlib
 import sqlite3
 import threading
 import time
-from collections.abc import Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,6 +234,8 @@ class SqliteMirror(Mirror):
         """Opened as a read-only copy (read-only media: no shared WAL index; see
         :func:`chatkit_tui.mirrorfile.connect_read_only`)."""
         self._lock = threading.RLock()
+        self._pending: summaries.PendingTotals | None = None
+        """The open :meth:`batch`'s summary totals not yet written (None: no batch)."""
         self._claim = claim
         self.upgrade: LayoutUpgrade | None = None
         """What the open did to a file of an older layout (writable opens)."""
@@ -798,6 +800,24 @@ class SqliteMirror(Mirror):
 
     # -- writes (a run) ------------------------------------------------------------------------
 
+    @contextmanager
+    def batch(self) -> Generator[None]:
+        """The :meth:`save_thread` calls of the block in one transaction (committed
+        together, or none of them: each thread whole or absent): one commit for the
+        threads a run has ready at once, and the insights day and user totals of its new
+        threads summed in memory and written once (:class:`summaries.PendingTotals`),
+        not once per thread. Other threads' reads and writes wait for its end."""
+        if self.read_only or self._pending is not None:
+            yield
+            return
+        with self._write():
+            self._pending = summaries.PendingTotals(self._db)
+            try:
+                yield
+                self._pending.flush(self._db)
+            finally:
+                self._pending = None
+
     def save_thread(
         self,
         thread: ThreadRecord,
@@ -885,6 +905,7 @@ class SqliteMirror(Mirror):
                 items if fresh else None,
                 row=(pk, thread.created_at, thread.user, thread.status, thread.raw),
                 new=stats.new,
+                pending=self._pending,
             )
             db.execute("DELETE FROM failures WHERE thread_id = ?", (thread.id,))
         return stats
@@ -1010,7 +1031,7 @@ class SqliteMirror(Mirror):
     def _write(self) -> _Transaction:
         if self.read_only:
             raise MirrorError(f"{self.path} is open read-only")
-        return _Transaction(self._db, self._lock)
+        return _Transaction(self._db, self._lock, lambda: self._pending is not None)
 
 
 def _filters(
@@ -1278,12 +1299,21 @@ def _item_before(db: sqlite3.Connection, thread_id: str, seq: int) -> tuple[str,
 class _Transaction:
     """``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on an exception), under the lock."""
 
-    def __init__(self, db: sqlite3.Connection, lock: threading.RLock) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, lock: threading.RLock, batched: Callable[[], bool]
+    ) -> None:
         self._db = db
         self._lock = lock
+        self._batched = batched
+        self._nested = False
 
     def __enter__(self) -> None:
         self._lock.acquire()
+        # inside a :meth:`SqliteMirror.batch` of this thread (it holds the lock: another
+        # thread's batch cannot be open here): its transaction, ended by the batch
+        self._nested = self._batched()
+        if self._nested:
+            return
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except BaseException:
@@ -1292,7 +1322,8 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         try:
-            self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+            if not self._nested:
+                self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
         finally:
             self._lock.release()
 
