@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,14 @@ from chatkit_tui.core.insights import Filters, sections
 from chatkit_tui.core.insights.summaries import SqliteReader, SummaryReader
 from chatkit_tui.core.mirror.engines.sqlite import SqliteMirror
 from chatkit_tui.server.run import BackgroundServer
-from tests.unit.test_insights import KEY, add_odd_threads, assert_matches, brute, insights
+from tests.unit.test_insights import (
+    KEY,
+    add_odd_threads,
+    assert_matches,
+    brute,
+    insights,
+    mirror_run,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -93,3 +101,24 @@ def _last_thread(path: Path) -> int:
         return int(db.execute("SELECT max(created_at) FROM threads").fetchone()[0])
     finally:
         db.close()
+
+
+def test_the_walk_of_a_long_ranges_top_users_matches_brute_force_on_both_engines(
+    mirror_target: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    """The walk's SQL is shared: on PostgreSQL too (its cursor, its collation, no index
+    hint) a long range's top users are the brute-force ones."""
+    with BackgroundServer(seed=60) as server:
+        add_odd_threads(server)
+        mirror_run(capsys, server.base_url, mirror_target)
+    walked: list[object] = []
+    real = sections._top_users_walked  # pyright: ignore[reportPrivateUsage]
+
+    def walk(*args: Any, **kwargs: Any) -> Any:
+        walked.append(result := real(*args, **kwargs))
+        return result
+
+    monkeypatch.setattr(sections, "_known_users", lambda db: -1)  # pyright: ignore[reportUnknownLambdaType]
+    monkeypatch.setattr(sections, "_top_users_walked", walk)
+    assert_matches(capsys, mirror_target)
+    assert walked and all(w is not None for w in walked)
