@@ -164,10 +164,10 @@ def _write_svg(file: str, path: Any, figures: Any) -> None:
 
 
 def _path(args: argparse.Namespace) -> Any:
-    from pathlib import Path
+    if args.db:  # a file, or a postgresql:// URL (read as one: never shown as a path)
+        from chatkit_tui.core.mirror.url import mirror_target
 
-    if args.db:
-        return Path(args.db).expanduser()
+        return mirror_target(args.db)
     from chatkit_tui.backends import origin
     from chatkit_tui.client.client import DEFAULT_BASE_URL
     from chatkit_tui.scripting.common import resolve_config
