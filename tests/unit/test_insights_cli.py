@@ -1,7 +1,7 @@
-"""The ``insights`` command's words. ``insights --db postgresql://...`` (and ``--mirror URL``): the URL is read as a URL, not
-as a file path, so the answer is insights' own refusal for a mirror in PostgreSQL (exit 2)
-with the password redacted; it was "no mirror at postgresql:/user:PASSWORD@...", the
-password printed and the URL mangled into a path."""
+"""The ``insights`` command's words. ``insights --db postgresql://...`` (and ``--mirror
+URL``): the URL is read as a URL, not as a file path, so the answer is insights' own
+refusal for a mirror in PostgreSQL (exit 2) with the password redacted; it was "no mirror
+at postgresql:/user:PASSWORD@...", the password printed and the URL mangled into a path."""
 
 from __future__ import annotations
 

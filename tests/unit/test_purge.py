@@ -698,8 +698,16 @@ def test_a_since_that_is_neither_names_both_forms_on_the_command_line(tmp_path: 
 
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
     run = subprocess.run(
-        [sys.executable, "-m", "chatkit_tui", "insights", "--db", str(tmp_path / "m.sqlite3")]
-        + ["--since", "yesterday"],
+        [
+            sys.executable,
+            "-m",
+            "chatkit_tui",
+            "insights",
+            "--db",
+            str(tmp_path / "m.sqlite3"),
+            "--since",
+            "yesterday",
+        ],
         capture_output=True,
         text=True,
         env=env,
