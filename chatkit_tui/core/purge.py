@@ -172,6 +172,12 @@ def parse_cutoff(text: str, now: float) -> tuple[int, str | None]:
     value = text.strip()
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}([T ].*)?", value):
         return parse_date(value), None
+    if _AGE.fullmatch(value) is None and not value.startswith("-"):
+        # neither form: say both (parse_age's own message names ages only)
+        raise RuleError(
+            f"expected an age like 90d, 12h or 2w, or a date like 2026-01-31 "
+            f"(or 2026-01-31T12:00:00Z), got {text!r}"
+        )
     return int(now) - parse_age(value), value
 
 

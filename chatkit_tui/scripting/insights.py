@@ -342,7 +342,7 @@ def _print(path: Any, f: Any) -> None:
     out(f"insights of {path} ({_scope(f.filters)}; days in UTC)")
     o = f.overview
     span = f", {o.first_day} to {o.last_day}" if o.first_day else ""
-    out(f"{_n(o.threads)} threads, {_n(o.users)} users, {_n(o.items)} items{span}")
+    out(f"{plural(o.threads)}, {plural(o.users, 'user')}, {plural(o.items, 'item')}{span}")
     out()
     a = f.activity
     weekly = a.granularity == "week"

@@ -40,6 +40,7 @@ from chatkit_tui.scripting.common import (
     refuse_if_read_only,
 )
 from chatkit_tui.scripting.mirror import ProgressLine, since_arg
+from chatkit_tui.scripting.threads import _user  # pyright: ignore[reportPrivateUsage]
 
 if TYPE_CHECKING:
     from chatkit_tui.client.deployment import Deployment
@@ -89,7 +90,7 @@ def add_migrate_parser(sub: Any) -> None:
         help="read the threads from this mirror file (chatkit-tui mirror) instead of the "
         "deployment; --mirror [PATH] does the same",
     )
-    p.add_argument("--user", metavar="USER", help="only this user's threads")
+    p.add_argument("--user", type=_user, metavar="USER", help="only this user's threads")
     p.add_argument(
         "--since",
         type=since_arg,

@@ -150,6 +150,11 @@ def test_one_box_takes_an_age_or_a_date() -> None:
     assert parse_cutoff("2026-01-31", now) == (1_769_817_600, None)
     with pytest.raises(RuleError):
         parse_cutoff("soon", now)
+    # neither an age nor a date: the message names both forms the box takes
+    with pytest.raises(RuleError, match=r"an age like 90d.* or a date like 2026-01-31"):
+        parse_cutoff("yesterday", now)
+    with pytest.raises(RuleError, match="has no unit"):
+        parse_cutoff("30", now)  # an age's own message when it is one, half written
 
 
 def test_rules_need_one_rule_and_fix_the_cutoff_when_made() -> None:
@@ -682,3 +687,31 @@ async def test_an_open_ended_runner_waits_for_more_until_closed(
         with pytest.raises(RuntimeError, match="open-ended"):
             runner.add(["cthr_more"])
     assert sorted(r.thread_id for r in summary.deleted) == sorted(ids)
+
+
+def test_a_since_that_is_neither_names_both_forms_on_the_command_line(tmp_path: Path) -> None:
+    """``search``/``migrate``/``insights --since`` take a date or an age: a word that is
+    neither is refused (exit 2) with both forms named, not as a bad age only."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chatkit_tui",
+            "insights",
+            "--db",
+            str(tmp_path / "m.sqlite3"),
+            "--since",
+            "yesterday",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "or a date like 2026-01-31" in run.stderr and "'yesterday'" in run.stderr

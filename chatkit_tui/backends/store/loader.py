@@ -46,6 +46,22 @@ def said(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {redact(text)}"
 
 
+def interrupted(exc: BaseException) -> bool:
+    """``exc`` is a Ctrl-C in disguise: a library wrapped the KeyboardInterrupt raised in
+    it (chained), or pydantic-core, whose schema building turns one into a ``SchemaError``
+    that only names it. The operator's module did not fail: the user stopped the run."""
+    seen: BaseException | None = exc
+    for _ in range(20):  # a chain, not a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        if type(seen).__name__ == "SchemaError" and "KeyboardInterrupt" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 class StoreLoadError(WordedError):
     """The Store named by ``--store`` cannot be loaded (worded for the operator)."""
 
@@ -110,6 +126,8 @@ def _import(spec: str, module_name: str) -> Any:
             "which is not installed"
         ) from None
     except Exception as exc:  # the operator's module raised while importing
+        if interrupted(exc):
+            raise KeyboardInterrupt from None
         raise StoreLoadError(
             f"--store {spec!r}: importing {module_name!r} raised {said(exc)}"
         ) from None
@@ -133,6 +151,8 @@ async def load_store(spec: str) -> LoadedStore:
         if inspect.isawaitable(made):
             made = await made
     except Exception as exc:
+        if interrupted(exc):
+            raise KeyboardInterrupt from None
         raise StoreLoadError(f"--store {spec!r}: {factory_name}() raised {said(exc)}") from None
     kind = type(made).__name__
     if not (isinstance(made, tuple) and len(cast(tuple[Any, ...], made)) == 2):

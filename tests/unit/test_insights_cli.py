@@ -1,0 +1,56 @@
+"""The ``insights`` command's words. ``insights --db postgresql://...`` (and ``--mirror
+URL``): the URL is read as a URL, not as a file path, so a server that is not there is
+"cannot open the mirror" (exit 2) with the password redacted; it was "no mirror at
+postgresql:/user:PASSWORD@...", the password printed and the URL mangled into a path."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chatkit_tui.cli import main
+from chatkit_tui.server.run import BackgroundServer
+from tests.unit.test_insights import KEY, mirror_run
+
+SECRET = "s3cret-Pw-91"
+URL = f"postgresql://support:{SECRET}@127.0.0.1:1/team"
+
+
+@pytest.mark.parametrize("flag", ["--db", "--mirror"])
+def test_a_postgresql_url_that_cannot_be_reached_is_worded_and_its_password_never_shown(
+    tmp_path: Path, flag: str
+) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, "-m", "chatkit_tui", "insights", flag, URL],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert run.returncode == 2, run.stderr
+    assert SECRET not in run.stdout + run.stderr
+    assert "postgresql://support:***@127.0.0.1:1/team" in run.stderr
+    assert "cannot open the mirror" in run.stderr and "Connection refused" in run.stderr
+
+
+def test_one_user_is_one_user_not_one_users(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--user U`` always leaves one user: the summary says "1 user" (it said "1 users")."""
+    for name, value in KEY.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "m.sqlite3"
+    with BackgroundServer(seed=20) as server:
+        mirror_run(capsys, server.base_url, path)
+    assert main(["insights", "--db", str(path), "--json"]) == 0
+    user = json.loads(capsys.readouterr().out)["active_users"][0]["user"]
+    assert main(["insights", "--db", str(path), "--user", user]) == 0
+    second = capsys.readouterr().out.split("\n")[1]
+    assert re.match(r"\d[\d,]* threads?, 1 user, [\d,]+ items?\b", second), second
