@@ -236,6 +236,21 @@ def test_mirror_of_a_store_searched_and_browsed(
     assert code == 0 and len(out.splitlines()) == 30, err
 
 
+def test_insights_of_a_store_mirror_counts_no_user(
+    store: SampleStore, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """chatkit-python's threads carry no user (the mirror holds ""): insights counts no
+    user, not one user named "" with every thread (it said "30 threads, 1 user")."""
+    db = tmp_path / "store.sqlite3"
+    code, _, err = run(capsys, "mirror", "--db", str(db), "--store", SPEC)
+    assert code == 0, err
+    code, out, err = run(capsys, "insights", "--db", str(db), "--json")
+    assert code == 0, err
+    figures = json.loads(out)
+    assert figures["threads"] == 30
+    assert figures["users"] == 0 and figures["active_users"] == []
+
+
 # --- what cannot be done, and the operator's mistakes ---------------------------------------------
 
 

@@ -190,7 +190,7 @@ def brute(
             wrong["pending"].append((created, pk, ref))
         if unfinished:
             wrong["unfinished"].append((created, pk, ref))
-        if who is not None:
+        if who:  # "" is no user (a chatkit-python thread's)
             users_day[name].add(who)
             users_week[week].add(who)
             tally = by_user.setdefault(who, [0, 0, 0])

@@ -399,7 +399,9 @@ def facts_of(
     """A thread's facts from its fields and its items ``(type, created_at, raw)`` in the
     thread's order. Pure."""
     state = status if status else NONE
-    facts = Facts(created_at, user, state, _status_reason(state, thread_raw))
+    # an empty user is none: chatkit-python's threads carry no user, and the mirror of a
+    # Store or a chatkit-python server holds "" for them (not one user named "")
+    facts = Facts(created_at, user or None, state, _status_reason(state, thread_raw))
     kv = facts.kv
     asked: tuple[int | None] | None = None  # the last user message not yet answered
     for kind_or_none, at, raw in items:
