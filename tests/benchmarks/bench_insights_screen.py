@@ -112,12 +112,12 @@ def main() -> int:
         measure_child(args.child, args.user, args.days)
         return 0
     from chatkit_tui.core.mirror import Mirror
-    from tests.benchmarks.bench_insights import DEFAULT_DB, build, pick_user
+    from tests.benchmarks.bench_insights import DEFAULT_DB, build, pick_users
 
     path = args.db or DEFAULT_DB
     if not path.exists():
         build(path, 1_000_000)
-    user = pick_user(path)
+    user = pick_users(path)[0]
     with Mirror.open(path, read_only=True) as mirror, mirror.reading() as db:
         top = str(
             db.execute("SELECT user FROM ins_user ORDER BY threads DESC LIMIT 1").fetchone()[0]
