@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +61,7 @@ from chatkit_tui.core.migrate.worker import (
     POOL_MIN,
     Conversion,
     convert_page,
+    loads,
     start_pool,
     why,
 )
@@ -303,7 +303,7 @@ class Migration:
             return True
         return self._listed is not None and self._listed.get(prepared[0].id) != prepared[2]
 
-    async def _conversions(self, pending: Pending | None, summary: Summary) -> dict[int, Any]:
+    async def _conversions(self, pending: Pending | None, summary: Summary) -> dict[int, bytes]:
         if pending is None:
             return {}
         todo, future = pending
@@ -339,12 +339,12 @@ class Migration:
         except Exception:  # not listable (NotImplementedError, say): asked thread by thread
             return None
 
-    async def one(self, prepared: Prepared, conversion: Conversion = None) -> ThreadResult:
+    async def one(self, prepared: Prepared, conversion: Conversion | bytes = None) -> ThreadResult:
         """One thread, read (or failed already): written, or checked. A write first asks
         the Store whether it holds the thread marked with this source's fingerprint: then
         nothing is converted or written (a second run costs a read a thread).
-        ``conversion``: the thread converted already (by the worker), or why it could not
-        be; None: converted here."""
+        ``conversion``: the thread converted already, or why it could not be; bytes: as
+        the worker sent it (:func:`~.worker.loads`); None: converted here."""
         if isinstance(prepared, ThreadResult):
             return prepared
         thread, raws, fp = prepared
@@ -362,6 +362,8 @@ class Migration:
                 if marked and self.mode == "write":  # a dry run converts it all the same
                     result.outcome = "unchanged"
                     return result
+            if isinstance(conversion, bytes):
+                conversion = loads(conversion, thread.raw, raws)
             if conversion is None:
                 try:
                     conversion = convert(thread.raw, raws, hashed=fp)
@@ -371,8 +373,6 @@ class Migration:
                 result.reason = f"converting: {conversion}"
                 return result
             c = conversion
-            if not c.thread_raw:  # the worker sends the models back, not the bytes
-                c = dataclasses.replace(c, thread_raw=thread.raw, item_raws=raws)
             result.notes = c.notes
             if c.user != thread.user:  # the record and the list disagree: the record wins
                 result.user = c.user
@@ -500,7 +500,7 @@ Prepared = tuple[SourceThread, Sequence[bytes], str] | ThreadResult
 """A thread read, its items' raw JSON and its fingerprint; or why it could not be read."""
 
 
-Pending = tuple[list[int], Future[list[Conversion]]]
+Pending = tuple[list[int], Future[list[bytes]]]
 """The indexes of a page's threads sent to the worker, and their conversions to come."""
 Batch = tuple[list[Prepared], Pending | None]
 
