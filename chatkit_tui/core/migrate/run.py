@@ -196,7 +196,8 @@ class Migration:
         workers: int | None = None,
     ) -> None:
         """``workers``: 0, convert in this process; 1, in a worker process however few the
-        threads; None: the environment's ``CHATKIT_TUI_MIGRATE_WORKERS`` (0 or 1), else a
+        threads (each page waited for, even while the worker starts); None: the
+        environment's ``CHATKIT_TUI_MIGRATE_WORKERS`` (0 or 1), else a
         worker when it pays (a source that knows its count, more than :data:`POOL_MIN`
         threads to convert)."""
         self.source = source
@@ -204,6 +205,10 @@ class Migration:
             workers = {"0": 0, "1": 1}.get(os.environ.get(ENV, "").strip())
         self._workers = workers
         self._pool: ProcessPoolExecutor | None = None
+        self._worker_up = workers == 1
+        """The worker has given back a page: from then on its pages are waited for (before,
+        a page it has not converted yet is converted here: a worker takes ~1 s to start).
+        Forced on (``workers=1``), every page is waited for."""
         self.target = target
         self.mode = mode
         self._stop = False
@@ -291,7 +296,18 @@ class Migration:
             assert not isinstance(prepared, ThreadResult)
             thread, raws, fp = prepared
             work.append((thread.raw, raws, fp))
-        return todo, self._pool.submit(convert_page, work)
+        try:
+            future = self._pool.submit(convert_page, work)
+        except Exception:  # it cannot start (or is gone): converted here from now on
+            self._workers = 0
+            return None
+        if not self._worker_up:
+            future.add_done_callback(self._up)
+        return todo, future
+
+    def _up(self, future: Future[list[bytes]]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._worker_up = True
 
     def _converts(self, prepared: Prepared) -> bool:
         """The test :meth:`one` makes before converting, as far as it can be made ahead:
@@ -307,6 +323,8 @@ class Migration:
         if pending is None:
             return {}
         todo, future = pending
+        if not self._worker_up and not future.done():
+            return {}  # the worker is still starting (~1 s): this page is converted here
         try:
             done = await asyncio.wrap_future(future)
         except BrokenProcessPool:
