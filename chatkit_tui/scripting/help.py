@@ -49,7 +49,8 @@ SPECIFIC: dict[str, dict[int, str]] = {
     "migrate": {
         2: "usage or configuration error (bad flags, a flag refused here, the Store\n"
         "       cannot be loaded or the report written, refused in read-only mode)",
-        8: "incomplete: threads failed (each in the report; a run again retries them)",
+        8: "incomplete: threads failed (each in the report; a run again retries them),\n"
+        "       or the conversion worker process died (a run again resumes)",
     },
     "serve": {
         0: "stopped (Ctrl-C)",

@@ -209,7 +209,7 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
 
     from chatkit_tui.backends.store.loader import StoreLoadError, load_store
     from chatkit_tui.core.migrate.report import MigrateReport
-    from chatkit_tui.core.migrate.run import Migration, Summary
+    from chatkit_tui.core.migrate.run import Migration, Summary, WorkerDied
 
     try:
         target = await load_store(args.to_store)
@@ -264,6 +264,8 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
         report.write({**summary_so_far.as_json(), "error": f"{type(exc).__name__}: {exc}"})
         report.close()
         err(f"report: {report.path}")
+        if isinstance(exc, WorkerDied):
+            raise ScriptError(str(exc), EXIT_INCOMPLETE) from None
         raise
     finally:
         progress.clear()

@@ -5,7 +5,8 @@ target is the operator's own ``chatkit.store.Store`` with the request context of
 thread's hosted user (:class:`Target`). Threads are written one at a time, newest first;
 each is converted by :func:`~chatkit_tui.core.migrate.mapping.convert` (validated by
 chatkit-python's models) before anything of it is written, the next page of the source
-read meanwhile.
+read meanwhile. With many threads to convert, a page's conversions are made in a worker
+process on another core (:mod:`.worker`), ahead of the writes; the writes are the same.
 
 How a thread is written, so that a run killed at any moment and run again ends with the
 Store one clean run makes (the README's "Resuming" says the same):
@@ -36,8 +37,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -52,6 +56,15 @@ from chatkit_tui.core.migrate.mapping import (
     unaccounted,
 )
 from chatkit_tui.core.migrate.source import Source, SourceThread
+from chatkit_tui.core.migrate.worker import (
+    ENV,
+    POOL_MIN,
+    Conversion,
+    convert_page,
+    loads,
+    start_pool,
+    why,
+)
 
 __all__ = [
     "Migration",
@@ -59,6 +72,7 @@ __all__ = [
     "Summary",
     "Target",
     "ThreadResult",
+    "WorkerDied",
 ]
 
 Outcome = Literal[
@@ -78,6 +92,11 @@ AHEAD = 2
 
 LISTING_SLACK = 1000
 """The Store is listed only while it holds at most twice the source's threads and this."""
+
+
+class WorkerDied(RuntimeError):
+    """The conversion worker process ended mid-run: the run stops before the page it was
+    converting (every thread written before is whole; a run again resumes)."""
 
 
 class Target(Protocol):
@@ -174,8 +193,22 @@ class Migration:
         target: Target,
         *,
         mode: Literal["write", "dry-run", "verify"] = "write",
+        workers: int | None = None,
     ) -> None:
+        """``workers``: 0, convert in this process; 1, in a worker process however few the
+        threads (each page waited for, even while the worker starts); None: the
+        environment's ``CHATKIT_TUI_MIGRATE_WORKERS`` (0 or 1), else a
+        worker when it pays (a source that knows its count, more than :data:`POOL_MIN`
+        threads to convert)."""
         self.source = source
+        if workers is None:
+            workers = {"0": 0, "1": 1}.get(os.environ.get(ENV, "").strip())
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+        self._worker_up = workers == 1
+        """The worker has given back a page: from then on its pages are waited for (before,
+        a page it has not converted yet is converted here: a worker takes ~1 s to start).
+        Forced on (``workers=1``), every page is waited for."""
         self.target = target
         self.mode = mode
         self._stop = False
@@ -207,15 +240,17 @@ class Migration:
             self.total = await count()
         if self.mode != "verify" and self.total is not None:
             self._listed = await self._list_store(2 * self.total + LISTING_SLACK)
-        queue: asyncio.Queue[list[Prepared] | None] = asyncio.Queue(maxsize=AHEAD)
+        queue: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=AHEAD)
         producer = asyncio.create_task(self._produce(queue))
         try:
             while not summary.stopped and (batch := await queue.get()) is not None:
-                for prepared in batch:
+                prepared_page, pending = batch
+                conversions = await self._conversions(pending, summary)
+                for n, prepared in enumerate(prepared_page):
                     if self._stop:
                         summary.stopped = True
                         break
-                    result = await self.one(prepared)
+                    result = await self.one(prepared, conversions.get(n))
                     summary.add(result)
                     on_thread(result)
                     await asyncio.sleep(0)  # let the reader hand over its next page
@@ -225,18 +260,82 @@ class Migration:
             producer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await producer
+            if self._pool is not None:  # waits for the page under way, at most
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
         summary.elapsed = time.perf_counter() - started
         return summary
 
-    async def _produce(self, queue: asyncio.Queue[list[Prepared] | None]) -> None:
+    async def _produce(self, queue: asyncio.Queue[Batch | None]) -> None:
         try:
             async for page in self.source.pages():
+                left = None if self.total is None else self.total - self.read
                 self.read += len(page)
-                await queue.put(prepare_page(page))
+                prepared = prepare_page(page)
+                await queue.put((prepared, self._submit(prepared, left)))
         except Exception as exc:  # the source failed: the run ends with it, after what was read
             self._failure = exc
         self.read_all = True
         await queue.put(None)
+
+    def _submit(self, page: list[Prepared], left: int | None) -> Pending | None:
+        """The page's threads that will be converted sent to the worker (started on the
+        first page that has any, when it pays); None: converted here, if at all."""
+        todo = [n for n, p in enumerate(page) if self._converts(p)]
+        if not todo:
+            return None
+        if self._pool is None:
+            if self._workers == 0 or (
+                self._workers is None and (left is None or len(todo) * left / len(page) <= POOL_MIN)
+            ):
+                return None
+            self._pool = start_pool()
+        work: list[tuple[bytes, Sequence[bytes], str]] = []
+        for n in todo:
+            prepared = page[n]
+            assert not isinstance(prepared, ThreadResult)
+            thread, raws, fp = prepared
+            work.append((thread.raw, raws, fp))
+        try:
+            future = self._pool.submit(convert_page, work)
+        except Exception:  # it cannot start (or is gone): converted here from now on
+            self._workers = 0
+            return None
+        if not self._worker_up:
+            future.add_done_callback(self._up)
+        return todo, future
+
+    def _up(self, future: Future[list[bytes]]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            self._worker_up = True
+
+    def _converts(self, prepared: Prepared) -> bool:
+        """The test :meth:`one` makes before converting, as far as it can be made ahead:
+        a write converts a thread the Store's listing does not show marked with this
+        fingerprint (no listing: each is asked as it comes, converted here)."""
+        if isinstance(prepared, ThreadResult):
+            return False
+        if self.mode != "write":
+            return True
+        return self._listed is not None and self._listed.get(prepared[0].id) != prepared[2]
+
+    async def _conversions(self, pending: Pending | None, summary: Summary) -> dict[int, bytes]:
+        if pending is None:
+            return {}
+        todo, future = pending
+        if not self._worker_up and not future.done():
+            return {}  # the worker is still starting (~1 s): this page is converted here
+        try:
+            done = await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            raise WorkerDied(
+                f"the conversion worker process ended unexpectedly (killed, or out of "
+                f"memory?): stopped after {summary.threads} threads, each written whole; "
+                f"a run again resumes"
+            ) from None
+        except Exception:  # not pickled, say: this page converted here, as without a worker
+            return {}
+        return dict(zip(todo, done, strict=True))
 
     async def _list_store(self, most: int) -> dict[str, Any] | None:
         """Every thread of the Store under the whole-deployment context, by id, with its
@@ -258,10 +357,12 @@ class Migration:
         except Exception:  # not listable (NotImplementedError, say): asked thread by thread
             return None
 
-    async def one(self, prepared: Prepared) -> ThreadResult:
+    async def one(self, prepared: Prepared, conversion: Conversion | bytes = None) -> ThreadResult:
         """One thread, read (or failed already): written, or checked. A write first asks
         the Store whether it holds the thread marked with this source's fingerprint: then
-        nothing is converted or written (a second run costs a read a thread)."""
+        nothing is converted or written (a second run costs a read a thread).
+        ``conversion``: the thread converted already, or why it could not be; bytes: as
+        the worker sent it (:func:`~.worker.loads`); None: converted here."""
         if isinstance(prepared, ThreadResult):
             return prepared
         thread, raws, fp = prepared
@@ -279,11 +380,17 @@ class Migration:
                 if marked and self.mode == "write":  # a dry run converts it all the same
                     result.outcome = "unchanged"
                     return result
-            try:
-                c = convert(thread.raw, raws, hashed=fp)
-            except ValueError as exc:
-                result.reason = f"converting: {_why(exc)}"
+            if isinstance(conversion, bytes):
+                conversion = loads(conversion, thread.raw, raws)
+            if conversion is None:
+                try:
+                    conversion = convert(thread.raw, raws, hashed=fp)
+                except ValueError as exc:
+                    conversion = _why(exc)
+            if isinstance(conversion, str):
+                result.reason = f"converting: {conversion}"
                 return result
+            c = conversion
             result.notes = c.notes
             if c.user != thread.user:  # the record and the list disagree: the record wins
                 result.user = c.user
@@ -411,6 +518,11 @@ Prepared = tuple[SourceThread, Sequence[bytes], str] | ThreadResult
 """A thread read, its items' raw JSON and its fingerprint; or why it could not be read."""
 
 
+Pending = tuple[list[int], Future[list[bytes]]]
+"""The indexes of a page's threads sent to the worker, and their conversions to come."""
+Batch = tuple[list[Prepared], Pending | None]
+
+
 def prepare_page(page: Sequence[tuple[SourceThread, Sequence[bytes] | None]]) -> list[Prepared]:
     out: list[Prepared] = []
     for thread, raws in page:
@@ -431,7 +543,4 @@ def _dump_field(model: Any, name: str) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first[:300]}" if first else type(exc).__name__
+_why = why
