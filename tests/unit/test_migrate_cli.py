@@ -116,6 +116,21 @@ def test_dry_run_converts_everything_and_writes_nothing(
     assert SQLiteStore(str(store_path)).rows() == []
 
 
+def test_a_dry_run_over_a_migrated_store_says_unchanged_not_new(
+    mirror: Path, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A dry run after a real run says what a real run would do: nothing (every thread
+    unchanged), not every thread new; the Store's listing shows each one's mark."""
+    assert migrate(mirror, tmp_path / "r.jsonl") == 0
+    capsys.readouterr()
+    rows = SQLiteStore(str(store_path)).rows()
+    assert migrate(mirror, tmp_path / "d.jsonl", "--dry-run", "--json") == 0
+    records = lines(capsys.readouterr().out)
+    assert {r["outcome"] for r in records if r["record"] == "thread"} == {"unchanged"}
+    assert records[-1]["writes"] == 0
+    assert SQLiteStore(str(store_path)).rows() == rows
+
+
 def test_a_thread_changed_upstream_is_updated_and_a_half_written_one_redone(
     mirror: Path, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

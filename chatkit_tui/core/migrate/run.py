@@ -374,6 +374,9 @@ class Migration:
             if self.mode != "verify":
                 if self._listed is not None and self._listed.get(thread.id) == fp:
                     marked = True
+                    if self.mode == "dry-run":  # converted and checked all the same: the
+                        # write it would make is judged against what the Store holds
+                        stored = await self._load_thread(thread.id, context)
                 else:
                     stored = None if unlisted else await self._load_thread(thread.id, context)
                     marked = stored is not None and stored.metadata.get(MIGRATED) == fp
