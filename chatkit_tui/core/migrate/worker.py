@@ -3,8 +3,10 @@
 :func:`~chatkit_tui.core.migrate.mapping.convert` is a pure function of bytes, and most of
 a migration's own CPU (the mapping, its field audit, chatkit-python's validation): a
 thread of the writing process cannot run it alongside the writes (the GIL), a process
-can. The writing process then only unpickles what :func:`convert_page` gives back and
-writes it, in the same order and by the same protocol (:mod:`.run`).
+can. The writing process then builds the models again from the JSON
+:func:`convert_page` gives back (validated by the same models: ~11 us an item, against
+~78 to convert one) and writes them, in the same order and by the same protocol
+(:mod:`.run`).
 
 The worker is started with ``spawn`` (never ``fork``: the run has threads), ignores
 SIGINT (Ctrl-C on the terminal reaches the whole process group; the writing process
