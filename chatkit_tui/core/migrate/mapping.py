@@ -69,6 +69,7 @@ __all__ = [
     "convert",
     "fingerprint",
     "unaccounted",
+    "why",
 ]
 
 MAPPING_VERSION = "2"
@@ -123,6 +124,13 @@ class Converted:
     @property
     def approximated(self) -> list[Note]:
         return self.notes
+
+
+def why(exc: BaseException) -> str:
+    """An exception in a line for a report: its type and its message's first line (at
+    most 300 characters)."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
 
 
 def fingerprint(thread_raw: bytes, item_raws: Sequence[bytes]) -> str:

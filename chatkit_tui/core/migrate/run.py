@@ -54,6 +54,7 @@ from chatkit_tui.core.migrate.mapping import (
     convert,
     fingerprint,
     unaccounted,
+    why,
 )
 from chatkit_tui.core.migrate.source import Source, SourceThread
 from chatkit_tui.core.migrate.worker import (
@@ -63,7 +64,6 @@ from chatkit_tui.core.migrate.worker import (
     convert_page,
     loads,
     start_pool,
-    why,
 )
 
 __all__ = [
@@ -389,7 +389,7 @@ class Migration:
                 try:
                     conversion = convert(thread.raw, raws, hashed=fp)
                 except ValueError as exc:
-                    conversion = _why(exc)
+                    conversion = why(exc)
             if isinstance(conversion, str):
                 result.reason = f"converting: {conversion}"
                 return result
@@ -416,7 +416,7 @@ class Migration:
                     await self._write(c, context, stored, result)
         except Exception as exc:  # the operator's Store raised: reported, tried next run
             result.outcome = "failed"
-            result.reason = f"the Store raised {_why(exc)}"
+            result.reason = f"the Store raised {why(exc)}"
         return result
 
     async def _context(self, user: str | None) -> Any:
@@ -544,6 +544,3 @@ def _dump_field(model: Any, name: str) -> Any:
     if dump is not None:
         return dump(mode="json")
     return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-_why = why

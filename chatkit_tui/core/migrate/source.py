@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chatkit_tui.core.migrate.mapping import why
+
 if TYPE_CHECKING:
     from chatkit_tui.core.mirror import Mirror
 
@@ -37,11 +39,6 @@ class SourceThread:
 
 class Source(Protocol):
     def pages(self) -> AsyncIterator[Page]: ...
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
 
 
 class DeploymentSource:
@@ -81,9 +78,7 @@ class DeploymentSource:
             pager = self.deployment.threads.list_items(thread_id, order="asc", limit=PAGE)
             raws = [item.raw async for item in pager]
         except Exception as exc:  # nothing of it is written; tried next run
-            return SourceThread(
-                thread_id, user, thread.raw, f"reading its items: {_why(exc)}"
-            ), None
+            return SourceThread(thread_id, user, thread.raw, f"reading its items: {why(exc)}"), None
         return SourceThread(thread_id, user, thread.raw), raws
 
 

@@ -28,9 +28,9 @@ from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from typing import Any
 
-from chatkit_tui.core.migrate.mapping import Converted, Note, convert
+from chatkit_tui.core.migrate.mapping import Converted, Note, convert, why
 
-__all__ = ["ENV", "POOL_MIN", "Conversion", "convert_page", "loads", "start_pool", "why"]
+__all__ = ["ENV", "POOL_MIN", "Conversion", "convert_page", "loads", "start_pool"]
 
 ENV = "CHATKIT_TUI_MIGRATE_WORKERS"
 """``0``: convert in the writing process; ``1``: in a worker process, however few the
@@ -45,12 +45,6 @@ words it); None: not converted there (the writing process converts it itself).""
 
 WATCH = 0.5
 """Seconds between the worker's looks at whether its parent is still there."""
-
-
-def why(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first[:300]}" if first else type(exc).__name__
 
 
 @cache
