@@ -282,6 +282,21 @@ class Facts:
     def day(self) -> int:
         return self.created_at // DAY
 
+    def row(self, pk: int) -> tuple[object, ...]:
+        """Its ``ins_thread`` row (the same columns in that order on both engines)."""
+        return (
+            pk,
+            self.created_at,
+            self.day,
+            self.user,
+            self.status,
+            self.reason,
+            self.items,
+            int(self.unanswered),
+            self.pending,
+            self.unfinished,
+        )
+
     def day_totals(self) -> Counter[tuple[str, Any]]:
         """``(kind, key) -> n`` as this thread adds it into ``ins_day``."""
         return Counter({(kind, key): n for kind, key, n in self.day_parts()})
@@ -573,7 +588,7 @@ class PendingTotals:
                 mine[1] += items
                 mine[2] = max(mine[2], day)
             self.weeks[(day + 3) // 7, user] += 1
-        self.rows.append(_thread_row(pk, facts))
+        self.rows.append(facts.row(pk))
         self.kv.extend(_kv_rows(pk, facts))
 
     def flush(self, db: sqlite3.Connection) -> None:
@@ -665,21 +680,6 @@ _THREAD_ROW = "INTO ins_thread VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _KV_ROW = "INSERT INTO ins_thread_kv VALUES (?, ?, ?, ?, ?, ?)"
 
 
-def _thread_row(pk: int, f: Facts) -> tuple[object, ...]:
-    return (
-        pk,
-        f.created_at,
-        f.day,
-        f.user,
-        f.status,
-        f.reason,
-        f.items,
-        int(f.unanswered),
-        f.pending,
-        f.unfinished,
-    )
-
-
 def _kv_rows(pk: int, f: Facts) -> list[tuple[object, ...]]:
     user = _kv_user(f.user)
     return [(user, pk, kind, key, f.created_at, n) for (kind, key), n in f.kv.items()]
@@ -691,9 +691,9 @@ def _forget_kv(db: sqlite3.Connection, pk: int, old: Facts) -> None:
 
 def _store(db: sqlite3.Connection, pk: int, facts: Facts, old: Facts | None) -> None:
     if old is None:
-        db.execute("INSERT " + _THREAD_ROW, _thread_row(pk, facts))
+        db.execute("INSERT " + _THREAD_ROW, facts.row(pk))
     else:
-        db.execute("INSERT OR REPLACE " + _THREAD_ROW, _thread_row(pk, facts))
+        db.execute("INSERT OR REPLACE " + _THREAD_ROW, facts.row(pk))
         _forget_kv(db, pk, old)
     db.executemany(_KV_ROW, _kv_rows(pk, facts))
 
@@ -859,7 +859,7 @@ def _install(db: sqlite3.Connection, batch: int) -> int:
 
 
 def _store_many(db: sqlite3.Connection, batch: list[tuple[int, Facts]]) -> None:
-    db.executemany("INSERT " + _THREAD_ROW, [_thread_row(pk, f) for pk, f in batch])
+    db.executemany("INSERT " + _THREAD_ROW, [f.row(pk) for pk, f in batch])
     db.executemany(
         "INSERT INTO temp.ins_kv_unsorted VALUES (?, ?, ?, ?, ?, ?)",
         [row for pk, f in batch for row in _kv_rows(pk, f)],

@@ -225,20 +225,7 @@ class _Changes:
                 if new is None:
                     out.drop_threads.append(pk)
             if new is not None:
-                out.threads.append(
-                    (
-                        pk,
-                        new.created_at,
-                        new.day,
-                        new.user,
-                        new.status,
-                        new.reason,
-                        new.items,
-                        int(new.unanswered),
-                        new.pending,
-                        new.unfinished,
-                    )
-                )
+                out.threads.append(new.row(pk))
                 user = _kv_user(new.user)
                 out.kv.extend(
                     (user, pk, kind, str(key), new.created_at, n)
@@ -451,10 +438,7 @@ def build(
             kv_rows: list[tuple[object, ...]] = []
             for pk, thread_id, created_at, user, status, raw in threads:
                 f = facts_of(int(created_at), user, status, bytes(raw), items.get(thread_id, ()))
-                thread_rows.append(
-                    (int(pk), f.created_at, f.day, f.user, f.status, f.reason, f.items,
-                     int(f.unanswered), f.pending, f.unfinished)
-                )  # fmt: skip
+                thread_rows.append(f.row(int(pk)))
                 kv_user = _kv_user(f.user)
                 kv_rows.extend(
                     (kv_user, int(pk), kind, str(key), f.created_at, n)
