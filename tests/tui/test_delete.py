@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button
 
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.tui.app import ChatKitApp
 from chatkit_tui.tui.dialogs.help import HelpScreen
+from chatkit_tui.tui.keys import order
 from chatkit_tui.tui.threads.bulk import ConfirmBulkDeleteScreen
 from chatkit_tui.tui.threads.deletes import ConfirmDeleteScreen
 from tests.tui.helpers import burst, loaded, make_app, notifications, screen_text, wait_for
@@ -42,6 +44,27 @@ async def test_a_y_typed_before_the_dialog_was_shown_does_not_delete(
         assert isinstance(app.screen, ConfirmDeleteScreen)  # still asking
         assert local_server.store.get_thread(thread.id) is not None and not archived(tmp_path)
         await pilot.press("y")  # read, then answered
+        await wait_for(pilot, lambda: local_server.store.get_thread(thread.id) is None)
+
+
+async def test_a_y_passed_on_before_the_dialog_came_does_not_confirm_it(
+    local_server: BackgroundServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded machine the ``d`` outlasts SETTLE_LIMIT and the ``y`` is passed on to the
+    list; the dialog is on top by the time the ``y`` comes back up to the bindings. It
+    deleted the thread unasked (CI, once); SETTLE_LIMIT 0 makes that happen every time."""
+    monkeypatch.setattr(order, "SETTLE_LIMIT", 0.0)
+    app = make_app(local_server, archive_dir=tmp_path / "archive")
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        thread = tl.current
+        assert thread is not None
+        burst(app, "d", "y", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen), what="dialog")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmDeleteScreen)
+        assert local_server.store.get_thread(thread.id) is not None and not archived(tmp_path)
+        await pilot.press("y")
         await wait_for(pilot, lambda: local_server.store.get_thread(thread.id) is None)
 
 

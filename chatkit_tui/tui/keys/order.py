@@ -15,7 +15,8 @@ once; a key is never held for longer than :data:`SETTLE_LIMIT`.
 
 A :class:`ReadFirstDialog` (the confirmation dialogs) does not receive keys read before
 it was mounted: a ``y`` typed right after ``d``, before the
-dialog could be read, must not confirm a delete.
+dialog could be read, must not confirm a delete. That holds for a key passed on to the
+screen below before the dialog came, too: none is matched with the dialog's bindings.
 """
 
 from __future__ import annotations
@@ -60,7 +61,17 @@ class OrderedKeysApp(App[None]):
             self._held_keys.append(event)
             await self._pass_keys_on()
             return
+        if isinstance(event, events.Key) and self._read_too_early(event):
+            return  # on its way back up to the bindings, it would find the dialog's
         await super().on_event(event)
+
+    def _read_too_early(self, key: events.Key) -> bool:
+        """A key read before the dialog now on top was mounted. Such a key can still be on
+        its way back up from the screen below (it was passed on before the dialog came, a
+        slow key having waited SETTLE_LIMIT): Textual matches it with the bindings of the
+        screen on top *then*, so a ``y`` meant for the list would confirm the delete."""
+        screen = self.screen if self.screen_stack else None
+        return isinstance(screen, ReadFirstDialog) and not screen.shown_before(key)
 
     async def _pass_keys_on(self, *, waited_enough: bool = False) -> None:
         """Hand on the held keys, in order, while the one before each has settled."""
