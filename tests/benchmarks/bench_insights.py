@@ -35,7 +35,7 @@ times with the summaries kept and three times without (``summaries.refresh_threa
 replaced by a no-op), the medians of wall time and of process CPU compared (goal: under
 5 %); and, not moved by other work on a shared machine, the share of each run's own CPU
 spent inside ``refresh_thread`` and in writing a batch's totals (``PendingTotals.flush``;
-its thread's CPU time).
+its thread's CPU time), and the wall time spent there over the run's wall time.
 """
 
 from __future__ import annotations
@@ -306,26 +306,28 @@ def _has_mirror(url: str) -> bool:
 _RUN = """
 import sys, time
 from chatkit_tui.core.insights import summaries
-spent = [0.0]
+spent = [0.0, 0.0]  # CPU (its thread's), wall
 real = summaries.refresh_thread
 def timed(db, thread_id, held=None, **kw):
-    at = time.thread_time()  # CPU, not wall: other threads and processes left out
+    at, wall = time.thread_time(), time.perf_counter()  # CPU: other threads left out
     real(db, thread_id, held, **kw)
     spent[0] += time.thread_time() - at
+    spent[1] += time.perf_counter() - wall
 summaries.refresh_thread = timed if {mode!r} == "with" else (lambda db, t, h=None, **kw: None)
 flush = getattr(summaries, "PendingTotals", None)
 if flush is not None:  # a batch's totals, written once before its commit: counted too
     real_flush = flush.flush
     def timed_flush(self, db):
-        at = time.thread_time()
+        at, wall = time.thread_time(), time.perf_counter()
         real_flush(self, db)
         spent[0] += time.thread_time() - at
+        spent[1] += time.perf_counter() - wall
     flush.flush = timed_flush
 from chatkit_tui.cli import main
 t, cpu = time.perf_counter(), time.process_time()
 rc = main(["mirror", "--base-url", {url!r}, "--db", {db!r}])
 wall, cpu = time.perf_counter() - t, time.process_time() - cpu
-print("TIME", wall, spent[0], cpu, file=sys.stderr)
+print("TIME", wall, spent[0], cpu, spent[1], file=sys.stderr)
 sys.exit(rc)
 """
 """One run in a subprocess: ``with`` the summaries (the time spent keeping them summed),
@@ -339,6 +341,7 @@ def run_cost(threads: int = 1000, repeats: int = 3, latency_ms: float = 0) -> di
     env = {**os.environ, "PYTHONPATH": str(REPO), "OPENAI_API_KEY": "sk-bench"}
     results: dict[str, list[float]] = {"with": [], "without": []}
     shares: list[float] = []
+    wall_shares: list[float] = []
     cpus: dict[str, list[float]] = {"with": [], "without": []}
     from chatkit_tui.server.faults import Faults
 
@@ -359,13 +362,14 @@ def run_cost(threads: int = 1000, repeats: int = 3, latency_ms: float = 0) -> di
                     check=False,
                 )
                 assert run.returncode == 0, run.stderr
-                seconds, inside, cpu = (
-                    float(v) for v in run.stderr.rsplit("TIME", 1)[1].split()[:3]
+                seconds, inside, cpu, inside_wall = (
+                    float(v) for v in run.stderr.rsplit("TIME", 1)[1].split()[:4]
                 )
                 results[mode].append(seconds)
                 cpus[mode].append(cpu)
                 if mode == "with":
                     shares.append(inside / cpu)
+                    wall_shares.append(inside_wall / seconds)
     with_s = statistics.median(results["with"])
     without_s = statistics.median(results["without"])
     return {
@@ -377,6 +381,8 @@ def run_cost(threads: int = 1000, repeats: int = 3, latency_ms: float = 0) -> di
         "cpu_with_s": round(statistics.median(cpus["with"]), 3),
         "cpu_without_s": round(statistics.median(cpus["without"]), 3),
         "refresh_cpu_share_pct": round(100 * statistics.median(shares), 2),
+        # the upkeep's own wall time (in refresh_thread and the flush) over the run's
+        "refresh_wall_share_pct": round(100 * statistics.median(wall_shares), 2),
         "runs": results,
     }
 

@@ -5,6 +5,9 @@ a 30-day range.
 
 Run: ``python tests/benchmarks/bench_insights_screen.py`` (``--db PATH``; the file is
 bench_insights.py's, ``/tmp/insights-bench/mirror.sqlite3``, built by it when missing).
+``--cold``: before each measurement the file's pages are dropped from the page cache
+(``posix_fadvise(DONTNEED)`` on the file and its ``-wal``; no root needed), as after the
+file sat unread for a while; each case is then measured cold, then warm.
 
 The app runs headless (``App.run_test``) over the file read-only, as ``--mirror`` opens
 it. A section counts when its charts are mounted (the screen's ``done``); the first chart
@@ -18,10 +21,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -91,7 +96,23 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(path: Path, *, user: str | None = None, days: bool = False) -> dict[str, object]:
+def evict(path: Path) -> None:
+    """Drop ``path``'s pages (and its WAL's) from the page cache: the next read is from disk."""
+    for name in (path, path.with_name(path.name + "-wal")):
+        if name.exists():
+            fd = os.open(name, os.O_RDONLY)
+            try:
+                os.fsync(fd)  # dirty pages are not dropped
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def measure(
+    path: Path, *, user: str | None = None, days: bool = False, cold: bool = False
+) -> dict[str, object]:
+    if cold:
+        evict(path)
     args = [sys.executable, __file__, "--child", str(path)]
     if user is not None:
         args += ["--user", user]
@@ -107,6 +128,7 @@ def main() -> int:
     parser.add_argument("--child", default=None)
     parser.add_argument("--user", default=None)
     parser.add_argument("--days", action="store_true")
+    parser.add_argument("--cold", action="store_true", help="each case cold, then warm")
     args = parser.parse_args()
     if args.child is not None:
         measure_child(args.child, args.user, args.days)
@@ -122,13 +144,16 @@ def main() -> int:
         top = str(
             db.execute("SELECT user FROM ins_user ORDER BY threads DESC LIMIT 1").fetchone()[0]
         )
-    for name, result in (
-        ("unfiltered", measure(path)),
-        (f"a user of the top 1 % ({user})", measure(path, user=user)),
-        (f"the most active user ({top})", measure(path, user=top)),
-        ("30 days", measure(path, days=True)),
-    ):
-        print(f"{name}: {json.dumps(result)}")
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("unfiltered", {}),
+        (f"a user of the top 1 % ({user})", {"user": user}),
+        (f"the most active user ({top})", {"user": top}),
+        ("30 days", {"days": True}),
+    ]
+    for name, case in cases:
+        if args.cold:
+            print(f"{name}, cold: {json.dumps(measure(path, cold=True, **case))}", flush=True)
+        print(f"{name}: {json.dumps(measure(path, **case))}", flush=True)
     return 0
 
 
