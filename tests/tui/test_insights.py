@@ -170,6 +170,39 @@ async def test_enter_on_a_went_wrong_thread_opens_it(mirror: Path) -> None:
         assert view.has_focus
 
 
+async def test_esc_from_a_thread_opened_from_insights_goes_back_to_insights(mirror: Path) -> None:
+    """Insights -> enter on a went-wrong row -> the thread -> esc: the same insights screen,
+    its list's cursor and focus where they were, nothing computed again; esc from there
+    goes back to the thread list, as from insights opened with i."""
+    app = mirror_app(mirror)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_insights(pilot, app)
+        generation = screen.generation
+        unanswered = screen.query_one("#list-unanswered", EntryList)
+        second = unanswered.listing.entries[1].target
+        unanswered.focus()
+        await pilot.press("home", "down", "enter")
+        main = app.main_screen
+        view = main.view
+        await wait_for(pilot, lambda: view.thread_id == second, what="the thread opened")
+        assert isinstance(app.screen, MainScreen) and view.has_focus
+        await pilot.press("j")  # reading it
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back on insights")
+        await pilot.pause()
+        assert screen.generation == generation  # the same figures, not computed again
+        assert screen.focused is unanswered and unanswered.highlighted == 1
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="back on main")
+        assert main.thread_list.has_focus
+        # a thread opened from the list is not tied to insights: esc goes to the list
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: view.has_focus, what="the thread view")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and main.thread_list.has_focus
+
+
 async def test_enter_on_a_user_filters_the_thread_list(mirror: Path) -> None:
     app = mirror_app(mirror)
     async with app.run_test(size=(100, 40)) as pilot:
