@@ -139,6 +139,39 @@ async def test_the_palette_opens_insights_and_help_lists_its_keys(mirror: Path) 
         assert "main.insights" in {binding_id for _, _, binding_id in tables["Main screen"]}
 
 
+async def test_help_on_insights_lists_the_insights_keys_first(mirror: Path) -> None:
+    """? on the insights screen: its own table first, then the rest as on the main screen."""
+    from chatkit_tui.tui.dialogs.help import HelpScreen
+
+    app = mirror_app(mirror)
+    async with app.run_test(size=(100, 60)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        on_main = app.screen
+        assert isinstance(on_main, HelpScreen)
+        main_titles = [title for title, _ in on_main.sections]
+        assert main_titles[:2] == ["Everywhere", "Main screen"]  # as it was
+        await pilot.press("escape")
+        await open_insights(pilot, app)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        titles = [title for title, _ in help_screen.sections]
+        assert titles[0] == "Insights (i)"
+        assert sorted(titles) == sorted(main_titles)  # the same tables, reordered
+        assert titles[1:] == [t for t in main_titles if t != "Insights (i)"]
+        text = screen_text(app)
+        assert text.index("insights.close") < text.index("main.back"), text
+    # the session panel, where ? works too, the same way
+    from chatkit_tui.tui.keys.registry import help_sections
+    from chatkit_tui.tui.sessions.screen import SessionScreen
+
+    panel = [title for title, _ in help_sections({}, read_only=False, screen=SessionScreen)]
+    assert panel[0] == "Session panel (s)" and panel[1:3] == ["Everywhere", "Main screen"]
+
+
 async def test_n_shows_each_charts_numbers_and_back(mirror: Path) -> None:
     app = mirror_app(mirror)
     async with app.run_test(size=(100, 40)) as pilot:
