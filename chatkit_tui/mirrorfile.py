@@ -10,6 +10,8 @@ of ours (import-linter checks it).
 - :func:`is_mirror_url` tells a ``postgresql://`` URL (a mirror in PostgreSQL) from a
   path, and :func:`redact` takes the password out of any text that may hold one (a URL,
   libpq's messages, which can echo it): what core and ``serve --db`` show instead.
+- :func:`pg_refusal` tells from libpq's words why a connection failed: the login or a
+  permission refused (exit 4), the database not reached (exit 5), or neither.
 
 **Read-only media.** A mirror is a WAL-mode database. SQLite's ``mode=ro`` reads one when
 it can share the WAL index: the ``-shm`` file exists and can be mapped, or can be made
@@ -40,6 +42,7 @@ __all__ = [
     "damaged_message",
     "is_damage",
     "is_mirror_url",
+    "pg_refusal",
     "redact",
 ]
 
@@ -68,6 +71,36 @@ def redact(text: str, *secrets: str | None) -> str:
             for form in {secret, quote(secret, safe="")}:
                 text = text.replace(form, "***")
     return text
+
+
+_PG_LOGIN = re.compile(
+    r"password authentication failed|no password supplied|authentication failed"
+    r"|pg_hba\.conf|permission denied|not permitted to log in|role \".*\" does not exist",
+    re.IGNORECASE,
+)
+_PG_UNREACHED = re.compile(
+    r"connection refused|failed to resolve host|could not translate host name"
+    r"|timeout expired|timed out|no route to host|network is unreachable"
+    r"|server closed the connection unexpectedly|connection reset"
+    r"|on socket \"[^\"]*\" failed: no such file or directory",
+    re.IGNORECASE,
+)
+LOGIN_REFUSED = "login"
+UNREACHED = "unreached"
+
+
+def pg_refusal(message: str) -> str | None:
+    """Why libpq (through psycopg) could not connect, from its message (a connection
+    failure carries no SQLSTATE): :data:`LOGIN_REFUSED` (a wrong or missing password, a
+    role or a ``pg_hba.conf`` rule that refuses it, no permission), :data:`UNREACHED`
+    (nothing listening, an unknown host, a timeout, the connection cut), or None (a bad
+    URL, a database that does not exist, anything else). A login refused wins: with
+    several hosts tried, one that answered said who may not come in."""
+    if _PG_LOGIN.search(message):
+        return LOGIN_REFUSED
+    if _PG_UNREACHED.search(message):
+        return UNREACHED
+    return None
 
 
 DAMAGED_ERROR_TYPE = "mirror_damaged"
