@@ -11,7 +11,8 @@ of ours (import-linter checks it).
   path, and :func:`redact` takes the password out of any text that may hold one (a URL,
   libpq's messages, which can echo it): what core and ``serve --db`` show instead.
 - :func:`pg_refusal` tells from libpq's words why a connection failed: the login or a
-  permission refused (exit 4), the database not reached (exit 5), or neither.
+  permission refused (exit 4), the database not reached (exit 5), or neither;
+  :func:`pgpass_hint` names a password file libpq skipped (others may read it).
 
 **Read-only media.** A mirror is a WAL-mode database. SQLite's ``mode=ro`` reads one when
 it can share the WAL index: the ``-shm`` file exists and can be mapped, or can be made
@@ -43,6 +44,7 @@ __all__ = [
     "is_damage",
     "is_mirror_url",
     "pg_refusal",
+    "pgpass_hint",
     "redact",
 ]
 
@@ -101,6 +103,31 @@ def pg_refusal(message: str) -> str | None:
     if _PG_UNREACHED.search(message):
         return UNREACHED
     return None
+
+
+def pgpass_hint(message: str) -> str | None:
+    """When libpq had no password to send (``no password supplied``) and the password file
+    it reads (``$PGPASSFILE``, else ``~/.pgpass``) is there with group or world access,
+    which libpq skips with a warning on stderr the user may never see (the app's screen,
+    a cron job's log): the sentence that says so and what to do. Else None."""
+    if "no password supplied" not in message.lower():
+        return None
+    import os
+    import shlex
+    import stat
+
+    name = os.environ.get("PGPASSFILE") or os.path.join(os.path.expanduser("~"), ".pgpass")
+    try:
+        mode = os.stat(name).st_mode
+    except OSError:
+        return None
+    if not stat.S_ISREG(mode) or not mode & 0o077:
+        return None
+    return (
+        f"the password file {name} was not read: others may read it (mode"
+        f" {stat.S_IMODE(mode):04o}), and libpq skips it; permissions should be u=rw"
+        f" (0600) or less: chmod 600 {shlex.quote(name)}"
+    )
 
 
 DAMAGED_ERROR_TYPE = "mirror_damaged"

@@ -53,6 +53,7 @@ from chatkit_tui.mirrorfile import (
     is_damage,
     is_mirror_url,
     pg_refusal,
+    pgpass_hint,
     redact,
 )
 from chatkit_tui.server.keyset import Order, Page, keyset_page
@@ -182,6 +183,8 @@ class MirrorSource:
             said = redact(" ".join(str(exc).split()))
             why = pg_refusal(said)
             if why == LOGIN_REFUSED:
+                hint = pgpass_hint(said)
+                said += f"; {hint}" if hint else ""
                 raise MirrorUnopened(f"the database refused the login: {said}", 4) from None
             if why == UNREACHED:
                 raise MirrorUnopened(f"the database cannot be reached: {said}", 5) from None

@@ -321,6 +321,46 @@ def test_a_role_without_the_privilege_to_read_the_mirror_is_a_permission_error(
             conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
 
 
+def test_a_pgpass_that_others_can_read_is_named_when_no_password_came(
+    pg_cluster: Cluster,
+    pg_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    """libpq skips a password file with group or world access (mode 644): the login then
+    fails for want of a password, and the message says which file and what to do."""
+    Mirror.open(pg_url, create=True, origin=Origin("http://x/v1")).close()
+    url = pg_url.replace(f":{PASSWORD}@", "@")
+    home = tmp_path / "home-pgpass"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    pgpass = home / ".pgpass"
+    pgpass.write_text(f"127.0.0.1:{pg_cluster.port}:*:chatkit:{PASSWORD}\n")
+    for path, named in ((pgpass, None), (tmp_path / "elsewhere.pgpass", "PGPASSFILE")):
+        if named is not None:
+            path.write_text(pgpass.read_text())
+            monkeypatch.setenv(named, str(path))
+        path.chmod(0o644)
+        assert main(["search", "--db", url, "anything"]) == 4
+        err = capsys.readouterr().err
+        assert "no password supplied" in err, err
+        assert f"the password file {path} was not read" in err, err
+        assert "permissions should be u=rw (0600) or less" in err and "0644" in err, err
+        no_password(err)
+        for argv in (["--mirror", url], ["serve", "--db", url, "--port", "0"]):
+            done = _cli(*argv)  # the app and serve say it too
+            assert done.returncode == 4, (argv, done.stderr)
+            assert f"the password file {path} was not read" in done.stderr, done.stderr
+        path.chmod(0o600)  # as libpq wants it: read, the login goes through
+        assert main(["search", "--db", url, "anything"]) == 0, capsys.readouterr().err
+        capsys.readouterr()
+    # a private file, or a password given another way: no word about the file
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none-here"))
+    assert main(["search", "--db", url, "anything"]) == 4
+    assert "password file" not in capsys.readouterr().err
+
+
 def test_a_url_is_shown_without_its_password_everywhere():
     url = MirrorUrl(f"postgresql://chatkit:{PASSWORD}@db.example:5432/team?password={PASSWORD}")
     for shown in (str(url), repr(url), url.shown, f"{url}"):

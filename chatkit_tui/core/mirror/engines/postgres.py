@@ -100,7 +100,7 @@ from chatkit_tui.core.mirror.store import (
 )
 from chatkit_tui.core.mirror.url import MirrorUrl, redact
 from chatkit_tui.core.mirror.writer_lock import Holder, MirrorBusyError
-from chatkit_tui.mirrorfile import LOGIN_REFUSED, UNREACHED, pg_refusal
+from chatkit_tui.mirrorfile import LOGIN_REFUSED, UNREACHED, pg_refusal, pgpass_hint
 
 if TYPE_CHECKING:
     import psycopg
@@ -475,8 +475,10 @@ def _connect(url: MirrorUrl, *, read_only: bool) -> tuple[psycopg.Connection[Any
         said = redact(" ".join(str(exc).split()), *secrets)
         why = pg_refusal(said)
         if why == LOGIN_REFUSED:
+            hint = pgpass_hint(said)
             raise MirrorLoginRefused(
                 f"cannot open the mirror {url}: the database refused the login: {said}"
+                + (f"; {hint}" if hint else "")
             ) from None
         if why == UNREACHED:
             raise MirrorUnreachable(
