@@ -10,6 +10,9 @@ of ours (import-linter checks it).
 - :func:`is_mirror_url` tells a ``postgresql://`` URL (a mirror in PostgreSQL) from a
   path, and :func:`redact` takes the password out of any text that may hold one (a URL,
   libpq's messages, which can echo it): what core and ``serve --db`` show instead.
+- :func:`pg_refusal` tells from libpq's words why a connection failed: the login or a
+  permission refused (exit 4), the database not reached (exit 5), or neither;
+  :func:`pgpass_hint` names a password file libpq skipped (others may read it).
 
 **Read-only media.** A mirror is a WAL-mode database. SQLite's ``mode=ro`` reads one when
 it can share the WAL index: the ``-shm`` file exists and can be mapped, or can be made
@@ -40,6 +43,8 @@ __all__ = [
     "damaged_message",
     "is_damage",
     "is_mirror_url",
+    "pg_refusal",
+    "pgpass_hint",
     "redact",
 ]
 
@@ -68,6 +73,61 @@ def redact(text: str, *secrets: str | None) -> str:
             for form in {secret, quote(secret, safe="")}:
                 text = text.replace(form, "***")
     return text
+
+
+_PG_LOGIN = re.compile(
+    r"password authentication failed|no password supplied|authentication failed"
+    r"|pg_hba\.conf|permission denied|not permitted to log in|role \".*\" does not exist",
+    re.IGNORECASE,
+)
+_PG_UNREACHED = re.compile(
+    r"connection refused|failed to resolve host|could not translate host name"
+    r"|timeout expired|timed out|no route to host|network is unreachable"
+    r"|server closed the connection unexpectedly|connection reset"
+    r"|on socket \"[^\"]*\" failed: no such file or directory",
+    re.IGNORECASE,
+)
+LOGIN_REFUSED = "login"
+UNREACHED = "unreached"
+
+
+def pg_refusal(message: str) -> str | None:
+    """Why libpq (through psycopg) could not connect, from its message (a connection
+    failure carries no SQLSTATE): :data:`LOGIN_REFUSED` (a wrong or missing password, a
+    role or a ``pg_hba.conf`` rule that refuses it, no permission), :data:`UNREACHED`
+    (nothing listening, an unknown host, a timeout, the connection cut), or None (a bad
+    URL, a database that does not exist, anything else). A login refused wins: with
+    several hosts tried, one that answered said who may not come in."""
+    if _PG_LOGIN.search(message):
+        return LOGIN_REFUSED
+    if _PG_UNREACHED.search(message):
+        return UNREACHED
+    return None
+
+
+def pgpass_hint(message: str) -> str | None:
+    """When libpq had no password to send (``no password supplied``) and the password file
+    it reads (``$PGPASSFILE``, else ``~/.pgpass``) is there with group or world access,
+    which libpq skips with a warning on stderr the user may never see (the app's screen,
+    a cron job's log): the sentence that says so and what to do. Else None."""
+    if "no password supplied" not in message.lower():
+        return None
+    import os
+    import shlex
+    import stat
+
+    name = os.environ.get("PGPASSFILE") or os.path.join(os.path.expanduser("~"), ".pgpass")
+    try:
+        mode = os.stat(name).st_mode
+    except OSError:
+        return None
+    if not stat.S_ISREG(mode) or not mode & 0o077:
+        return None
+    return (
+        f"the password file {name} was not read: others may read it (mode"
+        f" {stat.S_IMODE(mode):04o}), and libpq skips it; permissions should be u=rw"
+        f" (0600) or less: chmod 600 {shlex.quote(name)}"
+    )
 
 
 DAMAGED_ERROR_TYPE = "mirror_damaged"

@@ -58,6 +58,12 @@ class Capabilities(msgspec.Struct, frozen=True, kw_only=True):
     """Threads can be deleted (``threads.delete``)."""
     read_only_copy: bool = False
     """A copy (a mirror): nothing acts on the deployment itself."""
+    threads_held: str = "on the server"
+    """Where its threads are, in the words that end a sentence about a delete: "then
+    deleted on the server" (the hosted API, a chatkit-python server), "in the Store" (a
+    Store loaded in process: no server is involved)."""
+    threads_from: str = "from the server"
+    """The same place, for "already gone from the server" / "from the Store"."""
 
     def missing(self, what: str) -> str:
         """The sentence that says a deployment of this kind cannot do ``what``."""

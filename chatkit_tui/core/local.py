@@ -28,7 +28,8 @@ SEED_AGE = 86_400  # the newest demo thread is a day old
 
 class LocalError(Exception):
     """The demo or the mirror could not be opened; the message is worded for the user,
-    ``code`` is the exit code (2, a usage error; 9, the mirror is damaged)."""
+    ``code`` is the exit code (2, a usage error; 9, the mirror is damaged; 4 and 5, a
+    mirror's database refused the login or could not be reached)."""
 
     def __init__(self, message: str, code: int = 2) -> None:
         super().__init__(message)
@@ -36,6 +37,8 @@ class LocalError(Exception):
 
 
 DAMAGED = 9  # chatkit_tui.scripting.common.EXIT_DAMAGED (core is below the script CLI)
+LOGIN_REFUSED = 4  # EXIT_AUTH: a mirror's database refused the login or a permission
+UNREACHED = 5  # EXIT_NETWORK: a mirror's database could not be reached
 
 
 @dataclass
@@ -101,7 +104,13 @@ def mirror_label(path: MirrorTarget) -> str:
     app's top bar, the script commands' note on stderr); :class:`LocalError` when it cannot
     be read (9: damaged). The mirror itself is read in process (``chatkit_tui.backends``),
     with no server on loopback."""
-    from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError
+    from chatkit_tui.core.mirror import (
+        Mirror,
+        MirrorDamaged,
+        MirrorError,
+        MirrorLoginRefused,
+        MirrorUnreachable,
+    )
     from chatkit_tui.core.times import absolute_time
 
     try:
@@ -114,6 +123,10 @@ def mirror_label(path: MirrorTarget) -> str:
         ) from None
     except MirrorDamaged as exc:
         raise LocalError(str(exc), DAMAGED) from None
+    except MirrorLoginRefused as exc:
+        raise LocalError(str(exc), LOGIN_REFUSED) from None
+    except MirrorUnreachable as exc:
+        raise LocalError(str(exc), UNREACHED) from None
     except MirrorError as exc:
         raise LocalError(str(exc)) from None
     synced = info.last_complete_sync

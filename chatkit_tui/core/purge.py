@@ -480,7 +480,7 @@ async def find_matches(
             return found
         if not cursor or cursor in cursors or cursor == after:
             found.incomplete = (
-                "the server's thread list stopped advancing (it repeated a page cursor), so "
+                "the deployment's thread list stopped advancing (it repeated a page cursor), so "
                 "threads after that point were not looked at"
             )
             return found

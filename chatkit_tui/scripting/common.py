@@ -161,6 +161,18 @@ def exit_code(exc: BaseException) -> int:
     return EXIT_API_ERROR
 
 
+def mirror_exit(exc: BaseException, default: int = EXIT_USAGE) -> int:
+    """The exit code of a mirror that could not be opened or read: its database refused
+    the login or a permission (4), could not be reached (5), else ``default``."""
+    from chatkit_tui.core.mirror import MirrorLoginRefused, MirrorUnreachable
+
+    if isinstance(exc, MirrorLoginRefused):
+        return EXIT_AUTH
+    if isinstance(exc, MirrorUnreachable):
+        return EXIT_NETWORK
+    return default
+
+
 def resolve_config(args: Any) -> Config:
     try:
         from chatkit_tui.backends import backend_options
@@ -270,7 +282,7 @@ def make_client(
     except MirrorDamaged as exc:
         raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except (MirrorError, FileNotFoundError) as exc:
-        raise ScriptError(str(exc), EXIT_USAGE) from None
+        raise ScriptError(str(exc), mirror_exit(exc)) from None
 
 
 def run_command(

@@ -28,6 +28,10 @@ MEANINGS: dict[int, str] = {
     130: "interrupted (Ctrl-C)",
 }
 
+# a mirror in PostgreSQL that cannot be opened: the login, or the network
+_PG_LOGIN = "the mirror's database refused the login or a permission (PostgreSQL)"
+_PG_NETWORK = "the mirror's database could not be reached (PostgreSQL)"
+
 # for a command, a code's meaning said more exactly than MEANINGS does
 SPECIFIC: dict[str, dict[int, str]] = {
     "threads purge": {
@@ -37,9 +41,11 @@ SPECIFIC: dict[str, dict[int, str]] = {
     },
     "threads delete": {7: "declined at the confirmation prompt (nothing deleted)"},
     "sessions cancel": {7: "declined at the confirmation prompt (nothing cancelled)"},
-    "search": {1: "the mirror file could not be read"},
+    "search": {1: "the mirror file could not be read", 4: _PG_LOGIN, 5: _PG_NETWORK},
     "insights": {
         1: "the mirror could not be read (a file locked or cut short, PostgreSQL failed)",
+        4: _PG_LOGIN,
+        5: _PG_NETWORK,
         2: "usage error (bad flags or dates, a flag refused here, no mirror there,\n"
         "       one made before insights that cannot be written here, or the\n"
         "       --svg file cannot be written)",
@@ -56,6 +62,8 @@ SPECIFIC: dict[str, dict[int, str]] = {
         0: "stopped (Ctrl-C)",
         2: "usage error (bad flags, a flag refused here, the database cannot be\n"
         "       opened, the port is taken)",
+        4: _PG_LOGIN,
+        5: _PG_NETWORK,
     },
 }
 
@@ -75,10 +83,11 @@ EXITS: dict[str, tuple[int, ...]] = {
     "sessions create": _API,
     "sessions cancel": (0, 1, 2, 3, 4, 5, 6, 7, 130),
     # only a rejected key stops a run; any other failure leaves it incomplete (8)
-    "mirror": (0, 1, 2, 4, 8, 9, 10, 130),
-    "search": (0, 1, 2, 9, 130),  # the file only: no network
-    "insights": (0, 1, 2, 9, 10, 130),  # 10: a run holds an old file it would build
-    "serve": (0, 2, 9),  # 9: serving a damaged mirror
+    # (4 and 5 also: a mirror in PostgreSQL that refused the login or was not reached)
+    "mirror": (0, 1, 2, 4, 5, 8, 9, 10, 130),
+    "search": (0, 1, 2, 4, 5, 9, 130),  # no API: 4 and 5 are a mirror in PostgreSQL's
+    "insights": (0, 1, 2, 4, 5, 9, 10, 130),  # 10: a run holds an old file it would build
+    "serve": (0, 2, 4, 5, 9),  # 9: serving a damaged mirror
     "migrate": (0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 130),
 }
 

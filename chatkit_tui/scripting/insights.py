@@ -24,6 +24,7 @@ from chatkit_tui.scripting.common import (
     EXIT_USAGE,
     ScriptError,
     err,
+    mirror_exit,
     out,
     parser_kw,
 )
@@ -141,7 +142,7 @@ def insights_command(args: argparse.Namespace) -> int:
     except MirrorDamaged as exc:
         raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except MirrorError as exc:  # PostgreSQL failed a read (said without the password)
-        raise ScriptError(str(exc), EXIT_API_ERROR) from None
+        raise ScriptError(str(exc), mirror_exit(exc, EXIT_API_ERROR)) from None
     except sqlite3.Error as exc:  # a file locked or cut short
         raise ScriptError(f"the mirror {path} could not be read: {exc}", EXIT_API_ERROR) from None
     if args.svg:
@@ -204,7 +205,7 @@ def _open(path: Any, *, build: bool) -> Any:
     except MirrorDamaged:
         raise
     except MirrorError as exc:
-        raise ScriptError(str(exc), EXIT_USAGE) from None
+        raise ScriptError(str(exc), mirror_exit(exc)) from None
 
 
 def _scope(filters: Any) -> str:

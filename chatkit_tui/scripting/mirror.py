@@ -46,6 +46,7 @@ from chatkit_tui.scripting.common import (
     ScriptError,
     concurrency,
     err,
+    mirror_exit,
     out,
     parser_kw,
     require,
@@ -195,7 +196,7 @@ async def _open_for_run(path: MirrorTarget, client: Deployment, *, wait: bool) -
                 EXIT_DAMAGED,
             ) from None
         except (MirrorError, MirrorReadOnlyError) as exc:
-            raise ScriptError(str(exc), EXIT_USAGE) from None
+            raise ScriptError(str(exc), mirror_exit(exc)) from None
         except OSError as exc:
             raise ScriptError(f"cannot open {path}: {exc.strerror or exc}", EXIT_USAGE) from None
         await asyncio.sleep(WAIT_POLL)
@@ -299,7 +300,8 @@ async def _run(
         raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except MirrorDatabaseError as exc:  # the database refused a write, or went away
         raise ScriptError(
-            f"could not write {exc}; what was committed before is kept", EXIT_API_ERROR
+            f"could not write {exc}; what was committed before is kept",
+            mirror_exit(exc, EXIT_API_ERROR),  # a privilege missing: 4
         ) from None
     except (sqlite3.Error, OSError) as exc:  # the file, not the API: a full disk, ...
         if is_damage(exc):  # a write met a damaged page
@@ -600,7 +602,7 @@ def _open_to_read(args: argparse.Namespace) -> Mirror:
     except MirrorDamaged as exc:
         raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except MirrorError as exc:
-        raise ScriptError(str(exc), EXIT_USAGE) from None
+        raise ScriptError(str(exc), mirror_exit(exc)) from None
 
 
 def _as_typed(text: str) -> str:
@@ -646,7 +648,7 @@ def search_command(args: argparse.Namespace) -> int:
                 f"the mirror {mirror.path} could not be read: {exc}", EXIT_API_ERROR
             ) from None
         except MirrorError as exc:  # a database that went away
-            raise ScriptError(str(exc), EXIT_API_ERROR) from None
+            raise ScriptError(str(exc), mirror_exit(exc, EXIT_API_ERROR)) from None
     return EXIT_OK
 
 

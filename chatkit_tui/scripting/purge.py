@@ -113,7 +113,9 @@ def add_purge_parser(actions: Any, kw: dict[str, Any]) -> None:
     )
     rules = p.add_argument_group("rules (combined with AND)")
     rules.add_argument(
-        "--user", metavar="USER", help="threads of this user (filtered by the server)"
+        "--user",
+        metavar="USER",
+        help="threads of this user (the deployment's own filter: a Store's context_for(USER))",
     )
     when = rules.add_mutually_exclusive_group()
     when.add_argument(

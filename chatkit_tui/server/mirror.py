@@ -46,10 +46,14 @@ from typing import cast
 from chatkit_tui.client.models import ChatSession
 from chatkit_tui.mirrorfile import (
     DAMAGED_ERROR_TYPE,
+    LOGIN_REFUSED,
+    UNREACHED,
     connect_read_only,
     damaged_message,
     is_damage,
     is_mirror_url,
+    pg_refusal,
+    pgpass_hint,
     redact,
 )
 from chatkit_tui.server.keyset import Order, Page, keyset_page
@@ -83,6 +87,15 @@ class MirrorDamagedError(RequestError):
             code=DAMAGED_ERROR_TYPE,
             headers={"x-should-retry": "false"},
         )
+
+
+class MirrorUnopened(ValueError):
+    """The mirror's database refused the login (``code`` 4) or could not be reached (5),
+    the exit codes of the script CLI's table; the message redacted."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def is_mirror(path: str | Path) -> bool:
@@ -167,7 +180,15 @@ class MirrorSource:
                 application_name="chatkit-tui serve",
             )
         except psycopg.Error as exc:
-            raise ValueError(redact(" ".join(str(exc).split()))) from None
+            said = redact(" ".join(str(exc).split()))
+            why = pg_refusal(said)
+            if why == LOGIN_REFUSED:
+                hint = pgpass_hint(said)
+                said += f"; {hint}" if hint else ""
+                raise MirrorUnopened(f"the database refused the login: {said}", 4) from None
+            if why == UNREACHED:
+                raise MirrorUnopened(f"the database cannot be reached: {said}", 5) from None
+            raise ValueError(said) from None
         try:
             row = conn.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'"
@@ -176,7 +197,10 @@ class MirrorSource:
             ).fetchone()
         except psycopg.Error as exc:
             conn.close()
-            raise ValueError(redact(" ".join(str(exc).split()))) from None
+            said = redact(" ".join(str(exc).split()))
+            if exc.sqlstate == "42501":  # insufficient_privilege: a permission error
+                raise MirrorUnopened(said, 4) from None
+            raise ValueError(said) from None
         if row is None or row[0] is None:
             conn.close()
             raise ValueError(f"{self.path} is not a chatkit-tui mirror")

@@ -27,7 +27,7 @@ from chatkit_tui import APP_NAME
 from chatkit_tui.mirrorfile import redact
 from chatkit_tui.server.app import ChatKitServerApp, create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
-from chatkit_tui.server.mirror import MirrorDamagedError, MirrorSource, is_mirror
+from chatkit_tui.server.mirror import MirrorDamagedError, MirrorSource, MirrorUnopened, is_mirror
 from chatkit_tui.server.seed import BASE_TIME
 from chatkit_tui.server.seed import seed as seed_store
 from chatkit_tui.server.store import Store
@@ -293,6 +293,8 @@ def serve_command(args: argparse.Namespace) -> int:
         store = MirrorSource(db) if mirrored else Store(db)
     except MirrorDamagedError as exc:
         return fail(exc.message, EXIT_DAMAGED)
+    except MirrorUnopened as exc:  # a login refused (4), a database not reached (5)
+        return fail(f"cannot open the mirror {shown}: {exc}", exc.code)
     except Exception as exc:  # sqlite3 errors, permissions, a directory given as --db
         return fail(redact(f"cannot open the database {shown}: {exc}"))
     with store:

@@ -136,7 +136,12 @@ class ChatKitApp(OrderedKeysApp):
         conflicts = key_conflicts(app_contexts(), keymap) if keymap else []
         self.push_screen(
             HelpScreen(
-                help_sections(keymap, read_only=read_only, capabilities=ctx.capabilities),
+                help_sections(
+                    keymap,
+                    read_only=read_only,
+                    capabilities=ctx.capabilities,
+                    screen=type(self.screen),  # its own keys first
+                ),
                 read_only=read_only,
                 offer=ctx.offer,
                 conflicts=[conflict.message(label) for conflict in conflicts],

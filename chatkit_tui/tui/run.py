@@ -111,10 +111,19 @@ def _open(connect: Callable[[], Deployment]) -> Deployment:
             2,
         ) from None
     except Exception as exc:  # a mirror that cannot be opened; anything else goes on up
-        from chatkit_tui.core.mirror import MirrorDamaged, MirrorError
+        from chatkit_tui.core.mirror import (
+            MirrorDamaged,
+            MirrorError,
+            MirrorLoginRefused,
+            MirrorUnreachable,
+        )
 
         if isinstance(exc, MirrorDamaged):
             raise _CannotConnect(str(exc), 9) from None
+        if isinstance(exc, MirrorLoginRefused):  # the exit codes of the script CLI's table
+            raise _CannotConnect(str(exc), 4) from None
+        if isinstance(exc, MirrorUnreachable):
+            raise _CannotConnect(str(exc), 5) from None
         if isinstance(exc, MirrorError | FileNotFoundError):
             raise _CannotConnect(str(exc), 2) from None
         raise

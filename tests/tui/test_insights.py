@@ -139,6 +139,39 @@ async def test_the_palette_opens_insights_and_help_lists_its_keys(mirror: Path) 
         assert "main.insights" in {binding_id for _, _, binding_id in tables["Main screen"]}
 
 
+async def test_help_on_insights_lists_the_insights_keys_first(mirror: Path) -> None:
+    """? on the insights screen: its own table first, then the rest as on the main screen."""
+    from chatkit_tui.tui.dialogs.help import HelpScreen
+
+    app = mirror_app(mirror)
+    async with app.run_test(size=(100, 60)) as pilot:
+        await loaded(pilot, app)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        on_main = app.screen
+        assert isinstance(on_main, HelpScreen)
+        main_titles = [title for title, _ in on_main.sections]
+        assert main_titles[:2] == ["Everywhere", "Main screen"]  # as it was
+        await pilot.press("escape")
+        await open_insights(pilot, app)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        titles = [title for title, _ in help_screen.sections]
+        assert titles[0] == "Insights (i)"
+        assert sorted(titles) == sorted(main_titles)  # the same tables, reordered
+        assert titles[1:] == [t for t in main_titles if t != "Insights (i)"]
+        text = screen_text(app)
+        assert text.index("insights.close") < text.index("main.back"), text
+    # the session panel, where ? works too, the same way
+    from chatkit_tui.tui.keys.registry import help_sections
+    from chatkit_tui.tui.sessions.screen import SessionScreen
+
+    panel = [title for title, _ in help_sections({}, read_only=False, screen=SessionScreen)]
+    assert panel[0] == "Session panel (s)" and panel[1:3] == ["Everywhere", "Main screen"]
+
+
 async def test_n_shows_each_charts_numbers_and_back(mirror: Path) -> None:
     app = mirror_app(mirror)
     async with app.run_test(size=(100, 40)) as pilot:
@@ -168,6 +201,39 @@ async def test_enter_on_a_went_wrong_thread_opens_it(mirror: Path) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="back on main")
         await wait_for(pilot, lambda: view.thread_id == second, what="the thread opened")
         assert view.has_focus
+
+
+async def test_esc_from_a_thread_opened_from_insights_goes_back_to_insights(mirror: Path) -> None:
+    """Insights -> enter on a went-wrong row -> the thread -> esc: the same insights screen,
+    its list's cursor and focus where they were, nothing computed again; esc from there
+    goes back to the thread list, as from insights opened with i."""
+    app = mirror_app(mirror)
+    async with app.run_test(size=(100, 40)) as pilot:
+        screen = await open_insights(pilot, app)
+        generation = screen.generation
+        unanswered = screen.query_one("#list-unanswered", EntryList)
+        second = unanswered.listing.entries[1].target
+        unanswered.focus()
+        await pilot.press("home", "down", "enter")
+        main = app.main_screen
+        view = main.view
+        await wait_for(pilot, lambda: view.thread_id == second, what="the thread opened")
+        assert isinstance(app.screen, MainScreen) and view.has_focus
+        await pilot.press("j")  # reading it
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back on insights")
+        await pilot.pause()
+        assert screen.generation == generation  # the same figures, not computed again
+        assert screen.focused is unanswered and unanswered.highlighted == 1
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), what="back on main")
+        assert main.thread_list.has_focus
+        # a thread opened from the list is not tied to insights: esc goes to the list
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: view.has_focus, what="the thread view")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen) and main.thread_list.has_focus
 
 
 async def test_enter_on_a_user_filters_the_thread_list(mirror: Path) -> None:

@@ -47,9 +47,10 @@ EXITS = {
     "threads purge": [0, 1, 2, 3, 4, 5, 6, 7, 130],
     "sessions create": API,
     "sessions cancel": [0, 1, 2, 3, 4, 5, 6, 7, 130],
-    "mirror": [0, 1, 2, 4, 8, 9, 10, 130],  # only a rejected key stops a run; else 8
-    "search": [0, 1, 2, 9, 130],  # a file: no network, no key; 9: a damaged one
-    "serve": [0, 2, 9],
+    # 4 / 5 also: a mirror in PostgreSQL that refused the login / could not be reached
+    "mirror": [0, 1, 2, 4, 5, 8, 9, 10, 130],  # only a rejected key stops a run; else 8
+    "search": [0, 1, 2, 4, 5, 9, 130],  # no API key; 9: a damaged file
+    "serve": [0, 2, 4, 5, 9],
     # 8: threads failed (retried next run); 9: a damaged mirror; 11: --verify found differences
     "migrate": [0, 1, 2, 3, 4, 5, 6, 8, 9, 11, 130],
     "threads": [0, 1, 2, 3, 4, 5, 6, 7, 9, 130],

@@ -421,6 +421,67 @@ def test_a_thread_the_stores_listing_misses_is_still_found_and_completed(
     assert store.rows() == rows
 
 
+class _RefusesWidgets(SQLiteStore):
+    """The SQLite Store, refusing every widget item as a Store of the operator's might
+    (a column too small, a constraint)."""
+
+    async def add_thread_item(self, thread_id: str, item: Any, context: Ctx) -> None:
+        if item.type == "widget":
+            raise ValueError("value too long for type character varying(2000)")
+        base: Any = super()
+        await base.add_thread_item(thread_id, item, context)
+
+    async def save_item(self, thread_id: str, item: Any, context: Ctx) -> None:
+        if item.type == "widget":
+            raise ValueError("value too long for type character varying(2000)")
+        base: Any = super()
+        await base.save_item(thread_id, item, context)
+
+
+def make_refusing_store() -> tuple[SQLiteStore, Any]:
+    """``--to-store tests.unit.test_migrate_cli:make_refusing_store``."""
+    import os
+
+    from tests.fixtures.stores.sqlite_store import context_for
+
+    return _RefusesWidgets(os.environ[ENV]), context_for
+
+
+def test_a_failed_thread_names_the_item_the_store_refused(
+    mirror: Path, store_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The Store raises on one item: the report and the terminal name the call, the item's
+    id and its type, not only the exception."""
+    widgets: dict[str, str] = {}  # thread -> its first widget item's id
+    db = sqlite3.connect(mirror)
+    try:
+        for thread_id, item_id, raw in db.execute(
+            "SELECT thread_id, id, raw FROM items ORDER BY seq"
+        ):
+            if json.loads(raw)["type"] in ("chatkit.widget", "widget"):
+                widgets.setdefault(thread_id, item_id)
+    finally:
+        db.close()
+    assert widgets, "the seed has widgets"
+    report = tmp_path / "r.jsonl"
+    code = main(
+        ["migrate", "--to-store", "tests.unit.test_migrate_cli:make_refusing_store",
+         "--from-mirror", str(mirror), "--report", str(report)]
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 8, err
+    failed = {
+        r["id"]: r["reason"] for r in lines(report.read_text()) if r.get("outcome") == "failed"
+    }
+    assert set(failed) == set(widgets), failed
+    for thread_id, reason in failed.items():
+        item = widgets[thread_id]
+        assert f"item {item} (type widget)" in reason, reason
+        assert "add_thread_item" in reason or "save_item" in reason, reason
+        assert "value too long" in reason, reason
+        assert f"failed: {thread_id}: " in err and f"item {item} (type widget)" in err, err
+
+
 def test_from_the_live_api_the_bar_counts_what_was_read_with_a_plus():
     import io
     import time

@@ -218,7 +218,7 @@ def test_a_wrong_password_and_a_bad_url_are_refused_without_showing_it(
     pg_url: str, capsys: pytest.CaptureFixture[str]
 ):
     wrong = pg_url.replace(PASSWORD, PASSWORD + "-wrong")
-    assert main(["search", "--db", wrong, "anything"]) == 2
+    assert main(["search", "--db", wrong, "anything"]) == 4  # the login refused
     err = capsys.readouterr().err
     assert "password authentication failed" in err and "Traceback" not in err
     no_password(err)
@@ -233,6 +233,132 @@ def test_a_wrong_password_and_a_bad_url_are_refused_without_showing_it(
     err = capsys.readouterr().err
     assert "percent-encoded" in err and "Traceback" not in err
     no_password(err)
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then let go)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cli(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``chatkit-tui ARGV`` in a process of its own, stdin not a terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "chatkit_tui", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_connection_failures_exit_as_the_table_says_worded_and_redacted(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    """A wrong password is 4, nothing listening or an unknown host 5 (the README's table),
+    for every command that opens a mirror in PostgreSQL, the app's --mirror and serve --db;
+    each says why in words, without the password."""
+    wrong = pg_url.replace(PASSWORD, PASSWORD + "-wrong")
+    base, _, _ = pg_url.partition("@")
+    database = pg_url.rsplit("/", 1)[1]
+    nobody = f"{base}@127.0.0.1:{_closed_port()}/{database}"
+    unknown = f"{base}@no-such-host.invalid:5432/{database}"
+    cases = [
+        (wrong, 4, "the database refused the login", "password authentication failed"),
+        (nobody, 5, "the database cannot be reached", "Connection refused"),
+        (unknown, 5, "the database cannot be reached", "no-such-host.invalid"),
+    ]
+    for url, code, said, detail in cases:
+        for argv in (
+            ["search", "--db", url, "anything"],
+            ["insights", "--db", url],
+            ["mirror", "--db", url, "--base-url", "http://127.0.0.1:9/v1"],
+            ["threads", "list", "--mirror", url],
+        ):
+            assert main(argv) == code, (argv, capsys.readouterr().err)
+            err = capsys.readouterr().err
+            assert said in err and detail in err and "Traceback" not in err, (argv, err)
+            assert bare(url) in err or "***" in err, err
+            no_password(err)
+        for argv in (["--mirror", url], ["serve", "--db", url, "--port", "0"]):
+            done = _cli(*argv)
+            assert done.returncode == code, (argv, done.stderr)
+            assert said in done.stderr and detail in done.stderr, (argv, done.stderr)
+            assert "Traceback" not in done.stderr, done.stderr
+            no_password(done.stdout, done.stderr)
+
+
+def test_a_role_without_the_privilege_to_read_the_mirror_is_a_permission_error(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    """A role that may log in but not read the mirror's tables: exit 4, as a 403 is."""
+    from psycopg import sql
+
+    Mirror.open(pg_url, create=True, origin=Origin("http://x/v1")).close()
+    role = f"reader_{os.getpid()}_{int(time.time() * 1000) % 100_000}"
+    secret = "reader-Secret-51"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(secret)
+            )
+        )
+    try:
+        where = pg_url.partition("@")[2]
+        url = f"postgresql://{role}:{secret}@{where}"
+        for argv in (["search", "--db", url, "anything"], ["insights", "--db", url]):
+            assert main(argv) == 4, (argv, capsys.readouterr().err)
+            err = capsys.readouterr().err
+            assert "permission denied" in err and secret not in err, err
+        done = _cli("serve", "--db", url, "--port", "0")
+        assert done.returncode == 4 and "permission denied" in done.stderr, done.stderr
+        assert secret not in done.stdout + done.stderr
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
+
+
+def test_a_pgpass_that_others_can_read_is_named_when_no_password_came(
+    pg_cluster: Cluster,
+    pg_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    """libpq skips a password file with group or world access (mode 644): the login then
+    fails for want of a password, and the message says which file and what to do."""
+    Mirror.open(pg_url, create=True, origin=Origin("http://x/v1")).close()
+    url = pg_url.replace(f":{PASSWORD}@", "@")
+    home = tmp_path / "home-pgpass"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    pgpass = home / ".pgpass"
+    pgpass.write_text(f"127.0.0.1:{pg_cluster.port}:*:chatkit:{PASSWORD}\n")
+    for path, named in ((pgpass, None), (tmp_path / "elsewhere.pgpass", "PGPASSFILE")):
+        if named is not None:
+            path.write_text(pgpass.read_text())
+            monkeypatch.setenv(named, str(path))
+        path.chmod(0o644)
+        assert main(["search", "--db", url, "anything"]) == 4
+        err = capsys.readouterr().err
+        assert "no password supplied" in err, err
+        assert f"the password file {path} was not read" in err, err
+        assert "permissions should be u=rw (0600) or less" in err and "0644" in err, err
+        no_password(err)
+        for argv in (["--mirror", url], ["serve", "--db", url, "--port", "0"]):
+            done = _cli(*argv)  # the app and serve say it too
+            assert done.returncode == 4, (argv, done.stderr)
+            assert f"the password file {path} was not read" in done.stderr, done.stderr
+        path.chmod(0o600)  # as libpq wants it: read, the login goes through
+        assert main(["search", "--db", url, "anything"]) == 0, capsys.readouterr().err
+        capsys.readouterr()
+    # a private file, or a password given another way: no word about the file
+    monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none-here"))
+    assert main(["search", "--db", url, "anything"]) == 4
+    assert "password file" not in capsys.readouterr().err
 
 
 def test_a_url_is_shown_without_its_password_everywhere():
@@ -326,7 +452,7 @@ def test_commands_serve_and_the_label_read_a_database_without_showing_its_passwo
         timeout=60,
         check=False,
     )
-    assert done.returncode == 2 and "password authentication failed" in done.stderr
+    assert done.returncode == 4 and "password authentication failed" in done.stderr
     no_password(done.stdout, done.stderr)
 
 

@@ -26,7 +26,13 @@ if TYPE_CHECKING:
 
 __all__ = ["BACKEND", "STORE"]
 
-STORE = Capabilities(kind="chatkit-python store", user_filter=True, delete=True)
+STORE = Capabilities(
+    kind="chatkit-python store",
+    user_filter=True,
+    delete=True,
+    threads_held="in the Store",
+    threads_from="from the Store",
+)
 
 
 def _spec(config: Config) -> str | None:

@@ -39,11 +39,11 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from chatkit_tui.core.migrate.mapping import (
     HOSTED_USER,
@@ -172,6 +172,32 @@ def _not_found(exc: BaseException) -> bool:
     from chatkit.store import NotFoundError
 
     return isinstance(exc, NotFoundError)
+
+
+_T = TypeVar("_T")
+
+
+class StoreCallFailed(Exception):
+    """The Store raised ``cause`` in ``call`` (the method, and the item it was given):
+    what a failed thread's reason names, beside the exception."""
+
+    def __init__(self, call: str, cause: Exception) -> None:
+        super().__init__(f"{call}: {cause}")
+        self.call = call
+        self.cause = cause
+
+
+def _item_named(item: Any) -> str:
+    """``item cthi_1 (type widget)``: an item as a failure names it."""
+    return f"item {getattr(item, 'id', '?')} (type {getattr(item, 'type', '?')})"
+
+
+async def _calling(call: str, awaited: Awaitable[_T]) -> _T:
+    """``await awaited``; what the Store raises is :class:`StoreCallFailed` naming ``call``."""
+    try:
+        return await awaited
+    except Exception as exc:
+        raise StoreCallFailed(call, exc) from exc
 
 
 def _dump(model: Any) -> Any:
@@ -388,7 +414,7 @@ class Migration:
             if conversion is None:
                 try:
                     conversion = convert(thread.raw, raws, hashed=fp)
-                except ValueError as exc:
+                except Exception as exc:  # the mapping's own failure, not the Store's
                     conversion = why(exc)
             if isinstance(conversion, str):
                 result.reason = f"converting: {conversion}"
@@ -414,14 +440,19 @@ class Migration:
                     if stored is None:
                         raise
                     await self._write(c, context, stored, result)
-        except Exception as exc:  # the operator's Store raised: reported, tried next run
+        except StoreCallFailed as exc:  # the operator's Store raised: reported, tried next run
+            result.outcome = "failed"
+            result.reason = f"the Store raised {why(exc.cause)} in {exc.call}"
+        except Exception as exc:  # the Store raised where no call is named (a context)
             result.outcome = "failed"
             result.reason = f"the Store raised {why(exc)}"
         return result
 
     async def _context(self, user: str | None) -> Any:
         if user not in self._contexts:
-            self._contexts[user] = await self.target.context(user)
+            self._contexts[user] = await _calling(
+                f"context_for({user!r})", self.target.context(user)
+            )
         return self._contexts[user]
 
     async def _load_thread(self, thread_id: str, context: Any) -> Any | None:
@@ -430,14 +461,17 @@ class Migration:
         except Exception as exc:
             if _not_found(exc):
                 return None
-            raise
+            raise StoreCallFailed(f"load_thread of thread {thread_id}", exc) from exc
 
     async def _stored_items(self, thread_id: str, context: Any) -> list[Any]:
         store = self.target.store
         items: list[Any] = []
         after: str | None = None
         while True:
-            page = await store.load_thread_items(thread_id, after, PAGE, "asc", context)
+            page = await _calling(
+                f"load_thread_items of thread {thread_id}",
+                store.load_thread_items(thread_id, after, PAGE, "asc", context),
+            )
             items.extend(page.data)
             if not page.has_more or not page.after or page.after == after:
                 return items
@@ -458,22 +492,32 @@ class Migration:
             thread = thread.model_copy(update={"metadata": {**kept, **thread.metadata}})
         if self.mode == "dry-run":
             return
-        await store.save_thread(thread, context)  # without the mark
+        # without the mark
+        await _calling(f"save_thread of thread {thread.id}", store.save_thread(thread, context))
         result.written += 1
         if stored is None:
             for item in c.items:
-                await store.add_thread_item(thread.id, item, context)
+                await _calling(
+                    f"add_thread_item of {_item_named(item)}",
+                    store.add_thread_item(thread.id, item, context),
+                )
                 result.written += 1
         else:
             have = {i.id: i for i in await self._stored_items(thread.id, context)}
             for item in c.items:
                 old = have.pop(item.id, None)
                 if old is None or _dump(old) != _dump(item):
-                    await store.save_item(thread.id, item, context)
+                    await _calling(
+                        f"save_item of {_item_named(item)}",
+                        store.save_item(thread.id, item, context),
+                    )
                     result.written += 1
             result.kept = len(have)
         marked = {**thread.metadata, MIGRATED: c.fingerprint}
-        await store.save_thread(thread.model_copy(update={"metadata": marked}), context)
+        await _calling(
+            f"save_thread of thread {thread.id} (marking it migrated)",
+            store.save_thread(thread.model_copy(update={"metadata": marked}), context),
+        )
         result.written += 1
 
     async def _verify(self, c: Converted, context: Any, result: ThreadResult) -> None:

@@ -61,9 +61,11 @@ __all__ = [
     "MirrorError",
     "MirrorInfo",
     "MirrorItem",
+    "MirrorLoginRefused",
     "MirrorPage",
     "MirrorReadOnlyError",
     "MirrorThread",
+    "MirrorUnreachable",
     "Origin",
     "RunRecord",
     "SaveStats",
@@ -76,6 +78,16 @@ __all__ = [
 
 class MirrorError(WordedError):
     """The file is not a mirror, is of another deployment, or cannot be opened."""
+
+
+class MirrorLoginRefused(MirrorError):
+    """The database refused the login (a wrong or missing password, a role or rule that
+    may not connect) or a permission: the README's exit 4."""
+
+
+class MirrorUnreachable(MirrorError):
+    """The database could not be reached (nothing listening, an unknown host, a timeout):
+    the README's exit 5."""
 
 
 class MirrorDamaged(MirrorError):

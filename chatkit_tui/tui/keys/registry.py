@@ -38,6 +38,9 @@ class Section:
     opened_by: str | None = None
     """The binding that opens this dialog or screen: the table is gone when it is not
     offered (read-only mode, a deployment that cannot)."""
+    screen: type[DOMNode] | None = None
+    """The screen (one opened from the main screen) whose own keys this table lists: help
+    opened there lists it first (the main screen's tables lead the registry already)."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,9 @@ def sections() -> list[Section]:
         Section("Delete marked: progress", BulkDeleteScreen.BINDINGS, BULK),
         Section("Mark by rule dialog (M)", MarkByRuleScreen.BINDINGS, "main.mark_by_rule"),
         Section("User filter dialog (u)", UserFilterScreen.BINDINGS, "main.user_filter"),
-        Section("Session panel (s)", SessionScreen.BINDINGS, "main.sessions"),
-        Section("Search (ctrl+f)", SearchScreen.BINDINGS),
-        Section("Insights (i)", InsightsScreen.BINDINGS),
+        Section("Session panel (s)", SessionScreen.BINDINGS, "main.sessions", SessionScreen),
+        Section("Search (ctrl+f)", SearchScreen.BINDINGS, screen=SearchScreen),
+        Section("Insights (i)", InsightsScreen.BINDINGS, screen=InsightsScreen),
         Section("Cancel-session dialog", ConfirmCancelSessionScreen.BINDINGS, "sessions.cancel"),
     ]
 
@@ -127,15 +130,26 @@ def binding_rows(
 
 
 def help_sections(
-    keymap: Mapping[str, str], *, read_only: bool, capabilities: Capabilities = HOSTED
+    keymap: Mapping[str, str],
+    *,
+    read_only: bool,
+    capabilities: Capabilities = HOSTED,
+    screen: type[DOMNode] | None = None,
 ) -> list[tuple[str, list[Row]]]:
     """The help screen's tables, as currently mapped, with only what is offered: read-only
-    mode leaves the destructive ones out, a deployment what it cannot do."""
+    mode leaves the destructive ones out, a deployment what it cannot do. Opened on
+    ``screen`` (the insights screen, the session panel), that screen's own tables come
+    first, the rest in the registry's order."""
     offer = Offer(capabilities, read_only=read_only)
-    return [
-        (section.title, binding_rows(section.bindings, keymap, offer=offer))
+    offered = [
+        section
         for section in sections()
         if section.opened_by is None or offer.allows(section.opened_by)
+    ]
+    if screen is not None:  # a stable sort: its own first, each part in order
+        offered.sort(key=lambda section: section.screen is not screen)
+    return [
+        (section.title, binding_rows(section.bindings, keymap, offer=offer)) for section in offered
     ]
 
 

@@ -202,7 +202,7 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
                 style="dim",
             )
         self.query_one("#bulk-status", Static).update(status)
-        details = summary_text(summary, self.threads)
+        details = summary_text(summary, self.threads, where=self.client.capabilities.threads_from)
         self.query_one("#bulk-summary-text", Static).update(details)
         self.query_one("#bulk-summary").set_class(bool(details), "-done")
         hint = "escape or enter closes"
@@ -250,14 +250,17 @@ class BulkDeleteScreen(ModalScreen[BulkSummary]):
             self.runner.stop()
 
 
-def summary_text(summary: BulkSummary, threads: list[AnyThread]) -> Text:
-    """Failures with their reasons, then what was already gone or not attempted."""
+def summary_text(
+    summary: BulkSummary, threads: list[AnyThread], *, where: str = "from the server"
+) -> Text:
+    """Failures with their reasons, then what was already gone (``where`` from: the
+    server, the Store) or not attempted."""
     titles = {t.id: thread_title(t) for t in threads if t.id is not None}
     text = Text(end="")
     sections = (
         ("Failed (still marked)", summary.failed, "bold red"),
         ("Not attempted (still marked)", summary.not_attempted, "bold"),
-        ("Already gone from the server", summary.gone, "bold"),
+        (f"Already gone {where}", summary.gone, "bold"),
     )
     for heading, results, style in sections:
         if not results:
@@ -270,7 +273,7 @@ def summary_text(summary: BulkSummary, threads: list[AnyThread]) -> Text:
             if result.reason and result.outcome.value == "failed":
                 text.append(f"    {one_line(result.reason)}\n")
     if summary.deleted:
-        where = summary.deleted[0].archive
-        folder = f" in {where.parent}" if where is not None else ""
+        archive = summary.deleted[0].archive
+        folder = f" in {archive.parent}" if archive is not None else ""
         text.append(f"Deleted: {len(summary.deleted):,}, archived{folder}\n", style="bold")
     return text

@@ -66,7 +66,11 @@ class DeleteFlow(ChatKitScreen):
             if confirmed:
                 self.delete_thread(thread)
 
-        self.host.push_screen(ConfirmDeleteScreen(thread, users=self.ctx.offer.users), decided)
+        offer = self.ctx.offer
+        dialog = ConfirmDeleteScreen(
+            thread, users=offer.users, held=offer.capabilities.threads_held
+        )
+        self.host.push_screen(dialog, decided)
 
     @work(group="delete", exit_on_error=False)
     async def delete_thread(self, thread: AnyThread) -> None:
@@ -99,7 +103,8 @@ class DeleteFlow(ChatKitScreen):
         self.seen.discard(key)
         title = thread_title(message.thread)
         if message.already_gone:
-            text = f"“{title}” ({shown_id(message.thread)}) was already gone from the server."
+            where = self.ctx.capabilities.threads_from
+            text = f"“{title}” ({shown_id(message.thread)}) was already gone {where}."
         else:
             text = f"Deleted “{title}” ({shown_id(message.thread)})."
         where = f"Archived to {message.path}" if message.path else "Nothing to archive."
@@ -129,7 +134,11 @@ class ConfirmDeleteScreen(ConfirmScreen):
         *BUTTON_KEYS,
     ]
 
-    def __init__(self, thread: AnyThread, *, users: bool = True) -> None:
+    def __init__(
+        self, thread: AnyThread, *, users: bool = True, held: str = "on the server"
+    ) -> None:
+        """``held``: where the deployment's threads are (``on the server``, ``in the
+        Store``: :attr:`~chatkit_tui.client.deployment.Capabilities.threads_held`)."""
         facts = [("title", thread_title(thread)), ("id", shown_id(thread))]
         if users:  # a deployment whose threads name no user: no user line
             facts.append(
@@ -139,7 +148,7 @@ class ConfirmDeleteScreen(ConfirmScreen):
             "Delete this thread?",
             facts,
             "It is archived first (thread and every item, as JSON in your data "
-            "directory), then deleted on the server.",
+            f"directory), then deleted {held}.",
             refuse="Cancel (n)",
             confirm="Delete (y)",
         )

@@ -39,8 +39,11 @@ from chatkit_tui.tui.threads.user_filter import UserFilterScreen
 if TYPE_CHECKING:
     from chatkit_tui.core.mirror import Mirror, SearchHit
     from chatkit_tui.core.mirror.url import MirrorTarget
+    from chatkit_tui.tui.insights.screen import InsightsScreen
 
 DEBOUNCE = 0.15
+INSIGHTS_SCREEN = "insights"
+"""The name the insights screen is installed under while it may be gone back to."""
 AROUND_PAGE = 20
 """Items read around a search hit at first: a screenful and more, few enough to be on
 screen soonest (mounting them is most of the time); the pages on either side follow."""
@@ -78,6 +81,10 @@ class MainScreen(MarkByRuleFlow):
         self._removed: dict[str, int] = {}
         self._mirror: Mirror | None = None  # over a mirror (--mirror): the rows' file
         self._damaged = False  # rows of that file could not be read (ThreadList.ReadFailed)
+        self._insights: InsightsScreen | None = None
+        """The insights screen a thread was opened from (enter on a "went wrong" row), kept
+        installed (not torn down when it closed) while the thread view shows that thread:
+        esc goes back to it as it was, its cursor and figures kept."""
 
     # --- layout ------------------------------------------------------------------------------
 
@@ -353,9 +360,10 @@ class MainScreen(MarkByRuleFlow):
         self._focus(self.view)
 
     def action_switch_pane(self) -> None:
-        """tab: from the list into the thread view (opening the thread), and back."""
+        """tab: from the list into the thread view (opening the thread), and back (to the
+        list: tab switches panes, it does not go back to insights)."""
         if self.view.has_focus:
-            self.action_back()
+            self._back_to_list()
         else:
             self.thread_list.action_open()
 
@@ -365,6 +373,13 @@ class MainScreen(MarkByRuleFlow):
             return
         if self.thread_list.has_focus and self.clear_marks():
             return
+        insights, self._insights = self._insights, None  # kept installed: pushed again
+        self._back_to_list()
+        if insights is not None:  # the thread was opened from insights: back there
+            insights.choice = None
+            self.host.push_screen(insights, lambda _: self.insight_chosen(insights))
+
+    def _back_to_list(self) -> None:
         self._focus(self.thread_list)
         self._follow_list()
 
@@ -380,6 +395,8 @@ class MainScreen(MarkByRuleFlow):
 
     def _focus(self, widget: ThreadList | ThreadView) -> None:
         """Show the pane of ``widget`` (narrow layout: one pane at a time) and focus it."""
+        if widget is not self.view:
+            self._forget_insights()  # out of the thread: esc no longer leads back to them
         self.set_class(widget is self.view, "-viewing")
         self._focus_now(widget)
 
@@ -389,11 +406,14 @@ class MainScreen(MarkByRuleFlow):
         ``Widget.focus()`` waits for the message queue, so keys typed right after ``/`` or
         enter (a paste, a fast typist, tmux send-keys) would still go to the old widget.
         """
+        if widget is not self.view:
+            self._forget_insights()
         self.host.refresh_css(animate=False)
         self.set_focus(widget)
 
     def jump_to(self, thread_id: str) -> None:
         """Select ``thread_id`` if loaded, else fetch it and show it in the view."""
+        self._forget_insights()  # another thread (the palette, a search hit): not theirs
         if self.thread_list.select_thread(thread_id):
             self.thread_list.action_open()
             return
@@ -503,6 +523,7 @@ class MainScreen(MarkByRuleFlow):
         """Open the hit's thread (live, when online) at the item that matched."""
         if hit is None:
             return
+        self._forget_insights()  # a hit opened from the thread view: esc goes to the list
         at = None
         if hit.seq is not None:
             at = ItemPosition(hit.seq, hit.item_id, hit.after_id, hit.after_seq)
@@ -530,22 +551,37 @@ class MainScreen(MarkByRuleFlow):
             return
         from chatkit_tui.tui.insights.screen import InsightsScreen
 
+        self._forget_insights()
         online = self.ctx.mirror_path is None
         what = f"mirror of {self.ctx.client.base_url}" if online else ""
         screen = InsightsScreen(path, what=what, users_filter=self.offers("main.user_filter"))
-        self.host.push_screen(screen, lambda _: self.insight_chosen(screen.choice))
+        # installed: closing it does not tear it down, so that esc from a thread opened
+        # from it can go back to it as it was (uninstalled by _forget_insights)
+        self.host.install_screen(screen, name=INSIGHTS_SCREEN)  # pyright: ignore[reportUnknownMemberType]
+        self.host.push_screen(screen, lambda _: self.insight_chosen(screen))
 
-    def insight_chosen(self, choice: tuple[str, str] | None) -> None:
-        """Enter on the insights screen: a thread opens (live, online), a user filters the list."""
-        if choice is None:
-            return
-        kind, target = choice
-        if kind == "thread":
-            self.jump_to(target)
+    def insight_chosen(self, screen: InsightsScreen) -> None:
+        """The insights screen closed: enter on a thread opens it (live, online), esc in its
+        view goes back to the screen; a user filters the list; esc closed it."""
+        choice = screen.choice
+        if choice is not None and choice[0] == "thread":
+            self.jump_to(choice[1])
             self._focus(self.view)
-        else:
-            self.set_user(target)
+            self._insights = screen
+            return
+        self._insights = screen
+        self._forget_insights()
+        if choice is not None:
+            self.set_user(choice[1])
             self._focus(self.thread_list)
+
+    def _forget_insights(self) -> None:
+        """esc in the thread view no longer goes back to the insights screen: it goes."""
+        screen, self._insights = self._insights, None
+        if screen is None or screen in self.host.screen_stack:
+            return
+        self.host.uninstall_screen(screen)  # pyright: ignore[reportUnknownMemberType]
+        screen.remove()
 
     def action_sessions(self) -> None:
         if not self.offers("main.sessions"):

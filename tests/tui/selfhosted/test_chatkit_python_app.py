@@ -180,6 +180,7 @@ async def test_delete_archives_the_thread_as_sent_then_deletes_it(
         dialog = app.screen
         assert isinstance(dialog, ConfirmDeleteScreen)
         assert "user" not in [label for label, _ in dialog.fields]  # none to name
+        assert dialog.warning.endswith("then deleted on the server.")  # its server's
         await pilot.press("y")
         await wait_for(
             pilot, lambda: any("Deleted" in m for m in notifications(app)), what="the delete"

@@ -36,6 +36,7 @@ from tests.tui.helpers import (
     view_done,
     wait_for,
 )
+from tests.tui.test_bulk import confirm_dialog, run_to_summary
 
 SPEC = "tests.fixtures.own_store:make_store"
 NOW = SEED_END.timestamp() + 3600
@@ -121,6 +122,39 @@ async def test_delete_archives_what_the_store_had_then_deletes_it(
     archive = json.loads(path.read_text())
     assert archive["thread"]["metadata"] == {"channel": "web", "rank": 3}
     assert [i["id"] for i in archive["items"]] == had
+
+
+async def test_the_delete_words_say_the_store_not_a_server(
+    store: SampleStore, tmp_path: Path
+) -> None:
+    """A thread of a Store is deleted in the Store (no server is involved): the dialog,
+    a thread already gone and the bulk summary say so."""
+    app = app_on_store(archive_dir=tmp_path / "archive")
+    async with app.run_test(size=(120, 40)) as pilot:
+        tl = await settled(pilot, app)
+        assert tl.select_thread(LONG_THREAD)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteScreen))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDeleteScreen)
+        assert dialog.warning.endswith("then deleted in the Store."), dialog.warning
+        assert "deleted in the Store" in screen_text(app)
+        del store._threads[LONG_THREAD]  # pyright: ignore[reportPrivateUsage]  # gone meanwhile
+        await pilot.press("y")
+        await wait_for(
+            pilot, lambda: any("already gone" in m for m in notifications(app)), what="gone"
+        )
+        said = next(m for m in notifications(app) if "already gone" in m)
+        assert "already gone from the Store" in said and "server" not in said, said
+        # the bulk delete's summary: a marked thread gone from the Store meanwhile
+        assert tl.select_thread(KITCHEN_SINK_THREAD)
+        await pilot.press("space")
+        del store._threads[KITCHEN_SINK_THREAD]  # pyright: ignore[reportPrivateUsage]
+        await confirm_dialog(pilot, app)
+        screen = await run_to_summary(pilot, app, "1")
+        assert screen.summary is not None and len(screen.summary.gone) == 1
+        text = screen_text(app)
+        assert "Already gone from the Store: 1" in text and "server" not in text, text
 
 
 def test_snapshot_of_a_thread_with_hidden_context(

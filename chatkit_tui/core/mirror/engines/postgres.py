@@ -88,6 +88,8 @@ from chatkit_tui.core.mirror.store import (
     RUN_COLUMNS,
     Mirror,
     MirrorError,
+    MirrorLoginRefused,
+    MirrorUnreachable,
     SaveStats,
     now_or,
     origin_from_meta,
@@ -98,6 +100,7 @@ from chatkit_tui.core.mirror.store import (
 )
 from chatkit_tui.core.mirror.url import MirrorUrl, redact
 from chatkit_tui.core.mirror.writer_lock import Holder, MirrorBusyError
+from chatkit_tui.mirrorfile import LOGIN_REFUSED, UNREACHED, pg_refusal, pgpass_hint
 
 if TYPE_CHECKING:
     import psycopg
@@ -276,6 +279,14 @@ blind to how common the words are, would pick one way for all of them."""
 class MirrorDatabaseError(MirrorError):
     """PostgreSQL refused or failed a statement, or could not be reached (the message
     redacted: no password)."""
+
+
+class MirrorPermissionDenied(MirrorDatabaseError, MirrorLoginRefused):
+    """A statement refused for want of a privilege (SQLSTATE 42501: a role that may log in
+    but not read or write the mirror's tables): a permission error, exit 4."""
+
+
+INSUFFICIENT_PRIVILEGE = "42501"
 
 
 # --- words: what the index holds and a query looks for ---------------------------------------
@@ -462,6 +473,17 @@ def _connect(url: MirrorUrl, *, read_only: bool) -> tuple[psycopg.Connection[Any
         conn = psycopg.connect(url.url, **kwargs)
     except psycopg.Error as exc:
         said = redact(" ".join(str(exc).split()), *secrets)
+        why = pg_refusal(said)
+        if why == LOGIN_REFUSED:
+            hint = pgpass_hint(said)
+            raise MirrorLoginRefused(
+                f"cannot open the mirror {url}: the database refused the login: {said}"
+                + (f"; {hint}" if hint else "")
+            ) from None
+        if why == UNREACHED:
+            raise MirrorUnreachable(
+                f"cannot open the mirror {url}: the database cannot be reached: {said}"
+            ) from None
         raise MirrorDatabaseError(f"cannot open the mirror {url}: {said}") from None
     return conn, password
 
@@ -654,6 +676,8 @@ class PostgresMirror(Mirror):
             yield
         except psycopg.Error as exc:
             said = redact(" ".join(str(exc).split()), *self._secrets)
+            if exc.sqlstate == INSUFFICIENT_PRIVILEGE:
+                raise MirrorPermissionDenied(f"the mirror {self._url}: {said}") from None
             raise MirrorDatabaseError(f"the mirror {self._url}: {said}") from None
 
     def _one(self, sql: str, params: _Params = ()) -> Any:
