@@ -171,6 +171,7 @@ def connect(
         if backend.chooses(config, mirror):
             return backend.open(config, mirror, http_client)
     from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.client.client import DEFAULT_BASE_URL
 
     if not config.api_key:
         raise NoDeployment(
@@ -178,11 +179,13 @@ def connect(
             "default_profile in the config file (a self-hosted deployment: --chatkit-url, "
             "or your own Store: --store)"
         )
+    # resolve() has read the environment already: "" keeps the client from reading it
+    # again (an $OPENAI_ORG_ID beside a profile's own deployment is another one's)
     return AsyncChatKit(
         api_key=config.api_key,
-        base_url=config.base_url,
-        organization=config.organization,
-        project=config.project,
+        base_url=config.base_url or DEFAULT_BASE_URL,
+        organization=config.organization or "",
+        project=config.project or "",
         http_client=http_client,
     )
 

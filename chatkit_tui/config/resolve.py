@@ -2,8 +2,10 @@
 
 The file (``config.toml`` in platformdirs' user config directory, or ``$CHATKIT_TUI_CONFIG``,
 or ``--config PATH``) is validated strictly: unknown keys, wrong types and bad values are
-:class:`ConfigError` naming the file and the line. Precedence, highest first: flags,
-environment variables, the selected profile in the file. Never imports Textual.
+:class:`ConfigError` naming the file and the line. Precedence, highest first: flags, the
+selected profile, environment variables; a profile that gives a key is a whole deployment
+(its key goes only to its own base_url, and no ``OPENAI_*`` variable is mixed in). Never
+imports Textual.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ from chatkit_tui.config.file import (
     url_problem,
 )
 from chatkit_tui.config.options import SELF_RESOLVED, BackendOption
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+"""The hosted API: ``chatkit_tui.client.client.DEFAULT_BASE_URL`` (a test keeps the two
+equal; importing the client here would load httpx for every command)."""
 
 ENV_CONFIG = "CHATKIT_TUI_CONFIG"
 ENV_PROFILE = "CHATKIT_TUI_PROFILE"
@@ -70,6 +76,9 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
     mirror: str | None = None
     """The profile's mirror (a path or a ``postgresql://`` URL; None: the default file)."""
     mirror_password_command: str | None = None
+    ignored_env: tuple[str, ...] = ()
+    """The ``OPENAI_*`` variables that are set but not used, because the profile gives its
+    own deployment (its key, base_url, organization and project)."""
 
     def __repr__(self) -> str:
         key = "'***'" if self.api_key else "None"
@@ -85,6 +94,20 @@ class Config(msgspec.Struct, kw_only=True, frozen=True):
         )
 
     __str__ = __repr__
+
+
+def ignored_note(config: Config) -> str | None:
+    """One line naming the ``OPENAI_*`` variables that are set but not used (the profile
+    is its own deployment), or None: said before anything is done, so that nobody
+    believes the variables are in force."""
+    if not config.ignored_env:
+        return None
+    names = ", ".join(f"${name}" for name in config.ignored_env)
+    verb = "is" if len(config.ignored_env) == 1 else "are"
+    return (
+        f"{names} {verb} set but not used: profile {config.profile!r} gives its own "
+        f"deployment ({config.base_url})"
+    )
 
 
 # --- locating and reading the file --------------------------------------------------------
@@ -194,7 +217,9 @@ def resolve(
     option_flags: Mapping[str, str] | None = None,
     options: Sequence[BackendOption] = (),
 ) -> Config:
-    """Combine the file, the environment and the flags (flags win, then env, then file).
+    """Combine the file, the environment and the flags (flags win, then the profile, then
+    the environment; a profile with a key takes nothing from the ``OPENAI_*`` variables,
+    and ``--base-url`` elsewhere than an explicitly named profile's is refused).
 
     ``option_flags``: the backends' flags given (``{"store": "m:f"}``), ``options``: what
     the backends declare. A flag naming a deployment wins over the profile's deployment
@@ -215,15 +240,7 @@ def resolve(
 
     if base_url_flag is not None and (problem := url_problem("--base-url", base_url_flag)):
         raise ConfigError(problem)
-    env_base_url = env.get(ENV_BASE_URL)
-    # checked like the flag when it is the one used (the demo uses its own server)
-    if (
-        resolve_key
-        and not base_url_flag
-        and env_base_url
-        and (problem := url_problem(f"${ENV_BASE_URL}", env_base_url))
-    ):
-        raise ConfigError(problem)
+    env_base_url = env.get(ENV_BASE_URL) or None
     if chatkit_url_flag is not None:
         if base_url_flag is not None:
             raise ConfigError("--base-url and --chatkit-url name two deployments: give one of them")
@@ -241,12 +258,44 @@ def resolve(
         env_base_url = None
     # a flag naming the other kind of deployment wins over the profile's
     chatkit_url = chatkit_url_flag or (None if base_url_flag else profile.chatkit_url)
-    base_url = base_url_flag or env_base_url or profile.base_url
-    organization = env.get(ENV_ORG) or profile.organization
-    project = env.get(ENV_PROJECT) or profile.project
+    explicit = bool(profile_flag or env.get(ENV_PROFILE))
+    profile_key = bool(profile_name) and _has_key_source(profile)
+    if chatkit_url is None and not chosen and base_url_flag and profile_key:
+        # the profile's key is sent only to the profile's own deployment
+        own = (profile.base_url or DEFAULT_BASE_URL).rstrip("/")
+        if base_url_flag.rstrip("/") != own:
+            if explicit and resolve_key:
+                raise ConfigError(
+                    f"--base-url {base_url_flag} is not profile {profile_name!r}'s deployment "
+                    f"({own}), and its key is sent only there: give --profile or --base-url, "
+                    "not both"
+                )
+            # a default profile's deployment (key, organization, project) gives way
+            profile_key = False
+            profile = msgspec.structs.replace(profile, organization=None, project=None)
+    ignored: list[str] = []
+    if profile_key:
+        # a profile that gives a key is a whole deployment: the OPENAI_* variables are
+        # another one's (they are shared with every OpenAI tool), so none of them is used
+        base_url = base_url_flag or profile.base_url or DEFAULT_BASE_URL
+        organization, project = profile.organization, profile.project
+        ignored = [v for v in (ENV_API_KEY, ENV_BASE_URL, ENV_ORG, ENV_PROJECT) if env.get(v)]
+        if base_url_flag or not env_base_url:
+            ignored = [v for v in ignored if v != ENV_BASE_URL]
+    else:
+        # the profile's own settings, where it has them, then the environment's
+        base_url = base_url_flag or profile.base_url or env_base_url
+        organization = profile.organization or env.get(ENV_ORG)
+        project = profile.project or env.get(ENV_PROJECT)
+    from_env = not (profile_key or base_url_flag or profile.base_url or chatkit_url or chosen)
+    # checked like the flag when it is the one used (the demo uses its own server)
+    if resolve_key and from_env and env_base_url:
+        if problem := url_problem(f"${ENV_BASE_URL}", env_base_url):
+            raise ConfigError(problem)
     headers: dict[str, str] = {}
     if chatkit_url is not None:
         base_url = organization = project = None
+        ignored = []
         if resolve_key and chatkit_url == profile.chatkit_url and profile_name:
             headers = _profile_headers(profile, profile_name, env)
         for flag in header_flags:
@@ -260,15 +309,17 @@ def resolve(
         )
     if chosen:
         base_url = organization = project = None
+        ignored = []
 
     api_key: str | None = None
     source: str | None = None
     if chatkit_url is not None or chosen:
         pass  # the OpenAI key is not the operator's server's (nor their Store's) to see
+    elif profile_key and profile_name:
+        if resolve_key:
+            api_key, source = _profile_key(profile, profile_name, env)
     elif env.get(ENV_API_KEY, "").strip():
         api_key, source = env[ENV_API_KEY].strip(), f"${ENV_API_KEY}"
-    elif resolve_key and profile_name and _has_key_source(profile):
-        api_key, source = _profile_key(profile, profile_name, env)
 
     return Config(
         api_key=api_key,
@@ -286,6 +337,7 @@ def resolve(
         options=chosen,
         mirror=profile.mirror,
         mirror_password_command=profile.mirror_password_command,
+        ignored_env=tuple(ignored if resolve_key else ()),
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from chatkit_tui.config import Config, ConfigError, load_config
+from chatkit_tui.config import Config, ConfigError, ignored_note, load_config
 from chatkit_tui.core.errors import describe, key_hint
 from chatkit_tui.core.text import cell_len, escaped, fit
 
@@ -177,9 +177,12 @@ def resolve_config(args: Any) -> Config:
     try:
         from chatkit_tui.backends import backend_options
 
-        return load_config(args, options=backend_options())
+        config = load_config(args, options=backend_options())
     except ConfigError as exc:
         raise ScriptError(f"config: {exc}", EXIT_USAGE) from None
+    if note := ignored_note(config):
+        print(f"chatkit-tui: note: {note}", file=sys.stderr)
+    return config
 
 
 def refuse_if_read_only(args: Any, config: Config, what: str) -> None:
@@ -271,7 +274,13 @@ def make_client(
 
     if opened is not None and opened.demo is not None:
         demo = opened.demo
-        return AsyncChatKit(api_key=demo.api_key, base_url=demo.base_url, http_client=http_client)
+        return AsyncChatKit(
+            api_key=demo.api_key,
+            base_url=demo.base_url,
+            organization="",
+            project="",
+            http_client=http_client,
+        )
     try:
         mirror = opened.mirror if opened is not None else None
         return connect(config, mirror=mirror, http_client=http_client)

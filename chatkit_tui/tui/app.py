@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -65,8 +65,10 @@ class ChatKitApp(OrderedKeysApp):
         item_page_size: int = 50,
         first_page: asyncio.Future[ThreadPage] | None = None,
         mirror_path: MirrorTarget | None = None,
+        notes: Sequence[str] = (),
     ) -> None:
         super().__init__(ansi_color=ansi_color)
+        self._notes = tuple(notes)
         self.context = AppContext(
             client=client,
             endpoint_label=endpoint_label or deployment_label(client),
@@ -105,6 +107,8 @@ class ChatKitApp(OrderedKeysApp):
         if self.context.keymap:
             self._apply_keymap()
         self.push_screen(MainScreen())
+        for note in self._notes:  # e.g. $OPENAI_API_KEY set but not used (the profile's own)
+            self.notify(note, title="Note", severity="warning", timeout=15)
 
     def _apply_keymap(self) -> None:
         from chatkit_tui.tui.keys.conflicts import conflict_warning

@@ -67,7 +67,9 @@ def run_app(args: argparse.Namespace) -> int:
         from chatkit_tui.client import AsyncChatKit
 
         if demo is not None:
-            return AsyncChatKit(api_key=demo.api_key, base_url=demo.base_url)
+            return AsyncChatKit(
+                api_key=demo.api_key, base_url=demo.base_url, organization="", project=""
+            )
         deployment = connect(config, mirror=path)
         nonlocal label
         if not label and deployment.capabilities.kind != "hosted":
@@ -161,6 +163,8 @@ async def _run(
     app_class = asyncio.get_running_loop().run_in_executor(
         None, _load_app, config if names else None
     )
+    from chatkit_tui.config import ignored_note
+
     no_color = "NO_COLOR" in os.environ
     async with _entered(_open(connect)) as client:
         if names:  # the file's binding ids and theme are checked before any request
@@ -177,6 +181,7 @@ async def _run(
                 # NO_COLOR: ANSI mode + Textual's NoColor filter sends no colour at all
                 ansi_color=True if no_color else None,
                 mirror_path=mirror,
+                notes=[note] if (note := ignored_note(config)) else [],
             )
             await app.run_async()
         finally:

@@ -208,6 +208,8 @@ def world(seeded: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     )
     monkeypatch.setenv("REAL_KEY", "sk-real-key")
     monkeypatch.setenv("OTHER_KEY", "sk-other-key")
+    # what --base-url X is sent with: the default profile's key goes only to its own
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env-key")
     monkeypatch.setenv("CHATKIT_TUI_SQLITE_STORE", str(tmp_path / "store.sqlite3"))
     # were anything to bypass the config, it would meet a closed proxy, not the internet
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
@@ -359,6 +361,11 @@ def acts_elsewhere(world: World, command: str, ran: Ran) -> None:
         return
     assert world.other.requests, ran.err
     assert not world.real.requests
+    # never the real deployment's key: X's own (--profile other, --config OTHER), or the
+    # environment's for --base-url X
+    sent = {r.headers.get("authorization") for r in world.other.requests}
+    assert "Bearer sk-real-key" not in sent
+    assert sent <= {"Bearer sk-other-key", "Bearer sk-env-key"}
 
 
 def acts_on_chatkit_python(world: World, command: str, ran: Ran, flag: str) -> None:
@@ -481,7 +488,8 @@ def test_every_global_flag_acts_or_is_refused(
     ran = run(argv_for(world, command, flag, where), capsys)
     if (command, flag) in REFUSED:
         assert ran.code == 2, ran.err
-        assert OPTION[flag] in ran.err and ran.err.startswith("chatkit-tui: error: ")
+        error = ran.err.splitlines()[-1]  # after a note, if any, on unused variables
+        assert OPTION[flag] in error and error.startswith("chatkit-tui: error: ")
         assert world.untouched()
         return
     assert "does not go with" not in ran.err

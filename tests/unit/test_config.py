@@ -15,6 +15,7 @@ from chatkit_tui.config import (
     ConfigError,
     check_names,
     default_config_path,
+    ignored_note,
     load_config,
     parse_config_text,
 )
@@ -381,30 +382,111 @@ def test_unbalanced_quotes_in_key_command(tmp_path: Path) -> None:
     assert "cannot be split" in str(err)
 
 
-# --- precedence: flag > env > file ------------------------------------------------------------
+# --- precedence: flag > profile > env; a profile with a key is a whole deployment ----------
+
+ENV_DEPLOYMENT = {
+    "OPENAI_API_KEY": "sk-env",
+    "OPENAI_BASE_URL": "http://env.example/v1",
+    "OPENAI_ORG_ID": "org-env",
+    "OPENAI_PROJECT_ID": "proj-env",
+}
 
 
-def test_env_overrides_file(tmp_path: Path) -> None:
+def test_a_named_profile_with_a_key_takes_nothing_from_the_openai_variables(
+    tmp_path: Path,
+) -> None:
+    # the variables are shared with every OpenAI tool: mixing them into --profile prod
+    # would act on another deployment (or send prod's key elsewhere)
     path = write(tmp_path / "config.toml", GOOD)
-    env = {
-        "OPENAI_API_KEY": "sk-env",
-        "OPENAI_BASE_URL": "http://env.example/v1",
-        "OPENAI_ORG_ID": "org-env",
-        "OPENAI_PROJECT_ID": "proj-env",
-    }
-    config = load_config(args(config=str(path), profile="prod"), env=env)
+    config = load_config(args(config=str(path), profile="prod"), env=ENV_DEPLOYMENT)
+    assert config.api_key == "sk-from-command"
+    assert config.base_url == "https://api.openai.com/v1"
+    assert config.organization == "org-123"
+    assert config.project == "proj_456"
+    assert config.ignored_env == (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_ORG_ID",
+        "OPENAI_PROJECT_ID",
+    )
+    note = ignored_note(config)
+    assert note is not None
+    assert "$OPENAI_API_KEY, $OPENAI_BASE_URL" in note
+    assert "profile 'prod'" in note
+    assert "sk-" not in note
+
+
+def test_a_profile_key_without_a_base_url_goes_to_the_hosted_api_not_the_env_url(
+    tmp_path: Path,
+) -> None:
+    text = "[profiles.p]\napi_key_env = 'P_KEY'\n"
+    path = write(tmp_path / "config.toml", text)
+    env = {"P_KEY": "sk-p", "OPENAI_BASE_URL": "http://elsewhere.example/v1"}
+    config = load_config(args(config=str(path), profile="p"), env=env)
+    assert (config.api_key, config.base_url) == ("sk-p", "https://api.openai.com/v1")
+    assert config.ignored_env == ("OPENAI_BASE_URL",)
+
+
+def test_the_default_profile_is_a_whole_deployment_too(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD)
+    config = load_config(args(config=str(path)), env={**ENV_DEPLOYMENT, "STAGING_KEY": "k"})
+    assert (config.profile, config.api_key) == ("staging", "k")
+    assert config.base_url == "http://127.0.0.1:8787/v1"
+    assert config.organization is None  # not $OPENAI_ORG_ID: that is another deployment's
+
+
+def test_a_profile_without_a_key_takes_the_env_key_and_keeps_its_own_settings(
+    tmp_path: Path,
+) -> None:
+    text = "[profiles.p]\nbase_url = 'http://p.example/v1'\nproject = 'proj_p'\n"
+    path = write(tmp_path / "config.toml", text)
+    config = load_config(args(config=str(path), profile="p"), env=ENV_DEPLOYMENT)
     assert config.api_key == "sk-env"
-    assert config.api_key_source == "$OPENAI_API_KEY"
+    assert config.base_url == "http://p.example/v1"
+    assert (config.organization, config.project) == ("org-env", "proj_p")
+    assert config.ignored_env == ()
+
+
+def test_no_profile_takes_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", 'theme = "nord"\n')
+    config = load_config(args(config=str(path)), env=ENV_DEPLOYMENT)
+    assert config.api_key == "sk-env"
     assert config.base_url == "http://env.example/v1"
-    assert config.organization == "org-env"
-    assert config.project == "proj-env"
+    assert (config.organization, config.project) == ("org-env", "proj-env")
 
 
 def test_flag_overrides_env_and_file(tmp_path: Path) -> None:
     path = write(tmp_path / "config.toml", GOOD)
     env = {"OPENAI_BASE_URL": "http://env.example/v1", "STAGING_KEY": "k"}
-    config = load_config(args(config=str(path), base_url="http://flag.example/v1/"), env=env)
-    assert config.base_url == "http://flag.example/v1"
+    # the flag names the default profile's own deployment (a trailing slash apart)
+    config = load_config(args(config=str(path), base_url="http://127.0.0.1:8787/v1/"), env=env)
+    assert (config.base_url, config.api_key) == ("http://127.0.0.1:8787/v1", "k")
+
+
+def test_base_url_elsewhere_than_a_named_profile_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD)
+    with pytest.raises(ConfigError, match="not both") as caught:
+        load_config(
+            args(config=str(path), profile="prod", base_url="http://evil.example/v1"),
+            env={},
+        )
+    assert "profile 'prod'" in str(caught.value)
+    assert "https://api.openai.com/v1" in str(caught.value)
+    # named by $CHATKIT_TUI_PROFILE, just as refused
+    with pytest.raises(ConfigError, match="not both"):
+        load_config(
+            args(config=str(path), base_url="http://evil.example/v1"),
+            env={"CHATKIT_TUI_PROFILE": "prod"},
+        )
+
+
+def test_base_url_elsewhere_than_the_default_profile_never_gets_its_key(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", GOOD)
+    flag = args(config=str(path), base_url="http://other.example/v1")
+    alone = load_config(flag, env={"STAGING_KEY": "k"})
+    assert (alone.base_url, alone.api_key) == ("http://other.example/v1", None)
+    with_env = load_config(flag, env={"STAGING_KEY": "k", "OPENAI_API_KEY": "sk-env"})
+    assert (with_env.api_key, with_env.api_key_source) == ("sk-env", "$OPENAI_API_KEY")
 
 
 def test_profile_flag_overrides_env_profile_and_default(tmp_path: Path) -> None:
@@ -428,11 +510,18 @@ def test_config_flag_overrides_env_config(tmp_path: Path) -> None:
     assert config.theme == "b"
 
 
-def test_env_key_skips_the_profile_key_command(tmp_path: Path) -> None:
+def test_a_named_profile_runs_its_key_command_even_with_an_env_key(tmp_path: Path) -> None:
     text = "[profiles.p]\napi_key_command = '/no/such/tool'\n"
     path = write(tmp_path / "config.toml", text)
-    config = load_config(args(config=str(path), profile="p"), env={"OPENAI_API_KEY": "sk-env"})
-    assert config.api_key == "sk-env"
+    with pytest.raises(ConfigError, match="was not found"):
+        load_config(args(config=str(path), profile="p"), env={"OPENAI_API_KEY": "sk-env"})
+
+
+def test_the_default_base_url_is_the_clients() -> None:
+    from chatkit_tui.client.client import DEFAULT_BASE_URL as CLIENTS
+    from chatkit_tui.config.resolve import DEFAULT_BASE_URL
+
+    assert DEFAULT_BASE_URL == CLIENTS
 
 
 def test_bad_base_url_flag() -> None:
