@@ -176,3 +176,13 @@ def test_a_migration_whose_report_fills_the_disk_writes_nothing_after_the_failed
     missing = re.findall(r"written to the Store, not in the report: (\S+)", captured.err)
     assert len(missing) == 1 and stored == recorded | set(missing)
     assert len(stored) < 60
+
+
+def test_a_report_whose_folders_are_missing_is_written_there(
+    make_server: MakeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = make_server(seed=20, seed_time=int(time.time()) - 3600)
+    report = tmp_path / "not" / "yet" / "purge.jsonl"
+    assert purge(server, tmp_path, report, "--dry-run") == 0
+    assert f"report: {report}" in capsys.readouterr().out
+    assert read_report(report)[-1]["how"] == "dry run"
