@@ -137,7 +137,8 @@ class BulkDelete:
 
     ``on_result`` is called with each thread's :class:`BulkResult` as it is known;
     ``on_progress`` with a :class:`BulkProgress` whenever something changes. Both run in
-    the caller's event loop and must not block.
+    the caller's event loop and must not block. ``may_delete``: asked just before each
+    ``DELETE`` (see :func:`~chatkit_tui.core.delete.archive_then_delete`).
     """
 
     def __init__(
@@ -152,6 +153,7 @@ class BulkDelete:
         listed: Mapping[str, object] | None = None,
         still_wanted: Callable[[object], str | None] | None = None,
         open_ended: bool = False,
+        may_delete: Callable[[], str | None] | None = None,
     ) -> None:
         self._throttle = Throttle(concurrency)  # ValueError below 1
         self.client = client
@@ -162,6 +164,7 @@ class BulkDelete:
         self.on_progress = on_progress
         self.listed: dict[str, object] = dict(listed or {})
         self.still_wanted = still_wanted
+        self.may_delete = may_delete
         self._open = open_ended
         self._known = set(self.thread_ids)
         self.summary = BulkSummary(lowest_concurrency=concurrency)
@@ -333,6 +336,7 @@ class BulkDelete:
             on_archived=note_archived,
             listed=self.listed.get(thread_id),
             still_wanted=self.still_wanted,
+            may_delete=self.may_delete,
         )
         if deleting_since:
             summary.delete_seconds += time.perf_counter() - deleting_since[0]

@@ -60,6 +60,7 @@ async def archive_then_delete(
     on_archived: Callable[[Path], object] | None = None,
     listed: object | None = None,
     still_wanted: Callable[[object], str | None] | None = None,
+    may_delete: Callable[[], str | None] | None = None,
 ) -> DeleteResult:
     """Archive ``thread_id`` (unless ``archived`` names its archive already), then delete it.
 
@@ -67,6 +68,9 @@ async def archive_then_delete(
     ``DELETE`` is sent (the app takes the row out of the list then). ``listed``: the thread
     as listed (only its items are fetched). ``still_wanted``: called with the thread about
     to be archived (``listed``, or the one just read); a reason it returns stops there.
+    ``may_delete``: called just before the ``DELETE`` is sent; a reason it returns means
+    the thread stays, archived (:attr:`Outcome.NOT_ATTEMPTED`, e.g. the purge's report
+    could not be written).
     """
     path = archived
     if path is None:
@@ -89,6 +93,8 @@ async def archive_then_delete(
             return DeleteResult(thread_id, Outcome.FAILED, None, reason, exc)
         if on_archived is not None:
             on_archived(path)
+    if may_delete is not None and (why := may_delete()) is not None:
+        return DeleteResult(thread_id, Outcome.NOT_ATTEMPTED, path, why)
     try:
         await client.threads.delete(thread_id)
     except NotFoundError:

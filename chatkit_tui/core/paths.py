@@ -6,6 +6,7 @@ Textual-free. Archives, exports and purge reports live in the user data director
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -65,6 +66,17 @@ def atomic_write(path: Path, data: str | bytes, *, private: bool = False) -> Pat
     return path
 
 
+class ReportWriteError(Exception):
+    """A report's line could not be written (the disk full, say): the run must stop, as
+    what it does next could not be recorded. ``error``: the OS's own."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        self.path = path
+        self.error = error
+        self.reason = error.strerror or str(error)
+        super().__init__(f"could not write the report to {path}: {self.reason}")
+
+
 class JsonLinesReport:
     """A run's record as JSON lines (the purge's audit, migrate's report): private to the
     user (0600, its directory 0700), appended one whole line per :meth:`write`, flushed to
@@ -79,6 +91,9 @@ class JsonLinesReport:
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | (os.O_EXCL if new else 0)
         self._fd: int | None = os.open(path, flags, 0o600)
         self.path = path
+        self.failure: ReportWriteError | None = None
+        """The write that failed; every later write raises it again (a record with a
+        line missing in its middle would mislead)."""
 
     @classmethod
     def directory(cls) -> Path:
@@ -104,16 +119,28 @@ class JsonLinesReport:
     def write(self, record: dict[str, Any]) -> None:
         if self._fd is None:
             raise ValueError("the report is closed")
+        if self.failure is not None:
+            raise self.failure
         data = (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
-        while data:  # one write for a line, in practice; a short write is finished
-            data = data[os.write(self._fd, data) :]
+        try:
+            while data:  # one write for a line, in practice; a short write is finished
+                data = data[os.write(self._fd, data) :]
+        except OSError as exc:
+            self.failure = ReportWriteError(self.path, exc)
+            raise self.failure from exc
 
     def close(self) -> None:
-        """Flush to disk and close (idempotent)."""
+        """Flush to disk and close (idempotent). A flush that fails is a
+        :class:`ReportWriteError` (not raised again for a report that had already failed;
+        a file that cannot be flushed, such as a terminal or a pipe, is not one)."""
         fd, self._fd = self._fd, None
         if fd is None:
             return
         try:
             os.fsync(fd)
+        except OSError as exc:
+            if self.failure is None and exc.errno not in (errno.EINVAL, errno.EROFS):
+                self.failure = ReportWriteError(self.path, exc)
+                raise self.failure from exc
         finally:
             os.close(fd)

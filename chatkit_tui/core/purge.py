@@ -55,7 +55,7 @@ from chatkit_tui.core.bulk import (
     Outcome,
 )
 from chatkit_tui.core.errors import describe
-from chatkit_tui.core.paths import JsonLinesReport, default_purge_dir
+from chatkit_tui.core.paths import JsonLinesReport, ReportWriteError, default_purge_dir
 from chatkit_tui.core.throttle import backoff_delay
 from chatkit_tui.core.times import absolute_time
 
@@ -71,6 +71,7 @@ __all__ = [
     "Found",
     "Purge",
     "PurgeReport",
+    "ReportFailed",
     "RequestIds",
     "RuleError",
     "Rules",
@@ -100,6 +101,22 @@ class EverythingMatched(RuleError):
     def __init__(self, found: Found) -> None:
         self.found = found
         super().__init__(found.everything_note())
+
+
+class ReportFailed(Exception):
+    """The report could not be written (``error``): the purge stopped there. No ``DELETE``
+    was sent after the line that failed; those already sent then (at most the concurrency)
+    finished. ``unrecorded``: the outcomes the report lacks, the one whose line failed
+    first (it had happened: a line is written once its thread's outcome is known);
+    ``summary``: every outcome."""
+
+    def __init__(
+        self, error: ReportWriteError, summary: BulkSummary, unrecorded: list[BulkResult]
+    ) -> None:
+        self.error = error
+        self.summary = summary
+        self.unrecorded = unrecorded
+        super().__init__(str(error))
 
 
 # --- ages and dates -----------------------------------------------------------------------
@@ -693,6 +710,8 @@ class Purge:
         self.found = Found()
         self.runner: BulkDelete | None = None
         self._stopped = False
+        self.unrecorded: list[BulkResult] = []
+        """Outcomes whose line could not be written (see :class:`ReportFailed`)."""
 
     async def find(self, on_page: Callable[[Found], object] | None = None) -> Found:
         self.found = await find_matches(self.client, self.rules, on_page=on_page)
@@ -829,19 +848,28 @@ class Purge:
         matches (:meth:`_PurgeRunner.add_found`) and closes it."""
         thread_from = "retrieve" if self.rules.rereads else "list"
 
+        def may_delete() -> str | None:
+            if report.failure is None:
+                return None
+            return f"not deleted: the report could not be written ({report.failure.reason})"
+
         def record(result: BulkResult) -> None:
             error_id = getattr(result.error, "request_id", None)
             request_id = error_id if isinstance(error_id, str) else None
             if request_id is None and self.request_ids is not None:
                 request_id = self.request_ids.of(result.thread_id)
-            report.thread(
-                runner.found[result.thread_id],
-                result.outcome.value,
-                reason=result.reason,
-                archive=result.archive,
-                thread_from=thread_from if result.archive is not None else None,
-                request_id=request_id,
-            )
+            try:
+                report.thread(
+                    runner.found[result.thread_id],
+                    result.outcome.value,
+                    reason=result.reason,
+                    archive=result.archive,
+                    thread_from=thread_from if result.archive is not None else None,
+                    request_id=request_id,
+                )
+            except ReportWriteError:  # what is done next could not be recorded: stop
+                self.unrecorded.append(result)
+                self.stop()
             if on_result is not None:
                 on_result(result)
 
@@ -855,6 +883,7 @@ class Purge:
             still_wanted=self.rules.still_matches,
             open_ended=True,
             rereads=self.rules.rereads,
+            may_delete=may_delete,
         )
         if self._stopped:
             runner.stop()
@@ -865,23 +894,40 @@ class Purge:
     ) -> BulkSummary:
         """``work``, then the report's end line. Cancelled (a second Ctrl-C), every thread
         found without a line yet gets one ("interrupted": its outcome is not known) before
-        the cancellation goes on."""
+        the cancellation goes on. A report that could not be written: :class:`ReportFailed`
+        (whatever else failed with it)."""
+        try:
+            return await self._run_and_end(report, runner, work)
+        except Exception as exc:
+            if report.failure is None:
+                raise
+            raise ReportFailed(report.failure, runner.summary, self.unrecorded) from exc
+
+    async def _run_and_end(
+        self, report: PurgeReport, runner: _PurgeRunner, work: Awaitable[BulkSummary]
+    ) -> BulkSummary:
         started = asyncio.get_running_loop().time()
         try:
             summary = await work
         except asyncio.CancelledError:
-            for thread_id, c in runner.found.items():
-                if thread_id not in report.reported:
-                    report.thread(
-                        c,
-                        INTERRUPTED,
-                        reason="the run was interrupted before this thread's outcome was "
-                        "known (it may have been archived or deleted); run the purge again",
-                    )
-            counts = _counts(runner.summary.results, len(self.found.skipped))
-            counts[INTERRUPTED] = len(runner.found) - len(runner.summary.results)
-            elapsed = asyncio.get_running_loop().time() - started
-            report.end(INTERRUPTED, counts, elapsed, self.found)
+            if report.failure is not None:
+                raise  # nothing more can be recorded
+            try:
+                for thread_id, c in runner.found.items():
+                    if thread_id not in report.reported:
+                        report.thread(
+                            c,
+                            INTERRUPTED,
+                            reason="the run was interrupted before this thread's outcome "
+                            "was known (it may have been archived or deleted); run the "
+                            "purge again",
+                        )
+                counts = _counts(runner.summary.results, len(self.found.skipped))
+                counts[INTERRUPTED] = len(runner.found) - len(runner.summary.results)
+                elapsed = asyncio.get_running_loop().time() - started
+                report.end(INTERRUPTED, counts, elapsed, self.found)
+            except ReportWriteError:
+                pass  # the cancellation goes on; report.failure says the record is short
             raise
         except EverythingMatched as exc:  # nothing deleted (find_and_delete)
             counts = _counts(runner.summary.results, len(self.found.skipped))
@@ -890,6 +936,8 @@ class Purge:
             report.end("refused", counts, elapsed, self.found, error=str(exc))
             raise
         except Exception as exc:  # the listing failed (find_and_delete): record why
+            if report.failure is not None:
+                raise
             counts = _counts(runner.summary.results, len(self.found.skipped))
             elapsed = asyncio.get_running_loop().time() - started
             report.end("failed", counts, elapsed, self.found, error=describe(exc))

@@ -36,7 +36,8 @@ _PG_NETWORK = "the mirror's database could not be reached (PostgreSQL)"
 SPECIFIC: dict[str, dict[int, str]] = {
     "threads purge": {
         1: "API error (4xx/5xx not listed below, or a malformed response), or a\n"
-        "       thread it could not read (skipped)",
+        "       thread it could not read (skipped), or a report it could not write\n"
+        "       (the purge stops there)",
         7: "declined, or the count typed wrong (nothing deleted)",
     },
     "threads delete": {7: "declined at the confirmation prompt (nothing deleted)"},

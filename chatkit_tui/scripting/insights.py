@@ -95,8 +95,10 @@ def add_insights_parser(sub: Any) -> None:
         "--svg",
         metavar="PATH",
         help="also draw every chart, as the app's insights screen does, in one SVG picture"
-        " (self-contained: opens in a browser) instead of the text summary",
+        " (self-contained: opens in a browser) instead of the text summary; its folders are"
+        " made if missing, a file there is not overwritten without --force",
     )
+    p.add_argument("--force", action="store_true", help="--svg may overwrite its file")
     p.set_defaults(runner=run_insights)
 
 
@@ -146,7 +148,7 @@ def insights_command(args: argparse.Namespace) -> int:
     except sqlite3.Error as exc:  # a file locked or cut short
         raise ScriptError(f"the mirror {path} could not be read: {exc}", EXIT_API_ERROR) from None
     if args.svg:
-        _write_svg(args.svg, path, figures)
+        _write_svg(args.svg, path, figures, force=args.force)
     if args.json:
         out(json.dumps(insights_json(figures), ensure_ascii=False, separators=(",", ":")))
     elif not args.svg:
@@ -154,7 +156,7 @@ def insights_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_svg(file: str, path: Any, figures: Any) -> None:
+def _write_svg(file: str, path: Any, figures: Any, *, force: bool = False) -> None:
     """The charts as a picture (:mod:`chatkit_tui.core.charts.picture`), written whole or
     not at all; the file named on stderr (stdout stays the JSON's)."""
     from pathlib import Path
@@ -163,6 +165,8 @@ def _write_svg(file: str, path: Any, figures: Any) -> None:
     from chatkit_tui.core.paths import atomic_write
 
     target = Path(file).expanduser()
+    if not force and (target.exists() or target.is_symlink()):
+        raise ScriptError(f"{target} exists: nothing written (--force overwrites it)", EXIT_USAGE)
     svg = insights_svg(figures, what=f"mirror {path}", scope=_scope(figures.filters))
     try:
         atomic_write(target, svg)

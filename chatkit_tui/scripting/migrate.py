@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from chatkit_tui.core.paths import ReportWriteError
 from chatkit_tui.core.text import escaped, plural
 from chatkit_tui.scripting.common import (
     EXIT_AUTH,
@@ -243,22 +244,35 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
     summary_so_far = Summary()
     clock = time.monotonic()
     results: list[ThreadResult] = []
+    unrecorded: list[ThreadResult] = []
 
     def on_thread(result: ThreadResult) -> None:
         line = result.as_json()
-        report.write(line)
         summary_so_far.add(result)
+        try:
+            report.write(line)
+        except ReportWriteError:  # raised on: the run stops before the next thread
+            unrecorded.append(result)
+            raise
         if args.json:
             out(json.dumps(line, ensure_ascii=False))
         elif result.outcome in ("failed", "differs") or result.notes:
             results.append(result)
         progress.update(summary_so_far, clock)
 
-    report.write(run_line)
+    try:
+        report.write(run_line)
+    except ReportWriteError as exc:
+        report.close()
+        raise ScriptError(f"nothing written: {escaped(str(exc))}", EXIT_USAGE) from None
     if args.json:
         out(json.dumps(run_line, ensure_ascii=False))
     try:
         summary = await _with_signals(migration, migration.run(on_thread), progress)
+    except ReportWriteError as exc:
+        progress.clear()
+        report.close()
+        return _report_failed(exc, unrecorded, summary_so_far)
     except Exception as exc:  # the source failed (a network error, say): the threads done stay
         progress.clear()
         report.write({**summary_so_far.as_json(), "error": f"{type(exc).__name__}: {exc}"})
@@ -274,14 +288,30 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
         err(f"interrupted: the thread under way was abandoned; report: {report.path}")
         return EXIT_INTERRUPTED
     end = summary.as_json()
-    report.write(end)
-    report.close()
+    try:
+        report.write(end)
+        report.close()
+    except ReportWriteError as exc:
+        report.close()
+        return _report_failed(exc, [], summary)
     if args.json:
         out(json.dumps(end, ensure_ascii=False))
     else:
         _show(mode, summary, results, args.to_store)
         out(f"report: {report.path}")
     return _code(mode, summary)
+
+
+def _report_failed(exc: ReportWriteError, unrecorded: list[ThreadResult], s: Summary) -> int:
+    """The run stopped at the line that failed (no thread was written after it): say why,
+    and name the thread the report lacks (its outcome had happened: written, or not)."""
+    err(f"error: {escaped(str(exc))}: the migration stopped (no thread was written after that)")
+    for result in unrecorded:
+        if result.outcome in ("new", "updated"):
+            err(f"error: written to the Store, not in the report: {escaped(result.thread_id)}")
+    out(f"{plural(s.threads, 'thread')} done; report (cut short): {exc.path}")
+    err("run the same command again once the report can be written: it carries on")
+    return EXIT_USAGE
 
 
 def _source(client: Deployment, args: argparse.Namespace) -> Source:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from chatkit_tui.core.bulk import DEFAULT_CONCURRENCY, BulkProgress, BulkSummary
-from chatkit_tui.core.paths import default_archive_dir
+from chatkit_tui.core.paths import ReportWriteError, default_archive_dir
 from chatkit_tui.core.purge import (
     STATUSES,
     Candidate,
@@ -41,6 +41,7 @@ from chatkit_tui.core.purge import (
     Found,
     Purge,
     PurgeReport,
+    ReportFailed,
     RequestIds,
     RuleError,
     Rules,
@@ -368,6 +369,29 @@ def _open_report(args: argparse.Namespace, rules: Rules) -> PurgeReport:
 
 
 async def purge_threads(args: argparse.Namespace, client: Deployment) -> int:
+    """The purge; a report that could not be written stops it (see :func:`_report_failed`)."""
+    try:
+        return await _purge_threads(args, client)
+    except ReportFailed as exc:
+        return _report_failed(exc)
+    except ReportWriteError as exc:  # before any thread was deleted
+        raise ScriptError(f"nothing deleted: {escaped(str(exc))}", EXIT_API_ERROR) from None
+
+
+def _report_failed(exc: ReportFailed) -> int:
+    """The run stopped at the line that failed: say why, name each thread deleted that the
+    report lacks (the one whose line failed, and those whose DELETE was already sent)."""
+    err(f"error: {escaped(str(exc))}: the purge stopped (no DELETE was sent after that)")
+    for result in exc.unrecorded:
+        if result.outcome.value == "deleted":
+            where = f" (archived to {escaped(str(result.archive))})" if result.archive else ""
+            err(f"error: deleted, not in the report: {escaped(result.thread_id)}{where}")
+    out(f"{exc.summary.line()}; report (cut short): {exc.error.path}")
+    err("run the same command again once the report can be written: it finishes the job")
+    return EXIT_API_ERROR
+
+
+async def _purge_threads(args: argparse.Namespace, client: Deployment) -> int:
     rules: Rules = args.rules
     require(client, "delete", "delete threads")
     if rules.user is not None:

@@ -28,6 +28,8 @@ from chatkit_tui.scripting.common import (
     EXIT_API_ERROR,
     EXIT_DECLINED,
     EXIT_OK,
+    EXIT_USAGE,
+    ScriptError,
     confirm,
     describe_error,
     err,
@@ -278,10 +280,17 @@ async def delete_threads(args: argparse.Namespace, client: Deployment) -> int:
 
 
 async def export_thread(args: argparse.Namespace, client: Deployment) -> int:
-    from chatkit_tui.core.export import default_export_dir, export_thread_by_id
+    from chatkit_tui.core.export import ExportExists, default_export_dir, export_thread_by_id
 
     try:
-        paths = await export_thread_by_id(client, args.thread_id, args.dir)
+        paths = await export_thread_by_id(
+            client, args.thread_id, args.dir, existing="overwrite" if args.force else "refuse"
+        )
+    except ExportExists as exc:
+        raise ScriptError(
+            f"{escaped(str(exc.filename))} exists: nothing written (--force overwrites it)",
+            EXIT_USAGE,
+        ) from None
     except OSError as exc:  # e.g. --dir names a file, or is not writable
         message, code = describe_error(exc)
         directory = args.dir or default_export_dir()
@@ -386,7 +395,10 @@ def add_threads_parser(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="output directory (default: the user data directory's exports/)",
+        help="output directory, made if missing (default: the user data directory's exports/)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="overwrite <ID>.json and <ID>.md if they exist"
     )
     p.add_argument("--json", action="store_true", help="print the paths as JSON")
     p.set_defaults(handler=export_thread)

@@ -62,6 +62,28 @@ async def test_e_exports_json_and_markdown_and_shows_the_paths_even_read_only(
     assert all(f"`{item['id']}`" in markdown for item in document["items"])
 
 
+async def test_e_again_keeps_the_earlier_export_and_writes_a_new_name(
+    local_server: BackgroundServer, tmp_path: Path
+) -> None:
+    thread_id, _ = local_server.store.thread_ids_by_item_count(1)[0]
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    first = exports / f"{safe_filename(thread_id)}.md"
+    first.write_text("my edited transcript")  # an earlier export, edited since
+    app = make_app(local_server)
+    app.context.export_dir = exports
+    async with app.run_test(size=(100, 30)) as pilot:
+        tl = await loaded(pilot, app)
+        assert tl.select_thread(thread_id)
+        await pilot.press("e")
+        message = await exported(pilot, app)
+    assert first.read_text() == "my edited transcript"
+    assert not (exports / f"{safe_filename(thread_id)}.json").exists()  # the pair moves on
+    json_path = exports / f"{safe_filename(thread_id)}-2.json"
+    assert str(json_path) in message and str(json_path.with_suffix(".md")) in message
+    assert json.loads(json_path.read_text())["thread"]["id"] == thread_id
+
+
 async def test_export_from_the_palette(local_server: BackgroundServer, tmp_path: Path) -> None:
     app = make_app(local_server)
     app.context.export_dir = tmp_path / "exports"

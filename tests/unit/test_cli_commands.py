@@ -353,6 +353,24 @@ def test_threads_export_to_an_unusable_directory_is_an_error_not_a_traceback(
     assert a_file.read_text() == "x"
 
 
+def test_threads_export_never_overwrites_without_force_and_makes_a_missing_dir(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    thread = all_threads(local_server)[0]
+    where = tmp_path / "new" / "folder"  # missing: made
+    assert run(local_server, "threads", "export", thread["id"], "--dir", str(where)) == 0
+    json_path, md_path = (Path(p) for p in capsys.readouterr().out.splitlines())
+    json_path.write_text("my notes")  # an earlier export the user edited
+    code = run(local_server, "threads", "export", thread["id"], "--dir", str(where))
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""
+    assert f"{json_path} exists" in captured.err and "--force" in captured.err
+    assert json_path.read_text() == "my notes"
+    assert run(local_server, "threads", "export", thread["id"], "--dir", str(where), "--force") == 0
+    assert json.loads(json_path.read_text())["thread"]["id"] == thread["id"]
+    assert md_path.exists()
+
+
 def test_a_bad_base_url_in_the_environment_exits_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

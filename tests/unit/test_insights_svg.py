@@ -101,3 +101,18 @@ def test_svg_alone_prints_no_summary_and_a_file_that_cannot_be_written_is_said(
     err = capsys.readouterr().err
     assert f"cannot write {blocker / 'x.svg'}" in err
     assert list(tmp_path.glob("**/*.tmp")) == []
+
+
+def test_svg_never_overwrites_a_file_without_force_and_makes_missing_folders(
+    mirror: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    picture = tmp_path / "not" / "yet" / "insights.svg"  # its folders are made
+    assert main(["insights", "--db", str(mirror), "--svg", str(picture)]) == 0
+    picture.write_text("the user's own picture")
+    capsys.readouterr()
+    assert main(["insights", "--db", str(mirror), "--svg", str(picture)]) == 2
+    err = capsys.readouterr().err
+    assert f"{picture} exists" in err and "--force" in err
+    assert picture.read_text() == "the user's own picture"
+    assert main(["insights", "--db", str(mirror), "--svg", str(picture), "--force"]) == 0
+    assert picture.read_text().startswith("<svg")

@@ -169,7 +169,9 @@ class BulkFlow(DeleteFlow):
 
         directory = self.ctx.export_dir  # None: the user data directory's exports
         try:
-            paths = await export_thread_by_id(self.ctx.client, thread.id, directory)
+            paths = await export_thread_by_id(
+                self.ctx.client, thread.id, directory, existing="new name"
+            )
         except Exception as exc:  # client errors, OSError: a notification, never a crash
             self.post_message(ExportFailed(thread, describe_error(exc)))
             return
