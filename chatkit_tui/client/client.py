@@ -108,8 +108,9 @@ class AsyncChatKit:
             )
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
-        self.organization = organization
-        self.project = project
+        # "" is "none, and do not read the environment" (the config has read it already)
+        self.organization = organization or None
+        self.project = project or None
         self.max_retries = max_retries
         if timeout is None:
             self.timeout = DEFAULT_TIMEOUT
