@@ -62,6 +62,7 @@ __all__ = [
     "backends",
     "connect",
     "describe",
+    "named",
     "origin",
 ]
 
@@ -188,6 +189,28 @@ def connect(
         project=config.project or "",
         http_client=http_client,
     )
+
+
+def named(config: Config) -> str:
+    """The words a confirmation names the deployment with before it is opened (the same
+    as the top bar's), and the profile that chose it: a ``default_profile`` acts without
+    being typed, so the question says where it acts."""
+    where: str | None = None
+    for backend in backends():
+        if backend.chooses(config, None):
+            where = backend.where(config)
+            where = f"{backend.capabilities.kind} · {where}" if where else backend.named
+            break
+    if where is None:
+        from chatkit_tui.client.client import DEFAULT_BASE_URL
+
+        where = config.base_url or DEFAULT_BASE_URL
+        parts = [p for p in (config.organization, config.project) if p]
+        if parts:
+            where += f" ({', '.join(parts)})"
+    if config.profile:
+        where += f", profile {config.profile!r}"
+    return where
 
 
 def describe(deployment: Deployment) -> str:

@@ -197,6 +197,16 @@ def refuse_if_read_only(args: Any, config: Config, what: str) -> None:
         )
 
 
+def where_acted(args: Any) -> str:
+    """The deployment a confirmation asks about, in its words (escaped): the demo server
+    ``--demo`` starts, else the one the config names (:func:`chatkit_tui.backends.named`)."""
+    if getattr(args, "demo", False):
+        return "the demo server"
+    from chatkit_tui.backends import named
+
+    return escaped(named(args.config_resolved))
+
+
 def confirm(question: str, *, refusing: str) -> bool:
     """Ask ``question [y/N]`` on the terminal (stderr); True for yes. Without a terminal,
     ScriptError (exit 2): nobody can answer, so nothing is done (``refusing``, e.g.

@@ -65,6 +65,7 @@ from chatkit_tui.scripting.common import (
     out,
     refuse_if_read_only,
     require,
+    where_acted,
 )
 
 if TYPE_CHECKING:
@@ -254,11 +255,15 @@ class Progress:
         self._draw(text, force=p.finished == p.total or p.stopping)
 
 
-def ask_count(count: int) -> bool:
-    """Ask for ``count`` to be typed on the terminal. Ctrl-C here raises KeyboardInterrupt
-    at once (asyncio's own handler would wait for the line to be read)."""
+def ask_count(count: int, where: str) -> bool:
+    """Ask for ``count`` to be typed on the terminal, naming the deployment (``where``).
+    Ctrl-C here raises KeyboardInterrupt at once (asyncio's own handler would wait for
+    the line to be read)."""
     noun = "thread" if count == 1 else "threads"
-    prompt = f"Type {count} to archive and delete the {count:,} {noun}, anything else to cancel: "
+    prompt = (
+        f"Type {count} to archive and delete the {count:,} {noun} from {where}, "
+        "anything else to cancel: "
+    )
     print(prompt, end="", file=sys.stderr, flush=True)
     previous = signal.getsignal(signal.SIGINT)
     try:
@@ -441,7 +446,7 @@ async def _purge_threads(args: argparse.Namespace, client: Deployment) -> int:
         err(f"refusing to purge: {found.everything_note()}; nothing deleted")
         return EXIT_USAGE
     print(f"Each is archived first (to {archive_dir}), then deleted.", file=sys.stderr)
-    if not ask_count(len(found.matches)):
+    if not ask_count(len(found.matches), where_acted(args)):
         err("nothing deleted")
         return EXIT_DECLINED
     report = _open_report(args, rules)

@@ -26,6 +26,7 @@ from chatkit_tui.scripting.common import (
     parser_kw,
     refuse_if_read_only,
     require,
+    where_acted,
 )
 
 if TYPE_CHECKING:
@@ -120,7 +121,10 @@ def confirm_cancel(args: argparse.Namespace) -> int | None:
     """Runs before the client starts: not in read-only mode, and asked as the app asks
     (its client secret stops working at once): None to go on, or the exit code."""
     refuse_in_read_only(args)
-    question = f"Cancel session {escaped(args.session_id)}? Its client secret stops working."
+    question = (
+        f"Cancel session {escaped(args.session_id)} on {where_acted(args)}? "
+        "Its client secret stops working."
+    )
     if args.yes or confirm(question, refusing="cancel a session"):
         return None
     err("nothing cancelled")

@@ -39,6 +39,7 @@ from chatkit_tui.scripting.common import (
     parser_kw,
     refuse_if_read_only,
     require,
+    where_acted,
     whole_number,
 )
 
@@ -216,7 +217,8 @@ def confirm_delete(args: argparse.Namespace) -> int | None:
     refuse_if_read_only(args, args.config_resolved, "delete threads")
     args.thread_ids = ids = list(dict.fromkeys(args.thread_ids))  # once each, in order
     noun = "thread" if len(ids) == 1 else "threads"
-    if args.yes or confirm(f"Delete {len(ids)} {noun}?", refusing="delete"):
+    question = f"Delete {len(ids)} {noun} from {where_acted(args)}?"
+    if args.yes or confirm(question, refusing="delete"):
         return None
     err("nothing deleted")
     return EXIT_DECLINED

@@ -25,6 +25,7 @@ import pytest
 
 from chatkit_tui.cli import main
 from chatkit_tui.client import errors
+from chatkit_tui.config import default_config_path
 from chatkit_tui.scripting.common import describe_error
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
@@ -248,10 +249,34 @@ def test_delete_asks_and_declines(
     monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
     assert run(local_server, "threads", "delete", *ids) == 7
     err = capsys.readouterr().err
-    assert "Delete 2 threads? [y/N] " in err
+    assert f"Delete 2 threads from {local_server.base_url}? [y/N] " in err
     assert "nothing deleted" in err
     for thread_id in ids:
         assert api(local_server, "GET", f"/chatkit/threads/{thread_id}").status_code == 200
+
+
+def test_delete_prompt_names_the_default_profile_and_its_deployment(
+    local_server: BackgroundServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A default_profile acts without being typed: the question says which one, where."""
+    config = default_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        'default_profile = "prod"\n[profiles.prod]\n'
+        f'base_url = "{local_server.base_url}"\napi_key_env = "PROD_KEY"\n'
+        'project = "proj_live"\n'
+    )
+    monkeypatch.setenv("PROD_KEY", "sk-prod")
+    thread_id = all_threads(local_server)[0]["id"]
+    monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
+    assert main(["threads", "delete", thread_id]) == 7
+    err = capsys.readouterr().err
+    assert (
+        f"Delete 1 thread from {local_server.base_url} (proj_live), profile 'prod'? [y/N] "
+    ) in err
+    assert api(local_server, "GET", f"/chatkit/threads/{thread_id}").status_code == 200
 
 
 def test_delete_asks_and_confirms(
@@ -263,7 +288,7 @@ def test_delete_asks_and_confirms(
     monkeypatch.setattr(sys, "stdin", FakeTerminal("y\n"))
     assert run(local_server, "threads", "delete", thread_id, "--json") == 0
     captured = capsys.readouterr()
-    assert "Delete 1 thread? [y/N] " in captured.err
+    assert f"Delete 1 thread from {local_server.base_url}? [y/N] " in captured.err
     line = json.loads(captured.out)
     assert line["id"] == thread_id and line["deleted"] is True
     assert Path(line["archive"]).is_file()
@@ -463,7 +488,10 @@ def test_sessions_cancel_asks_and_declines(
     monkeypatch.setattr(sys, "stdin", FakeTerminal("n\n"))
     assert run(local_server, "sessions", "cancel", session_id) == 7
     captured = capsys.readouterr()
-    assert f"Cancel session {session_id}? Its client secret stops working. [y/N] " in captured.err
+    assert (
+        f"Cancel session {session_id} on {local_server.base_url}? "
+        "Its client secret stops working. [y/N] "
+    ) in captured.err
     assert "nothing cancelled" in captured.err and captured.out == ""
     assert _status(local_server, session_id) == "active"
 
@@ -768,7 +796,7 @@ def test_subprocess_prompt_on_a_real_terminal(
         os.close(master)
         os.close(slave)
     assert proc.returncode == code, err
-    assert err.decode().startswith("Delete 1 thread? [y/N] ")
+    assert err.decode().startswith(f"Delete 1 thread from {local_server.base_url}? [y/N] ")
     status = api(local_server, "GET", f"/chatkit/threads/{thread_id}").status_code
     if code == 0:
         assert out.decode().startswith(f"deleted {thread_id} (archived to ")

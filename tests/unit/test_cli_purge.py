@@ -315,7 +315,10 @@ def test_the_count_must_be_typed(
     monkeypatch.setattr(sys, "stdin", FakeTerminal(typed.format(count=len(mine))))
     assert purge(local_server, tmp_path, "--user", user) == code
     captured = capsys.readouterr()
-    assert f"Type {len(mine)} to archive and delete the {len(mine)} threads" in captured.err
+    assert (
+        f"Type {len(mine)} to archive and delete the {len(mine)} threads "
+        f"from {local_server.base_url}, anything else"
+    ) in captured.err
     if code == 7:
         assert "nothing deleted" in captured.err and ids_on(store, user) == mine
     else:
