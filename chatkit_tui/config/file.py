@@ -317,8 +317,32 @@ def header_problem(name: str, value: str | None = None) -> str | None:
     """Why ``name: value`` cannot be sent as a header, or None. Never repeats the value."""
     if not HEADER_NAME.fullmatch(name):
         return f"{name!r} is not a header name (letters, digits and -, no spaces)"
-    if value is not None and (not value.strip() or any(c in value for c in "\r\n\0")):
-        return f"the value of header {name!r} is empty or holds a line break"
+    if value is not None and not value.strip():
+        return f"the value of header {name!r} is empty"
+    if value is not None and (flaw := unsendable(value, spaces=True)):
+        return f"the value of header {name!r} holds {flaw}"
+    return None
+
+
+def unsendable(value: str, *, spaces: bool) -> str | None:
+    """What in ``value`` an HTTP header cannot carry, in words that never repeat it (a
+    line break would end the header, and httpx's error would quote the whole value; a
+    character that is not ASCII, which httpx cannot encode), or None. ``spaces``: inner
+    spaces and tabs are allowed (a header value), else refused too (an API key has none)."""
+    for position, char in enumerate(value, 1):
+        if char in "\r\n":
+            return f"a line break (character {position})"
+        if char in " \t":
+            if not spaces:
+                return f"a space (character {position})"
+            continue
+        if not " " < char < "\x7f":
+            kind = (
+                "a control character"
+                if char < " " or char == "\x7f"
+                else "a character that is not ASCII"
+            )
+            return f"{kind} (character {position})"
     return None
 
 

@@ -28,6 +28,7 @@ from chatkit_tui.config.file import (
     header_problem,
     known_profiles,
     read_config_file,
+    unsendable,
     url_problem,
 )
 from chatkit_tui.config.options import SELF_RESOLVED, BackendOption
@@ -163,6 +164,18 @@ def run_key_command(command: str, profile: str, field: str = "api_key_command") 
     return key
 
 
+def checked_key(key: str, source: str) -> tuple[str, str]:
+    """The key and its source, or ConfigError when it cannot be sent (a line break, a
+    space, a character that is not ASCII): said before any request, naming the source
+    and the position, never the key (httpx's own error would quote it whole)."""
+    if flaw := unsendable(key, spaces=False):
+        raise ConfigError(
+            f"the API key from {source} holds {flaw}, which an API key cannot: "
+            "check how it was copied (the key is not shown)"
+        )
+    return key, source
+
+
 def _profile_key(profile: ProfileFile, name: str, env: Mapping[str, str]) -> tuple[str, str]:
     if profile.api_key_env is not None:
         value = env.get(profile.api_key_env, "").strip()
@@ -202,6 +215,9 @@ def _profile_headers(profile: ProfileFile, name: str, env: Mapping[str, str]) ->
         headers[header] = value
     for header, command in profile.header_command.items():
         headers[header] = run_key_command(command, name, f"header_command {header!r}")
+    for header, value in headers.items():
+        if problem := header_problem(header, value):
+            raise ConfigError(f"profile {name!r}: {problem}")
     return headers
 
 
@@ -317,9 +333,9 @@ def resolve(
         pass  # the OpenAI key is not the operator's server's (nor their Store's) to see
     elif profile_key and profile_name:
         if resolve_key:
-            api_key, source = _profile_key(profile, profile_name, env)
+            api_key, source = checked_key(*_profile_key(profile, profile_name, env))
     elif env.get(ENV_API_KEY, "").strip():
-        api_key, source = env[ENV_API_KEY].strip(), f"${ENV_API_KEY}"
+        api_key, source = checked_key(env[ENV_API_KEY].strip(), f"${ENV_API_KEY}")
 
     return Config(
         api_key=api_key,

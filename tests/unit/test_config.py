@@ -565,3 +565,32 @@ def test_bad_key_binding_values(tmp_path: Path, value: str) -> None:
 def test_several_keys_for_one_binding(tmp_path: Path) -> None:
     path = write(tmp_path / "config.toml", "[keys]\ndelete = 'ctrl+d,delete'\n")
     assert load_config(args(config=str(path)), env={}).keys == {"delete": "ctrl+d,delete"}
+
+
+# --- a key that cannot be sent ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "flaw"),
+    [
+        ("sk-s3cret\nmore", "a line break (character 10)"),
+        ("sk-s3cret\r\nX-Evil: 1", "a line break (character 10)"),
+        ("sk-s3cré", "a character that is not ASCII (character 8)"),
+        ("sk-s3cret\x01", "a control character (character 10)"),
+        ("sk-s3c ret", "a space (character 7)"),
+    ],
+)
+def test_a_key_that_cannot_be_sent_is_refused_by_its_source_never_quoted(
+    tmp_path: Path, key: str, flaw: str
+) -> None:
+    """httpx would refuse it while sending and quote the whole header, key and all (or
+    fail with a UnicodeEncodeError): it is refused first, where it came from named."""
+    with pytest.raises(ConfigError) as info:
+        load_config(args(), env={"OPENAI_API_KEY": key})
+    assert str(info.value).startswith(f"the API key from $OPENAI_API_KEY holds {flaw}")
+    assert "s3c" not in str(info.value)
+    path = write(tmp_path / "config.toml", '[profiles.p]\napi_key_env = "P_KEY"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(args(config=str(path), profile="p"), env={"P_KEY": key})
+    assert f"$P_KEY (profile 'p') holds {flaw}" in str(info.value)
+    assert "s3c" not in str(info.value)

@@ -71,6 +71,24 @@ def test_a_profile_names_the_endpoint_and_its_headers_from_file_env_and_command(
     assert "Authorization: ***" in shown
 
 
+@pytest.mark.parametrize(
+    ("value", "flaw"),
+    [
+        (f"Bearer {SECRET}\r\nX-Evil: 1", "line break"),
+        ("Bearer s3crét", "character that is not ASCII"),
+    ],
+)
+def test_a_header_from_the_environment_that_cannot_be_sent_is_refused_unquoted(
+    config_file: Path, value: str, flaw: str
+) -> None:
+    """Checked where the file's own values are, before any request (httpx would quote it)."""
+    with pytest.raises(
+        ConfigError, match=f"profile 'support': the value of header 'Authorization' holds a {flaw}"
+    ) as info:
+        load_config(args(config_file), {"SUPPORT_AUTH": value})
+    assert SECRET not in str(info.value) and "s3cr" not in str(info.value)
+
+
 def test_a_missing_header_variable_is_a_config_error_naming_it(config_file: Path) -> None:
     with pytest.raises(ConfigError, match=r"header 'Authorization' from \$SUPPORT_AUTH"):
         load_config(args(config_file), {})
@@ -102,6 +120,8 @@ def test_flags_win_and_name_one_deployment(config_file: Path) -> None:
         ("Bad Name: s3cret-value-zz", "not a header name"),
         ("X-Empty:   ", "empty"),
         ("X-Break: s3cret-value-zz\r\nX-Evil: 1", "line break"),
+        ("X-Accent: s3cret-valué-zz", "not ASCII"),
+        ("X-Bell: s3cret-value\x07zz", "control character"),
     ],
 )
 def test_a_bad_header_flag_is_refused_without_repeating_its_value(
