@@ -638,3 +638,19 @@ def test_a_search_of_a_mirror_of_millions_of_rows_sizes_its_first_pages_without_
     with Mirror.open(pg_url, read_only=True) as reader:
         found = reader.search_page("refund", limit=5)
         assert len(found.hits) == 5 and found.ranked == 9 and not found.capped
+
+
+@pytest.mark.parametrize("command", [["search", "--db"], ["insights", "--db"], ["mirror", "--db"]])
+def test_a_libpq_keyword_string_is_refused_without_repeating_it(
+    command: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+):
+    """``host=... password=...`` is libpq's other spelling; taken for a file name it came
+    back in "no mirror at ...", password and all. It is refused, and not repeated."""
+    keywords = f"host=127.0.0.1 dbname=mirror user=ops password=hunter2-{tmp_path.name}"
+    argv = [*command, keywords]
+    if command[0] == "search":
+        argv.append("anything")
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "keyword string" in err and "postgresql://USER@HOST" in err
+    assert "hunter2" not in err and "Traceback" not in err

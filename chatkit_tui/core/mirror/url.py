@@ -15,6 +15,7 @@ password a URL in it carries, and the known password itself wherever it stands.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
@@ -101,10 +102,28 @@ MirrorTarget = Path | MirrorUrl
 """What names a mirror: a file, or a PostgreSQL database."""
 
 
+_KEYWORDS = re.compile(
+    r"(?:^|\s)(?:host|hostaddr|port|dbname|user|password|passfile|service|sslmode"
+    r"|connect_timeout|options|application_name)\s*=",
+    re.IGNORECASE,
+)
+
+
 def mirror_target(name: str | Path, *, password_command: str | None = None) -> MirrorTarget:
-    """A path (``~`` expanded) or a :class:`MirrorUrl` from what the user wrote."""
+    """A path (``~`` expanded) or a :class:`MirrorUrl` from what the user wrote.
+
+    ValueError for a libpq keyword string (``host=... dbname=...``): it was taken for a
+    file name, so "no mirror at ..." repeated it, password and all. It is refused, and
+    never repeated."""
     if isinstance(name, Path):
         return name.expanduser()
     if is_mirror_url(name):
         return MirrorUrl(name, password_command)
+    if _KEYWORDS.search(name):
+        raise ValueError(
+            "a PostgreSQL keyword string (host=... dbname=...) does not name a mirror: "
+            "give a URL, postgresql://USER@HOST[:PORT]/DATABASE (its password is never "
+            "shown; without one it comes from mirror_password_command, PGPASSWORD or "
+            "~/.pgpass)"
+        )
     return Path(name).expanduser()
