@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     import httpx
 
     from chatkit_tui.config import Config
+    from chatkit_tui.core.mirror.records import Origin
     from chatkit_tui.core.mirror.url import MirrorTarget
 
 __all__ = [
@@ -158,6 +159,22 @@ def origin(config: Config) -> tuple[str | None, str | None]:
         if where is not None:
             return where, None
     return config.base_url, config.project
+
+
+def chosen_by_profile(config: Config) -> Origin | None:
+    """The deployment a profile chose, as a mirror records its origin, to say when
+    ``--mirror PATH`` copies another one; None when no profile is in play."""
+    if not config.profile:
+        return None
+    from chatkit_tui.core.mirror.records import Origin
+
+    for backend in backends():
+        where = backend.where(config)
+        if where is not None:
+            return Origin(where, None, None, backend.capabilities.kind)
+    from chatkit_tui.client.client import DEFAULT_BASE_URL
+
+    return Origin(config.base_url or DEFAULT_BASE_URL, config.organization, config.project)
 
 
 def connect(

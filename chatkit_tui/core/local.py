@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from chatkit_tui.core.mirror.records import Origin
     from chatkit_tui.core.mirror.url import MirrorTarget
     from chatkit_tui.server.run import BackgroundServer
 
@@ -99,11 +100,16 @@ def mirror_path(
     return default_mirror_path(base_url or DEFAULT_BASE_URL, project)
 
 
-def mirror_label(path: MirrorTarget) -> str:
+def mirror_label(
+    path: MirrorTarget, profile: str | None = None, chosen: Origin | None = None
+) -> str:
     """What the mirror at ``path`` copies and when it was last synced, in one line (the
     app's top bar, the script commands' note on stderr); :class:`LocalError` when it cannot
     be read (9: damaged). The mirror itself is read in process (``chatkit_tui.backends``),
-    with no server on loopback."""
+    with no server on loopback.
+
+    ``chosen``: the deployment ``profile`` names; when the mirror copies another one the
+    line says so, since ``--profile prod --mirror PATH`` reads PATH whatever prod is."""
     from chatkit_tui.core.mirror import (
         Mirror,
         MirrorDamaged,
@@ -135,4 +141,20 @@ def mirror_label(path: MirrorTarget) -> str:
         when += " (a later run did not finish)"
     shown = info.threads - info.gone  # threads deleted upstream are kept, not listed
     kind = "offline, read-only copy" if copy else "offline"
-    return f"mirror of {info.origin} · {when} · {shown:,} threads · {kind}"
+    of = f"mirror of {info.origin}"
+    if chosen is not None and not _copies(info.origin, chosen):
+        of += f", not of {chosen}, profile {profile!r}"  # first: the top bar cuts the end
+    return f"{of} · {when} · {shown:,} threads · {kind}"
+
+
+def _copies(origin: Origin, chosen: Origin) -> bool:
+    """Whether a mirror of ``origin`` is one of ``chosen`` (a trailing slash aside; a
+    self-hosted deployment has no organization or project)."""
+    if origin.base_url.rstrip("/") != chosen.base_url.rstrip("/"):
+        return False
+    if origin.kind != chosen.kind:
+        return False
+    return origin.kind != "hosted" or (
+        (origin.organization or None, origin.project or None)
+        == (chosen.organization or None, chosen.project or None)
+    )

@@ -244,7 +244,7 @@ def open_local(args: Any, config: Config) -> Opened:
     mirror: str | None = getattr(args, "mirror", None)
     try:
         if mirror is not None:
-            from chatkit_tui.backends import origin
+            from chatkit_tui.backends import chosen_by_profile, origin
 
             base, project = origin(config)
             path = mirror_path(
@@ -254,7 +254,8 @@ def open_local(args: Any, config: Config) -> Opened:
                 profile_mirror=config.mirror,
                 password_command=config.mirror_password_command,
             )
-            err(f"reading the {mirror_label(path)}")
+            chosen = chosen_by_profile(config) if mirror else None  # PATH given
+            err(f"reading the {mirror_label(path, config.profile, chosen)}")
             return Opened(mirror=path)
         if getattr(args, "demo", False):
             demo = start_demo()

@@ -29,6 +29,7 @@ from chatkit_tui.config import default_config_path
 from chatkit_tui.scripting.common import describe_error
 from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
+from tests.fixtures.mirror_file import fill_mirror
 from tests.fixtures.scripted import Reply, ScriptedServer
 from tests.fixtures.server import deleted_by_someone_else
 
@@ -277,6 +278,34 @@ def test_delete_prompt_names_the_default_profile_and_its_deployment(
         f"Delete 1 thread from {local_server.base_url} (proj_live), profile 'prod'? [y/N] "
     ) in err
     assert api(local_server, "GET", f"/chatkit/threads/{thread_id}").status_code == 200
+
+
+def test_a_mirror_path_of_another_deployment_than_the_profile_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--profile prod --mirror PATH`` reads PATH whatever prod is: when PATH copies
+    another deployment, the line that says what is read names both."""
+    path = tmp_path / "staging.db"
+    fill_mirror(path, 3, origin="http://staging.invalid/v1")
+    config = default_config_path()
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        '[profiles.prod]\nbase_url = "http://prod.invalid/v1"\napi_key_env = "PROD_KEY"\n'
+        'organization = "org_live"\n[profiles.staging]\n'
+        'base_url = "http://staging.invalid/v1/"\napi_key_env = "PROD_KEY"\n'
+    )
+    monkeypatch.setenv("PROD_KEY", "sk-prod")
+    assert main(["--profile", "prod", "--mirror", str(path), "threads", "list", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "reading the mirror of http://staging.invalid/v1, not of http://prod.invalid/v1 "
+        "(organization org_live), profile 'prod' · "
+    ) in err
+    # the profile of the mirror's own deployment (a trailing slash aside), or none: no word
+    for argv in (["--profile", "staging"], []):
+        assert main([*argv, "--mirror", str(path), "threads", "list", "--json"]) == 0
+        err = capsys.readouterr().err
+        assert "reading the mirror of http://staging.invalid/v1" in err and "not of" not in err
 
 
 def test_delete_asks_and_confirms(
