@@ -283,77 +283,80 @@ def serve_command(args: argparse.Namespace) -> int:
     mirrored = is_mirror(db)
     if mirrored and args.seed:
         return fail(f"{shown} is a mirror, served read-only: --seed cannot add to it")
-    # A first `serve` (no --db, no --seed, the default file not there yet) gets what the demo
-    # shows: the file is made by this run in our data directory, nothing of the user's is
-    # changed, and the banner says so. An existing database, or one named with --db, is
-    # never seeded unless --seed asks for it (--seed 0: start the new default one empty).
-    first_run = args.db is None and args.seed is None and not Path(db).exists()
-    seed = FIRST_RUN_SEED if first_run else (args.seed or 0)
+    # the port first: a port in use must not leave a new database made, or one seeded
     try:
-        store = MirrorSource(db) if mirrored else Store(db)
-    except MirrorDamagedError as exc:
-        return fail(exc.message, EXIT_DAMAGED)
-    except MirrorUnopened as exc:  # a login refused (4), a database not reached (5)
-        return fail(f"cannot open the mirror {shown}: {exc}", exc.code)
-    except Exception as exc:  # sqlite3 errors, permissions, a directory given as --db
-        return fail(redact(f"cannot open the database {shown}: {exc}"))
-    with store:
+        sock = _bind(args.host, args.port)
+    except OSError as exc:
+        return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+    try:
+        # A first `serve` (no --db, no --seed, the default file not there yet) gets the demo
+        # shows: the file is made by this run in our data directory, nothing of the user's is
+        # changed, and the banner says so. An existing database, or one named with --db, is
+        # never seeded unless --seed asks for it (--seed 0: start the new default one empty).
+        first_run = args.db is None and args.seed is None and not Path(db).exists()
+        seed = FIRST_RUN_SEED if first_run else (args.seed or 0)
         try:
-            count = store.count_threads()
-            if isinstance(store, MirrorSource):
-                kind = "read-only copy" if store.copy else "read-only"  # copy: read-only media
-                what = f"mirror of {store.origin() or 'an unknown origin'}: {shown}, {kind}"
-            else:
-                what = f"database: {db}"
-        except MirrorDamagedError as exc:  # the banner's reads met a damaged page
+            store = MirrorSource(db) if mirrored else Store(db)
+        except MirrorDamagedError as exc:
             return fail(exc.message, EXIT_DAMAGED)
-        if seed and isinstance(store, Store) and count == 0:
-            started = time.perf_counter()
-            # a day ago: items follow their thread by up to hours, never in the future
-            seed_store(store, seed, base_time=int(time.time()) - 86_400)
-            count = store.count_threads()
-            took = time.perf_counter() - started
-            why = " (a new database: the demo's threads; --seed 0 starts it empty)"
-            print(
-                f"Seeded {seed} threads in {took:.1f}s{why if first_run else ''}", file=sys.stderr
+        except MirrorUnopened as exc:  # a login refused (4), a database not reached (5)
+            return fail(f"cannot open the mirror {shown}: {exc}", exc.code)
+        except Exception as exc:  # sqlite3 errors, permissions, a directory given as --db
+            return fail(redact(f"cannot open the database {shown}: {exc}"))
+        with store:
+            try:
+                count = store.count_threads()
+                if isinstance(store, MirrorSource):
+                    kind = "read-only copy" if store.copy else "read-only"  # copy: read-only media
+                    what = f"mirror of {store.origin() or 'an unknown origin'}: {shown}, {kind}"
+                else:
+                    what = f"database: {db}"
+            except MirrorDamagedError as exc:  # the banner's reads met a damaged page
+                return fail(exc.message, EXIT_DAMAGED)
+            if seed and isinstance(store, Store) and count == 0:
+                started = time.perf_counter()
+                # a day ago: items follow their thread by up to hours, never in the future
+                seed_store(store, seed, base_time=int(time.time()) - 86_400)
+                count = store.count_threads()
+                took = time.perf_counter() - started
+                why = " (a new database: the demo's threads; --seed 0 starts it empty)"
+                print(
+                    f"Seeded {seed} threads in {took:.1f}s{why if first_run else ''}",
+                    file=sys.stderr,
+                )
+            port = int(sock.getsockname()[1])
+            api_key = args.api_key or os.environ.get(ENV_SERVE_API_KEY) or None
+            app = create_app(store, api_key=api_key, faults=faults if faults.active else None)
+            base = f"http://{_url_host(args.host)}:{port}/v1"
+            hint = ": pass --seed N for N demo threads" if count == 0 and not mirrored else ""
+            print(f"ChatKit API on {base}  ({what}, {count:,} threads{hint})")
+            # the app and the script commands need a key even when the server checks none
+            key_hint = "anything"
+            if api_key:
+                source = "--api-key" if args.api_key else f"${ENV_SERVE_API_KEY}"
+                key_hint = f"<the {source} value>"
+                print(f"Requests must carry 'Authorization: Bearer {key_hint}'.")
+            elif not _is_loopback(args.host):
+                print(
+                    f"warning: listening on {args.host} without --api-key: anyone who can reach"
+                    " this address can read and delete threads",
+                    file=sys.stderr,
+                )
+            if faults.active:
+                print(f"Faults: {faults.describe()}", file=sys.stderr)
+            print(f"Try: OPENAI_BASE_URL={base} OPENAI_API_KEY={key_hint} chatkit-tui", flush=True)
+            config = uvicorn.Config(
+                app,
+                lifespan="off",
+                log_level="info",
+                access_log=not getattr(args, "quiet", False),
+                timeout_graceful_shutdown=3,
             )
-        try:
-            sock = _bind(args.host, args.port)
-        except OSError as exc:
-            return fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
-        port = int(sock.getsockname()[1])
-        api_key = args.api_key or os.environ.get(ENV_SERVE_API_KEY) or None
-        app = create_app(store, api_key=api_key, faults=faults if faults.active else None)
-        base = f"http://{_url_host(args.host)}:{port}/v1"
-        hint = ": pass --seed N for N demo threads" if count == 0 and not mirrored else ""
-        print(f"ChatKit API on {base}  ({what}, {count:,} threads{hint})")
-        # the app and the script commands need a key even when the server checks none
-        key_hint = "anything"
-        if api_key:
-            source = "--api-key" if args.api_key else f"${ENV_SERVE_API_KEY}"
-            key_hint = f"<the {source} value>"
-            print(f"Requests must carry 'Authorization: Bearer {key_hint}'.")
-        elif not _is_loopback(args.host):
-            print(
-                f"warning: listening on {args.host} without --api-key: anyone who can reach"
-                " this address can read and delete threads",
-                file=sys.stderr,
-            )
-        if faults.active:
-            print(f"Faults: {faults.describe()}", file=sys.stderr)
-        print(f"Try: OPENAI_BASE_URL={base} OPENAI_API_KEY={key_hint} chatkit-tui", flush=True)
-        config = uvicorn.Config(
-            app,
-            lifespan="off",
-            log_level="info",
-            access_log=not getattr(args, "quiet", False),
-            timeout_graceful_shutdown=3,
-        )
-        server = uvicorn.Server(config)
-        try:
-            server.run(sockets=[sock])
-        except KeyboardInterrupt:
-            pass
-        finally:
-            sock.close()
+            server = uvicorn.Server(config)
+            try:
+                server.run(sockets=[sock])
+            except KeyboardInterrupt:
+                pass
+    finally:
+        sock.close()
     return 0

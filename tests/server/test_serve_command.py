@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from chatkit_tui.cli import main
+from chatkit_tui.server.run import default_db_path
 from tests.fixtures.server import BETA_HEADERS
 
 
@@ -164,13 +165,24 @@ def test_unusable_database_is_a_clear_error(tmp_path: Path, capsys: pytest.Captu
     assert "cannot open the database" in capsys.readouterr().err
 
 
-def test_port_in_use_is_a_clear_error(capsys: pytest.CaptureFixture[str]):
+def test_port_in_use_is_a_clear_error_and_makes_or_seeds_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The port is taken before the database is opened: a `serve` that cannot listen
+    leaves no new file behind, the default first-run one included, and seeds nothing."""
+    named = tmp_path / "named.db"
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         assert main(["serve", "--db", ":memory:", "--port", str(port)]) == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+        assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+        assert main(["serve", "--db", str(named), "--seed", "5", "--port", str(port)]) == 2
+        assert main(["serve", "--port", str(port)]) == 2  # a first run: the default file
+        err = capsys.readouterr().err
+    assert err.count(f"cannot listen on 127.0.0.1:{port}") == 2 and "Seeded" not in err
+    assert not named.exists()
+    assert not default_db_path().exists()
 
 
 def _count_threads(base_url: str) -> int:
