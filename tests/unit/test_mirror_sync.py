@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -565,7 +567,10 @@ def test_the_last_complete_sync_is_not_moved_by_a_run_that_failed(
     good = mirror.info().last_complete_sync
     assert good is not None
     server.stop()  # the next run cannot reach the origin: it lists nothing
-    assert not run_sync(server.base_url, mirror).complete
+    with socket.socket() as hold:  # its port held, not listening (refused), so that no
+        hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past its TIME_WAITs
+        hold.bind(("127.0.0.1", int(urlsplit(server.base_url).port or 0)))  # other test's
+        assert not run_sync(server.base_url, mirror).complete  # server answers there
     info = mirror.info()
     assert info.last_run is not None and info.last_run.finished_at > good
     assert info.last_complete_sync == good
