@@ -165,12 +165,17 @@ def build(path: Path, threads: int, seed: int = 19) -> dict[str, float]:
         summaries.install(db)
         db.execute("COMMIT")
         built = time.perf_counter()
+        db.execute("BEGIN")  # what the next writable open does: install drops the counts
+        summaries.keep_user_counts(db)
+        db.execute("COMMIT")
+        counted = time.perf_counter()
         db.execute("ANALYZE")
     return {
         "threads": threads,
         "items": total_items,
         "rows_s": round(rows_done - started, 1),
         "summaries_s": round(built - rows_done, 1),
+        "user_counts_s": round(counted - built, 1),
         "file_mb": round(path.stat().st_size / 1e6),
     }
 
@@ -398,6 +403,11 @@ def main() -> int:
     parser.add_argument("--engine", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--url", help="with --engine postgresql: the database (else a new cluster)")
     parser.add_argument("--run-only", action="store_true", help="only the mirror run")
+    parser.add_argument(
+        "--counts",
+        action="store_true",
+        help="only the activity chart with the kept user counts against counting the rows",
+    )
     args = parser.parse_args()
     report: dict[str, object] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     if args.run_only:
@@ -409,6 +419,9 @@ def main() -> int:
     if not args.db.exists():
         report["build"] = build(args.db, args.threads)
         print(json.dumps(report["build"]), flush=True)
+    if args.counts:
+        compare_counts(args.db, report)
+        return 0
     if args.engine == "postgresql":
         from tests.fixtures.postgres import Cluster
 
@@ -428,6 +441,56 @@ def main() -> int:
         report["run_50ms"] = run_cost(latency_ms=50)
         print("run at 50 ms", json.dumps(report["run_50ms"]), flush=True)
     return 0
+
+
+def _user_counts(path: Path, keep: bool) -> None:
+    """The file's distinct users per day and week kept (triggers and counts), or taken
+    away as in a file made before them (the sections then count them from the rows)."""
+    import sqlite3
+
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        if keep:
+            summaries.keep_user_counts(db)
+        else:
+            for name in summaries.COUNT_TRIGGERS:
+                db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def compare_counts(path: Path, report: dict[str, object], rounds: int = 3) -> None:
+    """The cases the counts serve (no user filter), with and without them, alternated in
+    one run (each measurement a fresh process; the file warm: each case read once first)."""
+    month: dict[str, object] = {"since": START + 90 * 86_400, "until": START + 120 * 86_400}
+    year: dict[str, object] = {"since": START, "until": START + DAYS * 86_400}
+    cases: list[tuple[str, dict[str, object]]] = [("all", {}), ("30 days", month), ("a year", year)]
+    for _, filters in cases:
+        measure(path, filters)  # warm the pages both read
+    results: dict[str, dict[str, list[float]]] = {}
+    try:
+        for _ in range(rounds):
+            for keep in (True, False):
+                _user_counts(path, keep)
+                for label, filters in cases:
+                    got = measure(path, filters)
+                    mine = results.setdefault(label, {"counted": [], "scanned": []})
+                    key = "counted" if keep else "scanned"
+                    mine[key].append(float(got["sections"]["activity"]))  # type: ignore[index]
+    finally:
+        _user_counts(path, True)
+    for label, got in results.items():
+        counted, scanned = statistics.median(got["counted"]), statistics.median(got["scanned"])
+        line = {
+            "activity_counted_s": counted,
+            "activity_scanned_s": scanned,
+            "ratio": round(scanned / counted, 1) if counted else None,
+            "runs": got,
+        }
+        report[f"counts {label}"] = line
+        print(f"user counts, {label}:", json.dumps(line), flush=True)
 
 
 def measure_all(path: Path | str, report: dict[str, object]) -> None:

@@ -499,6 +499,108 @@ def test_runs_that_add_change_delete_and_prune_keep_the_figures_right(
         assert pruned == brute(path)
 
 
+_COUNTED = (("ins_day_users", "day", "ins_day_user"), ("ins_week_users", "week", "ins_week_user"))
+
+
+def _sql(path: Path | str, *statements: str) -> list[list[tuple[Any, ...]]]:
+    """Each statement's rows, on either engine, committed."""
+    out: list[list[tuple[Any, ...]]] = []
+    if _is_url(path):
+        import psycopg
+
+        with psycopg.connect(str(path), autocommit=True) as conn:
+            for sql in statements:
+                cur = conn.execute(sql)  # pyright: ignore[reportArgumentType, reportCallIssue]
+                out.append(cur.fetchall() if cur.description else [])
+        return out
+    con = sqlite3.connect(path, isolation_level=None)
+    try:
+        for sql in statements:
+            out.append(con.execute(sql).fetchall())
+    finally:
+        con.close()
+    return out
+
+
+def _counts_kept(path: Path | str) -> bool:
+    """The user counts are there and equal to counting the (day, user) rows again."""
+    names = "'ins_day_users_in', 'ins_day_users_out', 'ins_week_users_in', 'ins_week_users_out'"
+    if _is_url(path):
+        names += ", 'ins_day_users_cut', 'ins_week_users_cut'"
+        triggers = f"SELECT count(*) FROM pg_trigger WHERE tgname IN ({names})"
+    else:
+        triggers = (
+            f"SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
+        )
+    [[(found,)]] = _sql(path, triggers)
+    if found == 0:
+        return False
+    assert found == names.count(",") + 1
+    for counts, column, rows in _COUNTED:
+        kept, again = _sql(
+            path,
+            f"SELECT {column}, users FROM {counts} ORDER BY 1",
+            f"SELECT {column}, count(*) FROM {rows} GROUP BY 1 ORDER BY 1",
+        )
+        assert kept == again and kept, counts
+    return True
+
+
+def _drop_counts(path: Path | str) -> None:
+    """What a mirror made before the user counts holds: the tables, no counts."""
+    statements: list[str] = []
+    for counts, _, rows in _COUNTED:
+        for end in ("in", "out", "cut"):
+            if _is_url(path):
+                statements.append(f"DROP TRIGGER IF EXISTS {counts}_{end} ON {rows}")
+            elif end != "cut":
+                statements.append(f"DROP TRIGGER {counts}_{end}")
+        statements.append(f"DELETE FROM {counts}")
+    _sql(path, *statements)
+
+
+def test_the_users_a_day_and_a_week_are_kept_counted_and_read_alike_without_them(
+    mirror_target: str, capsys: pytest.CaptureFixture[str]
+):
+    """The activity chart reads distinct users per day and week from counts that triggers
+    keep (a row a day, not a scan of every (day, user) row): equal to counting again
+    after runs that add, change and prune; a mirror without them (made before) reads the
+    same figures by the scan, and its next writable open counts them."""
+    path = mirror_target
+    with BackgroundServer(seed=25) as server:
+        mirror_run(capsys, server.base_url, path)
+        assert _counts_kept(path)
+        add_odd_threads(server)
+        assert server.store.delete_thread(all_ids(path)[0])
+        mirror_run(capsys, server.base_url, path, "--prune")
+        assert _counts_kept(path)
+        counted = insights(capsys, path)
+        assert counted == brute(path) and counted["users_per_week"]
+        _drop_counts(path)
+        assert not _counts_kept(path)
+        assert main(["insights", "--db", str(path), "--read-only", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == counted  # by the scan
+        assert not _counts_kept(path)  # a read-only open makes nothing
+        assert_matches(capsys, path)  # every filter, by the scan
+        mirror_run(capsys, server.base_url, path)  # the writable open counts them
+        assert _counts_kept(path)
+        assert insights(capsys, path) == counted
+        assert_matches(capsys, path)
+    if _is_url(path):  # TRUNCATE fires no row's trigger: its own empties the counts
+        _sql(
+            path,
+            "TRUNCATE ins_day_user",
+            'INSERT INTO ins_day_user SELECT day, "user", count(*), sum(items) FROM ins_thread'
+            ' WHERE "user" IS NOT NULL GROUP BY 1, 2',
+        )
+        assert _counts_kept(path)
+
+
+def all_ids(path: Path | str) -> list[str]:
+    [rows] = _sql(path, "SELECT id FROM threads ORDER BY created_at DESC, id")
+    return [str(r[0]) for r in rows]
+
+
 def test_a_mirror_of_the_old_layout_gets_its_summaries_on_first_use_or_says_what_to_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

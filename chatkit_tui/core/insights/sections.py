@@ -364,14 +364,20 @@ def _user_span(f: Filters) -> tuple[tuple[str, str], tuple[object, ...]]:
     return (on_user, on_thread), tuple(params)
 
 
-def _user_picks(scope: _Scope, day_cols: str, thread_cols: str) -> tuple[list[str], list[object]]:
-    """SELECTs of the selected (day, user) rows: whole days from ``ins_day_user``, the
+def _user_picks(
+    scope: _Scope, day_cols: str, thread_cols: str, *, counted: bool = False
+) -> tuple[list[str], list[object]]:
+    """SELECTs of the selected (day, user) rows: whole days from ``ins_day_user`` (or,
+    ``counted``, their count a day from ``ins_day_users``: ``day, sum(users)``), the
     partial days from ``ins_thread``."""
     picks: list[str] = []
     params: list[object] = []
     if scope.days is not None:
         where, day_params = _day_where(scope)
-        picks.append(f"SELECT {day_cols} FROM ins_day_user WHERE true{where}")  # noqa: S608
+        source = (
+            "day, sum(users) FROM ins_day_users" if counted else f"{day_cols} FROM ins_day_user"
+        )
+        picks.append(f"SELECT {source} WHERE true{where}")
         params.extend(day_params)
     for part, part_params in scope.parts:
         picks.append(
@@ -428,11 +434,14 @@ def activity(mirror: Readable, filters: Filters = ALL) -> Activity:
             users_day.update(dict.fromkeys(per_day, 1))
             users_week.update(dict.fromkeys({(d + 3) // 7 for d in per_day}, 1))
         else:
-            picks, params = _user_picks(scope, "day, count(*)", 't.day, count(DISTINCT t."user")')
+            counted = db.has_user_counts()  # a row a day, not every (day, user) row
+            picks, params = _user_picks(
+                scope, "day, count(*)", 't.day, count(DISTINCT t."user")', counted=counted
+            )
             for pick, part in zip(picks, _split(params, scope), strict=True):
                 for day, n in db.execute(f"{pick} GROUP BY 1", part):
                     users_day[int(day)] += int(n)
-            users_week = _users_per_week(db, scope)
+            users_week = _users_per_week(db, scope, counted=counted)
     per_week: Counter[int] = Counter()
     for day, n in per_day.items():
         per_week[(day + 3) // 7] += n
@@ -446,11 +455,12 @@ def activity(mirror: Readable, filters: Filters = ALL) -> Activity:
     )
 
 
-def _users_per_week(db: SummaryReader, scope: _Scope) -> Counter[int]:
+def _users_per_week(db: SummaryReader, scope: _Scope, *, counted: bool = False) -> Counter[int]:
     """Distinct users per week (from Monday: week ``(day + 3) // 7``) over the selected
     threads with no user filter: the weeks wholly inside the day range from
-    ``ins_week_user``, the days of the weeks cut by its ends (and the partial days) by
-    ``UNION`` of their ``(week, user)`` rows."""
+    ``ins_week_user`` (``counted``: their counts in ``ins_week_users``), the days of the
+    weeks cut by its ends (and the partial days) by ``UNION`` of their ``(week, user)``
+    rows."""
     out: Counter[int] = Counter()
     picks: list[str] = []
     params: list[object] = []
@@ -471,8 +481,9 @@ def _users_per_week(db: SummaryReader, scope: _Scope) -> Counter[int]:
                 where += " AND week < ?"
                 week_params.append(stop)
                 edges.append((stop * 7 - 3, hi))
+            source = "sum(users) FROM ins_week_users" if counted else "count(*) FROM ins_week_user"
             for week, n in db.execute(
-                f"SELECT week, count(*) FROM ins_week_user WHERE true{where} GROUP BY week",  # noqa: S608
+                f"SELECT week, {source} WHERE true{where} GROUP BY week",
                 week_params,
             ):
                 out[int(week)] += int(n)

@@ -559,10 +559,25 @@ class PostgresMirror(Mirror):
         if not self.read_only:
             self._write_holder()
             self._summed = summaries.has_summaries(self._conn)
+            if self._summed:
+                self._keep_user_counts()
         if origin is not None:
             given = same_origin(self.origin, origin)
             if given is not None:
                 raise MirrorError(f"{self._url} is a mirror of {self.origin}, not of {given}")
+
+    def _keep_user_counts(self) -> None:
+        """The distinct users per day and week, and their triggers, made where they are not
+        (a database of before them, or a summary table made again): skipped, and counted
+        from the rows as before, for a role that may not make them here."""
+        with self._lock, self._errors():
+            if summaries.has_user_counts(self._conn):
+                return
+        try:
+            with self._transaction() as cur:
+                summaries.keep_user_counts(cur)
+        except MirrorPermissionDenied:
+            pass
 
     def _take_writer_lock(self) -> None:
         if self._one("SELECT pg_try_advisory_lock(%s)", (WRITER_LOCK,)):
@@ -653,6 +668,8 @@ class PostgresMirror(Mirror):
                 return False
             with self._transaction() as cur:
                 cur.execute(f"DROP TABLE {', '.join(_TABLES)}")
+                for function in summaries.COUNT_FUNCTIONS:
+                    cur.execute(f"DROP FUNCTION IF EXISTS {function}()")  # pyright: ignore[reportArgumentType, reportCallIssue]
             self._writing = False
             self._conn.close()
             return True

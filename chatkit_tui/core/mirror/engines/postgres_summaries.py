@@ -22,6 +22,12 @@ whole table (the file's table is its key: SQLite's ``WITHOUT ROWID``). Without i
 most active user's item types took 22.6 s with the heap's pages not cached (1,000,000
 threads).
 
+**Distinct users per day and week** (``ins_day_users``, ``ins_week_users``, as the
+file's) are kept by statement-level triggers on ``ins_day_user`` / ``ins_week_user``
+(their transition tables: a flush's rows counted once), made by the first writable open
+that finds them missing (:func:`keep_user_counts`); a role that may not make them there
+goes on without them, and the activity chart counts the rows as before.
+
 **Layout 1 to 2** (:func:`build`): the tables made, then the per-thread rows built from
 the threads and items in batches of :data:`BUILD_BATCH` threads, one transaction each,
 the last thread done kept in ``meta`` (``ins_build_after``): a build killed resumes
@@ -51,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUILD_BATCH",
+    "COUNT_FUNCTIONS",
     "DIALECT",
     "FACTS_VERSION",
     "MARK",
@@ -59,6 +66,8 @@ __all__ = [
     "PgReader",
     "PgSummaries",
     "build",
+    "has_user_counts",
+    "keep_user_counts",
 ]
 
 FACTS_VERSION = "3"  # the file's too: the same facts
@@ -110,6 +119,9 @@ SCHEMA = (
     "user" text PRIMARY KEY, threads integer NOT NULL, items integer NOT NULL,
     last_day integer NOT NULL
 )""",
+    # kept by triggers (keep_user_counts), made by the writable open that adds them
+    "CREATE TABLE IF NOT EXISTS ins_day_users (day integer PRIMARY KEY, users integer NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ins_week_users (week integer PRIMARY KEY, users integer NOT NULL)",
 )
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS ins_thread_by_time ON ins_thread (created_at)",
@@ -119,7 +131,85 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS ins_pending ON ins_thread (created_at) WHERE pending <> 0",
     "CREATE INDEX IF NOT EXISTS ins_unfinished ON ins_thread (created_at) WHERE unfinished <> 0",
 )
-TABLES = ("ins_thread", "ins_thread_kv", "ins_day", "ins_day_user", "ins_week_user", "ins_user")
+TABLES = (
+    "ins_thread",
+    "ins_thread_kv",
+    "ins_day",
+    "ins_day_user",
+    "ins_week_user",
+    "ins_user",
+    "ins_day_users",
+    "ins_week_users",
+)
+_COUNTS = (  # (the rows counted, their column, the counts), as the file's
+    ("ins_day_user", "day", "ins_day_users"),
+    ("ins_week_user", "week", "ins_week_users"),
+)
+COUNT_FUNCTIONS = tuple(
+    f"{counts}_{end}" for _, _, counts in _COUNTS for end in ("in", "out", "cut")
+)
+"""The trigger functions (and the triggers, of the same names) that keep the counts (see
+:func:`keep_user_counts`)."""
+
+
+def _count_statements(rows: str, column: str, counts: str) -> list[str]:
+    """The table of distinct users per ``column``, and the statement-level triggers that
+    keep it (a set of rows in or out counted once per statement; ``TRUNCATE``, which fires
+    no row's trigger, empties it)."""
+    function = (
+        "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql"
+        " AS $$ BEGIN {} RETURN NULL; END $$"
+    )
+    return [
+        f"CREATE TABLE IF NOT EXISTS {counts} ({column} integer PRIMARY KEY,"
+        " users integer NOT NULL)",
+        f"TRUNCATE {counts}",
+        f"INSERT INTO {counts} SELECT {column}, count(*) FROM {rows} GROUP BY 1",  # noqa: S608
+        function.format(
+            f"{counts}_in",
+            f"INSERT INTO {counts} SELECT {column}, count(*) FROM new_rows GROUP BY 1"  # noqa: S608
+            f" ON CONFLICT ({column}) DO UPDATE SET users = {counts}.users + excluded.users;",
+        ),
+        function.format(
+            f"{counts}_out",
+            f"UPDATE {counts} AS c SET users = c.users - g.n FROM (SELECT {column},"  # noqa: S608
+            f" count(*) AS n FROM old_rows GROUP BY 1) AS g WHERE c.{column} = g.{column};"
+            f" DELETE FROM {counts} WHERE users <= 0;",
+        ),
+        function.format(f"{counts}_cut", f"TRUNCATE {counts};"),
+        f"DROP TRIGGER IF EXISTS {counts}_in ON {rows}",
+        f"CREATE TRIGGER {counts}_in AFTER INSERT ON {rows} REFERENCING NEW TABLE AS new_rows"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {counts}_in()",
+        f"DROP TRIGGER IF EXISTS {counts}_out ON {rows}",
+        f"CREATE TRIGGER {counts}_out AFTER DELETE ON {rows} REFERENCING OLD TABLE AS old_rows"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {counts}_out()",
+        f"DROP TRIGGER IF EXISTS {counts}_cut ON {rows}",
+        f"CREATE TRIGGER {counts}_cut AFTER TRUNCATE ON {rows}"
+        f" FOR EACH STATEMENT EXECUTE FUNCTION {counts}_cut()",
+    ]
+
+
+def has_user_counts(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> bool:
+    """The database keeps its distinct users per day and week (:func:`keep_user_counts`)."""
+    row = conn.execute(
+        "SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)"
+        " AND tgrelid IN (to_regclass('ins_day_user'), to_regclass('ins_week_user'))",
+        (list(COUNT_FUNCTIONS),),
+    ).fetchone()
+    return row is not None and int(row[0]) == len(COUNT_FUNCTIONS)
+
+
+def keep_user_counts(cur: psycopg.Cursor[Any]) -> None:
+    """``ins_day_users`` and ``ins_week_users`` counted from the ``(day, user)`` and
+    ``(week, user)`` rows, and the triggers that keep them as those rows come and go,
+    whoever writes them (as the file's, ``summaries.keep_user_counts`` of
+    :mod:`chatkit_tui.core.insights`: a table dropped takes its triggers, so while they
+    are there the counts hold; a ``TRUNCATE`` empties them). In the
+    caller's transaction, holding the writer lock."""
+    for rows, column, counts in _COUNTS:
+        for statement in _count_statements(rows, column, counts):
+            cur.execute(statement)  # pyright: ignore[reportArgumentType, reportCallIssue]
+
 
 _ITEMS_SQL = (  # the JSON only of the items a figure reads it of (as the file's)
     "SELECT thread_id, type, created_at, CASE WHEN type IN"
@@ -155,6 +245,9 @@ class PgReader:
 
     def has_summaries(self) -> bool:
         return has_summaries(self._conn)
+
+    def has_user_counts(self) -> bool:
+        return has_user_counts(self._conn)
 
 
 def has_summaries(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> bool:

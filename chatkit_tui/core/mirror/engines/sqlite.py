@@ -322,6 +322,9 @@ class SqliteMirror(Mirror):
                 db.execute(_LISTED_INDEX)  # files made before it had it: a run adds it
                 if version < SCHEMA_VERSION or not summaries.has_summaries(db):
                     mirror.upgrade = mirror._upgrade(version)
+                if summaries.has_summaries(db) and not summaries.has_user_counts(db):
+                    with mirror._write():  # a file of before them, or a table built again
+                        summaries.keep_user_counts(db)
             if origin is not None:
                 mirror._check_origin(origin)
         except sqlite3.DatabaseError as exc:
