@@ -481,6 +481,10 @@ async def _purge_without_asking(
         err(f"refusing to purge: {exc}; nothing deleted")
         out(f"report: {report.path}")
         return EXIT_USAGE
+    except ReportFailed:  # its own words name the report (cut short)
+        progress.clear()
+        report.close()
+        raise
     except BaseException:
         progress.clear()
         report.close()

@@ -98,6 +98,9 @@ def test_a_purge_whose_report_fills_the_disk_deletes_nothing_after_the_failed_li
     assert f"could not write the report to {report}: " in captured.err
     assert "No space left on device" in captured.err
     assert "the purge stopped" in captured.err
+    # the report named once, as cut short (not again as if whole)
+    said = captured.out + captured.err
+    assert said.count(str(report)) == 2 and f"report (cut short): {report}" in captured.out
 
     deleted = before - ids_on(server.store)
     lines = [r for r in read_report(report) if r["record"] == "thread"]
