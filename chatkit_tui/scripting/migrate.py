@@ -284,8 +284,12 @@ async def migrate(args: argparse.Namespace, client: Deployment) -> int:
     finally:
         progress.clear()
     if summary is None:  # abandoned by a second Ctrl-C
-        report.close()
-        err(f"interrupted: the thread under way was abandoned; report: {report.path}")
+        try:
+            report.close()
+        except ReportWriteError as exc:  # its last lines may not be on the disk
+            err(f"error: {escaped(str(exc))}")
+        short = " (cut short)" if report.failure is not None else ""
+        err(f"interrupted: the thread under way was abandoned; report{short}: {report.path}")
         return EXIT_INTERRUPTED
     end = summary.as_json()
     try:

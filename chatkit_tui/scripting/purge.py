@@ -498,6 +498,15 @@ async def _purge_without_asking(
 
 def _finished(summary: BulkSummary | None, found: Found, report: PurgeReport) -> int:
     if summary is None:
+        if report.failure is not None:  # the interrupted lines could not be written either
+            err(f"error: {escaped(str(report.failure))}")
+            out(f"report (cut short): {report.path}")
+            err(
+                "interrupted: threads in flight were abandoned, and the report lacks "
+                "their outcome (unknown); run the same command again once the report "
+                "can be written"
+            )
+            return EXIT_INTERRUPTED
         out(f"report: {report.path}")
         err(
             "interrupted: threads in flight were abandoned (their outcome is unknown: "

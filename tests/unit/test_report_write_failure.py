@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,10 +23,12 @@ import pytest
 
 from chatkit_tui.cli import main
 from chatkit_tui.core.purge import read_report
+from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.server.store import Store
 
 MakeServer = Callable[..., BackgroundServer]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -122,6 +126,50 @@ def test_a_purge_whose_report_fills_the_disk_deletes_nothing_after_the_failed_li
     else:  # at most the DELETEs already sent when the line failed
         assert 1 <= len(unrecorded) <= concurrency
     assert len(deleted) < len(before) - 100  # it stopped: most of the matches are still there
+
+
+def test_a_purge_abandoned_by_a_second_ctrl_c_whose_interrupted_lines_do_not_fit_says_so(
+    make_server: MakeServer, tmp_path: Path, full_disk: Path
+) -> None:
+    """Ctrl-C twice: the threads found without an outcome get an 'interrupted' line each;
+    when those do not fit on the disk the run still ends as interrupted (130), and says
+    the report is cut short instead of pointing at it as whole."""
+    server = make_server(seed=300, seed_time=int(time.time()) - 3600, faults=Faults(latency_ms=400))
+    report = full_disk / "purge.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chatkit_tui", "--base-url", server.base_url, "threads",
+         "purge", "--older-than", "1d", "--yes", "--concurrency", "1",
+         "--archive-dir", str(tmp_path / "archive"), "--report", str(report)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(REPO), "NO_PROXY": "127.0.0.1",
+             "XDG_DATA_HOME": str(tmp_path / "data")},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while (
+            not [r for r in read_report(report) if r["record"] == "thread"]
+            if report.exists()
+            else True
+        ):
+            assert proc.poll() is None, "the purge ended before it could be interrupted"
+            assert time.monotonic() < deadline, "the purge did not get going"
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.1)  # a DELETE or its archive read is in flight (400 ms each)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    said = out.decode() + err.decode()
+    assert proc.returncode == 130, said
+    assert "Traceback" not in said
+    assert f"could not write the report to {report}: No space left on device" in said
+    assert f"report (cut short): {report}" in said and f"report: {report}" not in said
+    assert "the report lacks their outcome" in said
 
 
 def test_a_report_that_cannot_take_its_first_line_means_nothing_is_deleted(
