@@ -219,3 +219,59 @@ def test_a_build_killed_for_real_resumes_and_gives_the_same_figures(
     assert got == expected == brute(pg_url)
     assert _meta(pg_url, "schema_version") == "2"
     assert _progress(pg_url) == (None, total)
+
+
+def test_a_teammates_role_granted_before_the_user_counts_writes_and_keeps_them(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    """The counts' triggers run as their owner: a role granted the mirror's tables before
+    the counts existed (none on them) writes the mirror, and they stay exact. On a
+    database without them, such a role (which may not make them) runs without them, and
+    the chart counts the rows."""
+    from psycopg import sql
+
+    from tests.unit.test_insights import _counts_kept, _drop_counts
+
+    role = f"writer_{os.getpid()}_{int(time.time() * 1000) % 100_000}"
+    secret = "writer-Secret-77"
+    where = pg_url.partition("@")[2]
+    as_role = f"postgresql://{role}:{secret}@{where}"
+    with BackgroundServer(seed=12) as server:
+        mirror_run(capsys, server.base_url, pg_url)  # the owner's run: counts made
+        assert _counts_kept(pg_url)
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            ident = sql.Identifier(role)
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(secret))
+            )
+            conn.execute(
+                sql.SQL(
+                    "GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ALL TABLES IN SCHEMA"
+                    " public TO {}"
+                ).format(ident)
+            )
+            conn.execute(
+                sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {}").format(ident)
+            )
+            conn.execute(
+                sql.SQL("REVOKE ALL ON ins_day_users, ins_week_users FROM {}").format(ident)
+            )
+        try:
+            add_odd_threads(server)
+            mirror_run(capsys, server.base_url, as_role)
+            assert _counts_kept(pg_url)
+            assert insights(capsys, as_role) == brute(pg_url)
+            gone = server.store.list_threads(limit=1, order="desc").data[0].id
+            assert server.store.delete_thread(gone)
+            mirror_run(capsys, server.base_url, as_role, "--prune")  # rows out, as the role
+            assert _counts_kept(pg_url)
+            _drop_counts(pg_url)  # a database of before them
+            mirror_run(capsys, server.base_url, as_role)  # may not make them: goes on
+            assert not _counts_kept(pg_url)
+            assert insights(capsys, as_role) == brute(pg_url)  # by the scan
+            mirror_run(capsys, server.base_url, pg_url)  # the owner's next run makes them
+            assert _counts_kept(pg_url)
+        finally:
+            with psycopg.connect(pg_url, autocommit=True) as conn:
+                conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(role)))
+                conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))

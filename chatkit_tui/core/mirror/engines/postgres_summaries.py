@@ -152,31 +152,37 @@ COUNT_FUNCTIONS = tuple(
 :func:`keep_user_counts`)."""
 
 
-def _count_statements(rows: str, column: str, counts: str) -> list[str]:
+def _count_statements(rows: str, column: str, counts: str, schema: str) -> list[str]:
     """The table of distinct users per ``column``, and the statement-level triggers that
     keep it (a set of rows in or out counted once per statement; ``TRUNCATE``, which fires
-    no row's trigger, empties it)."""
-    function = (
-        "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql"
-        " AS $$ BEGIN {} RETURN NULL; END $$"
-    )
+    no row's trigger, empties it). The functions run as their owner (``SECURITY
+    DEFINER``, their search path the mirror's ``schema`` only): a teammate's role that may
+    write the summaries as granted before the counts existed keeps writing them."""
+
+    def function(name: str, body: str) -> str:
+        return (
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql"
+            f" SECURITY DEFINER SET search_path = {schema}, pg_temp"
+            f" AS $$ BEGIN {body} RETURN NULL; END $$"
+        )
+
     return [
         f"CREATE TABLE IF NOT EXISTS {counts} ({column} integer PRIMARY KEY,"
         " users integer NOT NULL)",
         f"TRUNCATE {counts}",
         f"INSERT INTO {counts} SELECT {column}, count(*) FROM {rows} GROUP BY 1",  # noqa: S608
-        function.format(
+        function(
             f"{counts}_in",
             f"INSERT INTO {counts} SELECT {column}, count(*) FROM new_rows GROUP BY 1"  # noqa: S608
             f" ON CONFLICT ({column}) DO UPDATE SET users = {counts}.users + excluded.users;",
         ),
-        function.format(
+        function(
             f"{counts}_out",
             f"UPDATE {counts} AS c SET users = c.users - g.n FROM (SELECT {column},"  # noqa: S608
             f" count(*) AS n FROM old_rows GROUP BY 1) AS g WHERE c.{column} = g.{column};"
             f" DELETE FROM {counts} WHERE users <= 0;",
         ),
-        function.format(f"{counts}_cut", f"TRUNCATE {counts};"),
+        function(f"{counts}_cut", f"TRUNCATE {counts};"),
         f"DROP TRIGGER IF EXISTS {counts}_in ON {rows}",
         f"CREATE TRIGGER {counts}_in AFTER INSERT ON {rows} REFERENCING NEW TABLE AS new_rows"
         f" FOR EACH STATEMENT EXECUTE FUNCTION {counts}_in()",
@@ -190,13 +196,17 @@ def _count_statements(rows: str, column: str, counts: str) -> list[str]:
 
 
 def has_user_counts(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> bool:
-    """The database keeps its distinct users per day and week (:func:`keep_user_counts`)."""
+    """The database keeps its distinct users per day and week (:func:`keep_user_counts`),
+    and this role may read them (one granted the tables before them may not: it counts
+    the rows, as without them)."""
     row = conn.execute(
-        "SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)"
-        " AND tgrelid IN (to_regclass('ins_day_user'), to_regclass('ins_week_user'))",
+        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)"
+        " AND tgrelid IN (to_regclass('ins_day_user'), to_regclass('ins_week_user'))),"
+        " coalesce(has_table_privilege(to_regclass('ins_day_users'), 'SELECT')"
+        " AND has_table_privilege(to_regclass('ins_week_users'), 'SELECT'), false)",
         (list(COUNT_FUNCTIONS),),
     ).fetchone()
-    return row is not None and int(row[0]) == len(COUNT_FUNCTIONS)
+    return row is not None and int(row[0]) == len(COUNT_FUNCTIONS) and bool(row[1])
 
 
 def keep_user_counts(cur: psycopg.Cursor[Any]) -> None:
@@ -206,8 +216,12 @@ def keep_user_counts(cur: psycopg.Cursor[Any]) -> None:
     :mod:`chatkit_tui.core.insights`: a table dropped takes its triggers, so while they
     are there the counts hold; a ``TRUNCATE`` empties them). In the
     caller's transaction, holding the writer lock."""
+    from psycopg import sql
+
+    row = cur.execute("SELECT current_schema()").fetchone()
+    schema = sql.Identifier(str(row[0] if row else "public")).as_string(cur)
     for rows, column, counts in _COUNTS:
-        for statement in _count_statements(rows, column, counts):
+        for statement in _count_statements(rows, column, counts, schema):
             cur.execute(statement)  # pyright: ignore[reportArgumentType, reportCallIssue]
 
 
