@@ -8,8 +8,10 @@ of ours (import-linter checks it).
   full disk, a missing table of another layout).
 - :func:`damaged_message` is what every reader says then, and how to check and repair.
 - :func:`is_mirror_url` tells a ``postgresql://`` URL (a mirror in PostgreSQL) from a
-  path, and :func:`redact` takes the password out of any text that may hold one (a URL,
-  libpq's messages, which can echo it): what core and ``serve --db`` show instead.
+  path, :func:`is_keyword_string` libpq's ``host=... password=...`` (refused: taken for a
+  file name it was repeated, password and all), and :func:`redact` takes the password
+  out of any text that may hold one (a URL, libpq's messages, which can echo it): what
+  core and ``serve --db`` show instead.
 - :func:`pg_refusal` tells from libpq's words why a connection failed: the login or a
   permission refused (exit 4), the database not reached (exit 5), or neither;
   :func:`pgpass_hint` names a password file libpq skipped (others may read it).
@@ -38,10 +40,12 @@ if TYPE_CHECKING:  # imported where used: core/errors.py (app start-up) needs on
 
 __all__ = [
     "DAMAGED_ERROR_TYPE",
+    "KEYWORD_STRING",
     "URL_PASSWORD",
     "connect_read_only",
     "damaged_message",
     "is_damage",
+    "is_keyword_string",
     "is_mirror_url",
     "pg_refusal",
     "pgpass_hint",
@@ -240,3 +244,24 @@ def connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
         db.close()
         raise
     return db, True
+
+
+_KEYWORD = (
+    r"(?:host|hostaddr|port|dbname|user|password|passfile|service|sslmode|connect_timeout"
+    r"|options|application_name)"
+)
+_KEYWORDS = re.compile(  # key=value pairs and nothing else, the first a libpq keyword
+    rf"\s*{_KEYWORD}\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S*)(?:\s+\w+\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S*))*\s*",
+    re.IGNORECASE,
+)
+KEYWORD_STRING = (
+    "a PostgreSQL keyword string (host=... dbname=...) does not name a mirror: give a URL,"
+    " postgresql://USER@HOST[:PORT]/DATABASE (its password is never shown; without one it"
+    " comes from mirror_password_command, PGPASSWORD or ~/.pgpass)"
+)
+
+
+def is_keyword_string(name: str) -> bool:
+    """``name`` is libpq's other spelling of a connection (``host=... password=...``),
+    which would be taken for a file name (and repeated, password and all)."""
+    return _KEYWORDS.fullmatch(name) is not None

@@ -143,7 +143,8 @@ def mirror_label(
     kind = "offline, read-only copy" if copy else "offline"
     of = f"mirror of {info.origin}"
     if chosen is not None and not _copies(info.origin, chosen):
-        of += f", not of {chosen}, profile {profile!r}"  # first: the top bar cuts the end
+        # first, before any URL: the top bar cuts the end at the terminal's width
+        of = f"mirror NOT of profile {profile!r} ({chosen}) but of {info.origin}"
     return f"{of} · {when} · {shown:,} threads · {kind}"
 
 

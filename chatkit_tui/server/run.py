@@ -24,7 +24,7 @@ from typing import Any
 import uvicorn
 
 from chatkit_tui import APP_NAME
-from chatkit_tui.mirrorfile import redact
+from chatkit_tui.mirrorfile import KEYWORD_STRING, is_keyword_string, redact
 from chatkit_tui.server.app import ChatKitServerApp, create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.mirror import MirrorDamagedError, MirrorSource, MirrorUnopened, is_mirror
@@ -279,6 +279,8 @@ def serve_command(args: argparse.Namespace) -> int:
     if args.port > 65535:
         return fail(f"--port must be between 0 and 65535, got {args.port}")
     db = args.db if args.db is not None else str(default_db_path())
+    if is_keyword_string(db):  # else a file of that name, its password in the banner
+        return fail(KEYWORD_STRING.replace("a mirror", "a database"))
     shown = redact(db)  # a postgresql:// URL without its password
     mirrored = is_mirror(db)
     if mirrored and args.seed:
@@ -310,7 +312,7 @@ def serve_command(args: argparse.Namespace) -> int:
                     kind = "read-only copy" if store.copy else "read-only"  # copy: read-only media
                     what = f"mirror of {store.origin() or 'an unknown origin'}: {shown}, {kind}"
                 else:
-                    what = f"database: {db}"
+                    what = f"database: {shown}"
             except MirrorDamagedError as exc:  # the banner's reads met a damaged page
                 return fail(exc.message, EXIT_DAMAGED)
             if seed and isinstance(store, Store) and count == 0:

@@ -298,14 +298,14 @@ def test_a_mirror_path_of_another_deployment_than_the_profile_says_so(
     assert main(["--profile", "prod", "--mirror", str(path), "threads", "list", "--json"]) == 0
     err = capsys.readouterr().err
     assert (
-        "reading the mirror of http://staging.invalid/v1, not of http://prod.invalid/v1 "
-        "(organization org_live), profile 'prod' · "
+        "reading the mirror NOT of profile 'prod' (http://prod.invalid/v1 (organization "
+        "org_live)) but of http://staging.invalid/v1 · "
     ) in err
     # the profile of the mirror's own deployment (a trailing slash aside), or none: no word
     for argv in (["--profile", "staging"], []):
         assert main([*argv, "--mirror", str(path), "threads", "list", "--json"]) == 0
         err = capsys.readouterr().err
-        assert "reading the mirror of http://staging.invalid/v1" in err and "not of" not in err
+        assert "reading the mirror of http://staging.invalid/v1" in err and "NOT" not in err
 
 
 def test_delete_asks_and_confirms(

@@ -547,7 +547,8 @@ def _counts_kept(path: Path | str) -> bool:
 
 
 def _drop_counts(path: Path | str) -> None:
-    """What a mirror made before the user counts holds: the tables, no counts."""
+    """The triggers gone, the counts left as they were (and so stale once the rows change):
+    what an older chatkit-tui leaves that drops and builds ``ins_day_user`` again."""
     statements: list[str] = []
     for counts, _, rows in _COUNTED:
         for end in ("in", "out", "cut"):
@@ -555,8 +556,15 @@ def _drop_counts(path: Path | str) -> None:
                 statements.append(f"DROP TRIGGER IF EXISTS {counts}_{end} ON {rows}")
             elif end != "cut":
                 statements.append(f"DROP TRIGGER {counts}_{end}")
-        statements.append(f"DELETE FROM {counts}")
     _sql(path, *statements)
+
+
+def _forge_counts(path: Path | str) -> tuple[str, int]:
+    """Add 100 to the newest day's count (past the triggers): the day, and what the
+    counts now say of it."""
+    [[(day, users)]] = _sql(path, "SELECT day, users FROM ins_day_users ORDER BY day DESC LIMIT 1")
+    _sql(path, f"UPDATE ins_day_users SET users = users + 100 WHERE day = {int(day)}")
+    return date.fromordinal(date(1970, 1, 1).toordinal() + int(day)).isoformat(), users + 100
 
 
 def test_the_users_a_day_and_a_week_are_kept_counted_and_read_alike_without_them(
@@ -576,6 +584,8 @@ def test_the_users_a_day_and_a_week_are_kept_counted_and_read_alike_without_them
         assert _counts_kept(path)
         counted = insights(capsys, path)
         assert counted == brute(path) and counted["users_per_week"]
+        day, forged = _forge_counts(path)  # the chart reads the counts, not the rows
+        assert insights(capsys, path)["users_per_day"][day] == forged
         _drop_counts(path)
         assert not _counts_kept(path)
         assert main(["insights", "--db", str(path), "--read-only", "--json"]) == 0
@@ -586,6 +596,27 @@ def test_the_users_a_day_and_a_week_are_kept_counted_and_read_alike_without_them
         assert _counts_kept(path)
         assert insights(capsys, path) == counted
         assert_matches(capsys, path)
+        if _is_url(path):
+            # a trigger disabled: the counts are not read (the scan is), and the next
+            # writable open makes the triggers again
+            _sql(path, "ALTER TABLE ins_day_user DISABLE TRIGGER ins_day_users_in")
+            _forge_counts(path)
+            assert main(["insights", "--db", str(path), "--read-only", "--json"]) == 0
+            assert json.loads(capsys.readouterr().out) == counted
+            # functions of another version (the first ones ran as the caller): made again
+            _sql(
+                path,
+                "UPDATE meta SET value = '0' WHERE key = 'ins_user_counts'",
+                "ALTER FUNCTION ins_day_users_in() SECURITY INVOKER",
+            )
+            mirror_run(capsys, server.base_url, path)
+            assert _counts_kept(path) and insights(capsys, path) == counted
+            [[(definers, versions)]] = _sql(
+                path,
+                "SELECT count(*) FILTER (WHERE prosecdef), (SELECT value FROM meta"
+                " WHERE key = 'ins_user_counts') FROM pg_proc WHERE proname LIKE 'ins_%_users_%'",
+            )
+            assert (definers, versions) == (6, "1")
     if _is_url(path):  # TRUNCATE fires no row's trigger: its own empties the counts
         _sql(
             path,

@@ -261,6 +261,15 @@ def test_a_teammates_role_granted_before_the_user_counts_writes_and_keeps_them(
             mirror_run(capsys, server.base_url, as_role)
             assert _counts_kept(pg_url)
             assert insights(capsys, as_role) == brute(pg_url)
+            # the owner's functions are the triggers' alone: the role may not call them
+            # from a trigger of its own, with rows of its making
+            with psycopg.connect(as_role, autocommit=True) as conn:
+                conn.execute("CREATE TEMP TABLE forged (day integer)")
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(
+                        "CREATE TRIGGER forged AFTER INSERT ON forged REFERENCING NEW TABLE"
+                        " AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.ins_day_users_in()"
+                    )
             gone = server.store.list_threads(limit=1, order="desc").data[0].id
             assert server.store.delete_thread(gone)
             mirror_run(capsys, server.base_url, as_role, "--prune")  # rows out, as the role

@@ -366,3 +366,28 @@ def test_threads_whose_rows_are_damaged_are_named_and_fetched_again(
     assert rows(path) == rows(fresh)
     with Mirror.open(path, read_only=True) as mirror:
         assert mirror.info().created_at == int(made)  # when it was made, kept
+
+
+def test_a_damaged_file_of_before_the_user_counts_is_still_repaired_by_a_full_run(
+    clean: Path, origin: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The first writable open of a file without the user counts makes them by reading
+    every (day, user) row; a damaged page among them is left to the run's check and
+    repair (which must see the file as it is), not an error at the open."""
+    from tests.unit.test_insights import _counts_kept, _drop_counts
+
+    path = tmp_path / "old.sqlite3"
+    shutil.copyfile(clean, path)
+    _drop_counts(path)  # a file of before them
+    db = sqlite3.connect(path)
+    try:
+        [root] = db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'ins_day_user'")
+    finally:
+        db.close()
+    damage_pages(path, [int(root[0])])  # what counting them reads first
+    argv = ["mirror", "--base-url", origin.base_url, "--db", str(path), "--full"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "the mirror was damaged" in capsys.readouterr().err
+    assert main(["mirror", "--check", "--db", str(path)]) == 0
+    capsys.readouterr()
+    assert _counts_kept(path)  # made once the file could be read

@@ -640,17 +640,44 @@ def test_a_search_of_a_mirror_of_millions_of_rows_sizes_its_first_pages_without_
         assert len(found.hits) == 5 and found.ranked == 9 and not found.capped
 
 
-@pytest.mark.parametrize("command", [["search", "--db"], ["insights", "--db"], ["mirror", "--db"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["search", "--db"],
+        ["insights", "--db"],
+        ["mirror", "--db"],
+        ["--mirror"],
+        ["serve", "--port", "0", "--db"],
+    ],
+)
 def test_a_libpq_keyword_string_is_refused_without_repeating_it(
-    command: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+    command: list[str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ):
     """``host=... password=...`` is libpq's other spelling; taken for a file name it came
-    back in "no mirror at ...", password and all. It is refused, and not repeated."""
-    keywords = f"host=127.0.0.1 dbname=mirror user=ops password=hunter2-{tmp_path.name}"
+    back in "no mirror at ..." (and serve's banner), password and all, and mirror and
+    serve made a file of that name. It is refused, not repeated, and nothing is made."""
+    here = tmp_path / "cwd"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-keywords")
+    keywords = "host=127.0.0.1 dbname=mirror user=ops password='hunter2 x'"
     argv = [*command, keywords]
     if command[0] == "search":
         argv.append("anything")
+    if command[0] == "--mirror":
+        argv += ["threads", "list"]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "keyword string" in err and "postgresql://USER@HOST" in err
     assert "hunter2" not in err and "Traceback" not in err
+    assert list(here.iterdir()) == []  # no file of that name
+
+
+def test_a_path_with_a_space_and_an_equals_sign_is_still_a_path(tmp_path: Path):
+    from chatkit_tui.core.mirror import mirror_target
+
+    path = str(tmp_path / "mirror user=alice.db")
+    assert mirror_target(path) == Path(path)

@@ -80,6 +80,7 @@ __all__ = [
     "keep_user_counts",
     "refresh_thread",
     "upgrade",
+    "user_counts_current",
 ]
 
 DAY = 86_400
@@ -494,6 +495,20 @@ def has_user_counts(db: sqlite3.Connection) -> bool:
     return int(found) == len(COUNT_TRIGGERS)
 
 
+USER_COUNTS = "ins_user_counts"
+"""The ``meta`` key holding the version of the counts' triggers (:data:`USER_COUNTS_VERSION`):
+a writable open makes them again when it differs (a trigger's body changed)."""
+USER_COUNTS_VERSION = "1"
+
+
+def user_counts_current(db: sqlite3.Connection) -> bool:
+    """The counts are kept by the triggers this code makes (a writer's test)."""
+    if not has_user_counts(db):
+        return False
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (USER_COUNTS,)).fetchone()
+    return row is not None and row[0] == USER_COUNTS_VERSION
+
+
 def keep_user_counts(db: sqlite3.Connection) -> bool:
     """Make ``ins_day_users`` (``day -> users``) and ``ins_week_users`` (``week ->
     users``), the rows of ``ins_day_user`` / ``ins_week_user`` a day or week holds, and the
@@ -503,8 +518,10 @@ def keep_user_counts(db: sqlite3.Connection) -> bool:
     reads a row a day now. A table dropped takes its triggers with it, so while the
     triggers are there the counts hold; without them they are counted again here. In the
     caller's write transaction; whether anything was made."""
-    if has_user_counts(db):
+    if user_counts_current(db):
         return False
+    for name in COUNT_TRIGGERS:  # another version's: made again
+        db.execute(f"DROP TRIGGER IF EXISTS {name}")
     for rows, column, counts in _COUNTS:
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {counts} ({column} INTEGER PRIMARY KEY,"
@@ -524,6 +541,7 @@ def keep_user_counts(db: sqlite3.Connection) -> bool:
             f" UPDATE {counts} SET users = users - 1 WHERE {column} = OLD.{column};"
             f" DELETE FROM {counts} WHERE {column} = OLD.{column} AND users <= 0; END"
         )
+    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (USER_COUNTS, USER_COUNTS_VERSION))
     return True
 
 

@@ -15,12 +15,17 @@ password a URL in it carries, and the known password itself wherever it stands.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from chatkit_tui.mirrorfile import URL_PASSWORD, is_mirror_url, redact
+from chatkit_tui.mirrorfile import (
+    KEYWORD_STRING,
+    URL_PASSWORD,
+    is_keyword_string,
+    is_mirror_url,
+    redact,
+)
 
 __all__ = ["MirrorTarget", "MirrorUrl", "is_mirror_url", "mirror_target", "redact"]
 
@@ -102,13 +107,6 @@ MirrorTarget = Path | MirrorUrl
 """What names a mirror: a file, or a PostgreSQL database."""
 
 
-_KEYWORDS = re.compile(
-    r"(?:^|\s)(?:host|hostaddr|port|dbname|user|password|passfile|service|sslmode"
-    r"|connect_timeout|options|application_name)\s*=",
-    re.IGNORECASE,
-)
-
-
 def mirror_target(name: str | Path, *, password_command: str | None = None) -> MirrorTarget:
     """A path (``~`` expanded) or a :class:`MirrorUrl` from what the user wrote.
 
@@ -119,11 +117,6 @@ def mirror_target(name: str | Path, *, password_command: str | None = None) -> M
         return name.expanduser()
     if is_mirror_url(name):
         return MirrorUrl(name, password_command)
-    if _KEYWORDS.search(name):
-        raise ValueError(
-            "a PostgreSQL keyword string (host=... dbname=...) does not name a mirror: "
-            "give a URL, postgresql://USER@HOST[:PORT]/DATABASE (its password is never "
-            "shown; without one it comes from mirror_password_command, PGPASSWORD or "
-            "~/.pgpass)"
-        )
+    if is_keyword_string(name):
+        raise ValueError(KEYWORD_STRING)
     return Path(name).expanduser()

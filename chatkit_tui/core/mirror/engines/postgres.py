@@ -571,7 +571,7 @@ class PostgresMirror(Mirror):
         (a database of before them, or a summary table made again): skipped, and counted
         from the rows as before, for a role that may not make them here."""
         with self._lock, self._errors():
-            if summaries.has_user_counts(self._conn):
+            if summaries.user_counts_current(self._conn):
                 return
         try:
             with self._transaction() as cur:
@@ -666,10 +666,18 @@ class PostgresMirror(Mirror):
             if held:
                 self.close()
                 return False
+            from psycopg import sql
+
             with self._transaction() as cur:
                 cur.execute(f"DROP TABLE {', '.join(_TABLES)}")
-                for function in summaries.COUNT_FUNCTIONS:
-                    cur.execute(f"DROP FUNCTION IF EXISTS {function}()")  # pyright: ignore[reportArgumentType, reportCallIssue]
+                schema = cur.execute("SELECT current_schema()").fetchone()
+                for function in summaries.COUNT_FUNCTIONS:  # this mirror's, by its schema
+                    cur.execute(
+                        sql.SQL("DROP FUNCTION IF EXISTS {}.{}()").format(
+                            sql.Identifier(str(schema[0] if schema else "public")),
+                            sql.Identifier(function),
+                        )
+                    )
             self._writing = False
             self._conn.close()
             return True

@@ -68,6 +68,7 @@ __all__ = [
     "build",
     "has_user_counts",
     "keep_user_counts",
+    "user_counts_current",
 ]
 
 FACTS_VERSION = "3"  # the file's too: the same facts
@@ -183,6 +184,9 @@ def _count_statements(rows: str, column: str, counts: str, schema: str) -> list[
             f" DELETE FROM {counts} WHERE users <= 0;",
         ),
         function(f"{counts}_cut", f"TRUNCATE {counts};"),
+        # run as their owner, so nobody else may: a role's own trigger on a table of its
+        # own could call them with rows of its making (PUBLIC may execute a new function)
+        *(f"REVOKE ALL ON FUNCTION {counts}_{end}() FROM PUBLIC" for end in ("in", "out", "cut")),
         f"DROP TRIGGER IF EXISTS {counts}_in ON {rows}",
         f"CREATE TRIGGER {counts}_in AFTER INSERT ON {rows} REFERENCING NEW TABLE AS new_rows"
         f" FOR EACH STATEMENT EXECUTE FUNCTION {counts}_in()",
@@ -200,13 +204,28 @@ def has_user_counts(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> bool
     and this role may read them (one granted the tables before them may not: it counts
     the rows, as without them)."""
     row = conn.execute(
-        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s)"
+        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s) AND tgenabled <> 'D'"
         " AND tgrelid IN (to_regclass('ins_day_user'), to_regclass('ins_week_user'))),"
         " coalesce(has_table_privilege(to_regclass('ins_day_users'), 'SELECT')"
         " AND has_table_privilege(to_regclass('ins_week_users'), 'SELECT'), false)",
         (list(COUNT_FUNCTIONS),),
     ).fetchone()
     return row is not None and int(row[0]) == len(COUNT_FUNCTIONS) and bool(row[1])
+
+
+USER_COUNTS = "ins_user_counts"
+"""The ``meta`` key holding the version of the counts' triggers and functions: a writable
+open makes them again when it differs (1: SECURITY DEFINER, EXECUTE revoked from PUBLIC;
+the first ones made, of the code of 2026-12-04 before it, had neither)."""
+USER_COUNTS_VERSION = "1"
+
+
+def user_counts_current(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> bool:
+    """The counts are kept by the triggers and functions this code makes (a writer's test)."""
+    if not has_user_counts(conn):
+        return False
+    row = conn.execute("SELECT value FROM meta WHERE key = %s", (USER_COUNTS,)).fetchone()
+    return row is not None and row[0] == USER_COUNTS_VERSION
 
 
 def keep_user_counts(cur: psycopg.Cursor[Any]) -> None:
@@ -223,6 +242,10 @@ def keep_user_counts(cur: psycopg.Cursor[Any]) -> None:
     for rows, column, counts in _COUNTS:
         for statement in _count_statements(rows, column, counts, schema):
             cur.execute(statement)  # pyright: ignore[reportArgumentType, reportCallIssue]
+    cur.execute(
+        "INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (USER_COUNTS, USER_COUNTS_VERSION),
+    )
 
 
 _ITEMS_SQL = (  # the JSON only of the items a figure reads it of (as the file's)

@@ -322,9 +322,8 @@ class SqliteMirror(Mirror):
                 db.execute(_LISTED_INDEX)  # files made before it had it: a run adds it
                 if version < SCHEMA_VERSION or not summaries.has_summaries(db):
                     mirror.upgrade = mirror._upgrade(version)
-                if summaries.has_summaries(db) and not summaries.has_user_counts(db):
-                    with mirror._write():  # a file of before them, or a table built again
-                        summaries.keep_user_counts(db)
+                if summaries.has_summaries(db) and not summaries.user_counts_current(db):
+                    mirror._keep_user_counts()
             if origin is not None:
                 mirror._check_origin(origin)
         except sqlite3.DatabaseError as exc:
@@ -336,6 +335,18 @@ class SqliteMirror(Mirror):
             db.close()
             raise
         return mirror
+
+    def _keep_user_counts(self) -> None:
+        """The distinct users per day and week and their triggers, made where they are not
+        (a file of before them, a summary table built again, another version's triggers).
+        A page that cannot be read is left to the run's check and repair (which must see
+        the file as it is): the counts come with the next open."""
+        try:
+            with self._write():
+                summaries.keep_user_counts(self._db)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
 
     def _is_empty(self) -> bool:
         return self._db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
