@@ -54,7 +54,7 @@ __all__ = [
 
 URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
 """The password of a ``postgresql://user:password@host`` URL (group 2)."""
-_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)", re.IGNORECASE)
+_KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:\\.|[^\s&\\])+)", re.IGNORECASE)
 _SCHEMES = ("postgresql", "postgres")
 
 
@@ -246,18 +246,25 @@ def connect_read_only(path: Path) -> tuple[sqlite3.Connection, bool]:
     return db, True
 
 
-_KEYWORD = (
-    r"(?:host|hostaddr|port|dbname|user|password|passfile|service|sslmode|connect_timeout"
-    r"|options|application_name)"
+_KEYWORD = (  # libpq's connection keywords (PostgreSQL 15)
+    r"(?:host|hostaddr|port|dbname|user|password|passfile|channel_binding|connect_timeout"
+    r"|client_encoding|options|application_name|fallback_application_name|keepalives"
+    r"|keepalives_idle|keepalives_interval|keepalives_count|tcp_user_timeout|replication"
+    r"|gssencmode|sslmode|requiressl|sslcompression|sslcert|sslkey|sslpassword|sslrootcert"
+    r"|sslcrl|sslcrldir|sslsni|requirepeer|ssl_min_protocol_version"
+    r"|ssl_max_protocol_version|krbsrvname|gsslib|service|target_session_attrs)"
 )
-_KEYWORDS = re.compile(  # key=value pairs and nothing else, the first a libpq keyword
-    rf"\s*{_KEYWORD}\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S*)(?:\s+\w+\s*=\s*(?:'(?:[^'\\]|\\.)*'|\S*))*\s*",
+_VALUE = r"(?:'(?:[^'\\]|\\.)*+'|(?:\\.|\S)*+)"  # quoted, or up to a space (libpq's \ escapes)
+_KEYWORDS = re.compile(  # key=value pairs and nothing else, the first a libpq keyword;
+    # possessive, as libpq reads it: no backtracking over the ways a string splits
+    rf"\s*+{_KEYWORD}\s*+=\s*+{_VALUE}(?:\s++\w++\s*+=\s*+{_VALUE})*+\s*+",
     re.IGNORECASE,
 )
 KEYWORD_STRING = (
     "a PostgreSQL keyword string (host=... dbname=...) does not name a mirror: give a URL,"
     " postgresql://USER@HOST[:PORT]/DATABASE (its password is never shown; without one it"
-    " comes from mirror_password_command, PGPASSWORD or ~/.pgpass)"
+    " comes from mirror_password_command, PGPASSWORD or ~/.pgpass); a file whose name"
+    " looks like one: ./NAME"
 )
 
 

@@ -681,3 +681,17 @@ def test_a_path_with_a_space_and_an_equals_sign_is_still_a_path(tmp_path: Path):
 
     path = str(tmp_path / "mirror user=alice.db")
     assert mirror_target(path) == Path(path)
+
+
+def test_a_keyword_string_is_told_at_once_and_its_escaped_password_redacted_whole():
+    """libpq reads a string once, left to right; so does the test (no backtracking over
+    the ways ``a= b= c=`` splits: such a string took minutes to be told from a path)."""
+    from chatkit_tui.mirrorfile import is_keyword_string, redact
+
+    started = time.perf_counter()
+    assert not is_keyword_string("host=" + " a=  " * 40 + "é é")
+    assert not is_keyword_string("host= " + "a= " * 60 + " my mirror.db")
+    assert time.perf_counter() - started < 0.5
+    assert is_keyword_string("sslrootcert=/etc/ca.pem host=db")  # any of libpq's keywords
+    assert is_keyword_string("host=db password=a\\ b")
+    assert redact("host=db password=a\\ b user=x") == "host=db password=*** user=x"

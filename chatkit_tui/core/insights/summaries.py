@@ -506,7 +506,12 @@ def user_counts_current(db: sqlite3.Connection) -> bool:
     if not has_user_counts(db):
         return False
     row = db.execute("SELECT value FROM meta WHERE key = ?", (USER_COUNTS,)).fetchone()
-    return row is not None and row[0] == USER_COUNTS_VERSION
+    if row is None:
+        return False
+    try:  # a newer version's are current too: two builds must not remake them in turn
+        return int(str(row[0])) >= int(USER_COUNTS_VERSION)
+    except ValueError:
+        return False
 
 
 def keep_user_counts(db: sqlite3.Connection) -> bool:

@@ -204,7 +204,7 @@ def has_user_counts(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> bool
     and this role may read them (one granted the tables before them may not: it counts
     the rows, as without them)."""
     row = conn.execute(
-        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s) AND tgenabled <> 'D'"
+        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = ANY(%s) AND tgenabled IN ('O', 'A')"
         " AND tgrelid IN (to_regclass('ins_day_user'), to_regclass('ins_week_user'))),"
         " coalesce(has_table_privilege(to_regclass('ins_day_users'), 'SELECT')"
         " AND has_table_privilege(to_regclass('ins_week_users'), 'SELECT'), false)",
@@ -225,7 +225,16 @@ def user_counts_current(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> 
     if not has_user_counts(conn):
         return False
     row = conn.execute("SELECT value FROM meta WHERE key = %s", (USER_COUNTS,)).fetchone()
-    return row is not None and row[0] == USER_COUNTS_VERSION
+    return row is not None and _at_least(row[0], USER_COUNTS_VERSION)
+
+
+def _at_least(value: object, version: str) -> bool:
+    """A newer version's triggers are current too (two builds sharing a mirror must not
+    make them again, in turn, at every open)."""
+    try:
+        return int(str(value)) >= int(version)
+    except ValueError:
+        return False
 
 
 def keep_user_counts(cur: psycopg.Cursor[Any]) -> None:
@@ -242,6 +251,20 @@ def keep_user_counts(cur: psycopg.Cursor[Any]) -> None:
     for rows, column, counts in _COUNTS:
         for statement in _count_statements(rows, column, counts, schema):
             cur.execute(statement)  # pyright: ignore[reportArgumentType, reportCallIssue]
+    # and from whoever default privileges gave them to (PUBLIC's revoked above)
+    granted = cur.execute(
+        "SELECT p.proname, pg_get_userbyid(a.grantee) FROM pg_proc AS p,"
+        " aclexplode(p.proacl) AS a WHERE p.proname = ANY(%s)"
+        " AND p.pronamespace = current_schema()::regnamespace"
+        " AND a.grantee <> p.proowner AND a.grantee <> 0",
+        (list(COUNT_FUNCTIONS),),
+    ).fetchall()
+    for function, grantee in granted:
+        cur.execute(
+            sql.SQL("REVOKE ALL ON FUNCTION {}() FROM {}").format(
+                sql.Identifier(str(function)), sql.Identifier(str(grantee))
+            )
+        )
     cur.execute(
         "INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (USER_COUNTS, USER_COUNTS_VERSION),

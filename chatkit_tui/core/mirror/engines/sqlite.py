@@ -1336,8 +1336,10 @@ class _Transaction:
 
     def __exit__(self, exc_type: object, *_: object) -> None:
         try:
-            if not self._nested:
-                self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+            if not self._nested and exc_type is None:
+                self._db.execute("COMMIT")
+            elif not self._nested and self._db.in_transaction:  # SQLite may have ended it
+                self._db.execute("ROLLBACK")  # (an I/O error rolls back by itself)
         finally:
             self._lock.release()
 
