@@ -569,14 +569,15 @@ class PostgresMirror(Mirror):
     def _keep_user_counts(self) -> None:
         """The distinct users per day and week, and their triggers, made where they are not
         (a database of before them, or a summary table made again): skipped, and counted
-        from the rows as before, for a role that may not make them here."""
+        from the rows as before, for a role that may not make them here, or a server that
+        refuses them (they speed a chart up; nothing depends on them)."""
         with self._lock, self._errors():
             if summaries.user_counts_current(self._conn):
                 return
         try:
             with self._transaction() as cur:
                 summaries.keep_user_counts(cur)
-        except MirrorPermissionDenied:
+        except MirrorDatabaseError:  # MirrorPermissionDenied among them; rolled back
             pass
 
     def _take_writer_lock(self) -> None:
