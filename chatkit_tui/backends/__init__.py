@@ -164,8 +164,13 @@ def origin(config: Config) -> tuple[str | None, str | None]:
 def chosen_by_profile(config: Config) -> Origin | None:
     """The deployment a profile chose, as a mirror records its origin, to say when
     ``--mirror PATH`` copies another one; None when no profile is in play."""
-    if not config.profile:
-        return None
+    return chosen_deployment(config) if config.profile else None
+
+
+def chosen_deployment(config: Config) -> Origin:
+    """The deployment the configuration names, as a mirror records its origin (to say when
+    a mirror read for it copies another: the default mirror is named by the endpoint and
+    project, not by the organization)."""
     from chatkit_tui.core.mirror.records import Origin
 
     for backend in backends():

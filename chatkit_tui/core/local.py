@@ -141,11 +141,19 @@ def mirror_label(
         when += " (a later run did not finish)"
     shown = info.threads - info.gone  # threads deleted upstream are kept, not listed
     kind = "offline, read-only copy" if copy else "offline"
-    of = f"mirror of {info.origin}"
-    if chosen is not None and not _copies(info.origin, chosen):
-        # first, before any URL: the top bar cuts the end at the terminal's width
-        of = f"mirror NOT of profile {profile!r} ({chosen}) but of {info.origin}"
+    phrase = not_of(info.origin, chosen, profile)
+    of = f"mirror {phrase}" if phrase else f"mirror of {info.origin}"
     return f"{of} · {when} · {shown:,} threads · {kind}"
+
+
+def not_of(origin: Origin, chosen: Origin | None, profile: str | None) -> str | None:
+    """``NOT of profile 'prod': of ORIGIN, not of CHOSEN`` when a mirror of ``origin`` is
+    not one of ``chosen`` (the deployment the profile, flags and environment name), else
+    None. The words that matter come first: the top bar cuts the end at its width."""
+    if chosen is None or _copies(origin, chosen):
+        return None
+    named = f"profile {profile!r}" if profile else "the deployment named"
+    return f"NOT of {named}: of {origin}, not of {chosen}"
 
 
 def _copies(origin: Origin, chosen: Origin) -> bool:

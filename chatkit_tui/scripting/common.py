@@ -185,6 +185,26 @@ def resolve_config(args: Any) -> Config:
     return config
 
 
+def note_if_not_of(mirror: Any, args: Any, config: Config | None) -> None:
+    """A note on stderr when the mirror read copies another deployment than the one named
+    (``search``, ``insights``): ``config`` when the mirror is the default one of what the
+    flags, environment and profile name (which names it by endpoint and project, not by
+    organization); None for ``--db PATH``, compared then with a profile in play only."""
+    from chatkit_tui.backends import backend_options, chosen_by_profile, chosen_deployment
+    from chatkit_tui.core.local import not_of
+
+    if config is None:
+        try:
+            config = load_config(args, options=backend_options())
+        except ConfigError:
+            return  # the mirror is read all the same; a config error is another command's
+        chosen = chosen_by_profile(config)
+    else:
+        chosen = chosen_deployment(config)
+    if phrase := not_of(mirror.origin, chosen, config.profile):
+        err(f"note: {escaped(str(mirror.path))} is a mirror {phrase}")
+
+
 def refuse_if_read_only(args: Any, config: Config, what: str) -> None:
     """ScriptError (exit 2) when ``--read-only`` was given or the profile is read-only."""
     if getattr(args, "read_only", False):
@@ -244,7 +264,7 @@ def open_local(args: Any, config: Config) -> Opened:
     mirror: str | None = getattr(args, "mirror", None)
     try:
         if mirror is not None:
-            from chatkit_tui.backends import chosen_by_profile, origin
+            from chatkit_tui.backends import chosen_by_profile, chosen_deployment, origin
 
             base, project = origin(config)
             path = mirror_path(
@@ -254,7 +274,8 @@ def open_local(args: Any, config: Config) -> Opened:
                 profile_mirror=config.mirror,
                 password_command=config.mirror_password_command,
             )
-            chosen = chosen_by_profile(config) if mirror else None  # PATH given
+            # a PATH given: what the profile names; else the default mirror of what is named
+            chosen = chosen_by_profile(config) if mirror else chosen_deployment(config)
             err(f"reading the {mirror_label(path, config.profile, chosen)}")
             return Opened(mirror=path)
         if getattr(args, "demo", False):

@@ -25,6 +25,7 @@ from chatkit_tui.scripting.common import (
     ScriptError,
     err,
     mirror_exit,
+    note_if_not_of,
     out,
     parser_kw,
 )
@@ -126,10 +127,11 @@ def insights_command(args: argparse.Namespace) -> int:
             EXIT_USAGE,
         )
     filters = Filters(since=args.since, until=args.until, user=args.user)
-    path = _path(args)
+    path, config = _path(args)
     try:
         mirror = _open(path, build=not getattr(args, "read_only", False))
         try:
+            note_if_not_of(mirror, args, config)
             figures = gather(mirror, filters)
         finally:
             mirror.close()
@@ -175,17 +177,19 @@ def _write_svg(file: str, path: Any, figures: Any, *, force: bool = False) -> No
     err(f"insights picture written to {target}")
 
 
-def _path(args: argparse.Namespace) -> Any:
+def _path(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The mirror to read, and the configuration that named it (None: ``--db``)."""
     from chatkit_tui.client.client import DEFAULT_BASE_URL
     from chatkit_tui.scripting.mirror import _mirror_path  # pyright: ignore[reportPrivateUsage]
 
     if args.db:  # a file or a postgresql:// URL (with the profile's password command)
-        return _mirror_path(args, DEFAULT_BASE_URL, None)
+        return _mirror_path(args, DEFAULT_BASE_URL, None), None
     from chatkit_tui.backends import origin
     from chatkit_tui.scripting.common import resolve_config
 
-    base, project = origin(resolve_config(args))  # the chosen backend's, else the API's
-    return _mirror_path(args, base or DEFAULT_BASE_URL, project)
+    config = resolve_config(args)
+    base, project = origin(config)  # the chosen backend's, else the API's
+    return _mirror_path(args, base or DEFAULT_BASE_URL, project), config
 
 
 def _open(path: Any, *, build: bool) -> Any:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -47,6 +48,7 @@ from chatkit_tui.scripting.common import (
     concurrency,
     err,
     mirror_exit,
+    note_if_not_of,
     out,
     parser_kw,
     require,
@@ -581,14 +583,16 @@ def _open_to_read(args: argparse.Namespace) -> Mirror:
     from chatkit_tui.core.mirror import Mirror, MirrorDamaged, MirrorError, default_mirror_dir
 
     base, project = DEFAULT_BASE_URL, None
+    config = None
     if not args.db:
         from chatkit_tui.backends import origin
 
-        where, project = origin(resolve_config(args))  # the chosen backend's, else the API's
+        config = resolve_config(args)
+        where, project = origin(config)  # the chosen backend's, else the API's
         base = where or DEFAULT_BASE_URL
     path = _mirror_path(args, base, project)
     try:
-        return Mirror.open(path, read_only=True)
+        mirror = Mirror.open(path, read_only=True)
     except FileNotFoundError:
         others = sorted(p.name for p in default_mirror_dir().glob("*.sqlite3"))
         hint = (
@@ -603,6 +607,9 @@ def _open_to_read(args: argparse.Namespace) -> Mirror:
         raise ScriptError(str(exc), EXIT_DAMAGED) from None
     except MirrorError as exc:
         raise ScriptError(str(exc), mirror_exit(exc)) from None
+    with contextlib.suppress(MirrorError):  # its origin unreadable: the reads that follow say
+        note_if_not_of(mirror, args, config)
+    return mirror
 
 
 def _as_typed(text: str) -> str:

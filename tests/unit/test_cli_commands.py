@@ -298,14 +298,42 @@ def test_a_mirror_path_of_another_deployment_than_the_profile_says_so(
     assert main(["--profile", "prod", "--mirror", str(path), "threads", "list", "--json"]) == 0
     err = capsys.readouterr().err
     assert (
-        "reading the mirror NOT of profile 'prod' (http://prod.invalid/v1 (organization "
-        "org_live)) but of http://staging.invalid/v1 · "
+        "reading the mirror NOT of profile 'prod': of http://staging.invalid/v1, not of "
+        "http://prod.invalid/v1 (organization org_live) · "
     ) in err
+    # search and insights over the same file say so too
+    for argv in (["insights", "--db", str(path)], ["search", "--db", str(path), "hello"]):
+        main(["--profile", "prod", *argv])
+        assert f"note: {path} is a mirror NOT of profile 'prod': of " in capsys.readouterr().err
     # the profile of the mirror's own deployment (a trailing slash aside), or none: no word
     for argv in (["--profile", "staging"], []):
         assert main([*argv, "--mirror", str(path), "threads", "list", "--json"]) == 0
         err = capsys.readouterr().err
         assert "reading the mirror of http://staging.invalid/v1" in err and "NOT" not in err
+
+
+def test_a_default_mirror_of_another_organization_says_so_wherever_it_is_read(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default mirror is named by endpoint and project, not organization: one made for
+    org_a is what a run for the same endpoint without it reads. Every reader says so."""
+    from chatkit_tui.core.mirror import Mirror, Origin, default_mirror_path
+
+    base = "http://shared.invalid/v1"
+    path = default_mirror_path(base, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Mirror.open(path, create=True, origin=Origin(base, "org_a")).close()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-orgs")
+    monkeypatch.setenv("OPENAI_BASE_URL", base)
+    said = f"NOT of the deployment named: of {base} (organization org_a), not of {base}"
+    for argv in (["threads", "list", "--mirror"], ["insights"], ["search", "hello"]):
+        main(argv)
+        err = capsys.readouterr().err
+        assert said in err, (argv, err)
+    monkeypatch.setenv("OPENAI_ORG_ID", "org_a")  # its own organization: no word
+    for argv in (["threads", "list", "--mirror"], ["insights"], ["search", "hello"]):
+        main(argv)
+        assert "NOT of" not in capsys.readouterr().err, argv
 
 
 def test_delete_asks_and_confirms(
