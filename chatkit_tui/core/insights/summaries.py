@@ -60,11 +60,14 @@ import msgspec
 from chatkit_tui.core.errors import WordedError
 
 __all__ = [
+    "COUNTED",
     "COUNT_TRIGGERS",
     "DAY",
     "INT_KINDS",
     "KV_KINDS",
     "SQLITE",
+    "TABLE_NAMES",
+    "USER_COUNTS",
     "Dialect",
     "Facts",
     "PendingTotals",
@@ -81,6 +84,7 @@ __all__ = [
     "refresh_thread",
     "upgrade",
     "user_counts_current",
+    "version_at_least",
 ]
 
 DAY = 86_400
@@ -135,7 +139,7 @@ CREATE TABLE IF NOT EXISTS ins_user (
     last_day INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
-_TABLE_NAMES = (
+TABLE_NAMES = (
     "ins_thread",
     "ins_thread_kv",
     "ins_day",
@@ -145,12 +149,12 @@ _TABLE_NAMES = (
     "ins_day_users",
     "ins_week_users",
 )
-_COUNTS = (
+COUNTED = (
     # (the rows counted, their column, the counts): distinct users per day and per week
     ("ins_day_user", "day", "ins_day_users"),
     ("ins_week_user", "week", "ins_week_users"),
 )
-COUNT_TRIGGERS = tuple(f"{counts}_{end}" for _, _, counts in _COUNTS for end in ("in", "out"))
+COUNT_TRIGGERS = tuple(f"{counts}_{end}" for _, _, counts in COUNTED for end in ("in", "out"))
 """The triggers that keep ``ins_day_users`` / ``ins_week_users`` (see
 :func:`keep_user_counts`): present, the counts are those of every row since."""
 _INDEXES = (
@@ -496,8 +500,9 @@ def has_user_counts(db: sqlite3.Connection) -> bool:
 
 
 USER_COUNTS = "ins_user_counts"
-"""The ``meta`` key holding the version of the counts' triggers (:data:`USER_COUNTS_VERSION`):
-a writable open makes them again when it differs (a trigger's body changed)."""
+"""The ``meta`` key holding the version of the counts' triggers (:data:`USER_COUNTS_VERSION`;
+each engine its own): a writable open makes them again when it is older (a trigger's
+body changed)."""
 USER_COUNTS_VERSION = "1"
 
 
@@ -506,10 +511,14 @@ def user_counts_current(db: sqlite3.Connection) -> bool:
     if not has_user_counts(db):
         return False
     row = db.execute("SELECT value FROM meta WHERE key = ?", (USER_COUNTS,)).fetchone()
-    if row is None:
-        return False
-    try:  # a newer version's are current too: two builds must not remake them in turn
-        return int(str(row[0])) >= int(USER_COUNTS_VERSION)
+    return row is not None and version_at_least(row[0], USER_COUNTS_VERSION)
+
+
+def version_at_least(value: object, version: str) -> bool:
+    """``meta``'s ``value`` is ``version`` or newer: a newer version's triggers are current
+    too (two builds sharing a mirror must not make them again, in turn, at every open)."""
+    try:
+        return int(str(value)) >= int(version)
     except ValueError:
         return False
 
@@ -527,7 +536,7 @@ def keep_user_counts(db: sqlite3.Connection) -> bool:
         return False
     for name in COUNT_TRIGGERS:  # another version's: made again
         db.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for rows, column, counts in _COUNTS:
+    for rows, column, counts in COUNTED:
         db.execute(
             f"CREATE TABLE IF NOT EXISTS {counts} ({column} INTEGER PRIMARY KEY,"
             " users INTEGER NOT NULL)"
@@ -892,7 +901,7 @@ def install(db: sqlite3.Connection, batch: int = 5_000) -> int:
     (in the caller's transaction); how many threads were summed up. Memory: one batch of
     threads' facts and the per-day totals (days x keys); the per-user totals are made in
     SQL."""
-    for name in _TABLE_NAMES:
+    for name in TABLE_NAMES:
         db.execute(f"DROP TABLE IF EXISTS {name}")
     create(db)
     for name in _INDEXES:  # built once at the end, from sorted rows: far faster than kept

@@ -44,10 +44,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from chatkit_tui.core.insights.summaries import (
+    COUNTED,
     INT_KINDS,
+    TABLE_NAMES,
+    USER_COUNTS,
     Dialect,
     Facts,
     facts_of,
+    version_at_least,
 )
 
 if TYPE_CHECKING:
@@ -132,22 +136,9 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS ins_pending ON ins_thread (created_at) WHERE pending <> 0",
     "CREATE INDEX IF NOT EXISTS ins_unfinished ON ins_thread (created_at) WHERE unfinished <> 0",
 )
-TABLES = (
-    "ins_thread",
-    "ins_thread_kv",
-    "ins_day",
-    "ins_day_user",
-    "ins_week_user",
-    "ins_user",
-    "ins_day_users",
-    "ins_week_users",
-)
-_COUNTS = (  # (the rows counted, their column, the counts), as the file's
-    ("ins_day_user", "day", "ins_day_users"),
-    ("ins_week_user", "week", "ins_week_users"),
-)
+TABLES = TABLE_NAMES  # the file's, and the same counts of its rows (COUNTED)
 COUNT_FUNCTIONS = tuple(
-    f"{counts}_{end}" for _, _, counts in _COUNTS for end in ("in", "out", "cut")
+    f"{counts}_{end}" for _, _, counts in COUNTED for end in ("in", "out", "cut")
 )
 """The trigger functions (and the triggers, of the same names) that keep the counts (see
 :func:`keep_user_counts`)."""
@@ -213,11 +204,10 @@ def has_user_counts(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> bool
     return row is not None and int(row[0]) == len(COUNT_FUNCTIONS) and bool(row[1])
 
 
-USER_COUNTS = "ins_user_counts"
-"""The ``meta`` key holding the version of the counts' triggers and functions: a writable
-open makes them again when it differs (1: SECURITY DEFINER, EXECUTE revoked from PUBLIC;
-the first ones made, of the code of 2026-12-04 before it, had neither)."""
 USER_COUNTS_VERSION = "1"
+"""This engine's version of the counts' triggers and functions, under the file's ``meta``
+key (``USER_COUNTS``): 1, SECURITY DEFINER, EXECUTE revoked from PUBLIC (the first ones
+made, of the code of 2026-12-04 before it, had neither)."""
 
 
 def user_counts_current(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> bool:
@@ -225,16 +215,7 @@ def user_counts_current(conn: psycopg.Connection[Any] | psycopg.Cursor[Any]) -> 
     if not has_user_counts(conn):
         return False
     row = conn.execute("SELECT value FROM meta WHERE key = %s", (USER_COUNTS,)).fetchone()
-    return row is not None and _at_least(row[0], USER_COUNTS_VERSION)
-
-
-def _at_least(value: object, version: str) -> bool:
-    """A newer version's triggers are current too (two builds sharing a mirror must not
-    make them again, in turn, at every open)."""
-    try:
-        return int(str(value)) >= int(version)
-    except ValueError:
-        return False
+    return row is not None and version_at_least(row[0], USER_COUNTS_VERSION)
 
 
 def keep_user_counts(cur: psycopg.Cursor[Any]) -> None:
@@ -248,7 +229,7 @@ def keep_user_counts(cur: psycopg.Cursor[Any]) -> None:
 
     row = cur.execute("SELECT current_schema()").fetchone()
     schema = sql.Identifier(str(row[0] if row else "public")).as_string(cur)
-    for rows, column, counts in _COUNTS:
+    for rows, column, counts in COUNTED:
         for statement in _count_statements(rows, column, counts, schema):
             cur.execute(statement)  # pyright: ignore[reportArgumentType, reportCallIssue]
     # and from whoever default privileges gave them to (PUBLIC's revoked above)
