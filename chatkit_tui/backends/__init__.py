@@ -161,10 +161,15 @@ def origin(config: Config) -> tuple[str | None, str | None]:
     return config.base_url, config.project
 
 
-def chosen_by_profile(config: Config) -> Origin | None:
-    """The deployment a profile chose, as a mirror records its origin, to say when
-    ``--mirror PATH`` copies another one; None when no profile is in play."""
-    return chosen_deployment(config) if config.profile else None
+def chosen_for(config: Config, *, path_given: bool) -> Origin | None:
+    """The deployment a mirror read under ``config`` is meant to copy, as a mirror records
+    its origin, to say when it copies another: for a mirror named by its path, the one the
+    profile chose (None when no profile is in play: the path says which); for the default
+    mirror, the one the configuration names (that mirror is named by endpoint and project,
+    not by organization)."""
+    if path_given and not config.profile:
+        return None
+    return chosen_deployment(config)
 
 
 def chosen_deployment(config: Config) -> Origin:

@@ -190,17 +190,16 @@ def note_if_not_of(mirror: Any, args: Any, config: Config | None) -> None:
     (``search``, ``insights``): ``config`` when the mirror is the default one of what the
     flags, environment and profile name (which names it by endpoint and project, not by
     organization); None for ``--db PATH``, compared then with a profile in play only."""
-    from chatkit_tui.backends import backend_options, chosen_by_profile, chosen_deployment
+    from chatkit_tui.backends import backend_options, chosen_for
     from chatkit_tui.core.local import not_of
 
+    path_given = config is None
     if config is None:
         try:
             config = load_config(args, options=backend_options())
         except ConfigError:
             return  # the mirror is read all the same; a config error is another command's
-        chosen = chosen_by_profile(config)
-    else:
-        chosen = chosen_deployment(config)
+    chosen = chosen_for(config, path_given=path_given)
     if phrase := not_of(mirror.origin, chosen, config.profile):
         err(f"note: {escaped(str(mirror.path))} is a mirror {phrase}")
 
@@ -264,7 +263,7 @@ def open_local(args: Any, config: Config) -> Opened:
     mirror: str | None = getattr(args, "mirror", None)
     try:
         if mirror is not None:
-            from chatkit_tui.backends import chosen_by_profile, chosen_deployment, origin
+            from chatkit_tui.backends import chosen_for, origin
 
             base, project = origin(config)
             path = mirror_path(
@@ -274,8 +273,7 @@ def open_local(args: Any, config: Config) -> Opened:
                 profile_mirror=config.mirror,
                 password_command=config.mirror_password_command,
             )
-            # a PATH given: what the profile names; else the default mirror of what is named
-            chosen = chosen_by_profile(config) if mirror else chosen_deployment(config)
+            chosen = chosen_for(config, path_given=bool(mirror))
             err(f"reading the {mirror_label(path, config.profile, chosen)}")
             return Opened(mirror=path)
         if getattr(args, "demo", False):

@@ -43,7 +43,7 @@ def run_app(args: argparse.Namespace) -> int:
     mirror = getattr(args, "mirror", None)
     try:
         if mirror is not None:
-            from chatkit_tui.backends import chosen_by_profile, chosen_deployment, origin
+            from chatkit_tui.backends import chosen_for, origin
 
             base, project = origin(config)
             path = mirror_path(
@@ -53,8 +53,7 @@ def run_app(args: argparse.Namespace) -> int:
                 profile_mirror=config.mirror,
                 password_command=config.mirror_password_command,
             )
-            # a PATH given: what the profile names; else the default mirror of what is named
-            chosen = chosen_by_profile(config) if mirror else chosen_deployment(config)
+            chosen = chosen_for(config, path_given=bool(mirror))
             label = mirror_label(path, config.profile, chosen)
             read_only = True  # a mirror is a copy: nothing to delete or create there
         elif getattr(args, "demo", False):
