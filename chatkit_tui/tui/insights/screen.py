@@ -118,9 +118,18 @@ class EntryList(OptionList):
     """A list of threads or users: enter chooses one (:class:`InsightsScreen` acts)."""
 
     def __init__(self, figure: Figure, *, width: int, id: str | None = None) -> None:
-        super().__init__(id=id, classes="insight-list")
+        chart = figure.chart
+        assert isinstance(chart, Listing)
+        lines = chart.draw(max(40, width)).split("\n")
+        # the options are given here, not added in on_mount: an OptionList is not yet
+        # "mounted" in its own on_mount, so options added there ask for no new layout, and
+        # on a busy machine the list kept the height of no options (seen in CI)
+        rows = lines[1 : 1 + len(chart.entries)]
+        super().__init__(
+            *[Option(row, id=str(i)) for i, row in enumerate(rows)], id=id, classes="insight-list"
+        )
         self.figure = figure
-        self.lines = self.listing.draw(max(40, width)).split("\n")
+        self.lines = lines
         """The list as one table: its heading, then a line an entry (columns aligned)."""
 
     @property
@@ -128,10 +137,6 @@ class EntryList(OptionList):
         chart = self.figure.chart
         assert isinstance(chart, Listing)
         return chart
-
-    def on_mount(self) -> None:
-        rows = self.lines[1 : 1 + len(self.listing.entries)]
-        self.add_options([Option(row, id=str(i)) for i, row in enumerate(rows)])
 
     def heading(self) -> Text:
         """The table's heading line, for the title above the list."""
