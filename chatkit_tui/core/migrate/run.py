@@ -496,11 +496,14 @@ class Migration:
         await _calling(f"save_thread of thread {thread.id}", store.save_thread(thread, context))
         result.written += 1
         if stored is None:
+            # the loop the floor is measured by: the call named only when it fails (not an
+            # f-string and a coroutine more an item, ~1.5 us of 200,000)
+            add, thread_id = store.add_thread_item, thread.id
             for item in c.items:
-                await _calling(
-                    f"add_thread_item of {_item_named(item)}",
-                    store.add_thread_item(thread.id, item, context),
-                )
+                try:
+                    await add(thread_id, item, context)
+                except Exception as exc:
+                    raise StoreCallFailed(f"add_thread_item of {_item_named(item)}", exc) from exc
                 result.written += 1
         else:
             have = {i.id: i for i in await self._stored_items(thread.id, context)}
