@@ -2,10 +2,11 @@
 
 Run: ``python tests/benchmarks/bench_migrate.py --mirror /tmp/migrate-bench/mirror.sqlite3
 [--store sqlite|postgres|both] [--threads N] [--workers 0|1|both]``. ``--store postgres``
-starts a throwaway PostgreSQL cluster (tests/fixtures/postgres.py). Build the mirror once
-(10,000 threads x 20 items): ``chatkit-tui serve --db ... --seed 10000`` with every thread
-given 20 items, then ``chatkit-tui mirror`` of it (the README's benchmark section says how
-it was made).
+starts a throwaway PostgreSQL cluster (tests/fixtures/postgres.py). A mirror that is not
+there is built first, once (10,000 threads x 20 items, ~2 min): the origin written as
+``bench_mirror`` writes it (user and assistant messages, seeded), served by ``chatkit-tui
+serve`` in a process of its own, and mirrored by :class:`~chatkit_tui.core.mirror.MirrorSync`
+(what ``chatkit-tui mirror`` runs).
 
 For each Store, measured in one process, each on a fresh database:
 
@@ -184,6 +185,35 @@ async def migrate(
         return summary, time.perf_counter() - started
 
 
+def build_mirror(path: Path, threads: int, items: int) -> None:
+    """A mirror of ``threads`` x ``items`` at ``path``, as ``chatkit-tui mirror`` makes one."""
+    import random
+
+    from chatkit_tui.client import AsyncChatKit
+    from chatkit_tui.core.mirror import MirrorSync, Origin
+    from tests.benchmarks.bench_mirror import make_origin
+    from tests.benchmarks.local_server import start_server
+
+    started = time.perf_counter()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="bench-migrate-origin-") as tmp:
+        origin = Path(tmp) / "origin.sqlite3"
+        make_origin(origin, threads, items, random.Random(1))
+        process, base_url = start_server("--db", str(origin))
+        try:
+
+            async def run() -> None:
+                async with AsyncChatKit(api_key="bench", base_url=base_url) as client:
+                    with Mirror.open(str(path), create=True, origin=Origin(base_url)) as mirror:
+                        await MirrorSync(client, mirror, concurrency=8).run()
+
+            asyncio.run(run())
+        finally:
+            process.terminate()
+            process.wait(10)
+    print(f"built {path} ({threads:,} x {items}) in {time.perf_counter() - started:.0f} s")
+
+
 def bench(
     kind: str, stores: Any, mirror: Path, limit: int | None, repeat: int, workers: list[int]
 ) -> None:
@@ -198,6 +228,7 @@ def bench(
         firsts: dict[int, list[float]] = {w: [] for w in workers}
         target: Timed | None = None
         for n in range(repeat):  # alternated, each on a fresh database: the machine is shared
+            os.sync()  # the last database's writeback not in this one's time
             bare = Timed(fresh())
             floors.append(asyncio.run(floor(converted, bare)))
             print(
@@ -205,6 +236,7 @@ def bench(
                 f"  [{bare.line()}]"
             )
             for w in workers:
+                os.sync()
                 target = Timed(fresh())
                 first, first_s = asyncio.run(migrate(mirror, target, limit, w))
                 assert first.count("new") == threads, first.counts
@@ -249,6 +281,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     workers = [1, 0] if args.workers == "both" else [int(args.workers)]
+    if not args.mirror.exists():
+        build_mirror(args.mirror, 10_000, 20)
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus")
     if args.store in ("sqlite", "both"):
         bench("SQLite Store", sqlite_stores, args.mirror, args.threads, args.repeat, workers)
