@@ -47,6 +47,7 @@ __all__ = [
     "is_damage",
     "is_keyword_string",
     "is_mirror_url",
+    "keyword_string_refused",
     "pg_refusal",
     "pgpass_hint",
     "redact",
@@ -260,12 +261,25 @@ _KEYWORDS = re.compile(  # key=value pairs and nothing else, the first a libpq k
     rf"\s*+{_KEYWORD}\s*+=\s*+{_VALUE}(?:\s++\w++\s*+=\s*+{_VALUE})*+\s*+",
     re.IGNORECASE,
 )
-KEYWORD_STRING = (
-    "a PostgreSQL keyword string (host=... dbname=...) does not name a mirror: give a URL,"
-    " postgresql://USER@HOST[:PORT]/DATABASE (its password is never shown; without one it"
-    " comes from mirror_password_command, PGPASSWORD or ~/.pgpass); a file whose name"
-    " looks like one: ./NAME"
-)
+
+
+def keyword_string_refused(what: str = "a mirror", *, profile: bool = True) -> str:
+    """Why a libpq keyword string is refused where ``what`` is named, and what to give;
+    ``profile``: a profile's ``mirror_password_command`` can give the password there
+    (not to ``serve``, which reads no profile)."""
+    sources = (
+        "mirror_password_command, PGPASSWORD or ~/.pgpass"
+        if profile
+        else ("PGPASSWORD or ~/.pgpass")
+    )
+    return (
+        f"a PostgreSQL keyword string (host=... dbname=...) does not name {what}: give a"
+        " URL, postgresql://USER@HOST[:PORT]/DATABASE (its password is never shown; without"
+        f" one it comes from {sources}); a file whose name looks like one: ./NAME"
+    )
+
+
+KEYWORD_STRING = keyword_string_refused()
 
 
 def is_keyword_string(name: str) -> bool:

@@ -372,6 +372,23 @@ def test_a_url_is_shown_without_its_password_everywhere():
     no_password(redact(f"it said {PASSWORD} and %2D", PASSWORD))
 
 
+def test_a_socket_url_keeps_its_slashes_and_a_capital_scheme_connects(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+):
+    """``postgresql:///db`` (no host: a local socket) was shown ``postgresql:/db``; and
+    ``POSTGRESQL://`` was taken for a URL but libpq read it as a keyword string
+    ("missing '=' ... in connection info string"), the URL repeated."""
+    socket_url = MirrorUrl("postgresql:///team?host=/run/postgresql&password=s3cret")
+    assert socket_url.shown == "postgresql:///team?host=/run/postgresql&password=***"
+    assert str(MirrorUrl("postgresql:///team")) == "postgresql:///team"
+    shouted = "POSTGRESQL" + pg_url[len("postgresql") :]
+    assert pg_url.startswith("postgresql://")
+    Mirror.open(pg_url, create=True, origin=Origin("http://x/v1")).close()
+    assert main(["search", "--db", shouted, "anything"]) == 0, capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert "connection info string" not in err and "no matches" in (out + err).lower()
+
+
 def test_the_postgresql_extra_is_named_when_psycopg_is_missing(tmp_path: Path):
     """A Python without psycopg: the message says what to install (a URL, no traceback)."""
     blocker = tmp_path / "block"
@@ -674,6 +691,8 @@ def test_a_libpq_keyword_string_is_refused_without_repeating_it(
     assert "keyword string" in err and "postgresql://USER@HOST" in err
     assert "hunter2" not in err and "Traceback" not in err
     assert list(here.iterdir()) == []  # no file of that name
+    # serve reads no profile: its message does not offer a profile's password command
+    assert ("mirror_password_command" in err) is (command[0] != "serve")
 
 
 def test_a_path_with_a_space_and_an_equals_sign_is_still_a_path(tmp_path: Path):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from chatkit_tui.mirrorfile import (
     KEYWORD_STRING,
@@ -43,6 +43,10 @@ class MirrorUrl:
     def __post_init__(self) -> None:
         if not is_mirror_url(self.url):
             raise ValueError(f"not a postgresql:// URL: {redact(self.url)}")
+        scheme, _, rest = self.url.partition("://")
+        if scheme != scheme.lower():  # libpq reads only the lower case (POSTGRESQL:// was
+            # "missing '=' after ... in connection info string", the URL repeated)
+            object.__setattr__(self, "url", f"{scheme.lower()}://{rest}")
 
     @property
     def password(self) -> str | None:
@@ -73,10 +77,10 @@ class MirrorUrl:
             user = userinfo.split(":", 1)[0]
             netloc = f"{user}:{_HIDDEN}@{host}" if ":" in userinfo else f"{user}@{host}"
         query = parts.query
-        if query:
+        if query and any(k == "password" for k, _ in parse_qsl(query)):  # else as given
             pairs = [(k, _HIDDEN if k == "password" else v) for k, v in parse_qsl(query)]
-            query = urlencode(pairs, safe="*")
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+            query = urlencode(pairs, safe="*/:")
+        return _joined(parts.scheme, netloc, parts.path, query, parts.fragment)
 
     @property
     def database(self) -> str:
@@ -88,7 +92,7 @@ class MirrorUrl:
         userinfo, _, host = parts.netloc.rpartition("@")
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:{quote(password, safe='')}@{host}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        return _joined(parts.scheme, netloc, parts.path, parts.query, parts.fragment)
 
     def __str__(self) -> str:
         return self.shown
@@ -101,6 +105,14 @@ class MirrorUrl:
 
     def __hash__(self) -> int:
         return hash(self.url)
+
+
+def _joined(scheme: str, netloc: str, path: str, query: str, fragment: str) -> str:
+    """The URL of these parts, ``//`` kept when there is no host (``postgresql:///db``,
+    a local socket): ``urlunsplit`` drops it for a scheme it does not know, which made
+    the URL shown ``postgresql:/db``."""
+    url = f"{scheme}://{netloc}{path}"
+    return url + (f"?{query}" if query else "") + (f"#{fragment}" if fragment else "")
 
 
 MirrorTarget = Path | MirrorUrl
