@@ -133,6 +133,8 @@ def insights_command(args: argparse.Namespace) -> int:
         try:
             note_if_not_of(mirror, args, config)
             figures = gather(mirror, filters)
+            if filters.user is not None and not figures.overview.threads:
+                _note_no_threads_of(mirror, filters)
         finally:
             mirror.close()
     except SummariesMissing as exc:
@@ -156,6 +158,23 @@ def insights_command(args: argparse.Namespace) -> int:
     elif not args.svg:
         _print(path, figures)
     return EXIT_OK
+
+
+def _note_no_threads_of(mirror: Any, filters: Any) -> None:
+    """``--user`` found nothing: said, as zeros alone read like a user who did nothing
+    (a mistyped id, say); whether the user has threads outside the dates given."""
+    from chatkit_tui.core.insights import Filters, gather
+
+    user = escaped(filters.user)
+    dated = filters.since is not None or filters.until is not None
+    anywhere = gather(mirror, Filters(user=filters.user)).overview.threads if dated else 0
+    if anywhere:
+        err(f"note: user {user} has {plural(anywhere)} in the mirror, none in these dates")
+    else:
+        err(
+            f"note: the mirror has no thread of user {user} (a user is matched exactly, case"
+            " and all; the most active users are listed without --user)"
+        )
 
 
 def _write_svg(file: str, path: Any, figures: Any, *, force: bool = False) -> None:

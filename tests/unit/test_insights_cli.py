@@ -54,3 +54,28 @@ def test_one_user_is_one_user_not_one_users(
     assert main(["insights", "--db", str(path), "--user", user]) == 0
     second = capsys.readouterr().out.split("\n")[1]
     assert re.match(r"\d[\d,]* threads?, 1 user, [\d,]+ items?\b", second), second
+    assert "note:" not in capsys.readouterr().err  # a user with threads: no note
+
+
+def test_a_user_with_no_threads_is_said_and_one_outside_the_dates_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--user`` that matches nothing printed zeros alone, read as a user who did nothing
+    (a mistyped id, say): a note says the mirror has no thread of that user, or that the
+    user's threads are outside the dates given. The exit is still 0: zeros are a fact."""
+    for name, value in KEY.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "m.sqlite3"
+    with BackgroundServer(seed=20) as server:
+        mirror_run(capsys, server.base_url, path)
+    assert main(["insights", "--db", str(path), "--json"]) == 0
+    user = json.loads(capsys.readouterr().out)["active_users"][0]["user"]
+    assert main(["insights", "--db", str(path), "--user", user.upper() + "X"]) == 0
+    out, err = capsys.readouterr()
+    assert out.split("\n")[1].startswith("0 threads")
+    assert f"no thread of user {user.upper()}X" in err and "matched exactly" in err
+    argv = ["insights", "--db", str(path), "--user", user, "--since", "2099-01-01", "--json"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["threads"] == 0
+    assert re.search(rf"user {re.escape(user)} has \d+ threads? in the mirror, none in these", err)
