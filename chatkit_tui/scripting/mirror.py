@@ -170,6 +170,7 @@ async def _open_for_run(path: MirrorTarget, client: Deployment, *, wait: bool) -
         MirrorBusyError,
         MirrorDamaged,
         MirrorError,
+        MirrorOfAnother,
         MirrorReadOnlyError,
         Origin,
     )
@@ -196,6 +197,12 @@ async def _open_for_run(path: MirrorTarget, client: Deployment, *, wait: bool) -
                 " mirror --check --db shows what it still holds) and run chatkit-tui mirror"
                 " to make a new one",
                 EXIT_DAMAGED,
+            ) from None
+        except MirrorOfAnother as exc:  # what to do then: another mirror, named
+            raise ScriptError(
+                f"{exc}; a mirror copies one deployment: give this one its own with --db PATH"
+                " (a new file, or a postgresql:// URL)",
+                mirror_exit(exc),
             ) from None
         except (MirrorError, MirrorReadOnlyError) as exc:
             raise ScriptError(str(exc), mirror_exit(exc)) from None

@@ -336,6 +336,24 @@ def test_a_default_mirror_of_another_organization_says_so_wherever_it_is_read(
         assert "NOT of" not in capsys.readouterr().err, argv
 
 
+def test_mirroring_into_another_deployments_mirror_is_refused_and_says_what_to_do(
+    local_server: BackgroundServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A writer never mixes two deployments in one mirror: refused before a request, the
+    file as it was, and the message names the way out (a mirror of its own, --db)."""
+    from chatkit_tui.core.mirror import Mirror, Origin
+
+    path = tmp_path / "other.sqlite3"
+    Mirror.open(path, create=True, origin=Origin("http://other.invalid/v1")).close()
+    before = path.read_bytes()
+    code = run(local_server, "mirror", "--db", str(path))
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert f"is a mirror of http://other.invalid/v1, not of {local_server.base_url}" in err
+    assert "give this one its own with --db PATH" in err
+    assert path.read_bytes() == before
+
+
 def test_delete_asks_and_confirms(
     local_server: BackgroundServer,
     capsys: pytest.CaptureFixture[str],

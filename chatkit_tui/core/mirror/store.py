@@ -62,6 +62,7 @@ __all__ = [
     "MirrorInfo",
     "MirrorItem",
     "MirrorLoginRefused",
+    "MirrorOfAnother",
     "MirrorPage",
     "MirrorReadOnlyError",
     "MirrorThread",
@@ -78,6 +79,11 @@ __all__ = [
 
 class MirrorError(WordedError):
     """The file is not a mirror, is of another deployment, or cannot be opened."""
+
+
+class MirrorOfAnother(MirrorError):
+    """The mirror copies another deployment than the one it was opened for (a writer
+    never mixes two deployments in one mirror)."""
 
 
 class MirrorLoginRefused(MirrorError):

@@ -89,6 +89,7 @@ from chatkit_tui.core.mirror.store import (
     Mirror,
     MirrorError,
     MirrorLoginRefused,
+    MirrorOfAnother,
     MirrorUnreachable,
     SaveStats,
     now_or,
@@ -564,7 +565,7 @@ class PostgresMirror(Mirror):
         if origin is not None:
             given = same_origin(self.origin, origin)
             if given is not None:
-                raise MirrorError(f"{self._url} is a mirror of {self.origin}, not of {given}")
+                raise MirrorOfAnother(f"{self._url} is a mirror of {self.origin}, not of {given}")
 
     def _keep_user_counts(self) -> None:
         """The distinct users per day and week, and their triggers, made where they are not

@@ -84,6 +84,7 @@ from chatkit_tui.core.mirror.store import (
     Mirror,
     MirrorDamaged,
     MirrorError,
+    MirrorOfAnother,
     SaveStats,
     origin_from_meta,
     register_engine,
@@ -434,7 +435,7 @@ class SqliteMirror(Mirror):
         mine = self.origin
         given = same_origin(mine, origin)
         if given is not None:
-            raise MirrorError(f"{self.path} is a mirror of {mine}, not of {given}")
+            raise MirrorOfAnother(f"{self.path} is a mirror of {mine}, not of {given}")
 
     def close(self) -> None:
         with self._lock:
