@@ -292,6 +292,16 @@ def parse_config_text(text: str, path: Path, options: Sequence[BackendOption] = 
                 raise reader.fail(
                     f"profile {name!r}: {field_name} is empty", ["profiles", name, field_name]
                 )
+        if profile.api_key is not None:
+            # trimmed, as a key from the environment or a command is (spaces around a
+            # key are how it was copied); inside it, refused here with the file and line
+            profile.api_key = profile.api_key.strip()
+            if flaw := unsendable(profile.api_key, spaces=False):
+                raise reader.fail(
+                    f"profile {name!r}: api_key holds {flaw}, which an API key cannot: check"
+                    " how it was copied (the key is not shown)",
+                    ["profiles", name, "api_key"],
+                )
         profiles[name] = profile
 
     if top.default_profile is not None and top.default_profile not in profiles:
@@ -334,7 +344,7 @@ def unsendable(value: str, *, spaces: bool) -> str | None:
             return f"a line break (character {position})"
         if char in " \t":
             if not spaces:
-                return f"a space (character {position})"
+                return f"{'a tab' if char == chr(9) else 'a space'} (character {position})"
             continue
         if not " " < char < "\x7f":
             kind = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import textwrap
@@ -578,6 +579,7 @@ def test_several_keys_for_one_binding(tmp_path: Path) -> None:
         ("sk-s3cré", "a character that is not ASCII (character 8)"),
         ("sk-s3cret\x01", "a control character (character 10)"),
         ("sk-s3c ret", "a space (character 7)"),
+        ("sk-s3c\tret", "a tab (character 7)"),
     ],
 )
 def test_a_key_that_cannot_be_sent_is_refused_by_its_source_never_quoted(
@@ -594,3 +596,19 @@ def test_a_key_that_cannot_be_sent_is_refused_by_its_source_never_quoted(
         load_config(args(config=str(path), profile="p"), env={"P_KEY": key})
     assert f"$P_KEY (profile 'p') holds {flaw}" in str(info.value)
     assert "s3c" not in str(info.value)
+    # the key itself in the file: refused as the file is read, its file and line named
+    # a JSON string is a TOML basic string (\n, \t, \u00e9 escapes)
+    path = write(tmp_path / "key.toml", f"[profiles.p]\n\napi_key = {json.dumps(key)}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(args(config=str(path), profile="p"), env={})
+    assert info.value.line == 3 and str(path) in str(info.value)
+    assert f"profile 'p': api_key holds {flaw}" in str(info.value)
+    assert "s3c" not in str(info.value)
+
+
+def test_spaces_around_a_key_are_trimmed_wherever_it_comes_from(tmp_path: Path) -> None:
+    """Spaces around a key are how it was copied: trimmed from the environment, a
+    variable, a command and (it was refused) the config file alike."""
+    path = write(tmp_path / "config.toml", '[profiles.p]\napi_key = "  sk-spaced\t"\n')
+    assert load_config(args(config=str(path), profile="p"), env={}).api_key == "sk-spaced"
+    assert load_config(args(), env={"OPENAI_API_KEY": " sk-spaced "}).api_key == "sk-spaced"
