@@ -18,6 +18,9 @@ For each Store, measured in one process, each on a fresh database:
   ``first / floor <= 1.2``; ``--workers both`` (the default) runs it converting in a
   worker process (as a real run does, ``workers=None``: a few hundred threads or more) and
   in process (``workers=0``), alternated, against the same floor;
+- **bound** (``--bound``): the design's own floor, the worker's results all there: each
+  thread's models built from the bytes the worker sends, then a run's writes (the mark's
+  second ``save_thread`` too), no reading and no worker beside it;
 - **second run** over the migrated Store: no writes; goal ``second / first < 0.10``.
 
 Where the time goes: the Store's methods are timed (a wrapper adds each call's wall time
@@ -139,6 +142,44 @@ async def read_and_convert(mirror: Path, limit: int | None) -> tuple[list[Conver
     return out[:limit], read, conv
 
 
+async def worker_blobs(mirror: Path, limit: int | None) -> list[tuple[bytes, bytes, Any]]:
+    """Every thread as the worker process sends it (``convert_page``, run here, not
+    timed), with its source records: what the writing process gets."""
+    from chatkit_tui.core.migrate.run import prepare_page
+    from chatkit_tui.core.migrate.worker import convert_page
+
+    out: list[tuple[bytes, bytes, Any]] = []
+    with Mirror.open(mirror, read_only=True) as m:
+        async for page in MirrorSource(m).pages():
+            work = [p for p in prepare_page(page) if isinstance(p, tuple)]
+            sent = convert_page([(t.raw, raws, fp) for t, raws, fp in work])
+            out.extend((blob, t.raw, raws) for blob, (t, raws, _) in zip(sent, work, strict=True))
+            if limit is not None and len(out) >= limit:
+                break
+    return out[:limit]
+
+
+async def bound(blobs: list[tuple[bytes, bytes, Any]], store: Timed) -> float:
+    """What the writing process cannot do without, the worker's results all there: each
+    thread's models built from the worker's bytes (``loads``), then the writes of a run,
+    the mark's second ``save_thread`` included. The design's own floor: no reading, no
+    worker beside it, no pipeline."""
+    from chatkit_tui.core.migrate.mapping import MIGRATED
+    from chatkit_tui.core.migrate.worker import loads
+
+    started = time.perf_counter()
+    for blob, raw, raws in blobs:
+        c = loads(blob, raw, raws)
+        assert not isinstance(c, str | None)
+        context = Ctx(c.user)
+        await store.save_thread(c.thread, context)
+        for item in c.items:
+            await store.add_thread_item(c.thread.id, item, context)
+        marked = {**c.thread.metadata, MIGRATED: c.fingerprint}
+        await store.save_thread(c.thread.model_copy(update={"metadata": marked}), context)
+    return time.perf_counter() - started
+
+
 async def floor(converted: list[Converted], store: Timed) -> float:
     started = time.perf_counter()
     for c in converted:
@@ -215,7 +256,13 @@ def build_mirror(path: Path, threads: int, items: int) -> None:
 
 
 def bench(
-    kind: str, stores: Any, mirror: Path, limit: int | None, repeat: int, workers: list[int]
+    kind: str,
+    stores: Any,
+    mirror: Path,
+    limit: int | None,
+    repeat: int,
+    workers: list[int],
+    with_bound: bool = False,
 ) -> None:
     asyncio.run(read_and_convert(mirror, 50))  # warm: chatkit's models, the mirror's pages
     converted, read, conv = asyncio.run(read_and_convert(mirror, limit))
@@ -223,6 +270,7 @@ def bench(
     items = sum(len(c.items) for c in converted)
     print(f"\n{kind}: {threads:,} threads, {items:,} items")
     print(f"  reading the mirror {read:.2f} s, converting + validating {conv:.2f} s (no writes)")
+    blobs = asyncio.run(worker_blobs(mirror, limit)) if with_bound else []
     with stores() as fresh:
         floors: list[float] = []
         firsts: dict[int, list[float]] = {w: [] for w in workers}
@@ -235,6 +283,15 @@ def bench(
                 f"  floor #{n + 1} (bare save_thread/add_thread_item): {floors[-1]:.2f} s"
                 f"  [{bare.line()}]"
             )
+            if with_bound:
+                os.sync()
+                limit_store = Timed(fresh())
+                bounded = asyncio.run(bound(blobs, limit_store))
+                print(
+                    f"  bound #{n + 1} (the worker's bytes all there: loads + a run's writes):"
+                    f" {bounded:.2f} s = {bounded / floors[-1]:.2f}x this floor"
+                    f"  [{limit_store.line()}]"
+                )
             for w in workers:
                 os.sync()
                 target = Timed(fresh())
@@ -279,13 +336,27 @@ def main() -> None:
         default="both",
         help="first runs converting in a worker process (1), in process (0), or each",
     )
+    parser.add_argument(
+        "--bound",
+        action="store_true",
+        help="also time the design's own floor: the worker's results all there, built and"
+        " written as a run writes them",
+    )
     args = parser.parse_args()
     workers = [1, 0] if args.workers == "both" else [int(args.workers)]
     if not args.mirror.exists():
         build_mirror(args.mirror, 10_000, 20)
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus")
     if args.store in ("sqlite", "both"):
-        bench("SQLite Store", sqlite_stores, args.mirror, args.threads, args.repeat, workers)
+        bench(
+            "SQLite Store",
+            sqlite_stores,
+            args.mirror,
+            args.threads,
+            args.repeat,
+            workers,
+            args.bound,
+        )
     if args.store in ("postgres", "both"):
         bench(
             "PostgreSQL Store (the guide's)",
@@ -294,6 +365,7 @@ def main() -> None:
             args.threads,
             args.repeat,
             workers,
+            args.bound,
         )
 
 
