@@ -48,12 +48,13 @@ __all__ = [
     "is_keyword_string",
     "is_mirror_url",
     "keyword_string_refused",
+    "libpq_url",
     "pg_refusal",
     "pgpass_hint",
     "redact",
 ]
 
-URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
+URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)", re.IGNORECASE)
 """The password of a ``postgresql://user:password@host`` URL (group 2)."""
 _KV_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:\\.|[^\s&\\])+)", re.IGNORECASE)
 _SCHEMES = ("postgresql", "postgres")
@@ -65,6 +66,13 @@ def is_mirror_url(name: object) -> bool:
         return False
     scheme, sep, _ = name.partition("://")
     return bool(sep) and scheme.lower() in _SCHEMES
+
+
+def libpq_url(url: str) -> str:
+    """``url`` with its scheme in the lower case libpq reads (``POSTGRESQL://`` it takes
+    for a keyword string, and repeats whole, password and all, in its error)."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.lower()}{sep}{rest}" if sep else url
 
 
 def redact(text: str, *secrets: str | None) -> str:

@@ -20,6 +20,7 @@ import msgspec
 
 from chatkit_tui.config.lines import find_line
 from chatkit_tui.config.options import BackendOption
+from chatkit_tui.mirrorfile import redact
 
 
 class ConfigError(Exception):
@@ -77,14 +78,9 @@ class ProfileFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 def _shown_mirror(mirror: str | None) -> str | None:
-    """A profile's mirror as it may be shown: a URL without its password."""
-    if mirror is None or "://" not in mirror:
-        return mirror
-    scheme, _, rest = mirror.partition("://")
-    userinfo, at, host = rest.rpartition("@")
-    if not at or ":" not in userinfo:
-        return mirror
-    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}"
+    """A profile's mirror as it may be shown: a URL without its password (in its user
+    part or a ``password=`` / ``sslpassword=`` parameter)."""
+    return None if mirror is None else redact(mirror)
 
 
 class _FileTop(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -52,6 +52,7 @@ from chatkit_tui.mirrorfile import (
     damaged_message,
     is_damage,
     is_mirror_url,
+    libpq_url,
     pg_refusal,
     pgpass_hint,
     redact,
@@ -163,6 +164,7 @@ class MirrorSource:
     def _open_database(self, url: str) -> None:
         """A mirror in PostgreSQL: ``ValueError`` (its message redacted) when it cannot be
         reached or is no mirror."""
+        url = libpq_url(url)
         self.path = redact(url)
         try:
             import psycopg

@@ -24,7 +24,13 @@ from typing import Any
 import uvicorn
 
 from chatkit_tui import APP_NAME
-from chatkit_tui.mirrorfile import is_keyword_string, keyword_string_refused, redact
+from chatkit_tui.mirrorfile import (
+    is_keyword_string,
+    is_mirror_url,
+    keyword_string_refused,
+    libpq_url,
+    redact,
+)
 from chatkit_tui.server.app import ChatKitServerApp, create_app
 from chatkit_tui.server.faults import Faults, FaultSpecError
 from chatkit_tui.server.mirror import MirrorDamagedError, MirrorSource, MirrorUnopened, is_mirror
@@ -281,6 +287,7 @@ def serve_command(args: argparse.Namespace) -> int:
     db = args.db if args.db is not None else str(default_db_path())
     if is_keyword_string(db):  # else a file of that name, its password in the banner
         return fail(keyword_string_refused("a database", profile=False))
+    db = libpq_url(db) if is_mirror_url(db) else db  # POSTGRESQL:// as libpq reads it
     shown = redact(db)  # a postgresql:// URL without its password
     mirrored = is_mirror(db)
     if mirrored and args.seed:

@@ -387,6 +387,24 @@ def test_a_socket_url_keeps_its_slashes_and_a_capital_scheme_connects(
     assert main(["search", "--db", shouted, "anything"]) == 0, capsys.readouterr().err
     out, err = capsys.readouterr()
     assert "connection info string" not in err and "no matches" in (out + err).lower()
+    # serve too (it read the string as given: libpq's error repeated it, password and all,
+    # and the redaction knew only the lower case)
+    shouting = "POSTGRESQL://bob:hunter2@127.0.0.1:1/team"
+    assert main(["serve", "--port", "0", "--db", shouting]) == 5
+    err = capsys.readouterr().err
+    assert "hunter2" not in err and "connection info string" not in err, err
+    assert "postgresql://bob:***@127.0.0.1:1/team" in err, err
+
+
+def test_a_query_passphrase_is_hidden_wherever_a_url_is_shown():
+    """``sslpassword`` (the client key's passphrase) is a secret as ``password`` is: shown
+    as *** by the URL, by redact, and by a profile's repr."""
+    from chatkit_tui.config.file import ProfileFile
+
+    url = "postgresql://u@h/team?sslpassword=p4ss-ph&sslmode=verify-full&PASSWORD=x9"
+    for shown in (MirrorUrl(url).shown, redact(url), repr(ProfileFile(mirror=url))):
+        assert "p4ss-ph" not in shown and "x9" not in shown, shown
+        assert "sslmode=verify-full" in shown, shown
 
 
 def test_the_postgresql_extra_is_named_when_psycopg_is_missing(tmp_path: Path):

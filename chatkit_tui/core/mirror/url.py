@@ -24,6 +24,7 @@ from chatkit_tui.mirrorfile import (
     URL_PASSWORD,
     is_keyword_string,
     is_mirror_url,
+    libpq_url,
     redact,
 )
 
@@ -43,10 +44,9 @@ class MirrorUrl:
     def __post_init__(self) -> None:
         if not is_mirror_url(self.url):
             raise ValueError(f"not a postgresql:// URL: {redact(self.url)}")
-        scheme, _, rest = self.url.partition("://")
-        if scheme != scheme.lower():  # libpq reads only the lower case (POSTGRESQL:// was
-            # "missing '=' after ... in connection info string", the URL repeated)
-            object.__setattr__(self, "url", f"{scheme.lower()}://{rest}")
+        # libpq reads only the lower case (POSTGRESQL:// was "missing '=' after ... in
+        # connection info string", the URL repeated)
+        object.__setattr__(self, "url", libpq_url(self.url))
 
     @property
     def password(self) -> str | None:
@@ -77,8 +77,8 @@ class MirrorUrl:
             user = userinfo.split(":", 1)[0]
             netloc = f"{user}:{_HIDDEN}@{host}" if ":" in userinfo else f"{user}@{host}"
         query = parts.query
-        if query and any(k == "password" for k, _ in parse_qsl(query)):  # else as given
-            pairs = [(k, _HIDDEN if k == "password" else v) for k, v in parse_qsl(query)]
+        if query and any(_secret(k) for k, _ in parse_qsl(query)):  # else as given
+            pairs = [(k, _HIDDEN if _secret(k) else v) for k, v in parse_qsl(query)]
             query = urlencode(pairs, safe="*/:")
         return _joined(parts.scheme, netloc, parts.path, query, parts.fragment)
 
@@ -105,6 +105,12 @@ class MirrorUrl:
 
     def __hash__(self) -> int:
         return hash(self.url)
+
+
+def _secret(key: str) -> bool:
+    """A query parameter that holds a secret: ``password``, and ``sslpassword`` (the
+    client key's passphrase)."""
+    return "password" in key.lower()
 
 
 def _joined(scheme: str, netloc: str, path: str, query: str, fragment: str) -> str:
