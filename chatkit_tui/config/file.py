@@ -100,6 +100,18 @@ class ConfigFile(msgspec.Struct, kw_only=True, frozen=True):
     profiles: dict[str, ProfileFile] = {}
     profile_options: dict[str, dict[str, str]] = {}
     """Each profile's keys that a backend declares (``store``), by profile: key -> value."""
+    key_flaws: dict[str, tuple[str, int | None]] = {}
+    """Each profile whose ``api_key`` cannot be sent: why, and its line. Raised only when
+    that profile's key is used (:func:`key_flaw`): another profile still runs."""
+
+
+def key_flaw(file: ConfigFile, profile: str) -> ConfigError | None:
+    """Why ``profile``'s ``api_key`` in ``file`` cannot be sent, naming the file and
+    line, or None."""
+    flaw = file.key_flaws.get(profile)
+    if flaw is None:
+        return None
+    return ConfigError(flaw[0], path=Path(file.path) if file.path else None, line=flaw[1])
 
 
 def _split_msgspec_error(text: str) -> tuple[str, list[str]]:
@@ -239,6 +251,7 @@ def parse_config_text(text: str, path: Path, options: Sequence[BackendOption] = 
 
     profiles: dict[str, ProfileFile] = {}
     profile_options: dict[str, dict[str, str]] = {}
+    key_flaws: dict[str, tuple[str, int | None]] = {}
     for name, raw_table in top.profiles.items():
         raw, found = _backend_keys(reader, name, raw_table, options)
         if found:
@@ -290,13 +303,15 @@ def parse_config_text(text: str, path: Path, options: Sequence[BackendOption] = 
                 )
         if profile.api_key is not None:
             # trimmed, as a key from the environment or a command is (spaces around a
-            # key are how it was copied); inside it, refused here with the file and line
+            # key are how it was copied); one that cannot be sent is refused when this
+            # profile's key is used, with the file and line (not here: a placeholder key
+            # in another profile must not stop every command)
             profile.api_key = profile.api_key.strip()
             if flaw := unsendable(profile.api_key, spaces=False):
-                raise reader.fail(
+                key_flaws[name] = (
                     f"profile {name!r}: api_key holds {flaw}, which an API key cannot: check"
                     " how it was copied (the key is not shown)",
-                    ["profiles", name, "api_key"],
+                    find_line(reader.text, ["profiles", name, "api_key"]),
                 )
         profiles[name] = profile
 
@@ -313,6 +328,7 @@ def parse_config_text(text: str, path: Path, options: Sequence[BackendOption] = 
         keys=keys,
         profiles=profiles,
         profile_options=profile_options,
+        key_flaws=key_flaws,
     )
 
 

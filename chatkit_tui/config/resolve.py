@@ -26,6 +26,7 @@ from chatkit_tui.config.file import (
     ConfigFile,
     ProfileFile,
     header_problem,
+    key_flaw,
     known_profiles,
     read_config_file,
     unsendable,
@@ -333,6 +334,8 @@ def resolve(
         pass  # the OpenAI key is not the operator's server's (nor their Store's) to see
     elif profile_key and profile_name:
         if resolve_key:
+            if (flaw := key_flaw(file, profile_name)) is not None:
+                raise flaw
             api_key, source = checked_key(*_profile_key(profile, profile_name, env))
     elif env.get(ENV_API_KEY, "").strip():
         api_key, source = checked_key(env[ENV_API_KEY].strip(), f"${ENV_API_KEY}")
