@@ -237,6 +237,9 @@ def build_mirror(path: Path, threads: int, items: int) -> None:
 
     started = time.perf_counter()
     path.parent.mkdir(parents=True, exist_ok=True)
+    building = path.with_name(path.name + ".building")  # in place only once whole
+    for stale in path.parent.glob(building.name + "*"):
+        stale.unlink()
     with tempfile.TemporaryDirectory(prefix="bench-migrate-origin-") as tmp:
         origin = Path(tmp) / "origin.sqlite3"
         make_origin(origin, threads, items, random.Random(1))
@@ -245,13 +248,15 @@ def build_mirror(path: Path, threads: int, items: int) -> None:
 
             async def run() -> None:
                 async with AsyncChatKit(api_key="bench", base_url=base_url) as client:
-                    with Mirror.open(str(path), create=True, origin=Origin(base_url)) as mirror:
-                        await MirrorSync(client, mirror, concurrency=8).run()
+                    with Mirror.open(str(building), create=True, origin=Origin(base_url)) as m:
+                        summary = await MirrorSync(client, m, concurrency=8).run()
+                        assert summary.complete and summary.threads == threads, summary
 
             asyncio.run(run())
         finally:
             process.terminate()
             process.wait(10)
+    os.replace(building, path)
     print(f"built {path} ({threads:,} x {items}) in {time.perf_counter() - started:.0f} s")
 
 
@@ -346,6 +351,8 @@ def main() -> None:
     workers = [1, 0] if args.workers == "both" else [int(args.workers)]
     if not args.mirror.exists():
         build_mirror(args.mirror, 10_000, 20)
+    with Mirror.open(args.mirror, read_only=True) as m:
+        print(f"mirror {args.mirror}: {m.count_listed():,} threads")
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cpus")
     if args.store in ("sqlite", "both"):
         bench(
