@@ -207,3 +207,35 @@ def test_a_run_killed_mid_way_and_run_again_keeps_the_totals_exact(tmp_path: Pat
         assert again.returncode == 0, again.stderr
     assert _count(path) == 150
     assert _tables(path) == _rebuilt(path, tmp_path)
+
+
+def test_a_batch_of_many_threads_writes_the_same_rows_and_types_as_thread_by_thread(
+    tmp_path: Path,
+):
+    """A batch's rows go many to a statement (64, 32, 16, then executemany): 150 new
+    threads in one batch, every statement size used, come out as the summaries built
+    thread by thread, values and SQL types alike (a thread of no user: a BLOB user)."""
+    path = tmp_path / "m.sqlite3"
+    with SqliteMirror.open_file(path, create=True, origin=ORIGIN) as mirror, mirror.batch():
+        for n in range(150):
+            user = None if n % 17 == 0 else f"u{n % 7}"
+            mirror.save_thread(
+                _thread(n, user=user, day=n % 5), _items(n, n % 6, n % 5), items_after=None
+            )
+    assert _tables(path) == _rebuilt(path, tmp_path)
+    db = sqlite3.connect(path)
+    try:
+        typed = sorted(
+            db.execute(
+                "SELECT typeof(user), typeof(pk), typeof(kind), typeof(key), typeof(n), count(*)"
+                " FROM ins_thread_kv GROUP BY 1, 2, 3, 4, 5"
+            )
+        )
+        no_user = db.execute("SELECT count(*) FROM ins_thread WHERE user IS NULL").fetchone()[0]
+        day_types = set(db.execute("SELECT typeof(day), typeof(key), typeof(n) FROM ins_day"))
+    finally:
+        db.close()
+    assert no_user == 9
+    assert ("blob", "integer", "text", "text", "integer") in [t[:5] for t in typed]
+    assert {t[0] for t in typed} == {"blob", "text"} and {t[1] for t in typed} == {"integer"}
+    assert day_types <= {("integer", "text", "integer"), ("integer", "integer", "integer")}

@@ -636,9 +636,10 @@ _WIDTHS = {
     "ins_user": 4,
     "ins_week_user": 3,
 }
-_CHUNKS = (64, 32, 16, 8, 4, 2, 1)
-"""Rows an insert statement of :func:`_insert_rows` carries: a batch's rows go 64 at a
-time, the rest in at most six smaller statements (so each table has seven, cached)."""
+_CHUNKS = (64, 32, 16)
+"""Rows an insert statement of :func:`_insert_rows` carries: 64 or more rows go 64 at a
+time, then 32 and 16; fewer than 16 left go by ``executemany`` (each table's four
+statements cached)."""
 
 
 @functools.cache
@@ -650,17 +651,26 @@ def _insert_sql(table: str, rows: int = 1) -> str:
 
 
 def _insert_rows(db: sqlite3.Connection, table: str, rows: Sequence[Sequence[object]]) -> None:
-    """``rows`` into ``table`` in as few statements as :data:`_CHUNKS` allows, not one
+    """``rows`` into ``table``, many to a statement (:data:`_CHUNKS`) rather than one
     ``executemany`` step a row: a step lets go of the GIL and then waits to get it back
-    from the thread reading the API (a batch's ~650 rows made the flush's wall time
-    ~3.5x its CPU time), and a statement of many rows costs less CPU as well."""
-    at, left = 0, len(rows)
+    from the thread reading the API (a loopback run's batch of ~650 rows made the flush's
+    wall time up to ~3.5x its CPU time). Fewer than 64 rows (a batch of a few threads, as
+    at 50 ms, where nothing holds the GIL) go by ``executemany`` as before: measured over
+    a file, many rows a statement did not cost less CPU there."""
+    left = len(rows)
+    if left < _CHUNKS[0]:  # a batch of a few threads (at 50 ms): as before, no cost more
+        if left:
+            db.executemany(_insert_sql(table), rows)
+        return
+    at = 0
     for size in _CHUNKS:
         while left >= size:
             values = [v for row in rows[at : at + size] for v in row]
             db.execute(_insert_sql(table, size), values)
             at += size
             left -= size
+    if left:
+        db.executemany(_insert_sql(table), rows[at:])
 
 
 _DAY_UPSERT = _insert_sql("ins_day")
