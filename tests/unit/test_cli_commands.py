@@ -340,11 +340,13 @@ def test_mirroring_into_another_deployments_mirror_is_refused_and_says_what_to_d
     local_server: BackgroundServer, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     """A writer never mixes two deployments in one mirror: refused before a request, the
-    file as it was, and the message names the way out (a mirror of its own, --db)."""
-    from chatkit_tui.core.mirror import Mirror, Origin
+    file as it was (one of an older layout too: refused before its upgrade, which wrote
+    it first), and the message names the way out (a mirror of its own, --db)."""
+    from tests.fixtures.mirror_file import as_version_2, fill_mirror
 
     path = tmp_path / "other.sqlite3"
-    Mirror.open(path, create=True, origin=Origin("http://other.invalid/v1")).close()
+    fill_mirror(path, 3, origin="http://other.invalid/v1")
+    as_version_2(path)
     before = path.read_bytes()
     code = run(local_server, "mirror", "--db", str(path))
     err = capsys.readouterr().err

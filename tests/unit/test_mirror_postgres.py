@@ -20,7 +20,14 @@ import psycopg
 import pytest
 
 from chatkit_tui.cli import main
-from chatkit_tui.core.mirror import Mirror, MirrorBusyError, MirrorError, MirrorUrl, Origin
+from chatkit_tui.core.mirror import (
+    Mirror,
+    MirrorBusyError,
+    MirrorError,
+    MirrorOfAnother,
+    MirrorUrl,
+    Origin,
+)
 from chatkit_tui.core.mirror.records import ItemRecord, ThreadRecord
 from chatkit_tui.core.mirror.url import redact
 from tests.fixtures.postgres import PASSWORD, Cluster
@@ -146,8 +153,12 @@ def test_a_read_only_open_cannot_write_and_an_empty_database_is_no_mirror(pg_url
     with Mirror.open(pg_url, read_only=True) as reader:
         with pytest.raises(MirrorError, match="read-only"):
             reader.mark_gone(["cthr_x"])
-    with pytest.raises(MirrorError, match="is a mirror of http://x/v1, not of http://y/v1"):
+    with psycopg.connect(pg_url) as conn:
+        holder = conn.execute("SELECT host, pid, since FROM writer").fetchall()
+    with pytest.raises(MirrorOfAnother, match="is a mirror of http://x/v1, not of http://y/v1"):
         Mirror.open(pg_url, origin=Origin("http://y/v1"))
+    with psycopg.connect(pg_url) as conn:  # refused before it wrote itself in as the writer
+        assert conn.execute("SELECT host, pid, since FROM writer").fetchall() == holder
 
 
 def test_check_is_the_files_and_says_so_for_a_database(

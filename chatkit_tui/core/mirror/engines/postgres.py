@@ -557,15 +557,15 @@ class PostgresMirror(Mirror):
             if not has_threads or version is None:
                 raise MirrorError(f"{self._url} holds tables that are not a chatkit-tui mirror")
             self._check_version(int(version))
+        if origin is not None:  # before any write: a mirror of another is left as it was
+            given = same_origin(self.origin, origin)
+            if given is not None:
+                raise MirrorOfAnother(f"{self._url} is a mirror of {self.origin}, not of {given}")
         if not self.read_only:
             self._write_holder()
             self._summed = summaries.has_summaries(self._conn)
             if self._summed:
                 self._keep_user_counts()
-        if origin is not None:
-            given = same_origin(self.origin, origin)
-            if given is not None:
-                raise MirrorOfAnother(f"{self._url} is a mirror of {self.origin}, not of {given}")
 
     def _keep_user_counts(self) -> None:
         """The distinct users per day and week, and their triggers, made where they are not

@@ -317,6 +317,8 @@ class SqliteMirror(Mirror):
             elif app_id != APPLICATION_ID:
                 raise MirrorError(f"{target} is not a chatkit-tui mirror")
             version = mirror._check_version()
+            if origin is not None:  # before any write: a mirror of another is left as it was
+                mirror._check_origin(origin)
             if not read_only:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.execute("PRAGMA synchronous = NORMAL")
@@ -325,8 +327,6 @@ class SqliteMirror(Mirror):
                     mirror.upgrade = mirror._upgrade(version)
                 if summaries.has_summaries(db) and not summaries.user_counts_current(db):
                     mirror._keep_user_counts()
-            if origin is not None:
-                mirror._check_origin(origin)
         except sqlite3.DatabaseError as exc:
             db.close()
             if is_damage(exc):
