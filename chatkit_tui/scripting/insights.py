@@ -122,7 +122,8 @@ def insights_command(args: argparse.Namespace) -> int:
 
     if args.since is not None and args.until is not None and args.since >= args.until:
         raise ScriptError(
-            f"--since ({_moment(args.since)}) is not before --until ({_moment(args.until)}):"
+            f"--since ({_moment(args.since)}) is not before --until (before"
+            f" {_moment(args.until)}):"
             " no thread can be in between",
             EXIT_USAGE,
         )
@@ -248,7 +249,14 @@ def _scope(filters: Any) -> str:
 
 
 def _moment(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    """``epoch`` as a UTC date-time, the year in four digits (strftime gives ``1`` for
+    year 1); one past the calendar (``--until 9999-12-31`` ends in year 10000, and a
+    zone can put year 1 in year 0) as the calendar's edge, not a traceback."""
+    try:
+        moment = datetime.fromtimestamp(epoch, UTC)
+    except (OverflowError, ValueError, OSError):
+        return "the end of 9999" if epoch > 0 else "the start of year 1"
+    return f"{moment.year:04d}-{moment:%m-%d %H:%M:%S} UTC"
 
 
 # --- JSON ---------------------------------------------------------------------------------------

@@ -79,3 +79,28 @@ def test_a_user_with_no_threads_is_said_and_one_outside_the_dates_too(
     out, err = capsys.readouterr()
     assert json.loads(out)["threads"] == 0
     assert re.search(rf"user {re.escape(user)} has \d+ threads? in the mirror, none in these", err)
+
+
+def test_dates_at_the_calendars_edge_are_said_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--until 9999-12-31`` ends in year 10000 and ``--since 0001-01-01T00:00+05:00``
+    starts in year 0: the heading said them with a traceback (exit 1). Year 1 is written
+    in four digits (strftime gave ``1-01-02``)."""
+    for name, value in KEY.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "m.sqlite3"
+    with BackgroundServer(seed=5) as server:
+        mirror_run(capsys, server.base_url, path)
+    cases = {
+        ("--until", "9999-12-31"): "before the end of 9999",
+        ("--since", "0001-01-01T00:00+05:00"): "since the start of year 1",
+        ("--until", "0001-01-01"): "before 0001-01-02 00:00:00 UTC",
+    }
+    for flags, said in cases.items():
+        assert main(["insights", "--db", str(path), *flags]) == 0, flags
+        out, err = capsys.readouterr()
+        assert said in out.split("\n")[0] and "Traceback" not in err, (flags, out, err)
+    svg = tmp_path / "x.svg"
+    assert main(["insights", "--db", str(path), "--until", "9999-12-31", "--svg", str(svg)]) == 0
+    assert svg.read_text().startswith("<svg")
