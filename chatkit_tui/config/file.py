@@ -295,13 +295,18 @@ def parse_config_text(text: str, path: Path, options: Sequence[BackendOption] = 
                     f"profile {name!r}: api_key_command is empty",
                     ["profiles", name, "api_key_command"],
                 )
-        for field_name in ("api_key_env", "api_key"):
-            value = getattr(profile, field_name)
-            if value is not None and not value.strip():
-                raise reader.fail(
-                    f"profile {name!r}: {field_name} is empty", ["profiles", name, field_name]
-                )
-        if profile.api_key is not None:
+        if profile.api_key_env is not None and not profile.api_key_env.strip():
+            raise reader.fail(
+                f"profile {name!r}: api_key_env is empty", ["profiles", name, "api_key_env"]
+            )
+        if profile.api_key is not None and not profile.api_key.strip():
+            # a placeholder left blank: refused when this profile's key is used, as a key
+            # that cannot be sent is (not here, for every profile)
+            key_flaws[name] = (
+                f"profile {name!r}: api_key is empty",
+                find_line(reader.text, ["profiles", name, "api_key"]),
+            )
+        elif profile.api_key is not None:
             # trimmed, as a key from the environment or a command is (spaces around a
             # key are how it was copied); one that cannot be sent is refused when this
             # profile's key is used, with the file and line (not here: a placeholder key

@@ -173,11 +173,14 @@ def mirror_exit(exc: BaseException, default: int = EXIT_USAGE) -> int:
     return default
 
 
-def resolve_config(args: Any) -> Config:
+def resolve_config(args: Any, *, key: bool = True) -> Config:
+    """The configuration the flags, environment and profile give; ``key=False`` for a
+    command that reads a mirror only (the deployment named, no key resolved: a key that
+    cannot be sent, or a failing key command, does not stop it, as with ``--mirror``)."""
     try:
         from chatkit_tui.backends import backend_options
 
-        config = load_config(args, options=backend_options())
+        config = load_config(args, options=backend_options(), key=key)
     except ConfigError as exc:
         raise ScriptError(f"config: {exc}", EXIT_USAGE) from None
     if note := ignored_note(config):
@@ -196,7 +199,7 @@ def note_if_not_of(mirror: Any, args: Any, config: Config | None) -> None:
     path_given = config is None
     if config is None:
         try:
-            config = load_config(args, options=backend_options())
+            config = load_config(args, options=backend_options(), key=False)
         except ConfigError:
             return  # the mirror is read all the same; a config error is another command's
     chosen = chosen_for(config, path_given=path_given)

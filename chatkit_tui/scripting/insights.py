@@ -207,7 +207,7 @@ def _path(args: argparse.Namespace) -> tuple[Any, Any]:
     from chatkit_tui.backends import origin
     from chatkit_tui.scripting.common import resolve_config
 
-    config = resolve_config(args)
+    config = resolve_config(args, key=False)  # a mirror is read: no key needed
     base, project = origin(config)  # the chosen backend's, else the API's
     return _mirror_path(args, base or DEFAULT_BASE_URL, project), config
 

@@ -594,7 +594,7 @@ def _open_to_read(args: argparse.Namespace) -> Mirror:
     if not args.db:
         from chatkit_tui.backends import origin
 
-        config = resolve_config(args)
+        config = resolve_config(args, key=False)  # a mirror is read: no key needed
         where, project = origin(config)  # the chosen backend's, else the API's
         base = where or DEFAULT_BASE_URL
     path = _mirror_path(args, base, project)

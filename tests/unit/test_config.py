@@ -609,13 +609,21 @@ def test_a_key_that_cannot_be_sent_is_refused_by_its_source_never_quoted(
 def test_a_bad_key_in_another_profile_stops_only_that_profile(tmp_path: Path) -> None:
     """A placeholder key left in an old profile is refused when that profile is used, not
     as the file is read: every other profile, and a command that needs no key, run."""
-    text = '[profiles.old]\napi_key = "PASTE YOUR KEY HERE"\n\n[profiles.good]\napi_key = "sk-ok"\n'
+    text = (
+        '[profiles.old]\napi_key = "PASTE YOUR KEY HERE"\n\n[profiles.good]\napi_key = "sk-ok"\n'
+        '\n[profiles.blank]\napi_key = "  "\n'
+    )
     path = write(tmp_path / "config.toml", text)
     assert load_config(args(config=str(path), profile="good"), env={}).api_key == "sk-ok"
     with pytest.raises(ConfigError) as info:
         load_config(args(config=str(path), profile="old"), env={})
     assert info.value.line == 2 and "api_key holds a space (character 6)" in str(info.value)
     assert "PASTE" not in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        load_config(args(config=str(path), profile="blank"), env={})
+    assert info.value.line == 8 and "profile 'blank': api_key is empty" in str(info.value)
+    # a command that reads a mirror only resolves no key: the profile's deployment, no error
+    assert load_config(args(config=str(path), profile="old"), env={}, key=False).api_key is None
 
 
 def test_spaces_around_a_key_are_trimmed_wherever_it_comes_from(tmp_path: Path) -> None:

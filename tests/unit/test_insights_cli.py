@@ -104,3 +104,31 @@ def test_dates_at_the_calendars_edge_are_said_not_a_traceback(
     svg = tmp_path / "x.svg"
     assert main(["insights", "--db", str(path), "--until", "9999-12-31", "--svg", str(svg)]) == 0
     assert svg.read_text().startswith("<svg")
+
+
+def test_reading_a_mirror_needs_no_key_so_a_bad_one_does_not_stop_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``insights`` and ``search`` read the profile's mirror and send no key: a key that
+    cannot be sent (a tab in it) stopped them, while ``--mirror`` ran. It stops the
+    commands that send it."""
+    from chatkit_tui.core.mirror import default_mirror_path
+
+    for name, value in KEY.items():
+        monkeypatch.setenv(name, value)
+    with BackgroundServer(seed=5) as server:
+        mirror_run(capsys, server.base_url, default_mirror_path(server.base_url, None))
+        config = tmp_path / "config.toml"
+        config.write_text(f'[profiles.tab]\nbase_url = "{server.base_url}"\napi_key = "sk-a\\tb"\n')
+        config.chmod(0o600)
+        monkeypatch.setenv("CHATKIT_TUI_CONFIG", str(config))
+        for argv in (["insights"], ["search", "anything"], ["--mirror", "threads", "list"]):
+            code = (
+                main(["--profile", "tab", *argv])
+                if argv[0] == "--mirror"
+                else main([argv[0], "--profile", "tab", *argv[1:]])
+            )
+            err = capsys.readouterr().err
+            assert code in (0, 1) and "api_key" not in err, (argv, code, err)
+        assert main(["--profile", "tab", "threads", "list"]) == 2
+        assert "api_key holds a tab (character 5)" in capsys.readouterr().err
