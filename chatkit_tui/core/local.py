@@ -153,7 +153,7 @@ def not_of(origin: Origin, chosen: Origin | None, profile: str | None) -> str | 
     if chosen is None or _copies(origin, chosen):
         return None
     named = f"profile {profile!r}" if profile else "the deployment named"
-    return f"NOT of {named}: of {origin}, not of {chosen}"
+    return f"NOT of {named}: of {origin.against(chosen)}, not of {chosen.against(origin)}"
 
 
 def _copies(origin: Origin, chosen: Origin) -> bool:

@@ -325,7 +325,10 @@ def test_a_default_mirror_of_another_organization_says_so_wherever_it_is_read(
     Mirror.open(path, create=True, origin=Origin(base, "org_a")).close()
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-orgs")
     monkeypatch.setenv("OPENAI_BASE_URL", base)
-    said = f"NOT of the deployment named: of {base} (organization org_a), not of {base}"
+    said = (
+        f"NOT of the deployment named: of {base} (organization org_a),"
+        f" not of {base} (no organization)"
+    )
     for argv in (["threads", "list", "--mirror"], ["insights"], ["search", "hello"]):
         main(argv)
         err = capsys.readouterr().err
@@ -334,6 +337,17 @@ def test_a_default_mirror_of_another_organization_says_so_wherever_it_is_read(
     for argv in (["threads", "list", "--mirror"], ["insights"], ["search", "hello"]):
         main(argv)
         assert "NOT of" not in capsys.readouterr().err, argv
+
+
+def test_two_origins_that_differ_only_in_organization_read_apart() -> None:
+    """It read "a mirror of URL, not of URL (organization org_b)": the side with none says
+    so, and only beside the same endpoint (elsewhere the URLs tell them apart)."""
+    from chatkit_tui.core.mirror import Origin
+
+    a, b = Origin("http://x/v1"), Origin("http://x/v1", "org_b", "proj_1")
+    assert a.against(b) == "http://x/v1 (no organization, no project)"
+    assert b.against(a) == "http://x/v1 (organization org_b, project proj_1)"
+    assert a.against(Origin("http://y/v1", "org_b")) == str(a) == "http://x/v1"
 
 
 def test_mirroring_into_another_deployments_mirror_is_refused_and_says_what_to_do(

@@ -43,11 +43,29 @@ class Origin:
     operator's own server: its records are chatkit-python's JSON)."""
 
     def __str__(self) -> str:
-        named = [
-            f"{label} {value}"
-            for label, value in (("organization", self.organization), ("project", self.project))
-            if value
-        ]
+        return self._said(None)
+
+    def against(self, other: Origin) -> str:
+        """As ``str()``; beside an ``other`` of the same endpoint, "no organization" / "no
+        project" where ``other`` has one and this has none, so that two origins which
+        differ only there read apart (it was "a mirror of URL, not of URL (organization
+        org_b)")."""
+        same_place = (self.base_url.rstrip("/"), self.kind) == (
+            other.base_url.rstrip("/"),
+            other.kind,
+        )
+        return self._said(other if same_place else None)
+
+    def _said(self, other: Origin | None) -> str:
+        named: list[str] = []
+        for label, mine, theirs in (
+            ("organization", self.organization, other and other.organization),
+            ("project", self.project, other and other.project),
+        ):
+            if mine:
+                named.append(f"{label} {mine}")
+            elif theirs:
+                named.append(f"no {label}")
         where = self.base_url + (f" ({', '.join(named)})" if named else "")
         return where if self.kind == "hosted" else f"{self.kind} deployment {where}"
 

@@ -560,7 +560,11 @@ class PostgresMirror(Mirror):
         if origin is not None:  # before any write: a mirror of another is left as it was
             given = same_origin(self.origin, origin)
             if given is not None:
-                raise MirrorOfAnother(f"{self._url} is a mirror of {self.origin}, not of {given}")
+                mine = self.origin
+                raise MirrorOfAnother(
+                    f"{self._url} is a mirror of {mine.against(given)}, not of"
+                    f" {given.against(mine)}"
+                )
         if not self.read_only:
             self._write_holder()
             self._summed = summaries.has_summaries(self._conn)

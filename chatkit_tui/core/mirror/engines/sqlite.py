@@ -435,7 +435,9 @@ class SqliteMirror(Mirror):
         mine = self.origin
         given = same_origin(mine, origin)
         if given is not None:
-            raise MirrorOfAnother(f"{self.path} is a mirror of {mine}, not of {given}")
+            raise MirrorOfAnother(
+                f"{self.path} is a mirror of {mine.against(given)}, not of {given.against(mine)}"
+            )
 
     def close(self) -> None:
         with self._lock:
