@@ -652,6 +652,11 @@ def search_command(args: argparse.Namespace) -> int:
                 _print_hits(hits)
             else:
                 err("no matches")
+                if args.user is not None and not mirror.threads(user=args.user, limit=1).data:
+                    err(  # a mistyped id reads like a user who never wrote it
+                        f"note: the mirror has no thread of user {escaped(args.user)} (a user"
+                        " is matched exactly, case and all)"
+                    )
             if found.capped:  # the hits are out; the count of every match comes after them
                 sys.stdout.flush()
                 err(found.described(_matches(mirror, found, query, args)))

@@ -132,3 +132,24 @@ def test_reading_a_mirror_needs_no_key_so_a_bad_one_does_not_stop_it(
             assert code in (0, 1) and "api_key" not in err, (argv, code, err)
         assert main(["--profile", "tab", "threads", "list"]) == 2
         assert "api_key holds a tab (character 5)" in capsys.readouterr().err
+
+
+def test_search_for_a_user_with_no_threads_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``search --user`` that matches no thread said only "no matches", as if the user
+    had never written the words; as ``insights --user`` does, it says there is no thread
+    of that user. A user with threads but no match gets no such note."""
+    for name, value in KEY.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "m.sqlite3"
+    with BackgroundServer(seed=20) as server:
+        mirror_run(capsys, server.base_url, path)
+    assert main(["insights", "--db", str(path), "--json"]) == 0
+    user = json.loads(capsys.readouterr().out)["active_users"][0]["user"]
+    main(["search", "--db", str(path), "--user", "NOBODY-x", "hello"])
+    err = capsys.readouterr().err
+    assert "no matches" in err and "no thread of user NOBODY-x" in err
+    main(["search", "--db", str(path), "--user", user, "zzqqxxnotaword"])
+    err = capsys.readouterr().err
+    assert "no matches" in err and "no thread of user" not in err
