@@ -344,8 +344,9 @@ def _two_deployments(args: argparse.Namespace, row: Row) -> str | None:
 
     def with_file(option: str) -> str:
         return (
-            f"{file} and {option} cannot go together: the file is the mirror ({option} "
-            "chooses the endpoint whose mirror to read only for --mirror without a PATH)"
+            f"{file} and {option} cannot go together: what it names (a file or a"
+            f" postgresql:// database) is the mirror ({option} chooses the endpoint whose"
+            " mirror to read only for --mirror without a PATH)"
         )
 
     if file and endpoint is not None and endpoint != "base_url":
