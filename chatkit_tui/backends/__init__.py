@@ -209,13 +209,19 @@ def connect(
         )
     # resolve() has read the environment already: "" keeps the client from reading it
     # again (an $OPENAI_ORG_ID beside a profile's own deployment is another one's)
-    return AsyncChatKit(
+    client = AsyncChatKit(
         api_key=config.api_key,
         base_url=config.base_url or DEFAULT_BASE_URL,
         organization=config.organization or "",
         project=config.project or "",
         http_client=http_client,
     )
+    if config.profile and config.api_key_source:  # a 401 names the key that was sent
+        client.auth_hint = (
+            f"the server refused the key from {config.api_key_source}: check it there"
+            " (the key is not shown), or try chatkit-tui --demo"
+        )
+    return client
 
 
 def named(config: Config) -> str:

@@ -644,6 +644,24 @@ def test_wrong_key_exits_4_without_showing_it(
     assert "sk-wrong-key-123" not in err
 
 
+def test_a_wrong_key_from_a_profile_names_where_it_came_from(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A 401 said "set OPENAI_API_KEY ..." whatever sent the key: with a profile's key it
+    names that key's source (the variable and the profile), never the key."""
+    monkeypatch.setenv("WRONG_KEY", "sk-wrong-from-env-9")
+    with BackgroundServer(seed=2, api_key="sk-right") as server:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[profiles.wrong]\nbase_url = "{server.base_url}"\napi_key_env = "WRONG_KEY"\n'
+        )
+        monkeypatch.setenv("CHATKIT_TUI_CONFIG", str(config))
+        assert main(["--profile", "wrong", "threads", "list"]) == 4
+    err = capsys.readouterr().err
+    assert "the server refused the key from $WRONG_KEY (profile 'wrong')" in err, err
+    assert "sk-wrong-from-env-9" not in err
+
+
 def test_no_key_anywhere_exits_4(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
