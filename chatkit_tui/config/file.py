@@ -282,6 +282,17 @@ def parse_config_text(text: str, path: Path, options: Sequence[BackendOption] = 
             )
         if profile.mirror is not None and not profile.mirror.strip():
             raise reader.fail(f"profile {name!r}: mirror is empty", ["profiles", name, "mirror"])
+        if (
+            profile.mirror is not None
+            and profile.mirror_password_command is not None
+            and redact(profile.mirror) != profile.mirror  # the URL carries a password
+        ):
+            raise reader.fail(  # the URL's won, and the command was never run: say so
+                f"profile {name!r}: mirror's URL carries a password and"
+                " mirror_password_command gives one too: choose one (the command keeps it"
+                " out of the file)",
+                ["profiles", name, "mirror_password_command"],
+            )
         if profile.api_key_command is not None:
             try:
                 argv = shlex.split(profile.api_key_command)

@@ -517,6 +517,19 @@ def test_a_profile_names_its_mirror_and_never_shows_its_password(tmp_path: Path)
     config.write_text('[profiles.team]\nmirror_password_command = "pass show db"\n')
     with pytest.raises(ConfigError, match="mirror_password_command is for the mirror"):
         read_config_file(config, required=True)
+    # a password in the URL and a command: the URL's won and the command never ran, unsaid
+    config.write_text(
+        f'[profiles.team]\nmirror = "{url}"\nmirror_password_command = "pass show db"\n'
+    )
+    with pytest.raises(ConfigError, match="carries a password and mirror_password_command") as info:
+        read_config_file(config, required=True)
+    assert info.value.line == 3
+    no_password(str(info.value))
+    config.write_text(  # without one in the URL, the command gives it: fine
+        '[profiles.team]\nmirror = "postgresql://chatkit@db.example/team"\n'
+        'mirror_password_command = "pass show db"\n'
+    )
+    read_config_file(config, required=True)
 
 
 # --- the write path -------------------------------------------------------------------------
