@@ -22,6 +22,27 @@ SECRET = "s3cret-Pw-91"
 URL = f"postgresql://support:{SECRET}@127.0.0.1:1/team"
 
 
+def seeded_mirror(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int = 20,
+) -> Path:
+    """A mirror file of a local server seeded with ``seed`` threads (its key set)."""
+    for name, value in KEY.items():
+        monkeypatch.setenv(name, value)
+    path = tmp_path / "m.sqlite3"
+    with BackgroundServer(seed=seed) as server:
+        mirror_run(capsys, server.base_url, path)
+    return path
+
+
+def most_active_user(capsys: pytest.CaptureFixture[str], path: Path) -> str:
+    """The first of the mirror's most active users, as ``insights --json`` lists them."""
+    assert main(["insights", "--db", str(path), "--json"]) == 0
+    return json.loads(capsys.readouterr().out)["active_users"][0]["user"]
+
+
 @pytest.mark.parametrize("flag", ["--db", "--mirror"])
 def test_a_postgresql_url_that_cannot_be_reached_is_worded_and_its_password_never_shown(
     tmp_path: Path, flag: str
@@ -44,13 +65,8 @@ def test_one_user_is_one_user_not_one_users(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``--user U`` always leaves one user: the summary says "1 user" (it said "1 users")."""
-    for name, value in KEY.items():
-        monkeypatch.setenv(name, value)
-    path = tmp_path / "m.sqlite3"
-    with BackgroundServer(seed=20) as server:
-        mirror_run(capsys, server.base_url, path)
-    assert main(["insights", "--db", str(path), "--json"]) == 0
-    user = json.loads(capsys.readouterr().out)["active_users"][0]["user"]
+    path = seeded_mirror(tmp_path, capsys, monkeypatch)
+    user = most_active_user(capsys, path)
     assert main(["insights", "--db", str(path), "--user", user]) == 0
     second = capsys.readouterr().out.split("\n")[1]
     assert re.match(r"\d[\d,]* threads?, 1 user, [\d,]+ items?\b", second), second
@@ -63,13 +79,8 @@ def test_a_user_with_no_threads_is_said_and_one_outside_the_dates_too(
     """``--user`` that matches nothing printed zeros alone, read as a user who did nothing
     (a mistyped id, say): a note says the mirror has no thread of that user, or that the
     user's threads are outside the dates given. The exit is still 0: zeros are a fact."""
-    for name, value in KEY.items():
-        monkeypatch.setenv(name, value)
-    path = tmp_path / "m.sqlite3"
-    with BackgroundServer(seed=20) as server:
-        mirror_run(capsys, server.base_url, path)
-    assert main(["insights", "--db", str(path), "--json"]) == 0
-    user = json.loads(capsys.readouterr().out)["active_users"][0]["user"]
+    path = seeded_mirror(tmp_path, capsys, monkeypatch)
+    user = most_active_user(capsys, path)
     assert main(["insights", "--db", str(path), "--user", user.upper() + "X"]) == 0
     out, err = capsys.readouterr()
     assert out.split("\n")[1].startswith("0 threads")
@@ -87,11 +98,7 @@ def test_dates_at_the_calendars_edge_are_said_not_a_traceback(
     """``--until 9999-12-31`` ends in year 10000 and ``--since 0001-01-01T00:00+05:00``
     starts in year 0: the heading said them with a traceback (exit 1). Year 1 is written
     in four digits (strftime gave ``1-01-02``)."""
-    for name, value in KEY.items():
-        monkeypatch.setenv(name, value)
-    path = tmp_path / "m.sqlite3"
-    with BackgroundServer(seed=5) as server:
-        mirror_run(capsys, server.base_url, path)
+    path = seeded_mirror(tmp_path, capsys, monkeypatch, seed=5)
     cases = {
         ("--until", "9999-12-31"): "before the end of 9999",
         ("--since", "0001-01-01T00:00+05:00"): "since the start of year 1",
@@ -140,13 +147,8 @@ def test_search_for_a_user_with_no_threads_says_so(
     """``search --user`` that matches no thread said only "no matches", as if the user
     had never written the words; as ``insights --user`` does, it says there is no thread
     of that user. A user with threads but no match gets no such note."""
-    for name, value in KEY.items():
-        monkeypatch.setenv(name, value)
-    path = tmp_path / "m.sqlite3"
-    with BackgroundServer(seed=20) as server:
-        mirror_run(capsys, server.base_url, path)
-    assert main(["insights", "--db", str(path), "--json"]) == 0
-    user = json.loads(capsys.readouterr().out)["active_users"][0]["user"]
+    path = seeded_mirror(tmp_path, capsys, monkeypatch)
+    user = most_active_user(capsys, path)
     main(["search", "--db", str(path), "--user", "NOBODY-x", "hello"])
     err = capsys.readouterr().err
     assert "no matches" in err and "no thread of user NOBODY-x" in err
