@@ -824,7 +824,7 @@ def _move(db: sqlite3.Connection, pk: int, old: Facts | None, new: Facts | None)
 
 
 _THREAD_ROW = "INTO ins_thread VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_KV_ROW = "INSERT INTO ins_thread_kv VALUES (?, ?, ?, ?, ?, ?)"
+_KV_ROW = _insert_sql("ins_thread_kv")
 
 
 def _kv_rows(pk: int, f: Facts) -> list[tuple[object, ...]]:
