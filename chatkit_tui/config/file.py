@@ -310,25 +310,21 @@ def parse_config_text(text: str, path: Path, options: Sequence[BackendOption] = 
             raise reader.fail(
                 f"profile {name!r}: api_key_env is empty", ["profiles", name, "api_key_env"]
             )
-        if profile.api_key is not None and not profile.api_key.strip():
-            # a placeholder left blank: refused when this profile's key is used, as a key
-            # that cannot be sent is (not here, for every profile)
-            key_flaws[name] = (
-                f"profile {name!r}: api_key is empty",
-                find_line(reader.text, ["profiles", name, "api_key"]),
-            )
-        elif profile.api_key is not None:
+        if profile.api_key is not None:
             # trimmed, as a key from the environment or a command is (spaces around a
-            # key are how it was copied); one that cannot be sent is refused when this
-            # profile's key is used, with the file and line (not here: a placeholder key
-            # in another profile must not stop every command)
+            # key are how it was copied); one that is empty or cannot be sent is refused
+            # when this profile's key is used, with the file and line (not here: a
+            # placeholder key in another profile must not stop every command)
             profile.api_key = profile.api_key.strip()
-            if flaw := unsendable(profile.api_key, spaces=False):
-                key_flaws[name] = (
-                    f"profile {name!r}: api_key holds {flaw}, which an API key cannot: check"
-                    " how it was copied (the key is not shown)",
-                    find_line(reader.text, ["profiles", name, "api_key"]),
-                )
+            why = None
+            if not profile.api_key:
+                why = "is empty"
+            elif flaw := unsendable(profile.api_key, spaces=False):
+                why = f"holds {flaw}, which an API key cannot: check how it was copied"
+                why += " (the key is not shown)"
+            if why is not None:
+                line = find_line(reader.text, ["profiles", name, "api_key"])
+                key_flaws[name] = (f"profile {name!r}: api_key {why}", line)
         profiles[name] = profile
 
     if top.default_profile is not None and top.default_profile not in profiles:
