@@ -13,7 +13,6 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from textual.worker import WorkerState
 
-from chatkit_tui.server.faults import Faults
 from chatkit_tui.server.run import BackgroundServer
 from chatkit_tui.server.store import Store
 from chatkit_tui.tui.app import ChatKitApp
@@ -278,18 +277,44 @@ async def test_escape_stops_a_marking_that_is_still_paging(
         release.set()
 
 
-async def test_a_reload_while_marking_marks_nothing(make_server: MakeServer) -> None:
-    server = make_server(seed=120, faults=Faults(latency_ms=300))
-    app = make_app(server, thread_page_size=20)
-    async with app.run_test(size=(110, 34)) as pilot:
-        await wait_for(pilot, lambda: bool(app.main_screen.thread_list.threads), limit=10)
-        await open_dialog(pilot, app)
-        await pilot.press(*"1d", "enter")
-        await wait_for(pilot, lambda: "marking:" in status_line(app), what="marking")
-        await pilot.press("o")  # another list (oldest first): the marking's result is stale
-        await wait_for(pilot, lambda: app.main_screen.marking is None, limit=10)
-        assert not app.main_screen.thread_list.marked
-        assert any("reloaded while marking" in m for m in notifications(app))
+async def test_a_reload_while_marking_marks_nothing(scripted_server: ScriptedServer) -> None:
+    """The marking's first page is held by the server until the list has been reloaded
+    (o: oldest first), so its result is certainly stale when it comes: it marks nothing.
+    (At 300 ms of latency and no hold, a busy CI machine let the marking finish before
+    o was handled, and the test failed.)"""
+    serve = _deployment(60)
+    release = threading.Event()
+
+    def marking(request: Recorded) -> bool:  # the app's own pages are of 20
+        return request.path.endswith("/chatkit/threads") and request.query.get("limit") == ["100"]
+
+    def handler(request: Recorded) -> Reply:
+        if marking(request):
+            release.wait(60)  # (a bound for a failing test only)
+        return serve(request)
+
+    scripted_server.handler = handler
+    app = make_app(scripted_server, thread_page_size=20)
+    try:
+        async with app.run_test(size=(110, 34)) as pilot:
+            main = app.main_screen
+            await wait_for(pilot, lambda: bool(main.thread_list.threads), limit=60)
+            await open_dialog(pilot, app)
+            await pilot.press(*"1d", "enter")
+            arrived = await asyncio.to_thread(
+                scripted_server.wait_until, lambda seen: any(map(marking, seen)), 60
+            )
+            assert arrived, "the marking never asked for its first page"
+            generation = main.generation
+            await pilot.press("o")  # another list (oldest first): the marking's result is stale
+            await wait_for(pilot, lambda: main.generation != generation, limit=60, what="reload")
+            assert main.marking is not None  # still paging: its page is held
+            release.set()
+            await wait_for(pilot, lambda: main.marking is None, limit=60, what="its end")
+            assert not main.thread_list.marked
+            assert any("reloaded while marking" in m for m in notifications(app))
+    finally:
+        release.set()
 
 
 async def test_rows_loaded_later_show_their_marks(make_server: MakeServer) -> None:
